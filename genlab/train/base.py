@@ -1,0 +1,144 @@
+"""The step-wise trainer protocol shared by every model (the seam a UI hangs on).
+
+Modelled on minGPT's trainer: a trainer owns its model(s), optimizer(s) and data, advances one
+training iteration per :meth:`Trainer.step`, and calls back after each step. A UI (the dashboard's
+background job) or the CLI drives it, can pause between steps, and can change hyperparameters
+live: :meth:`Trainer.set_hyperparameters` validates the change at once and applies it at the
+start of the next step, and that step's metrics row records it in the ``changed`` column.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, fields, is_dataclass
+from typing import Any, Callable
+
+import torch
+
+from genlab.errors import GenlabError
+
+StepCallback = Callable[["Trainer", dict], None]
+
+
+class Trainer:
+    """Base class. Subclasses set ``model_name``, ``dataset``, ``model_config`` and
+    ``train_config`` (dataclasses), build models/optimizers, and implement :meth:`_train_step`
+    (one iteration, returning a dict of float metrics) and the live-changeable
+    ``LIVE_HYPERPARAMETERS`` (names of ``train_config`` fields that may change while training).
+    """
+
+    model_name: str = ""
+    LIVE_HYPERPARAMETERS: tuple[str, ...] = ()
+
+    def __init__(self, model_config, train_config, dataset: str, device: torch.device | str = "cpu"):
+        self.model_config = model_config
+        self.train_config = train_config
+        self.dataset = dataset
+        self.device = torch.device(device)
+        self.step_count = 0          # completed training iterations
+        self.elapsed_seconds = 0.0   # wall time spent inside step(), accumulated across resumes
+        self._pending_changes: dict[str, Any] = {}
+        self._callbacks: list[StepCallback] = []
+
+    # ----------------------------------------------------------------- hooks
+    def add_callback(self, callback: StepCallback) -> None:
+        """Call ``callback(trainer, metrics_row)`` after every step."""
+        self._callbacks.append(callback)
+
+    # ----------------------------------------------------------------- live hyperparameters
+    def validate_hyperparameter(self, name: str, value):
+        """Return the validated (possibly converted) value or raise GenlabError. Override to add rules."""
+        return value
+
+    def set_hyperparameters(self, **changes) -> None:
+        """Queue changes of live hyperparameters (validated now, applied at the next step)."""
+        for name, value in changes.items():
+            if name not in self.LIVE_HYPERPARAMETERS:
+                raise GenlabError(
+                    f"{name} cannot be changed while training; live settings: {', '.join(self.LIVE_HYPERPARAMETERS)}"
+                )
+            self._pending_changes[name] = self.validate_hyperparameter(name, value)
+
+    def hyperparameters(self) -> dict:
+        """Current values of the live hyperparameters."""
+        return {name: getattr(self.train_config, name) for name in self.LIVE_HYPERPARAMETERS}
+
+    def _apply_pending_changes(self) -> str:
+        if not self._pending_changes:
+            return ""
+        applied = []
+        for name, value in self._pending_changes.items():
+            if getattr(self.train_config, name) != value:
+                setattr(self.train_config, name, value)
+                self._on_hyperparameter_change(name, value)
+                applied.append(f"{name}={value}")
+        self._pending_changes.clear()
+        return ";".join(applied)
+
+    def _on_hyperparameter_change(self, name: str, value) -> None:
+        """Hook: e.g. update an optimizer's learning rate. Default: nothing."""
+
+    # ----------------------------------------------------------------- stepping
+    def _train_step(self) -> dict:
+        raise NotImplementedError
+
+    def step(self) -> dict:
+        """Run one training iteration; return its metrics row (also passed to callbacks).
+
+        The row always has ``step`` (1-based count after this step), ``wall_time`` (seconds of
+        training so far) and ``changed`` (live changes applied at this step, ``""`` if none).
+        """
+        changed = self._apply_pending_changes()
+        start = time.perf_counter()
+        row = self._train_step()
+        self.elapsed_seconds += time.perf_counter() - start
+        self.step_count += 1
+        row = {"step": self.step_count, **row, "wall_time": round(self.elapsed_seconds, 4), "changed": changed}
+        for callback in self._callbacks:
+            callback(self, row)
+        return row
+
+    def run(self, steps: int, should_stop: Callable[[], bool] = lambda: False) -> list[dict]:
+        """Step until ``step_count == steps`` or ``should_stop()``; return the rows."""
+        rows = []
+        while self.step_count < steps and not should_stop():
+            rows.append(self.step())
+        return rows
+
+    # ----------------------------------------------------------------- persistence
+    def config_dict(self) -> dict:
+        """JSON-able description that rebuilds this trainer (stored as a run's config.json)."""
+        return {
+            "model": self.model_name,
+            "dataset": self.dataset,
+            "model_config": _to_dict(self.model_config),
+            "train_config": _to_dict(self.train_config),
+        }
+
+    def state_dict(self) -> dict:
+        """Everything to resume: subclasses add model/optimizer state under their own keys."""
+        return {
+            "step_count": self.step_count,
+            "elapsed_seconds": self.elapsed_seconds,
+            "train_config": _to_dict(self.train_config),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step_count = int(state["step_count"])
+        self.elapsed_seconds = float(state.get("elapsed_seconds", 0.0))
+        for name, value in state.get("train_config", {}).items():
+            if hasattr(self.train_config, name):
+                setattr(self.train_config, name, tuple(value) if isinstance(value, list) else value)
+
+
+def _to_dict(config) -> dict:
+    if is_dataclass(config):
+        return asdict(config)
+    return dict(config)
+
+
+def dataclass_from_dict(cls, values: dict):
+    """Build dataclass ``cls`` from ``values`` ignoring unknown keys (lists become tuples)."""
+    names = {f.name for f in fields(cls)}
+    kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in names}
+    return cls(**kwargs)
