@@ -1,0 +1,1 @@
+"""genlab dashboard: the Streamlit teaching app (``streamlit run dashboard/app.py``)."""

@@ -1,0 +1,60 @@
+"""genlab dashboard entry point: ``streamlit run dashboard/app.py`` from the repo root.
+
+Registers every page listed in docs/ARCHITECTURE.md; page files that do not
+exist yet are skipped, so the app runs while pages are being written.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `from dashboard import common` and `import genlab` in pages
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+
+# section -> [(file name, title, icon)], titles exactly as in docs/ARCHITECTURE.md
+PAGE_TABLE: dict[str, list[tuple[str, str, str]]] = {
+    "Start": [
+        ("home.py", "Home", ":material/map:"),
+    ],
+    "KL divergence": [
+        ("kl_discrete.py", "KL divergence — discrete", ":material/bar_chart:"),
+        ("gaussian_kl.py", "Gaussian KL — in-class exercise", ":material/blur_on:"),
+    ],
+    "Autoencoders & VAEs": [
+        ("latent_spaces.py", "Latent spaces — autoencoder vs VAE", ":material/scatter_plot:"),
+        ("vae_elbo.py", "Latent ELBO & reparameterization", ":material/functions:"),
+    ],
+    "GANs": [
+        ("gan_2d.py", "GAN lab — 2D", ":material/sports_kabaddi:"),
+        ("gan_images.py", "Image GANs — DCGAN, conditional, PatchGAN", ":material/image:"),
+        ("transformer_gan.py", "Transformer GAN", ":material/view_module:"),
+    ],
+    "Beyond": [
+        ("bayesian_networks.py", "Bayesian networks", ":material/account_tree:"),
+        ("image_editing.py", "Image editing with a VAE", ":material/auto_fix_high:"),
+        ("runs.py", "Runs", ":material/history:"),
+    ],
+}
+
+
+def build_navigation() -> dict[str, list]:
+    """st.Page objects for the page files that exist, grouped by section."""
+    sections: dict[str, list] = {}
+    for section, rows in PAGE_TABLE.items():
+        pages = [
+            st.Page(PAGES_DIR / name, title=title, icon=icon, default=(name == "home.py"))
+            for name, title, icon in rows
+            if (PAGES_DIR / name).is_file()
+        ]
+        if pages:
+            sections[section] = pages
+    return sections
+
+
+st.set_page_config(page_title="genlab", page_icon=":material/school:", layout="wide")
+st.navigation(build_navigation(), expanded=True).run()

@@ -1,0 +1,592 @@
+"""Shared helpers for every genlab dashboard page.
+
+Call :func:`setup_page` first in each page script; it renders the page title,
+the sidebar display options (instructor mode, dark theme, figure download
+format) and injects the CSS for the chosen mode.
+
+Widgets made with the ``qp_*`` helpers keep their value in the URL
+(``st.query_params``) so a copied link reproduces the view:
+
+* the widget's session-state key is the query-parameter name (``key``), so
+  AppTest can find it with e.g. ``at.slider(key="lr_d")``;
+* the first value comes from the URL when it is valid (numbers are clamped to
+  the range, unknown options fall back to the default), otherwise from
+  ``value``; a bad URL value never raises;
+* every change is written back to the URL; a value equal to the default is
+  removed from the URL to keep links short;
+* ``?hide=key1,key2`` hides those controls: the helper returns the value from
+  the URL (or the default) without drawing anything.  ``?hide=explanations``
+  hides every :func:`explain` block.
+
+``?instructor=1`` (or the sidebar toggle) switches on instructor mode: larger
+fonts on the page and projector-sized fonts, markers and lines in figures.
+"""
+from __future__ import annotations
+
+import math
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import plotly.graph_objects as go
+import streamlit as st
+
+__all__ = [
+    "PageContext",
+    "setup_page",
+    "is_instructor",
+    "is_dark",
+    "explain",
+    "style_figure",
+    "show_figure",
+    "qp_slider",
+    "qp_select",
+    "qp_radio",
+    "qp_number",
+    "qp_toggle",
+    "copy_link_button",
+    "control_hidden",
+    "share_url",
+]
+
+# Session-state keys owned by this module (persist across page switches).
+_INSTRUCTOR = "_genlab_instructor"
+_DARK = "_genlab_dark"
+_HIDE = "_genlab_hide"
+_IMG_FMT = "_genlab_image_format"
+_WIDGET = "_w"  # suffix of the sidebar widgets' own keys
+
+# Figure sizes.
+NORMAL_FONT = 15
+INSTRUCTOR_FONT = 22
+INSTRUCTOR_MARKER = 12
+INSTRUCTOR_LINE = 4.0
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What :func:`setup_page` decided for this run of the page."""
+
+    title: str
+    instructor: bool
+    dark: bool
+    hidden: frozenset[str]
+
+    @property
+    def plotly_template(self) -> str:
+        return "plotly_dark" if self.dark else "plotly_white"
+
+
+# --------------------------------------------------------------------------- #
+# URL helpers
+# --------------------------------------------------------------------------- #
+def _qp_get(name: str) -> str | None:
+    try:
+        value = st.query_params.get(name)
+    except Exception:  # pragma: no cover - no script context
+        return None
+    return None if value is None else str(value)
+
+
+def _qp_set(name: str, value: str | None) -> None:
+    """Set (or remove, for None) one query parameter, only if it changes."""
+    try:
+        current = st.query_params.get(name)
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif current != value:
+            st.query_params[name] = value
+    except Exception:  # pragma: no cover - no script context
+        pass
+
+
+def _parse_bool(text: str | None) -> bool | None:
+    if text is None:
+        return None
+    text = text.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+def _parse_hide(text: str | None) -> frozenset[str]:
+    if not text:
+        return frozenset()
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
+# --------------------------------------------------------------------------- #
+# Page setup, modes, theme
+# --------------------------------------------------------------------------- #
+def _sync_modes_from_url() -> None:
+    """URL wins when it names a mode; otherwise the session keeps its mode."""
+    ss = st.session_state
+    flag = _parse_bool(_qp_get("instructor"))
+    if flag is not None:
+        ss[_INSTRUCTOR] = flag
+    ss.setdefault(_INSTRUCTOR, False)
+    hide = _qp_get("hide")
+    if hide is not None:
+        ss[_HIDE] = _parse_hide(hide)
+    ss.setdefault(_HIDE, frozenset())
+    ss.setdefault(_DARK, False)
+    ss.setdefault(_IMG_FMT, "png")
+    # Keep the URL describing the view even after a page switch cleared it.
+    if ss[_INSTRUCTOR]:
+        _qp_set("instructor", "1")
+    if ss[_HIDE] and hide is None:
+        _qp_set("hide", ",".join(sorted(ss[_HIDE])))
+
+
+def _on_instructor_change() -> None:
+    on = bool(st.session_state[_INSTRUCTOR + _WIDGET])
+    st.session_state[_INSTRUCTOR] = on
+    _qp_set("instructor", "1" if on else None)
+
+
+def _on_dark_change() -> None:
+    st.session_state[_DARK] = bool(st.session_state[_DARK + _WIDGET])
+
+
+def _on_format_change() -> None:
+    st.session_state[_IMG_FMT] = st.session_state[_IMG_FMT + _WIDGET]
+
+
+def _on_show_hidden() -> None:
+    st.session_state[_HIDE] = frozenset()
+    _qp_set("hide", None)
+
+
+def _sidebar_options() -> None:
+    ss = st.session_state
+    with st.sidebar:
+        st.markdown("**Display**")
+        # Re-seed the widget keys from the persistent keys each run, so the
+        # choices survive page switches (Streamlit drops state of widgets that
+        # a run does not draw).
+        ss[_INSTRUCTOR + _WIDGET] = ss[_INSTRUCTOR]
+        st.toggle(
+            "Instructor mode",
+            key=_INSTRUCTOR + _WIDGET,
+            on_change=_on_instructor_change,
+            help="Projector-sized text and figures. Same as adding ?instructor=1 to the URL.",
+        )
+        ss[_DARK + _WIDGET] = ss[_DARK]
+        st.toggle("Dark theme", key=_DARK + _WIDGET, on_change=_on_dark_change)
+        ss[_IMG_FMT + _WIDGET] = ss[_IMG_FMT]
+        st.radio(
+            "Figure download format",
+            ["png", "svg"],
+            key=_IMG_FMT + _WIDGET,
+            format_func=str.upper,
+            horizontal=True,
+            on_change=_on_format_change,
+            help="Format of the camera button in each figure's toolbar.",
+        )
+        if ss[_HIDE]:
+            st.caption("Hidden by this link: " + ", ".join(sorted(ss[_HIDE])))
+            st.button("Show hidden controls", on_click=_on_show_hidden)
+
+
+_BASE_CSS = """
+<style>
+/* Tighter top padding: more room for figures. */
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+</style>
+"""
+
+_INSTRUCTOR_CSS = """
+<style>
+/* Instructor mode: everything rem-based grows with the root font size. */
+html { font-size: 21px; }
+[data-testid="stMarkdownContainer"] p,
+[data-testid="stMarkdownContainer"] li { font-size: 1.12rem; line-height: 1.5; }
+[data-testid="stWidgetLabel"] p { font-size: 1.05rem; font-weight: 600; }
+[data-testid="stSidebar"] { min-width: 380px; }
+</style>
+"""
+
+_DARK_CSS = """
+<style>
+/* Dark theme (sidebar toggle). */
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stHeader"],
+[data-testid="stBottomBlockContainer"] { background-color: #0f1117 !important; color: #e8eaf0; }
+[data-testid="stSidebar"], [data-testid="stSidebarContent"] { background-color: #1a1d26 !important; }
+.stApp h1, .stApp h2, .stApp h3, .stApp h4, .stApp h5, .stApp h6,
+.stApp p, .stApp li, .stApp label, .stApp span, .stApp small,
+[data-testid="stSidebarNav"] span, [data-testid="stCaptionContainer"] { color: #e8eaf0 !important; }
+.stApp a, .stApp a span { color: #7fb3ff !important; }
+.stApp code { background-color: #262a36 !important; color: #f0f2f6 !important; }
+[data-testid="stCode"] pre, [data-testid="stCodeBlock"] pre { background-color: #262a36 !important; }
+[data-baseweb="select"] > div, [data-baseweb="input"] > div, [data-baseweb="input"] input,
+[data-testid="stNumberInput"] input, [data-baseweb="textarea"] textarea {
+  background-color: #262a36 !important; color: #e8eaf0 !important; }
+[data-baseweb="popover"] ul, [data-baseweb="popover"] li { background-color: #262a36 !important; color: #e8eaf0 !important; }
+[data-testid="stExpander"] details, [data-testid="stVerticalBlockBorderWrapper"] { border-color: #3a3f4f !important; }
+.stApp button[kind="secondary"] { background-color: #262a36 !important; color: #e8eaf0 !important; border-color: #3a3f4f !important; }
+[data-testid="stAlertContainer"] { filter: brightness(0.9); }
+</style>
+"""
+
+
+def setup_page(title: str, *, show_title: bool = True) -> PageContext:
+    """First call in every page script.
+
+    Reads ``?instructor=`` and ``?hide=`` from the URL, draws the sidebar
+    display options, injects the CSS for instructor mode / dark theme and
+    (unless ``show_title=False``) renders ``title`` as the page heading, so
+    pages should not call ``st.title`` themselves.
+    """
+    _sync_modes_from_url()
+    _sidebar_options()
+    css = _BASE_CSS
+    if is_instructor():
+        css += _INSTRUCTOR_CSS
+    if is_dark():
+        css += _DARK_CSS
+    st.html(css)
+    if show_title:
+        st.title(title)
+    return PageContext(
+        title=title,
+        instructor=is_instructor(),
+        dark=is_dark(),
+        hidden=_hidden(),
+    )
+
+
+def is_instructor() -> bool:
+    """True in instructor mode (``?instructor=1`` or the sidebar toggle)."""
+    if _INSTRUCTOR in st.session_state:
+        return bool(st.session_state[_INSTRUCTOR])
+    return bool(_parse_bool(_qp_get("instructor")))
+
+
+def is_dark() -> bool:
+    """True when the dark theme is on (sidebar toggle or Streamlit's own dark theme)."""
+    if st.session_state.get(_DARK):
+        return True
+    try:
+        return st.context.theme.type == "dark"
+    except Exception:  # pragma: no cover - no script context / old frontend
+        return False
+
+
+def _hidden() -> frozenset[str]:
+    if _HIDE in st.session_state:
+        return frozenset(st.session_state[_HIDE])
+    return _parse_hide(_qp_get("hide"))
+
+
+def control_hidden(key: str) -> bool:
+    """True when the link asked to hide this control (``?hide=key1,key2``)."""
+    return key in _hidden()
+
+
+def explain(markdown: str) -> None:
+    """Explanatory text; not drawn when the link says ``?hide=explanations``."""
+    if control_hidden("explanations"):
+        return
+    st.markdown(markdown)
+
+
+# --------------------------------------------------------------------------- #
+# Figures
+# --------------------------------------------------------------------------- #
+def _scalar(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def style_figure(fig: go.Figure) -> go.Figure:
+    """Apply the theme template and, in instructor mode, projector sizes.
+
+    Modifies ``fig`` in place and returns it; calling it twice is harmless.
+    """
+    instructor = is_instructor()
+    dark = is_dark()
+    font = INSTRUCTOR_FONT if instructor else NORMAL_FONT
+    fig.update_layout(
+        template="plotly_dark" if dark else "plotly_white",
+        font=dict(size=font),
+        hoverlabel=dict(font_size=font),
+    )
+    if dark:
+        fig.update_layout(paper_bgcolor="#0f1117", plot_bgcolor="#161a23")
+    if not instructor:
+        return fig
+    fig.update_layout(
+        title_font_size=font + 4,
+        legend_font_size=font,
+        margin=dict(l=70, r=30, t=80 if fig.layout.title.text else 40, b=70),
+    )
+    fig.update_xaxes(title_font_size=font, tickfont_size=font - 2)
+    fig.update_yaxes(title_font_size=font, tickfont_size=font - 2)
+    for annotation in fig.layout.annotations or ():
+        size = _scalar(annotation.font.size)
+        annotation.font.size = max(size or 0, font)
+    for trace in fig.data:
+        if trace.type not in ("scatter", "scattergl", "scatter3d", "scatterpolar"):
+            continue
+        marker_size = _scalar(trace.marker.size) if trace.marker.size is not None else 0.0
+        if marker_size is not None:  # arrays of sizes are left alone
+            trace.marker.size = max(marker_size, INSTRUCTOR_MARKER)
+        if trace.type != "scatter3d" or trace.line is not None:
+            width = _scalar(trace.line.width) if trace.line.width is not None else 0.0
+            if width is not None:
+                trace.line.width = max(width, INSTRUCTOR_LINE)
+    return fig
+
+
+def _image_format() -> str:
+    return st.session_state.get(_IMG_FMT, "png")
+
+
+def show_figure(fig: go.Figure, key: str | None = None, **kwargs: Any) -> Any:
+    """``st.plotly_chart`` with :func:`style_figure` and a download button.
+
+    The toolbar's camera button saves PNG or SVG (sidebar "Figure download
+    format"); the file is named after ``key``.  Extra keyword arguments go to
+    ``st.plotly_chart`` (e.g. ``on_select="rerun"``).
+    """
+    fmt = _image_format()
+    config = {
+        "displaylogo": False,
+        "toImageButtonOptions": {
+            "format": fmt,
+            "filename": f"genlab-{key or 'figure'}",
+            "scale": 2 if fmt == "png" else 1,
+        },
+    }
+    config.update(kwargs.pop("config", {}) or {})
+    kwargs.setdefault("width", "stretch")
+    return st.plotly_chart(style_figure(fig), key=key, theme=None, config=config, **kwargs)
+
+
+# --------------------------------------------------------------------------- #
+# Query-param-bound widgets
+# --------------------------------------------------------------------------- #
+def _is_float(*values: Any) -> bool:
+    return any(isinstance(v, float) for v in values if v is not None)
+
+
+def _fmt_number(value: float | int) -> str:
+    if isinstance(value, float):
+        return format(value, ".10g")
+    return str(int(value))
+
+
+def _parse_number(text: str, as_float: bool) -> float | int | None:
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number):
+        return None
+    if as_float:
+        return number
+    if number != int(number):
+        return None
+    return int(number)
+
+
+def _clamp(value, lo, hi):
+    if lo is not None and value < lo:
+        value = lo
+    if hi is not None and value > hi:
+        value = hi
+    return value
+
+
+def _snap(value, lo, step, as_float):
+    """Move ``value`` onto the grid lo + k*step (sliders need it)."""
+    if step is None or lo is None or step <= 0:
+        return value
+    snapped = lo + round((value - lo) / step) * step
+    return round(snapped, 10) if as_float else int(snapped)
+
+
+def _on_qp_change(key: str, to_text: Callable[[Any], str], default_text: str) -> None:
+    text = to_text(st.session_state[key])
+    _qp_set(key, None if text == default_text else text)
+
+
+def _bind(
+    key: str,
+    default: Any,
+    parse: Callable[[str], Any],
+    to_text: Callable[[Any], str],
+    draw: Callable[..., Any],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Common logic of the qp_* widgets (see module docstring)."""
+    url_text = _qp_get(key)
+    url_value = parse(url_text) if url_text is not None else None
+    initial = default if url_value is None else url_value
+    if control_hidden(key):
+        return initial
+    default_text = to_text(default)
+    if key not in st.session_state:
+        st.session_state[key] = initial
+    user_on_change = kwargs.pop("on_change", None)
+    user_args = kwargs.pop("args", ()) or ()
+    user_kwargs = kwargs.pop("kwargs", {}) or {}
+
+    def on_change() -> None:
+        _on_qp_change(key, to_text, default_text)
+        if user_on_change is not None:
+            user_on_change(*user_args, **user_kwargs)
+
+    value = draw(key=key, on_change=on_change, **kwargs)
+    text = to_text(value)
+    _qp_set(key, None if text == default_text else text)
+    return value
+
+
+def qp_slider(label: str, key: str, min_value, max_value, value, step=None, **kw):
+    """``st.slider`` bound to ``?key=``; ``value`` may be a number or a (lo, hi) pair."""
+    as_float = _is_float(min_value, max_value, step, *(value if isinstance(value, (tuple, list)) else (value,)))
+    if as_float:
+        min_value, max_value = float(min_value), float(max_value)
+        step = None if step is None else float(step)
+    if step is None:
+        step = 0.01 if as_float else 1
+
+    def one(text: str):
+        number = _parse_number(text, as_float)
+        if number is None:
+            return None
+        return _snap(_clamp(number, min_value, max_value), min_value, step, as_float)
+
+    if isinstance(value, (tuple, list)):
+        default = tuple(float(v) if as_float else v for v in value)
+
+        def parse(text: str):
+            parts = text.split(",")
+            if len(parts) != 2:
+                return None
+            lo, hi = one(parts[0]), one(parts[1])
+            if lo is None or hi is None:
+                return None
+            return (min(lo, hi), max(lo, hi))
+
+        def to_text(v):
+            return ",".join(_fmt_number(float(x) if as_float else int(x)) for x in v)
+    else:
+        default = float(value) if as_float else value
+        parse = one
+
+        def to_text(v):
+            return _fmt_number(float(v) if as_float else int(v))
+
+    def draw(**kwargs):
+        return st.slider(label, min_value=min_value, max_value=max_value, step=step, **kwargs)
+
+    return _bind(key, default, parse, to_text, draw, kw)
+
+
+def qp_number(label: str, key: str, min_value, max_value, value, step=None, **kw):
+    """``st.number_input`` bound to ``?key=`` (clamped to [min_value, max_value])."""
+    as_float = _is_float(min_value, max_value, value, step)
+    if as_float:
+        min_value = None if min_value is None else float(min_value)
+        max_value = None if max_value is None else float(max_value)
+        value = float(value)
+
+    def parse(text: str):
+        number = _parse_number(text, as_float)
+        return None if number is None else _clamp(number, min_value, max_value)
+
+    def to_text(v):
+        return _fmt_number(float(v) if as_float else int(v))
+
+    def draw(**kwargs):
+        return st.number_input(label, min_value=min_value, max_value=max_value, step=step, **kwargs)
+
+    return _bind(key, value, parse, to_text, draw, kw)
+
+
+def _choice(options: Sequence[Any], value: Any) -> tuple[list[Any], Any, Callable, Callable]:
+    options = list(options)
+    if not options:
+        raise ValueError("qp_select/qp_radio need at least one option")
+    default = value if value in options else options[0]
+    by_text = {str(o): o for o in options}
+
+    def parse(text: str):
+        return by_text.get(text)
+
+    return options, default, parse, str
+
+
+def qp_select(label: str, key: str, options: Sequence[Any], value: Any, **kw):
+    """``st.selectbox`` bound to ``?key=`` (the URL holds ``str(option)``)."""
+    options, default, parse, to_text = _choice(options, value)
+
+    def draw(**kwargs):
+        return st.selectbox(label, options, **kwargs)
+
+    return _bind(key, default, parse, to_text, draw, kw)
+
+
+def qp_radio(label: str, key: str, options: Sequence[Any], value: Any, **kw):
+    """``st.radio`` bound to ``?key=`` (the URL holds ``str(option)``)."""
+    options, default, parse, to_text = _choice(options, value)
+
+    def draw(**kwargs):
+        return st.radio(label, options, **kwargs)
+
+    return _bind(key, default, parse, to_text, draw, kw)
+
+
+def qp_toggle(label: str, key: str, value: bool, **kw) -> bool:
+    """``st.toggle`` bound to ``?key=1`` / ``?key=0``."""
+
+    def draw(**kwargs):
+        return st.toggle(label, **kwargs)
+
+    return _bind(key, bool(value), _parse_bool, lambda v: "1" if v else "0", draw, kw)
+
+
+# --------------------------------------------------------------------------- #
+# Shareable link
+# --------------------------------------------------------------------------- #
+def share_url() -> str:
+    """The URL of this page with the current query parameters."""
+    base = None
+    try:
+        base = st.context.url
+    except Exception:  # pragma: no cover
+        base = None
+    if not base:
+        host = None
+        try:
+            host = st.context.headers.get("Host")
+        except Exception:  # pragma: no cover
+            host = None
+        base = f"http://{host or 'localhost:8501'}/"
+    try:
+        params = st.query_params.to_dict()
+    except Exception:  # pragma: no cover
+        params = {}
+    query = urllib.parse.urlencode(params, safe=",")
+    return f"{base}?{query}" if query else base
+
+
+def copy_link_button(label: str = "Link to this view") -> str:
+    """Show the page's shareable URL in a code block (with a copy icon).
+
+    Call it after the page's qp_* widgets so the link has their values.
+    Returns the URL.
+    """
+    url = share_url()
+    st.caption(f"🔗 {label} — copy it with the icon on the right; it reopens this page with the same settings.")
+    st.code(url, language=None, wrap_lines=True)
+    return url
