@@ -56,5 +56,5 @@ def build_navigation() -> dict[str, list]:
     return sections
 
 
-st.set_page_config(page_title="genlab", page_icon=":material/school:", layout="wide")
+st.set_page_config(page_title="genlab", page_icon="🧪", layout="wide")
 st.navigation(build_navigation(), expanded=True).run()
