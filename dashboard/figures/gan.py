@@ -1,0 +1,503 @@
+"""Figure builders for the GAN pages (issue 5): numpy in, ``go.Figure`` / uint8 image out.
+
+No ``st.*`` calls here; the pages style and show the figures with ``dashboard.common``.
+
+Colours follow GAN Lab: real data and "D says real" are green, generated data and
+"D says fake" are purple, so the heatmap and the points read the same way.
+
+The live pages rebuild these figures a few times a second while a model trains, so the
+builders construct figures from plain dicts with plotly's validation switched off
+(``go.Figure(..., _validate=False)``): several times faster, same JSON.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+__all__ = [
+    "REAL_COLOR",
+    "FAKE_COLOR",
+    "D_COLORSCALE",
+    "LAYERS",
+    "LAYER_LABELS",
+    "plane_figure",
+    "draw_canvas_figure",
+    "loss_figure",
+    "d_output_figure",
+    "divergence_figure",
+    "modes_figure",
+    "quality_figure",
+    "saturation_figure",
+    "image_grid",
+    "patch_map_figure",
+    "history_columns",
+]
+
+REAL_COLOR = "#1b9e4b"       # green: real data / D(x) -> 1
+FAKE_COLOR = "#7b3fb5"       # purple: generated data / D(x) -> 0
+MANIFOLD_COLOR = "rgba(90, 40, 140, 0.55)"
+GRADIENT_COLOR = "#d9480f"   # orange arrows: where G's gradient pushes the fakes
+SECOND_COLOR = "#2f5fd0"
+# D(x) heatmap: purple (fake, 0) -> white (undecided, 0.5) -> green (real, 1)
+D_COLORSCALE = [
+    [0.0, "#b69ad6"],
+    [0.25, "#dccdef"],
+    [0.5, "#ffffff"],
+    [0.75, "#c6ebd1"],
+    [1.0, "#82cf9b"],
+]
+
+LAYERS = ("real", "fake", "heatmap", "manifold", "gradients")
+LAYER_LABELS = {
+    "real": "Real points",
+    "fake": "Fake points G(z)",
+    "heatmap": "D(x) heatmap",
+    "manifold": "Generator manifold",
+    "gradients": "G's gradient arrows",
+}
+
+
+def _fig(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain dicts without plotly's (slow) property validation."""
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def _arr(values) -> np.ndarray:
+    if values is None:
+        return np.zeros((0,), dtype=float)
+    if hasattr(values, "detach"):  # torch tensor
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=float)
+
+
+def _list(values) -> np.ndarray:
+    """A float32 array for plotly: sent as compact base64 typed arrays, and plotly copies
+    arrays far faster than lists. NaN leaves a gap in a line."""
+    return _arr(values).astype(np.float32)
+
+
+def _points(values) -> np.ndarray:
+    a = _arr(values)
+    if a.size == 0:
+        return np.zeros((0, 2))
+    return a.reshape(-1, 2)
+
+
+def _base_layout(title: str | None, height: int | None, **extra) -> dict:
+    layout = dict(
+        margin=dict(l=55, r=20, t=50 if title else 20, b=45),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0.0),
+        hovermode="closest",
+        uirevision="keep",  # keep zoom / legend clicks across live refreshes
+    )
+    if title:
+        layout["title"] = dict(text=title, x=0.01, xanchor="left")
+    if height:
+        layout["height"] = int(height)
+    layout.update(extra)
+    return layout
+
+
+def bounds_for(*point_sets, margin: float = 0.15, square: bool = True) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) covering all point sets plus a margin (square when asked)."""
+    pts = [p for p in (_points(s) for s in point_sets) if len(p)]
+    if not pts:
+        return (-3.0, 3.0, -3.0, 3.0)
+    allp = np.concatenate(pts)
+    allp = allp[np.isfinite(allp).all(axis=1)]
+    if not len(allp):
+        return (-3.0, 3.0, -3.0, 3.0)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    span = np.maximum(hi - lo, 1e-3)
+    lo, hi = lo - margin * span, hi + margin * span
+    if square:
+        centre, half = (lo + hi) / 2, float(np.max(hi - lo)) / 2
+        lo, hi = centre - half, centre + half
+    return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+
+
+# --------------------------------------------------------------------------- #
+# The 2D plane: real, fake, D(x) heatmap, generator manifold, gradient arrows
+# --------------------------------------------------------------------------- #
+def _manifold_trace(grid) -> dict | None:
+    """Lines along the rows and columns of a (R, C, 2) grid of generator outputs."""
+    g = _arr(grid)
+    if g.size == 0 or g.ndim != 3 or g.shape[-1] != 2:
+        return None
+    lines = list(g) + list(g.transpose(1, 0, 2))
+    sep = np.full((1, 2), np.nan)
+    seq = np.concatenate([np.concatenate([line, sep]) for line in lines])
+    return dict(
+        type="scatter", x=_list(seq[:, 0]), y=_list(seq[:, 1]), mode="lines", name=LAYER_LABELS["manifold"],
+        line=dict(color=MANIFOLD_COLOR, width=1.2), hoverinfo="skip",
+    )
+
+
+def _arrow_traces(points, vectors, span: float, max_len_frac: float = 0.09) -> list[dict]:
+    """Arrows from ``points`` along ``vectors`` (rescaled: the longest is ``max_len_frac`` of the span).
+
+    Returns a line trace (the shafts) and a marker trace (arrow heads rotated to the direction).
+    """
+    p, v = _points(points), _points(vectors)
+    n = min(len(p), len(v))
+    if n == 0:
+        return []
+    p, v = p[:n], v[:n]
+    norms = np.linalg.norm(v, axis=1)
+    finite = np.isfinite(norms) & np.isfinite(p).all(axis=1)
+    p, v, norms = p[finite], v[finite], norms[finite]
+    if not len(p):
+        return []
+    longest = float(norms.max())
+    scale = (max_len_frac * span / longest) if longest > 0 else 0.0
+    ends = p + v * scale
+    xs = np.full(3 * len(p), np.nan)
+    ys = np.full(3 * len(p), np.nan)
+    xs[0::3], xs[1::3] = p[:, 0], ends[:, 0]
+    ys[0::3], ys[1::3] = p[:, 1], ends[:, 1]
+    # marker angle: degrees clockwise from "up"
+    angles = np.degrees(np.arctan2(v[:, 0], v[:, 1]))
+    shown = norms * scale > 1e-4 * span
+    return [
+        dict(type="scatter", x=_list(xs), y=_list(ys), mode="lines", name=LAYER_LABELS["gradients"],
+             legendgroup="grad", line=dict(color=GRADIENT_COLOR, width=1.5), hoverinfo="skip"),
+        dict(type="scatter", x=_list(ends[shown, 0]), y=_list(ends[shown, 1]), mode="markers",
+             legendgroup="grad", showlegend=False, hoverinfo="skip",
+             marker=dict(symbol="triangle-up", size=7, color=GRADIENT_COLOR,
+                         angle=_list(angles[shown]))),
+    ]
+
+
+def plane_figure(
+    real,
+    fake=None,
+    *,
+    heatmap: tuple | None = None,
+    manifold=None,
+    gradients: tuple | None = None,
+    layers: Iterable[str] = LAYERS,
+    bounds: tuple[float, float, float, float] | None = None,
+    title: str | None = None,
+    height: int | None = 560,
+    step: int | None = None,
+) -> go.Figure:
+    """The GAN Lab picture of one moment of training.
+
+    real, fake: (N, 2) points. heatmap: (xs (nx,), ys (ny,), d (ny, nx)) discriminator
+    outputs D(x) in [0, 1] on a grid. manifold: (R, C, 2) generator outputs of a grid in
+    noise space. gradients: (points (K, 2), vectors (K, 2)) the direction each fake point
+    moves under the generator's update (minus the loss gradient). ``layers`` picks
+    which of ``LAYERS`` to draw. ``bounds`` = (x0, x1, y0, y1) fixes the view.
+    """
+    layers = set(layers)
+    unknown = layers - set(LAYERS)
+    if unknown:
+        raise ValueError(f"unknown layers {sorted(unknown)}; allowed: {', '.join(LAYERS)}")
+    real_p, fake_p = _points(real), _points(fake)
+    if bounds is None:
+        bounds = bounds_for(real_p, fake_p if "fake" in layers else None)
+    x0, x1, y0, y1 = bounds
+    span = max(x1 - x0, y1 - y0)
+    data: list[dict] = []
+    if "heatmap" in layers and heatmap is not None:
+        hx, hy, hz = heatmap
+        z = _arr(hz)
+        if z.size:
+            data.append(dict(
+                type="heatmap", x=_list(hx), y=_list(hy), z=_list(z),
+                zmin=0.0, zmax=1.0, colorscale=D_COLORSCALE, zsmooth="best", name="D(x)",
+                colorbar=dict(title=dict(text="D(x)", side="right"), thickness=14, len=0.8,
+                              tickvals=[0, 0.5, 1], ticktext=["0 fake", "0.5", "1 real"]),
+                hovertemplate="x=%{x:.2f}, y=%{y:.2f}<br>D(x)=%{z:.2f}<extra></extra>",
+            ))
+    if "manifold" in layers and manifold is not None:
+        trace = _manifold_trace(manifold)
+        if trace:
+            data.append(trace)
+    if "real" in layers and len(real_p):
+        data.append(dict(
+            type="scatter", x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
+            marker=dict(color=REAL_COLOR, size=6, line=dict(color="white", width=0.6), opacity=0.9),
+            hovertemplate="real (%{x:.2f}, %{y:.2f})<extra></extra>",
+        ))
+    if "fake" in layers and len(fake_p):
+        data.append(dict(
+            type="scatter", x=_list(fake_p[:, 0]), y=_list(fake_p[:, 1]), mode="markers", name="fake G(z)",
+            marker=dict(color=FAKE_COLOR, size=6, line=dict(color="white", width=0.6), opacity=0.9),
+            hovertemplate="fake (%{x:.2f}, %{y:.2f})<extra></extra>",
+        ))
+    if "gradients" in layers and gradients is not None:
+        data.extend(_arrow_traces(gradients[0], gradients[1], span))
+    if title is None and step is not None:
+        title = f"step {step}"
+    layout = _base_layout(
+        title, height,
+        xaxis=dict(range=[x0, x1], title=dict(text="x₁"), zeroline=False, constrain="domain"),
+        yaxis=dict(range=[y0, y1], title=dict(text="x₂"), zeroline=False, scaleanchor="x", scaleratio=1,
+                   constrain="domain"),
+    )
+    return _fig(data, layout)
+
+
+def draw_canvas_figure(points, bounds=(-5.0, 5.0, -5.0, 5.0), *, grid_n: int = 41, height: int = 420) -> go.Figure:
+    """A canvas to draw a data set on: the points so far plus an almost invisible grid of
+    clickable points (Streamlit reports a click only on a point), box and lasso selection on."""
+    x0, x1, y0, y1 = bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, grid_n), np.linspace(y0, y1, grid_n))
+    pts = _points(points)
+    data = [
+        dict(type="scatter", x=_list(gx.ravel()), y=_list(gy.ravel()), mode="markers", name="click target",
+             showlegend=False, marker=dict(size=9, color="rgba(47,95,208,0.04)"),
+             hovertemplate="add a cluster at (%{x:.1f}, %{y:.1f})<extra></extra>"),
+        dict(type="scatter", x=_list(pts[:, 0]), y=_list(pts[:, 1]),
+             mode="markers", name=f"your points ({len(pts)})",
+             marker=dict(color=REAL_COLOR, size=5, opacity=0.85), hoverinfo="skip"),
+    ]
+    layout = _base_layout(
+        None, height, dragmode="select",
+        xaxis=dict(range=[x0, x1], title=dict(text="x₁"), zeroline=True, fixedrange=True),
+        yaxis=dict(range=[y0, y1], title=dict(text="x₂"), zeroline=True, scaleanchor="x", fixedrange=True),
+    )
+    return _fig(data, layout)
+
+
+# --------------------------------------------------------------------------- #
+# Charts over time
+# --------------------------------------------------------------------------- #
+def history_columns(rows: Sequence[Mapping], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Columns ``names`` of a list of metric rows (missing values become NaN)."""
+    out = {}
+    for name in names:
+        out[name] = np.array([_float(r.get(name)) for r in rows], dtype=float)
+    return out
+
+
+def _float(value) -> float:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return f
+
+
+def _thin(x, *ys, max_points: int = 1500):
+    """Keep at most ``max_points`` evenly spaced samples (the live charts stay light)."""
+    x = _arr(x)
+    n = len(x)
+    if n <= max_points:
+        return (x, *[_arr(y) for y in ys])
+    idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+    return (x[idx], *[_arr(y)[idx] for y in ys])
+
+
+def _line(x, y, name, color, dash=None, yaxis=None) -> dict:
+    trace = dict(type="scatter", x=_list(x), y=_list(y), mode="lines", name=name,
+                 line=dict(color=color, width=2, dash=dash))
+    if yaxis:
+        trace["yaxis"] = yaxis
+    return trace
+
+
+def _change_shapes(changes: Sequence[tuple[float, str]] | None, max_marks: int = 12) -> tuple[list, list]:
+    """Vertical dotted lines (and short labels) at the steps where settings changed live."""
+    shapes, annotations = [], []
+    for step, text in list(changes or [])[-max_marks:]:
+        shapes.append(dict(type="line", xref="x", yref="paper", x0=step, x1=step, y0=0, y1=1,
+                           line=dict(color="rgba(120,120,120,0.6)", width=1, dash="dot")))
+        annotations.append(dict(x=step, y=1, xref="x", yref="paper", text=str(text)[:28], showarrow=False,
+                                textangle=-90, xanchor="right", yanchor="top", font=dict(size=10, color="#666")))
+    return shapes, annotations
+
+
+def loss_figure(steps, loss_d, loss_g, *, loss_name: str | None = None, changes=None,
+                title: str = "Losses", height: int | None = 300) -> go.Figure:
+    """loss_D and loss_G over training steps (dotted lines mark live setting changes)."""
+    x, d, g = _thin(steps, loss_d, loss_g)
+    shapes, annotations = _change_shapes(changes)
+    layout = _base_layout(
+        title + (f" ({loss_name})" if loss_name else ""), height,
+        xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="loss")),
+        shapes=shapes, annotations=annotations,
+    )
+    return _fig([_line(x, d, "loss_D", REAL_COLOR), _line(x, g, "loss_G", FAKE_COLOR)], layout)
+
+
+def d_output_figure(steps, d_real, d_fake, *, changes=None, title: str = "Mean D(x) and D(G(z))",
+                    height: int | None = 300) -> go.Figure:
+    """Mean discriminator output on real and on fake samples; 0.5 = D cannot tell them apart."""
+    x, r, f = _thin(steps, d_real, d_fake)
+    shapes, annotations = _change_shapes(changes)
+    shapes.append(dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=0.5, y1=0.5,
+                       line=dict(color="#888", width=1, dash="dash")))
+    layout = _base_layout(
+        title, height,
+        xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="D output"), range=[-0.02, 1.02]),
+        shapes=shapes, annotations=annotations,
+    )
+    return _fig([_line(x, r, "D(x) real", REAL_COLOR), _line(x, f, "D(G(z)) fake", FAKE_COLOR)], layout)
+
+
+def divergence_figure(steps, kl, js, *, bins: int | None = None, title: str = "KL and JS (grid histogram)",
+                      height: int | None = 300) -> go.Figure:
+    """KL(p_real || p_fake) and JS between real and fake, estimated from 2D histograms."""
+    x, k, j = _thin(steps, kl, js)
+    shapes = [dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=math.log(2), y1=math.log(2),
+                   line=dict(color="#888", width=1, dash="dash"))]
+    annotations = [dict(xref="paper", x=1, y=math.log(2), yref="y", text="JS max = ln 2", showarrow=False,
+                        xanchor="right", yanchor="bottom", font=dict(size=11, color="#666"))]
+    layout = _base_layout(
+        title if bins is None else f"{title}, {bins}×{bins} bins", height,
+        xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="nats"), rangemode="tozero"),
+        shapes=shapes, annotations=annotations,
+    )
+    return _fig([_line(x, k, "KL(real‖fake)", SECOND_COLOR), _line(x, j, "JS", FAKE_COLOR, dash="dot")], layout)
+
+
+def modes_figure(steps, modes_covered, high_quality, *, n_modes: int, title: str = "Modes covered, sample quality",
+                 height: int | None = 300) -> go.Figure:
+    """Number of modes with at least one nearby sample (left axis) and the share of samples
+    close to some mode (right axis) -- the standard ring8 / grid25 mode-collapse numbers."""
+    x, m, q = _thin(steps, modes_covered, high_quality)
+    layout = _base_layout(
+        title, height,
+        xaxis=dict(title=dict(text="step")),
+        yaxis=dict(title=dict(text=f"modes (of {n_modes})"), range=[-0.3, n_modes + 0.3]),
+        yaxis2=dict(title=dict(text="high-quality share"), overlaying="y", side="right", range=[-0.02, 1.02],
+                    tickformat=".0%", showgrid=False),
+    )
+    return _fig([
+        _line(x, m, "modes covered", REAL_COLOR),
+        _line(x, q, "high-quality share", FAKE_COLOR, dash="dot", yaxis="y2"),
+    ], layout)
+
+
+def quality_figure(steps, values, *, name: str = "Fréchet distance (classifier features)",
+                   title: str = "Sample quality (lower is better)", height: int | None = 300) -> go.Figure:
+    """One quality number over training, e.g. the Fréchet distance in the digit classifier's features."""
+    x, v = _thin(steps, values)
+    layout = _base_layout(title, height, xaxis=dict(title=dict(text="step")),
+                          yaxis=dict(title=dict(text="distance"), rangemode="tozero"))
+    trace = _line(x, v, name, SECOND_COLOR)
+    trace["mode"] = "lines+markers"
+    return _fig([trace], layout)
+
+
+def saturation_figure(current_d_fake: float | None = None, *, loss: str | None = None,
+                      height: int | None = 320) -> go.Figure:
+    """Why the slide's minimax generator loss stalls early.
+
+    With D = sigmoid(a), the generator's gradient through the logit a is
+    d/da log(1 - D) = -D  (minimax, on the slide) and  d/da -log D = -(1 - D)  (non-saturating).
+    Early in training D(G(z)) ~ 0, so the minimax gradient vanishes while the
+    non-saturating one is ~1. ``current_d_fake`` marks where training is now.
+    """
+    d = np.linspace(0.001, 0.999, 200)
+    data = [
+        _line(d, d, "minimax: |∂/∂a log(1−D)| = D", FAKE_COLOR),
+        _line(d, 1 - d, "non-saturating: |∂/∂a −log D| = 1−D", REAL_COLOR),
+    ]
+    shapes, annotations = [], []
+    if current_d_fake is not None and np.isfinite(current_d_fake):
+        c = float(np.clip(current_d_fake, 0, 1))
+        shapes.append(dict(type="line", xref="x", yref="paper", x0=c, x1=c, y0=0, y1=1,
+                           line=dict(color="#333", width=2, dash="dash")))
+        annotations.append(dict(x=c, y=1.0, xref="x", yref="paper", showarrow=False, xanchor="left",
+                                yanchor="top", text=f" now: D(G(z))={c:.2f}", font=dict(size=12)))
+    annotations.append(dict(x=0.02, y=0.55, xref="x", yref="y", showarrow=False, xanchor="left",
+                            text="early: D rejects fakes,<br>D(G(z)) ≈ 0", font=dict(size=11, color="#555")))
+    title = "Generator gradient size vs D(G(z))"
+    if loss:
+        title += f" — you use: {loss}"
+    layout = _base_layout(
+        title, height, shapes=shapes, annotations=annotations,
+        xaxis=dict(title=dict(text="D(G(z))"), range=[0, 1]),
+        yaxis=dict(title=dict(text="gradient size (logit)"), range=[0, 1.05]),
+    )
+    return _fig(data, layout)
+
+
+# --------------------------------------------------------------------------- #
+# Images
+# --------------------------------------------------------------------------- #
+def image_grid(images, nrow: int = 8, *, pad: int = 1, scale: int | None = None, target_width: int = 720,
+               pad_value: float = 1.0) -> np.ndarray:
+    """Tile images (N, C, H, W) in [0, 1] with ``torchvision.utils.make_grid`` and upscale by an
+    integer factor (nearest neighbour: pixels stay crisp on a projector).
+
+    ``scale`` defaults to the largest integer that keeps the width <= ``target_width`` (at least 1).
+    Returns a uint8 array (H', W') for grey images or (H', W', 3) for colour.
+    """
+    import torch
+    from torchvision.utils import make_grid
+
+    t = images if isinstance(images, torch.Tensor) else torch.as_tensor(np.asarray(images, dtype=np.float32))
+    t = t.detach().float().cpu()
+    if t.ndim == 3:
+        t = t.unsqueeze(1)
+    if t.ndim != 4 or t.shape[0] == 0:
+        raise ValueError(f"expected images (N, C, H, W), got shape {tuple(t.shape)}")
+    t = torch.nan_to_num(t, nan=0.0).clamp(0, 1)
+    grid = make_grid(t, nrow=max(1, int(nrow)), padding=pad, pad_value=pad_value)  # (3 or C, H', W')
+    arr = (grid.numpy() * 255).round().astype(np.uint8)
+    if t.shape[1] == 1:
+        arr = arr[0]
+    else:
+        arr = arr.transpose(1, 2, 0)
+    if scale is None:
+        scale = max(1, target_width // max(1, arr.shape[1]))
+    if scale > 1:
+        arr = arr.repeat(scale, axis=0).repeat(scale, axis=1)
+    return arr
+
+
+def patch_map_figure(real_images, real_maps, fake_images, fake_maps, *, n: int = 6,
+                     title: str = "PatchGAN: D's verdict per patch", height: int | None = 380) -> go.Figure:
+    """Two rows (real, fake) of images with the PatchGAN discriminator's per-patch output
+    D in [0, 1] laid over them (green = "real", purple = "fake").
+
+    *_images: (N, 1, H, W) in [0, 1]; *_maps: (N, h, w) or (N, 1, h, w) per-patch probabilities.
+    """
+    rows = [("real", _arr(real_images), _arr(real_maps)), ("fake", _arr(fake_images), _arr(fake_maps))]
+    n = int(min(n, *(len(r[1]) for r in rows), *(len(r[2]) for r in rows)))
+    if n <= 0:
+        raise ValueError("patch_map_figure needs at least one real and one fake image with its map")
+    data: list[dict] = []
+    layout = _base_layout(title, height, showlegend=False)
+    layout["margin"] = dict(l=60, r=70, t=60, b=10)
+    gap = 0.02
+    cell_w = (1 - gap * (n - 1)) / n
+    cell_h = 0.42
+    annotations = []
+    for r, (label, imgs, maps) in enumerate(rows):
+        y_top = 1 - r * (cell_h + 0.1) - 0.03
+        for i in range(n):
+            k = r * n + i + 1
+            ax = "" if k == 1 else str(k)
+            img = imgs[i].reshape(imgs[i].shape[-2], imgs[i].shape[-1])
+            m = maps[i].reshape(maps[i].shape[-2], maps[i].shape[-1])
+            H, W = img.shape
+            h, w = m.shape
+            x0 = i * (cell_w + gap)
+            layout[f"xaxis{ax}"] = dict(domain=[x0, x0 + cell_w], range=[-0.5, W - 0.5], visible=False,
+                                        anchor=f"y{ax}")
+            layout[f"yaxis{ax}"] = dict(domain=[y_top - cell_h, y_top], range=[H - 0.5, -0.5], visible=False,
+                                        anchor=f"x{ax}", scaleanchor=f"x{ax}")
+            data.append(dict(type="heatmap", z=_list(img), colorscale="gray", reversescale=False,
+                             zmin=0, zmax=1, showscale=False, xaxis=f"x{ax}", yaxis=f"y{ax}", hoverinfo="skip"))
+            data.append(dict(
+                type="heatmap", z=_list(m), x0=(W / w - 1) / 2, dx=W / w, y0=(H / h - 1) / 2,
+                dy=H / h, zmin=0, zmax=1, colorscale=D_COLORSCALE, opacity=0.55, xaxis=f"x{ax}",
+                yaxis=f"y{ax}", showscale=(k == 1),
+                colorbar=dict(title=dict(text="D(patch)"), tickvals=[0, 0.5, 1], ticktext=["fake", "0.5", "real"],
+                              thickness=12, len=0.8),
+                hovertemplate="D(patch)=%{z:.2f}<extra></extra>",
+            ))
+            annotations.append(dict(xref=f"x{ax} domain", yref=f"y{ax} domain", x=0.5, y=-0.02, showarrow=False,
+                                    yanchor="top", text=f"{float(np.mean(m)):.2f}", font=dict(size=12)))
+        annotations.append(dict(xref="paper", yref="paper", x=-0.01, y=y_top - cell_h / 2, showarrow=False,
+                                xanchor="right", text=f"<b>{label}</b>", textangle=-90, font=dict(size=14)))
+    layout["annotations"] = annotations
+    return _fig(data, layout)
