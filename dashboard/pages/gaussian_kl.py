@@ -1,0 +1,318 @@
+"""Gaussian KL — in-class exercise (issue 3).
+
+The lecture's exercise: which factorized q(z₁,z₂) = N(z₁|m₁,s₁²) N(z₂|m₂,s₂²)
+minimizes KL(q‖p) for p = N(μ, Σ)? Students guess with sliders, the page
+reveals both optima (KL(q‖p) and KL(p‖q)), animates gradient descent from the
+guess, and repeats the story for a two-component mixture p (PRML Fig. 10.3).
+All settings are query-param widgets; heavy numbers are cached.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import common
+from dashboard.figures import kl as klfig
+from genlab import divergences as dv
+from genlab.errors import GenlabError
+
+TITLE = "Gaussian KL — in-class exercise"
+ctx = common.setup_page(TITLE)
+URL_AT_START = {k: st.query_params.get(k) for k in st.query_params}  # before widgets clamp the values
+
+MODES = ["Gaussian p (the exercise)", "Mixture p (PRML Fig. 10.3)"]
+QP, PQ = "KL(q||p)", "KL(p||q)"
+PRETTY = {QP: "KL(q‖p)", PQ: "KL(p‖q)"}
+FRAMES = 36  # animation frames shown (iterates are subsampled)
+
+
+def _subsample(n_iterates: int, frames: int = FRAMES) -> np.ndarray:
+    """Frame indices 0..n-1, dense at the start where q moves most."""
+    if n_iterates <= frames:
+        return np.arange(n_iterates)
+    idx = np.unique(np.round(np.geomspace(1, n_iterates - 1, frames - 1)).astype(int))
+    return np.concatenate([[0], idx])
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def gaussian_numbers(mu: tuple, sds: tuple, rho: float, guess_m: tuple, guess_s: tuple, objective: str) -> dict:
+    """Optima, KLs and the descent path from the guess, for p = N(μ, Σ)."""
+    cov = dv.bivariate_cov(sds[0], sds[1], rho)
+    target = dv.GaussianMixture.gaussian(mu, cov)
+    out = {"cov": cov, "lam": np.linalg.inv(cov)}
+    for obj in (QP, PQ):
+        m, v = dv.mean_field_gaussian(mu, cov, obj)
+        s = np.sqrt(v)
+        out[obj] = dict(m=m, s=s, kl_qp=dv.kl_mean_field(target, m, s, QP), kl_pq=dv.kl_mean_field(target, m, s, PQ))
+    out["guess"] = dict(kl_qp=dv.kl_mean_field(target, guess_m, guess_s, QP),
+                        kl_pq=dv.kl_mean_field(target, guess_m, guess_s, PQ))
+    path = dv.mean_field_descent(target, objective, guess_m, guess_s, steps=4000, lr=0.5, tol=1e-7)
+    idx = _subsample(path.means.shape[0])
+    out["path"] = dict(means=path.means[idx], stds=path.stds[idx], kl=path.kl[idx], steps=idx,
+                       n_steps=path.steps, converged=path.converged, end_m=path.means[-1], end_s=path.stds[-1],
+                       end_kl=float(path.kl[-1]))
+    return out
+
+
+def _mixture(sep: float, weight: float, csd: float, crho: float) -> dv.GaussianMixture:
+    c = sep / 2 / math.sqrt(2)
+    cov = dv.bivariate_cov(csd, csd, crho)
+    return dv.GaussianMixture.create([weight, 1 - weight], [[-c, -c], [c, c]], [cov, cov])
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def mixture_setup(sep: float, weight: float, csd: float, crho: float) -> dict:
+    """Density grid, moment-matched q (argmin KL(p‖q)) and the local minima of KL(q‖p)
+    reached from a start near each mode."""
+    target = _mixture(sep, weight, csd, crho)
+    m_pq, v_pq = dv.moment_match(target)
+    s_pq = np.sqrt(v_pq)
+    half = max(3.0, sep / 2 / math.sqrt(2) + 3.2 * csd)
+    xs = np.linspace(-half, half, 90)
+    zz = np.stack(np.meshgrid(xs, xs, indexing="xy"), axis=-1)
+    dens = target.pdf(zz)
+    starts_m = target.means + 0.3 * csd
+    starts_s = np.full_like(starts_m, csd)
+    path = dv.mean_field_descent(target, QP, starts_m, starts_s, steps=300, lr=1.0, tol=1e-6)
+    minima = []
+    for b in range(2):
+        m, s = path.means[-1, b], path.stds[-1, b]
+        minima.append(dict(m=m, s=s, start=starts_m[b], converged=bool(path.converged[b]),
+                           kl_qp=dv.kl_mean_field(target, m, s, QP), kl_pq=dv.kl_mean_field(target, m, s, PQ)))
+    return dict(grid=(xs, xs, dens), half=half,
+                pq=dict(m=m_pq, s=s_pq, kl_qp=dv.kl_mean_field(target, m_pq, s_pq, QP),
+                        kl_pq=dv.kl_mean_field(target, m_pq, s_pq, PQ)),
+                minima=minima)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def mixture_guess(sep: float, weight: float, csd: float, crho: float, guess_m: tuple, guess_s: tuple,
+                  objective: str) -> dict:
+    target = _mixture(sep, weight, csd, crho)
+    path = dv.mean_field_descent(target, objective, guess_m, guess_s, steps=300,
+                                 lr=1.0 if objective == QP else 0.5, tol=1e-6)
+    idx = _subsample(path.means.shape[0])
+    end_m, end_s = path.means[-1], path.stds[-1]
+    return dict(
+        kl_qp=dv.kl_mean_field(target, guess_m, guess_s, QP), kl_pq=dv.kl_mean_field(target, guess_m, guess_s, PQ),
+        path=dict(means=path.means[idx], stds=path.stds[idx], kl=path.kl[idx], steps=idx, n_steps=path.steps,
+                  converged=path.converged, end_m=end_m, end_s=end_s,
+                  end_kl=dv.kl_mean_field(target, end_m, end_s, objective)),
+    )
+
+
+def fmt(x: float, d: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if math.isinf(x):
+        return "∞"
+    return f"{x:.{d}f}".replace("-", "−")
+
+
+def url_clamp_notes(specs: list[tuple[str, str, float, float, float]]) -> list[str]:
+    """Messages for URL values that the widgets had to clamp: (key, name, lo, hi, value used)."""
+    notes = []
+    for key, name, lo, hi, used in specs:
+        raw = URL_AT_START.get(key)
+        if raw is None:
+            continue
+        try:
+            given = float(raw)
+        except ValueError:
+            notes.append(f"{name} = {raw!r} in the link is not a number; allowed: {lo:g} … {hi:g}. Using {used:g}.")
+            continue
+        if not math.isfinite(given) or given < lo - 1e-12 or given > hi + 1e-12:
+            extra = ""
+            if key in ("rho", "crho") and math.isfinite(given) and abs(given) >= 1:
+                extra = (" At |ρ| = 1 (or beyond) the covariance is singular — not positive definite — so p has "
+                         "no density and KL is undefined.")
+            notes.append(f"{name} = {raw} in the link is outside the allowed range {lo:g} … {hi:g}.{extra} "
+                         f"Using {used:g}.")
+    return notes
+
+
+# --------------------------------------------------------------------------- #
+# Controls
+# --------------------------------------------------------------------------- #
+common.explain(
+    "**In-class exercise** (lecture, *KL Divergence*). Which $q(z_1,z_2)=\\mathcal N(z_1\\mid m_1,s_1^2)\\,"
+    "\\mathcal N(z_2\\mid m_2,s_2^2)$ minimizes $\\mathrm{KL}(q\\,\\|\\,p)$ for $p=\\mathcal N(\\mu,\\Sigma)$? "
+    "Set p, make your guess for q with the sliders and watch both KL values; then reveal the optimum. "
+    "Ellipses are drawn at 2 standard deviations (they hold 86% of a 2-D Gaussian's mass)."
+)
+mode = common.qp_radio("p is", "mode", MODES, MODES[0], horizontal=True)
+gaussian = mode == MODES[0]
+
+ctrl, fig_col = st.columns([1.0, 2.3], gap="medium")
+clamp_specs: list[tuple[str, str, float, float, float]] = []
+with ctrl:
+    if gaussian:
+        st.markdown("**p = N(μ, Σ)**")
+        mu1 = common.qp_slider("μ₁", "mu1", -2.0, 2.0, 0.0, 0.1)
+        mu2 = common.qp_slider("μ₂", "mu2", -2.0, 2.0, 0.0, 0.1)
+        sd1 = common.qp_slider("σ₁ (standard deviation of z₁)", "sd1", 0.3, 2.5, 1.0, 0.05)
+        sd2 = common.qp_slider("σ₂ (standard deviation of z₂)", "sd2", 0.3, 2.5, 1.0, 0.05)
+        rho = common.qp_slider("ρ (correlation)", "rho", -0.99, 0.99, 0.9, 0.01,
+                               help="Strictly between −1 and 1: at ±1 the covariance is not positive definite.")
+        clamp_specs += [("mu1", "μ₁", -2, 2, mu1), ("mu2", "μ₂", -2, 2, mu2), ("sd1", "σ₁", 0.3, 2.5, sd1),
+                        ("sd2", "σ₂", 0.3, 2.5, sd2), ("rho", "ρ", -0.99, 0.99, rho)]
+    else:
+        st.markdown("**p = π N(μ_a, Σ_c) + (1 − π) N(μ_b, Σ_c)**")
+        sep = common.qp_slider("distance between the modes", "sep", 0.0, 6.0, 4.0, 0.1)
+        weight = common.qp_slider("π (weight of the lower-left mode)", "w", 0.1, 0.9, 0.5, 0.05)
+        csd = common.qp_slider("component standard deviation", "csd", 0.3, 1.5, 0.8, 0.05)
+        crho = common.qp_slider("component correlation", "crho", -0.9, 0.9, 0.0, 0.05)
+        clamp_specs += [("sep", "distance", 0, 6, sep), ("w", "π", 0.1, 0.9, weight),
+                        ("csd", "component s.d.", 0.3, 1.5, csd), ("crho", "component correlation", -0.9, 0.9, crho)]
+    st.markdown("**Your guess for q**")
+    g1, g2 = st.columns(2)
+    with g1:
+        gm1 = common.qp_slider("m₁", "gm1", -3.0, 3.0, 1.0, 0.1)
+        gs1 = common.qp_slider("s₁", "gs1", 0.1, 3.0, 1.5, 0.05)
+    with g2:
+        gm2 = common.qp_slider("m₂", "gm2", -3.0, 3.0, -1.0, 0.1)
+        gs2 = common.qp_slider("s₂", "gs2", 0.1, 3.0, 0.5, 0.05)
+    clamp_specs += [("gm1", "m₁", -3, 3, gm1), ("gm2", "m₂", -3, 3, gm2), ("gs1", "s₁", 0.1, 3, gs1),
+                    ("gs2", "s₂", 0.1, 3, gs2)]
+    reveal = common.qp_toggle("Reveal the optimal q", "reveal", False)
+    descent = common.qp_toggle("Animate gradient descent from my guess", "descent", False)
+    objective = QP
+    if descent:
+        objective = common.qp_radio("descend on", "obj", [QP, PQ], QP, horizontal=True,
+                                    format_func=lambda o: PRETTY[o])
+
+for note in url_clamp_notes(clamp_specs):
+    st.warning(note)
+
+guess_m, guess_s = (gm1, gm2), (gs1, gs2)
+try:
+    if gaussian:
+        res = gaussian_numbers((mu1, mu2), (sd1, sd2), rho, guess_m, guess_s, objective)
+        guess_kl = res["guess"]
+        path = res["path"]
+        optima = [
+            ("argmin KL(q‖p): sᵢ² = 1/Λᵢᵢ", res[QP], klfig.COLOR_QP),
+            ("argmin KL(p‖q): sᵢ² = Σᵢᵢ", res[PQ], klfig.COLOR_PQ),
+        ]
+    else:
+        setup = mixture_setup(sep, weight, csd, crho)
+        gres = mixture_guess(sep, weight, csd, crho, guess_m, guess_s, objective)
+        guess_kl = gres
+        path = gres["path"]
+        optima = [(f"local min of KL(q‖p) from mode {'ab'[b]}", mn, klfig.COLOR_QP)
+                  for b, mn in enumerate(setup["minima"])]
+        optima.append(("argmin KL(p‖q): moment matching", setup["pq"], klfig.COLOR_PQ))
+except GenlabError as err:  # only reachable with a hand-made bad value
+    st.error(str(err))
+    st.stop()
+
+# --------------------------------------------------------------------------- #
+# Numbers
+# --------------------------------------------------------------------------- #
+with ctrl:
+    a, b = st.columns(2)
+    a.metric("KL(q‖p) of your guess", fmt(guess_kl["kl_qp"]), help="nats")
+    b.metric("KL(p‖q) of your guess", fmt(guess_kl["kl_pq"]), help="nats")
+
+# --------------------------------------------------------------------------- #
+# Figure
+# --------------------------------------------------------------------------- #
+qs = [klfig.QCurve("your guess q", guess_m, guess_s, klfig.COLOR_GUESS, dash="dash", width=2.5)]
+if reveal:
+    for k, (label, res_q, color) in enumerate(optima):
+        dash = "solid" if k == 0 or color == klfig.COLOR_PQ else "dashdot"
+        qs.append(klfig.QCurve(label, res_q["m"], res_q["s"], color, dash=dash))
+animation = None
+if descent:
+    animation = klfig.Animation(f"q during descent on {PRETTY[objective]}", path["means"], path["stds"],
+                                path["steps"], path["kl"])
+
+# a fixed, square view holding p and every q drawn
+boxes = []
+if gaussian:
+    boxes.append((mu1 - 2.2 * sd1, mu1 + 2.2 * sd1, mu2 - 2.2 * sd2, mu2 + 2.2 * sd2))
+else:
+    h = setup["half"]
+    boxes.append((-h, h, -h, h))
+for q in qs:
+    boxes.append((q.means[0] - 2 * q.stds[0], q.means[0] + 2 * q.stds[0],
+                  q.means[1] - 2 * q.stds[1], q.means[1] + 2 * q.stds[1]))
+if animation is not None:
+    am, as_ = np.asarray(animation.means), np.asarray(animation.stds)
+    boxes.append((float(np.min(am[:, 0] - 2 * as_[:, 0])), float(np.max(am[:, 0] + 2 * as_[:, 0])),
+                  float(np.min(am[:, 1] - 2 * as_[:, 1])), float(np.max(am[:, 1] + 2 * as_[:, 1]))))
+x0, x1 = min(bx[0] for bx in boxes), max(bx[1] for bx in boxes)
+y0, y1 = min(bx[2] for bx in boxes), max(bx[3] for bx in boxes)
+pad = 0.06 * max(x1 - x0, y1 - y0)
+extent = (x0 - pad, x1 + pad, y0 - pad, y1 + pad)
+
+title = "p (green) and q" if gaussian else "mixture p (green) and q"
+with fig_col:
+    if gaussian:
+        fig = klfig.exercise_figure(p_mean=(mu1, mu2), p_cov=res["cov"], qs=qs, animation=animation,
+                                    title=title, extent=extent)
+    else:
+        fig = klfig.exercise_figure(p_grid=setup["grid"], qs=qs, animation=animation, title=title, extent=extent)
+    common.show_figure(fig, key="gaussian_kl_figure")
+    if descent:
+        state = (f"converged after {path['n_steps']} steps" if path["converged"]
+                 else f"stopped after {path['n_steps']} steps (not yet converged)")
+        st.caption(
+            f"Gradient descent on {PRETTY[objective]} from your guess ({state}): q ends at "
+            f"m = ({fmt(path['end_m'][0], 2)}, {fmt(path['end_m'][1], 2)}), "
+            f"s = ({fmt(path['end_s'][0], 2)}, {fmt(path['end_s'][1], 2)}), "
+            f"{PRETTY[objective]} = {fmt(path['end_kl'])} nats. Press ▶ play or drag the step slider. "
+            "Each step moves q's means and log standard deviations against the gradient, scaled by sᵢ² "
+            "(the natural gradient)."
+        )
+
+# --------------------------------------------------------------------------- #
+# The optimum, revealed
+# --------------------------------------------------------------------------- #
+if reveal:
+    st.subheader("The optimal q")
+    rows = [dict(q="your guess", **{"m₁": fmt(gm1, 2), "m₂": fmt(gm2, 2), "s₁": fmt(gs1, 3), "s₂": fmt(gs2, 3),
+                                   "KL(q‖p)": fmt(guess_kl["kl_qp"]), "KL(p‖q)": fmt(guess_kl["kl_pq"])})]
+    for label, res_q, _ in optima:
+        rows.append(dict(q=label, **{"m₁": fmt(res_q["m"][0], 2), "m₂": fmt(res_q["m"][1], 2),
+                                     "s₁": fmt(res_q["s"][0]), "s₂": fmt(res_q["s"][1]),
+                                     "KL(q‖p)": fmt(res_q["kl_qp"]), "KL(p‖q)": fmt(res_q["kl_pq"])}))
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="gkl_optima")
+    if gaussian:
+        lam = res["lam"]
+        st.markdown(
+            f"With Λ = Σ⁻¹ (Λ₁₁ = {lam[0, 0]:.3f}, Λ₂₂ = {lam[1, 1]:.3f}), both optima keep the means at μ "
+            f"(PRML §10.1.2):\n\n"
+            f"- **argmin KL(q‖p)**: sᵢ² = 1/Λᵢᵢ = σᵢ²(1 − ρ²) → s = ({fmt(res[QP]['s'][0])}, {fmt(res[QP]['s'][1])}). "
+            "q is too *narrow*: it must avoid putting mass where p has little, so it fits inside p "
+            "(PRML eqs 10.11–10.14).\n"
+            f"- **argmin KL(p‖q)**: sᵢ² = Σᵢᵢ = σᵢ² → s = ({fmt(res[PQ]['s'][0])}, {fmt(res[PQ]['s'][1])}). "
+            "q matches p's marginals and *covers* p, including where p is small (PRML eq 10.17).\n\n"
+            f"Both agree only when ρ = 0. Here ρ = {rho:g}."
+        )
+    else:
+        mins = setup["minima"]
+        same = np.allclose(mins[0]["m"], mins[1]["m"], atol=0.05)
+        st.markdown(
+            "A mixture has no closed-form KL: the values are numeric integrals (Gauss–Hermite quadrature, "
+            "64 × 64 nodes on q or on each mixture component; E_p[log q] is exact), accurate to about 0.005 nats.\n\n"
+            "- **KL(q‖p)** (red) is minimized by gradient descent, and the answer depends on where it starts: "
+            + ("here both starts end in the *same* minimum — the modes are too close or too unequal to hold q. "
+               if same else
+               f"from mode a it locks onto mode a (KL(q‖p) = {fmt(mins[0]['kl_qp'])}), from mode b onto mode b "
+               f"(KL(q‖p) = {fmt(mins[1]['kl_qp'])}): two local minima, each *mode-seeking*. ")
+            + "Try other starts with your guess and the gradient-descent animation.\n"
+            f"- **KL(p‖q)** (blue) has a single optimum, found in closed form by *moment matching*: q's means and "
+            f"variances are p's (m = ({fmt(setup['pq']['m'][0], 2)}, {fmt(setup['pq']['m'][1], 2)}), "
+            f"s = ({fmt(setup['pq']['s'][0])}, {fmt(setup['pq']['s'][1])})). It *covers* both modes and puts "
+            "mass between them, where p has little."
+        )
+    common.explain(
+        "Names: this page says KL(q‖p) and KL(p‖q) rather than \"forward\" and \"reverse\" KL, "
+        "because PRML and much of the ML literature use those two words in opposite ways."
+    )
+
+common.copy_link_button()

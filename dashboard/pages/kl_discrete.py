@@ -1,0 +1,383 @@
+"""KL divergence — discrete (issue 3): the lecture's "KL Divergence: Example" slide, editable.
+
+The table (x, q(x), p(x)) lives in the URL as ``?table=`` (JSON rows) so a link
+reproduces it; presets, units and everything else use common.qp_* widgets.
+Edits are never an error page: bad cells are marked and a "normalize" action
+is offered.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import common
+from dashboard.figures import kl as klfig
+from genlab import divergences as dv
+
+TITLE = "KL divergence — discrete"
+ctx = common.setup_page(TITLE)
+
+LN2 = math.log(2)
+COLS = ("x", "q(x)", "p(x)")
+BASE_KEY = "_kl_base"  # the table the editor starts from (list of [x, q, p])
+VER_KEY = "_kl_ver"  # bumped when a preset/button replaces the table (new editor widget)
+CUR_KEY = "_kl_current"  # the table as last edited (for the buttons' callbacks)
+
+PRESETS: dict[str, list[list]] = {
+    "Slide rows 2 & 3: q = (0.9, 0.1), p = (0.1, 0.9)": [
+        ["x₁ (slide row 2)", 0.9, 0.1], ["x₂ (slide row 3)", 0.1, 0.9]],
+    "Slide rows 1 & 4: q = p = (0.9, 0.1)": [
+        ["x₁ (slide row 1)", 0.9, 0.9], ["x₂ (slide row 4)", 0.1, 0.1]],
+    "Zero in p: q(x) > 0 where p(x) = 0": [["a", 0.5, 1.0], ["b", 0.5, 0.0]],
+    "Zero in q: 0 · log 0 = 0": [["a", 0.5, 0.25], ["b", 0.5, 0.25], ["c", 0.0, 0.5]],
+    "Fair die q vs loaded die p": [[str(i), 1 / 6, 0.5 if i == 6 else 0.1] for i in range(1, 7)],
+    "Uniform q vs peaked p (4 outcomes)": [[f"x{i}", 0.25, v] for i, v in enumerate([0.7, 0.1, 0.1, 0.1], 1)],
+}
+PRESET_NAMES = list(PRESETS)
+DEFAULT_PRESET = PRESET_NAMES[0]
+
+
+# --------------------------------------------------------------------------- #
+# Table state: URL <-> session <-> editor
+# --------------------------------------------------------------------------- #
+def _url_get(name: str) -> str | None:
+    value = st.query_params.get(name)
+    return None if value is None else str(value)
+
+
+def _url_set(name: str, value: str | None) -> None:
+    if value is None:
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != value:
+        st.query_params[name] = value
+
+
+def _clean_number(value) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v
+
+
+def _rows_from_url(text: str | None) -> list[list] | None:
+    """Rows from ``?table=`` JSON, or None when it is missing or unreadable."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        rows = [[str(r[0]), _clean_number(r[1]), _clean_number(r[2])] for r in data]
+    except (ValueError, TypeError, IndexError, KeyError):
+        return None
+    return rows if 0 < len(rows) <= 50 else None
+
+
+def _rows_to_url(rows: list[list]) -> str:
+    def num(v):
+        return None if not math.isfinite(v) else round(v, 10)
+
+    return json.dumps([[r[0], num(r[1]), num(r[2])] for r in rows], ensure_ascii=False, separators=(",", ":"))
+
+
+def _same_rows(a: list[list], b: list[list]) -> bool:
+    if len(a) != len(b):
+        return False
+    for ra, rb in zip(a, b):
+        if ra[0] != rb[0]:
+            return False
+        for va, vb in zip(ra[1:], rb[1:]):
+            if not (va == vb or (math.isnan(va) and math.isnan(vb)) or abs(va - vb) < 1e-12):
+                return False
+    return True
+
+
+def _replace_table(rows: list[list]) -> None:
+    st.session_state[BASE_KEY] = [list(r) for r in rows]
+    st.session_state[CUR_KEY] = [list(r) for r in rows]
+    st.session_state[VER_KEY] = st.session_state.get(VER_KEY, 0) + 1
+
+
+def _on_preset() -> None:
+    _replace_table(PRESETS[st.session_state["preset"]])
+    _url_set("table", None)
+
+
+def _normalized(rows: list[list]) -> tuple[list[list], list[str]]:
+    """Each column with NaN/negatives set to 0, then divided by its sum."""
+    out = [list(r) for r in rows]
+    notes = []
+    for j, name in ((1, "q"), (2, "p")):
+        col = np.array([r[j] for r in rows], dtype=float)
+        bad = ~np.isfinite(col) | (col < 0)
+        if bad.any():
+            notes.append(f"{name}: {int(bad.sum())} empty/negative cell(s) set to 0")
+        col[bad] = 0.0
+        total = col.sum()
+        if total <= 0:
+            notes.append(f"{name} is all zeros, so it cannot be normalized: enter a positive probability")
+            continue
+        for i, v in enumerate(col / total):
+            out[i][j] = float(v)
+    return out, notes
+
+
+def _on_normalize() -> None:
+    rows, notes = _normalized(st.session_state.get(CUR_KEY, st.session_state[BASE_KEY]))
+    _replace_table(rows)
+    st.session_state["_kl_norm_notes"] = notes
+
+
+def _on_add() -> None:
+    rows = [list(r) for r in st.session_state.get(CUR_KEY, st.session_state[BASE_KEY])]
+    names = {r[0] for r in rows}
+    i = len(rows) + 1
+    while f"x{i}" in names:
+        i += 1
+    rows.append([f"x{i}", 0.0, 0.0])
+    _replace_table(rows)
+
+
+def _on_remove() -> None:
+    rows = [list(r) for r in st.session_state.get(CUR_KEY, st.session_state[BASE_KEY])]
+    if len(rows) > 1:
+        _replace_table(rows[:-1])
+
+
+# --------------------------------------------------------------------------- #
+# Controls
+# --------------------------------------------------------------------------- #
+common.explain(
+    "The lecture defines, for two distributions q(x) and p(x) over the same outcomes x,\n\n"
+    "$$\\mathrm{KL}(q\\,\\|\\,p) = \\mathbb{E}_q\\!\\left[\\log\\frac{q(x)}{p(x)}\\right]"
+    " = \\sum_x q(x)\\,\\log\\frac{q(x)}{p(x)}.$$\n\n"
+    "Edit the table (double-click a cell), add or delete outcomes, or pick a preset. "
+    "Each row's term $q(x)\\log(q(x)/p(x))$ is its effect on KL(q‖p)."
+)
+
+top = st.columns([3, 1.2])
+with top[0]:
+    preset = common.qp_select("Preset", "preset", PRESET_NAMES, DEFAULT_PRESET, on_change=_on_preset)
+with top[1]:
+    unit = common.qp_radio("Units", "unit", ["nats", "bits"], "nats", horizontal=True,
+                           help="nats use the natural log, bits log base 2 (1 bit = ln 2 ≈ 0.693 nats).")
+
+if BASE_KEY not in st.session_state:
+    from_url = _rows_from_url(_url_get("table"))
+    st.session_state[BASE_KEY] = from_url or [list(r) for r in PRESETS[preset]]
+    st.session_state.setdefault(VER_KEY, 0)
+version = st.session_state.get(VER_KEY, 0)
+base = st.session_state[BASE_KEY]
+
+left, right = st.columns([1.05, 1.45], gap="large")
+with left:
+    st.markdown("**Edit q and p**")
+    edited = st.data_editor(
+        pd.DataFrame(base, columns=list(COLS)),
+        key=f"kl_table_{version}",
+        num_rows="dynamic",
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "x": st.column_config.TextColumn("x", help="outcome name"),
+            "q(x)": st.column_config.NumberColumn("q(x)", step=0.01, format="%.4f"),
+            "p(x)": st.column_config.NumberColumn("p(x)", step=0.01, format="%.4f"),
+        },
+    )
+    b1, b2, b3 = st.columns(3)
+    b1.button("Normalize", on_click=_on_normalize, key="kl_normalize", width="stretch",
+              help="Set empty/negative cells to 0, then divide each column by its sum.")
+    b2.button("Add row", on_click=_on_add, key="kl_add", width="stretch")
+    b3.button("Remove last", on_click=_on_remove, key="kl_remove", width="stretch",
+              disabled=len(base) <= 1)
+    for note in st.session_state.pop("_kl_norm_notes", []):
+        st.caption("Normalize: " + note)
+
+# The table as edited now
+rows: list[list] = []
+for i, rec in enumerate(edited.itertuples(index=False)):
+    label = rec[0]
+    label = f"x{i + 1}" if label is None or (isinstance(label, float) and math.isnan(label)) or not str(label).strip() \
+        else str(label)
+    rows.append([label, _clean_number(rec[1]), _clean_number(rec[2])])
+st.session_state[CUR_KEY] = rows
+if rows and _same_rows(rows, PRESETS[preset]):
+    _url_set("table", None)
+elif rows:
+    _url_set("table", _rows_to_url(rows))
+
+# --------------------------------------------------------------------------- #
+# Checks
+# --------------------------------------------------------------------------- #
+labels = [r[0] for r in rows]
+q = np.array([r[1] for r in rows], dtype=float)
+p = np.array([r[2] for r in rows], dtype=float)
+bad_cells: set[tuple[int, str]] = set()
+problems: list[str] = []
+if not rows:
+    problems.append("The table is empty: add at least one outcome (button **Add row**).")
+else:
+    for col, name, values in (("q(x)", "q", q), ("p(x)", "p", p)):
+        for issue in dv.distribution_issues(values, name):
+            if issue.index is not None:
+                bad_cells.add((issue.index, col))
+                v = values[issue.index]
+                what = "empty (or not a number)" if math.isnan(v) else ("infinite" if math.isinf(v) else f"{v:g}")
+                rule = "must be a number between 0 and 1" if issue.rule == "finite" else "must be ≥ 0"
+                problems.append(f"**{col}** in row {issue.index + 1} (**{labels[issue.index]}**) is {what}: "
+                                f"a probability {rule}.")
+            else:
+                for i in range(len(rows)):
+                    bad_cells.add((i, col))
+                problems.append(f"The **{col}** column sums to {float(np.sum(values)):.4g}, not 1: "
+                                f"probabilities must add up to 1 (within {dv.SUM_TOLERANCE:g}). "
+                                f"Press **Normalize** to divide each column by its sum.")
+valid = not problems
+scale = 1.0 if unit == "nats" else 1.0 / LN2
+
+if valid:
+    terms_qp = dv.kl_terms(q, p)  # nats
+    terms_pq = dv.kl_terms(p, q)
+    kl_qp = dv.kl_discrete(q, p)
+    kl_pq = dv.kl_discrete(p, q)
+    inf_qp = [i for i in range(len(rows)) if math.isinf(terms_qp[i])]
+    inf_pq = [i for i in range(len(rows)) if math.isinf(terms_pq[i])]
+else:
+    terms_qp = terms_pq = np.full(len(rows), np.nan)
+    kl_qp = kl_pq = float("nan")
+    inf_qp = inf_pq = []
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    if math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return "∞"
+    text = f"{value:.{digits}f}"
+    return "0" if float(text) == 0 else text.replace("-", "−")
+
+
+# --------------------------------------------------------------------------- #
+# Results
+# --------------------------------------------------------------------------- #
+with right:
+    table = pd.DataFrame({
+        "x": labels,
+        "q(x)": [fmt(v, 4) if math.isfinite(v) else ("empty" if math.isnan(v) else "∞") for v in q],
+        "p(x)": [fmt(v, 4) if math.isfinite(v) else ("empty" if math.isnan(v) else "∞") for v in p],
+        "q(x) log(q(x)/p(x))": [fmt(t * scale) for t in terms_qp],
+        "effect on KL(q‖p)": [dv.effect_in_words(t) if valid else "—" for t in terms_qp],
+        "p(x) log(p(x)/q(x))": [fmt(t * scale) for t in terms_pq],
+    })
+
+    def _style(df: pd.DataFrame) -> pd.DataFrame:
+        css = pd.DataFrame("", index=df.index, columns=df.columns)
+        for i in inf_qp + inf_pq:
+            css.iloc[i, :] = "background-color: rgba(214,39,40,0.18)"
+        for i in inf_qp:
+            css.loc[i, "q(x) log(q(x)/p(x))"] = "background-color: rgba(214,39,40,0.55); font-weight: bold"
+        for i in inf_pq:
+            css.loc[i, "p(x) log(p(x)/q(x))"] = "background-color: rgba(31,119,180,0.45); font-weight: bold"
+        for i, col in bad_cells:
+            css.loc[i, col] = "background-color: rgba(255,165,0,0.6); font-weight: bold"
+        return css
+
+    st.markdown(f"**Each outcome's term** (in {unit})")
+    st.dataframe(table.style.apply(_style, axis=None), hide_index=True, width="stretch", key="kl_results")
+
+    m1, m2 = st.columns(2)
+    m1.metric(f"KL(q‖p) in {unit}", fmt(kl_qp * scale if valid else kl_qp))
+    m2.metric(f"KL(p‖q) in {unit}", fmt(kl_pq * scale if valid else kl_pq))
+
+if problems:
+    st.error("This table is not a pair of probability distributions yet, so KL is not defined:\n\n"
+             + "\n".join(f"- {m}" for m in problems)
+             + "\n\nThe wrong cells are marked orange in the table.")
+    st.button("Normalize q and p", on_click=_on_normalize, key="kl_normalize_fix", type="primary",
+              help="Set empty/negative cells to 0, then divide each column by its sum.")
+
+if valid and (inf_qp or inf_pq):
+    notes = []
+    for i in inf_qp:
+        notes.append(f"Row **{labels[i]}**: q(x) = {q[i]:g} > 0 but p(x) = 0, so log(q/p) = log(q/0) = ∞ and "
+                     f"**KL(q‖p) = ∞**: q puts mass where p says the outcome is impossible.")
+    for i in inf_pq:
+        notes.append(f"Row **{labels[i]}**: p(x) = {p[i]:g} > 0 but q(x) = 0, so **KL(p‖q) = ∞** "
+                     f"(the same row adds nothing to KL(q‖p), because 0 · log 0 counts as 0).")
+    st.warning("An infinite KL is not an error — it is the answer:\n\n" + "\n".join(f"- {n}" for n in notes)
+               + "\n\nThe row is highlighted in the table and hatched in the bar chart.")
+
+if valid:
+    c1, c2 = st.columns(2)
+    with c1:
+        common.show_figure(klfig.contributions_figure(labels, terms_qp * scale, terms_pq * scale, unit),
+                           key="kl_contributions")
+    with c2:
+        common.show_figure(klfig.distributions_figure(labels, q, p, highlight=inf_qp + inf_pq),
+                           key="kl_distributions")
+
+    # The three properties, tied to this table
+    st.subheader("The three properties, on this table")
+    differ = [labels[i] for i in range(len(rows)) if abs(q[i] - p[i]) > 1e-12]
+    negative = [i for i in range(len(rows)) if terms_qp[i] < -1e-12]
+    neg_text = ""
+    if negative:
+        i = negative[0]
+        neg_text = (f" A single row can be negative (here **{labels[i]}**: {fmt(terms_qp[i] * scale)}), "
+                    f"but never below −p(x)/e, and the rows always add up to ≥ 0 (Gibbs' inequality).")
+    lines = [f"1. **KL ≥ 0.** KL(q‖p) = {fmt(kl_qp * scale)} ≥ 0 and KL(p‖q) = {fmt(kl_pq * scale)} ≥ 0."
+             + neg_text]
+    if not differ:
+        lines.append("2. **KL = 0 only when q = p.** Here q = p in every row, so both are exactly 0. "
+                     "Change any cell (and normalize) and both become positive.")
+    else:
+        shown = ", ".join(differ[:5]) + ("…" if len(differ) > 5 else "")
+        lines.append(f"2. **KL = 0 only when q = p.** Here q ≠ p (they differ at {shown}), so both are > 0.")
+    if math.isinf(kl_qp) or math.isinf(kl_pq):
+        if math.isinf(kl_qp) and math.isinf(kl_pq):
+            sym = "both are ∞ here, for different rows."
+        else:
+            sym = (f"KL(q‖p) = {fmt(kl_qp * scale)} but KL(p‖q) = {fmt(kl_pq * scale)}: one direction is finite, "
+                   f"the other infinite.")
+        lines.append(f"3. **Not symmetric.** {sym}")
+    elif abs(kl_qp - kl_pq) < 1e-9:
+        why = (" (p is q with the probabilities of the outcomes swapped, which makes the two sums the same)"
+               if sorted(q.tolist()) == sorted(p.tolist()) else " (a coincidence of these numbers)")
+        lines.append(f"3. **Not symmetric.** Here KL(q‖p) = KL(p‖q) = {fmt(kl_qp * scale)} only by accident"
+                     f"{why}; in general they differ — try the preset *Uniform q vs peaked p*.")
+    else:
+        lines.append(f"3. **Not symmetric.** KL(q‖p) = {fmt(kl_qp * scale)} but KL(p‖q) = {fmt(kl_pq * scale)}: "
+                     "swapping q and p changes the value.")
+    st.markdown("\n".join(lines))
+
+# --------------------------------------------------------------------------- #
+# The slide, reproduced
+# --------------------------------------------------------------------------- #
+st.subheader("The slide's table, reproduced")
+SLIDE = [(0.9, 0.9, "0", "no increase"), (0.9, 0.1, "1.97", "big increase"),
+         (0.1, 0.9, "−0.21", "little decrease"), (0.1, 0.1, "0", "little decrease")]
+slide_rows = []
+for k, (qs, ps, printed, slide_word) in enumerate(SLIDE, 1):
+    term = float(dv.kl_terms([qs, 1 - qs], [ps, 1 - ps])[0])  # the rest of the mass on another outcome
+    slide_rows.append({
+        "": k, "q(x′)": f"{qs:.1f}", "p(x′)": f"{ps:.1f}",
+        "q(x′) log(q(x′)/p(x′)) in nats": fmt(term, 2),
+        "slide prints": printed,
+        "effect on KL(q‖p)": dv.effect_in_words(term),
+        "slide says": slide_word,
+    })
+st.dataframe(pd.DataFrame(slide_rows), hide_index=True, width="stretch", key="kl_slide")
+common.explain(
+    "\"Keeping all else constant\", each row looks at one outcome x′. The terms are "
+    "0.9·ln 9 = 1.9775… and 0.1·ln(1/9) = −0.2197…: rounded to two decimals **1.98** and **−0.22**; "
+    "the slide prints **1.97** and **−0.21** because it truncates instead of rounding. "
+    "Row 4 has q(x′) = p(x′) = 0.1, so its term is exactly 0 — *no increase*, like row 1; "
+    "the slide's \"little decrease\" on that row looks like a slip, and this page says \"no increase\". "
+    "A row can decrease KL(q‖p) only a little: a term q·log(q/p) is never below −p/e ≈ −0.37·p nats."
+)
+
+common.copy_link_button()
