@@ -42,19 +42,31 @@ PAGE_TABLE: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
+def present_pages() -> dict[str, list[tuple[str, str, str]]]:
+    """PAGE_TABLE restricted to the page files that exist (empty sections dropped)."""
+    sections = {
+        section: [row for row in rows if (PAGES_DIR / row[0]).is_file()]
+        for section, rows in PAGE_TABLE.items()
+    }
+    return {section: rows for section, rows in sections.items() if rows}
+
+
+def url_path(file_name: str) -> str:
+    """The URL path Streamlit gives a page ("" for Home, the default page)."""
+    return "" if file_name == "home.py" else Path(file_name).stem
+
+
 def build_navigation() -> dict[str, list]:
     """st.Page objects for the page files that exist, grouped by section."""
-    sections: dict[str, list] = {}
-    for section, rows in PAGE_TABLE.items():
-        pages = [
+    return {
+        section: [
             st.Page(PAGES_DIR / name, title=title, icon=icon, default=(name == "home.py"))
             for name, title, icon in rows
-            if (PAGES_DIR / name).is_file()
         ]
-        if pages:
-            sections[section] = pages
-    return sections
+        for section, rows in present_pages().items()
+    }
 
 
-st.set_page_config(page_title="genlab", page_icon="🧪", layout="wide")
-st.navigation(build_navigation(), expanded=True).run()
+if __name__ == "__main__":  # streamlit run / AppTest; tests import PAGE_TABLE without running
+    st.set_page_config(page_title="genlab", page_icon="🧪", layout="wide")
+    st.navigation(build_navigation(), expanded=True).run()

@@ -201,36 +201,46 @@ _BASE_CSS = """
 </style>
 """
 
+INSTRUCTOR_ROOT_FONT_PX = 22
+
 _INSTRUCTOR_CSS = """
 <style>
 /* Instructor mode: everything rem-based grows with the root font size. */
-html { font-size: 21px; }
+html { font-size: %dpx; }
 [data-testid="stMarkdownContainer"] p,
-[data-testid="stMarkdownContainer"] li { font-size: 1.12rem; line-height: 1.5; }
+[data-testid="stMarkdownContainer"] li { font-size: 1.1rem; line-height: 1.5; }
 [data-testid="stWidgetLabel"] p { font-size: 1.05rem; font-weight: 600; }
+/* Widgets whose text is sized in px. */
+.stApp input, .stApp textarea, [role="listbox"] [role="option"], [data-testid="stSliderThumbValue"],
+[data-testid="stSliderTickBar"] div, .stApp button p { font-size: 1rem !important; }
+[data-testid="stCode"] code { font-size: 0.9rem !important; }
 [data-testid="stSidebar"] { min-width: 380px; }
 </style>
-"""
+""" % INSTRUCTOR_ROOT_FONT_PX
 
 _DARK_CSS = """
 <style>
-/* Dark theme (sidebar toggle). */
+/* Dark theme (sidebar toggle): repaint the light theme's surfaces and text. */
 .stApp, [data-testid="stAppViewContainer"], [data-testid="stHeader"],
 [data-testid="stBottomBlockContainer"] { background-color: #0f1117 !important; color: #e8eaf0; }
 [data-testid="stSidebar"], [data-testid="stSidebarContent"] { background-color: #1a1d26 !important; }
-.stApp h1, .stApp h2, .stApp h3, .stApp h4, .stApp h5, .stApp h6,
-.stApp p, .stApp li, .stApp label, .stApp span, .stApp small,
-[data-testid="stSidebarNav"] span, [data-testid="stCaptionContainer"] { color: #e8eaf0 !important; }
-.stApp a, .stApp a span { color: #7fb3ff !important; }
+.stApp h1, .stApp h2, .stApp h3, .stApp h4, .stApp h5, .stApp h6, .stApp p, .stApp li,
+.stApp label, .stApp th, .stApp td, [data-testid="stSidebarNav"] span,
+[data-testid="stCaptionContainer"], [data-testid="stMarkdownContainer"] { color: #e8eaf0 !important; }
+.stApp a, .stApp a span, [data-testid="stPageLink"] span { color: #8fbcff !important; }
 .stApp code { background-color: #262a36 !important; color: #f0f2f6 !important; }
-[data-testid="stCode"] pre, [data-testid="stCodeBlock"] pre { background-color: #262a36 !important; }
-[data-baseweb="select"] > div, [data-baseweb="input"] > div, [data-baseweb="input"] input,
-[data-testid="stNumberInput"] input, [data-baseweb="textarea"] textarea {
-  background-color: #262a36 !important; color: #e8eaf0 !important; }
-[data-baseweb="popover"] ul, [data-baseweb="popover"] li { background-color: #262a36 !important; color: #e8eaf0 !important; }
-[data-testid="stExpander"] details, [data-testid="stVerticalBlockBorderWrapper"] { border-color: #3a3f4f !important; }
-.stApp button[kind="secondary"] { background-color: #262a36 !important; color: #e8eaf0 !important; border-color: #3a3f4f !important; }
-[data-testid="stAlertContainer"] { filter: brightness(0.9); }
+[data-testid="stCode"] pre { background-color: #262a36 !important; }
+[data-testid="stVerticalBlock"] { border-color: #3a3f4f !important; }
+/* Badges keep their hue, on a dark ground. */
+.stMarkdownBadge { filter: invert(0.9) hue-rotate(180deg); }
+.stApp input, .stApp textarea, [data-testid="stSelectbox"] [role="group"],
+[data-testid="stMultiSelect"] [role="group"], [data-testid="stNumberInputContainer"],
+[role="listbox"], [role="option"] { background-color: #262a36 !important; color: #e8eaf0 !important; }
+.stApp button[kind="secondary"] { background-color: #262a36 !important; color: #e8eaf0 !important;
+  border-color: #3a3f4f !important; }
+[data-testid="stExpander"] details, [data-testid="stExpander"] summary { border-color: #3a3f4f !important;
+  background-color: #161a23 !important; }
+[data-testid="stDataFrame"] { filter: invert(0.92) hue-rotate(180deg); }
 </style>
 """
 
@@ -327,6 +337,8 @@ def style_figure(fig: go.Figure) -> go.Figure:
         legend_font_size=font,
         margin=dict(l=70, r=30, t=80 if fig.layout.title.text else 40, b=70),
     )
+    if fig.layout.height is None:
+        fig.update_layout(height=560)
     fig.update_xaxes(title_font_size=font, tickfont_size=font - 2)
     fig.update_yaxes(title_font_size=font, tickfont_size=font - 2)
     for annotation in fig.layout.annotations or ():
@@ -587,6 +599,7 @@ def copy_link_button(label: str = "Link to this view") -> str:
     Returns the URL.
     """
     url = share_url()
-    st.caption(f"🔗 {label} — copy it with the icon on the right; it reopens this page with the same settings.")
+    st.caption(f":material/link: {label} — copy it with the icon on the right; "
+               "it reopens this page with the same settings.")
     st.code(url, language=None, wrap_lines=True)
     return url

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from dashboard import common
+from dashboard.app import PAGE_TABLE
 
 PAGES_DIR = Path(__file__).resolve().parent
 
@@ -28,19 +29,8 @@ class Section:
     topics: tuple[Topic, ...]
 
 
-# Page titles, exactly as registered by dashboard/app.py.
-TITLES = {
-    "kl_discrete.py": "KL divergence — discrete",
-    "gaussian_kl.py": "Gaussian KL — in-class exercise",
-    "latent_spaces.py": "Latent spaces — autoencoder vs VAE",
-    "vae_elbo.py": "Latent ELBO & reparameterization",
-    "gan_2d.py": "GAN lab — 2D",
-    "gan_images.py": "Image GANs — DCGAN, conditional, PatchGAN",
-    "transformer_gan.py": "Transformer GAN",
-    "bayesian_networks.py": "Bayesian networks",
-    "image_editing.py": "Image editing with a VAE",
-    "runs.py": "Runs",
-}
+# Page titles, exactly as the router registers them.
+TITLES = {name: title for rows in PAGE_TABLE.values() for name, title, _ in rows}
 
 TASKS = Section(
     "Image generation tasks",

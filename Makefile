@@ -1,0 +1,58 @@
+# genlab: `make run` starts the dashboard, `make test` runs the whole test suite.
+# Both build .venv on first use; installs are skipped while the requirements files are unchanged.
+
+SHELL       := /bin/bash
+PYTHON3     ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PIP         := $(PY) -m pip
+STAMP_RUN   := $(VENV)/.installed-requirements
+STAMP_DEV   := $(VENV)/.installed-requirements-dev
+CHROMIUM    := /usr/bin/chromium
+PORT        ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: run test test-load bench demos venv chromium clean
+
+run: $(STAMP_RUN)
+	$(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+test: $(STAMP_DEV) chromium
+	$(PY) -m pytest -m "not load" --durations=10 $(PYTEST_ARGS)
+
+test-load: $(STAMP_DEV) chromium
+	$(PY) -m pytest -m load $(PYTEST_ARGS)
+
+bench: $(STAMP_RUN)
+	$(PY) -m bench
+
+demos: $(STAMP_RUN)
+	$(PY) -m genlab demos
+
+venv: $(STAMP_DEV)
+
+$(PY):
+	$(PYTHON3) -m venv $(VENV)
+
+# pip's own config (find-links / extra index) provides the pinned torch wheels from local disk.
+$(STAMP_RUN): requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(STAMP_DEV): requirements-dev.txt $(STAMP_RUN)
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+# Browser tests drive Debian's chromium; install it when we can (root), else they skip.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else \
+	    echo "note: $(CHROMIUM) missing and not root: browser tests will be skipped"; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf tests/screenshots .pytest_cache

@@ -1,0 +1,221 @@
+"""Browser test fixtures: a live genlab server and Playwright pages in Debian's chromium.
+
+Fixtures
+    app_server    (session) base URL of `streamlit run dashboard/app.py` on a free port
+    browser       (session) Playwright Browser (/usr/bin/chromium, headless)
+    browser_page  (function) a fresh Page at 1280x720; the test fails if a console
+                  error, a page error or a Streamlit exception box shows up
+    page_errors   (function) the list browser_page collects into (clear it to accept
+                  an error you provoked on purpose)
+
+Helpers (import them: ``from tests.browser.conftest import open_page, screenshot, wait_for_streamlit``)
+    wait_for_streamlit(page)        wait until the script run is over; raise on a Streamlit exception
+    open_page(page, url)            goto + wait_for_streamlit
+    screenshot(page, name, full_page=False) -> Path   save tests/screenshots/<name>.png
+
+Browser tests are skipped, with the reason, when /usr/bin/chromium is missing or cannot start.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+CHROMIUM = os.environ.get("GENLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT = 90  # seconds; the machine is shared and slow
+RUN_TIMEOUT_MS = 90_000  # one script run of a page
+EXCEPTION = '[data-testid="stException"]'
+# Console messages that are not app errors.
+IGNORED_CONSOLE = (
+    re.compile(r"Failed to load resource: the server responded with a status of 404.*favicon", re.I),
+)
+
+
+# --------------------------------------------------------------------------- #
+# Helpers
+# --------------------------------------------------------------------------- #
+def wait_for_streamlit(page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until the app is connected and no script run is going on; raise on an exception box.
+
+    A run that starts just after a click may not have begun yet, so the state must stay
+    "not running" for two checks in a row, 250 ms apart.
+    """
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    calm = 0
+    while calm < 2:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Streamlit still running after {timeout_ms} ms at {page.url}")
+        state = page.evaluate(
+            """() => {
+                const app = document.querySelector('[data-testid="stApp"]');
+                if (!app) return 'missing';
+                const run = app.getAttribute('data-test-script-state');
+                const conn = app.getAttribute('data-test-connection-state');
+                const busy = document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')
+                          || document.querySelector('[data-testid="stSkeleton"]');
+                return [run, conn, busy ? 'busy' : 'idle'].join('|');
+            }"""
+        )
+        run, conn, busy = (state.split("|") + ["", ""])[:3]
+        calm = calm + 1 if (run == "notRunning" and conn == "CONNECTED" and busy == "idle") else 0
+        page.wait_for_timeout(250)
+    assert_no_exception(page)
+
+
+def assert_no_exception(page) -> None:
+    boxes = page.locator(EXCEPTION)
+    if boxes.count():
+        text = boxes.first.inner_text()[:2000]
+        raise AssertionError(f"Streamlit exception on {page.url}:\n{text}")
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    wait_for_streamlit(page)
+
+
+def screenshot(page, name: str, full_page: bool = False) -> Path:
+    """Save tests/screenshots/<name>.png.
+
+    Streamlit scrolls inside its own container, so ``full_page=True`` grows the
+    viewport to the height of the content for the shot and then restores it.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    if not full_page:
+        page.screenshot(path=str(path))
+        return path
+    size = page.viewport_size or {"width": 1280, "height": 720}
+    height = page.evaluate(
+        """() => {
+            const main = document.querySelector('[data-testid="stMain"]')
+                      || document.querySelector('section.main') || document.body;
+            return Math.max(main.scrollHeight, document.body.scrollHeight);
+        }"""
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 8000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- #
+# Fixtures
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """Start the dashboard on a free port; yield its base URL ("http://127.0.0.1:PORT")."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+        "--client.showErrorDetails", "full",  # tracebacks in failing tests
+    ]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT}s:\n"
+                            f"{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium driven by Playwright; skips when it cannot start."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); browser tests skipped")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as err:  # pragma: no cover
+        pytest.skip(f"playwright is not installed ({err}); browser tests skipped")
+    manager = sync_playwright().start()
+    try:
+        instance = manager.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    except Exception as err:
+        manager.stop()
+        pytest.skip(f"playwright could not launch {CHROMIUM}: {str(err).splitlines()[0]}")
+    yield instance
+    instance.close()
+    manager.stop()
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def browser_page(browser, app_server, page_errors, request):
+    """A fresh page (1280x720). Fails the test on console errors, page errors or exception boxes."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.set_default_timeout(RUN_TIMEOUT_MS)
+    page = context.new_page()
+
+    def on_console(msg) -> None:
+        if msg.type == "error" and not any(p.search(msg.text) for p in IGNORED_CONSOLE):
+            page_errors.append(f"console error: {msg.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda err: page_errors.append(f"page error: {err}"))
+    yield page
+    try:
+        exceptions = page.locator(EXCEPTION).count() if not page.is_closed() else 0
+        if (exceptions or page_errors) and not page.is_closed():
+            screenshot(page, f"FAILED-{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)}")
+        if exceptions:
+            page_errors.append(f"Streamlit exception on {page.url}: "
+                               + page.locator(EXCEPTION).first.inner_text()[:2000])
+    finally:
+        context.close()
+    if page_errors:
+        pytest.fail("browser reported errors:\n" + "\n".join(page_errors), pytrace=False)

@@ -1,0 +1,174 @@
+"""dashboard.common: query-param-bound widgets, hiding, instructor mode, figures, share link.
+
+Runs tiny scripts with Streamlit's AppTest (no server, no browser).
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+SCRIPT = """
+import streamlit as st
+from dashboard import common
+
+ctx = common.setup_page("Widget test")
+values = {
+    "lr": common.qp_slider("Learning rate", "lr", 0.0001, 0.1, 0.001, step=0.0001, format="%.4f"),
+    "steps": common.qp_slider("Steps", "steps", 1, 100, 10),
+    "band": common.qp_slider("Band", "band", 0, 10, (2, 5)),
+    "data": common.qp_select("Data set", "data", ["digits", "mnist", "fashion-mnist"], "digits"),
+    "k": common.qp_radio("k", "k", [1, 2, 3], 1),
+    "n": common.qp_number("Samples", "n", 1, 50, 5),
+    "beta": common.qp_number("beta", "beta", 0.0, 10.0, 1.0, step=0.5),
+    "show": common.qp_toggle("Show p", "show", False),
+}
+common.explain("An explanation.")
+st.session_state["values"] = values
+st.session_state["ctx"] = ctx
+st.session_state["url"] = common.copy_link_button()
+"""
+
+
+def run(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_string(SCRIPT, default_timeout=30)
+    for name, value in (params or {}).items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def values(at: AppTest) -> dict:
+    return at.session_state["values"]
+
+
+def test_defaults_without_query_params():
+    at = run()
+    assert values(at) == {"lr": 0.001, "steps": 10, "band": (2, 5), "data": "digits", "k": 1,
+                          "n": 5, "beta": 1.0, "show": False}
+    assert any("An explanation." in m.value for m in at.markdown)
+    # Defaults are not written to the URL: links stay short.
+    assert not {"lr", "steps", "band", "data", "k", "n", "beta", "show"} & set(at.query_params)
+
+
+def test_valid_query_params_set_initial_values():
+    at = run({"lr": "0.02", "steps": "42", "band": "3,7", "data": "mnist", "k": "3", "n": "7",
+              "beta": "2.5", "show": "1"})
+    assert values(at) == {"lr": 0.02, "steps": 42, "band": (3, 7), "data": "mnist", "k": 3,
+                          "n": 7, "beta": 2.5, "show": True}
+    assert at.slider(key="steps").value == 42
+    assert at.selectbox(key="data").value == "mnist"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (  # clamped, reordered, or default when unusable
+            {"lr": "5", "steps": "abc", "band": "9,1", "data": "imagenet", "k": "7", "n": "1000",
+             "show": "maybe"},
+            {"lr": 0.1, "steps": 10, "band": (1, 9), "data": "digits", "k": 1, "n": 50, "show": False},
+        ),
+        (
+            {"lr": "-1", "steps": "2.5", "band": "1", "beta": "1e9"},
+            {"lr": 0.0001, "steps": 10, "band": (2, 5), "beta": 10.0},
+        ),
+        ({"lr": "nan", "band": "a,b"}, {"lr": 0.001, "band": (2, 5)}),
+    ],
+    ids=["clamp-and-defaults", "below-min-and-malformed", "not-finite"],
+)
+def test_bad_query_params_fall_back_quietly(params, expected):
+    at = run(params)
+    got = values(at)
+    assert {name: got[name] for name in expected} == expected
+    assert not at.error
+
+
+def test_changes_are_written_back_to_the_url():
+    at = run()
+    at.slider(key="steps").set_value(30).run()
+    at.radio(key="k").set_value(2).run()
+    at.toggle(key="show").set_value(True).run()
+    assert at.query_params["steps"] == "30"
+    assert at.query_params["k"] == "2"
+    assert at.query_params["show"] == "1"
+    # Back to the default: removed from the URL.
+    at.radio(key="k").set_value(1).run()
+    assert "k" not in at.query_params
+    assert "k=1" not in at.session_state["url"]
+    assert "steps=30" in at.session_state["url"]
+
+
+def test_invalid_value_is_cleaned_from_the_url():
+    at = run({"steps": "abc"})
+    assert "steps" not in at.query_params
+
+
+def test_hidden_controls_and_explanations():
+    at = run({"hide": "steps,explanations", "steps": "20"})
+    assert values(at)["steps"] == 20  # value still from the URL
+    assert "steps" not in [s.key for s in at.slider]  # but no widget drawn
+    assert at.slider(key="lr")  # others still drawn
+    assert not any("An explanation." in m.value for m in at.markdown)
+    assert at.session_state["ctx"].hidden == frozenset({"steps", "explanations"})
+
+
+def test_instructor_mode_from_url_and_toggle():
+    at = run({"instructor": "1"})
+    assert at.session_state["ctx"].instructor
+    toggle = at.sidebar.toggle(key="_genlab_instructor_w")
+    assert toggle.value is True
+    toggle.set_value(False).run()
+    assert "instructor" not in at.query_params
+    assert at.session_state["ctx"].instructor is False
+    at.sidebar.toggle(key="_genlab_instructor_w").set_value(True).run()
+    assert at.query_params["instructor"] == "1"
+
+
+def test_share_url_contains_page_params():
+    at = run({"steps": "42", "instructor": "1"})
+    url = at.session_state["url"]
+    assert url.startswith("http")
+    assert "steps=42" in url and "instructor=1" in url
+    assert at.code[0].value == url
+
+
+STYLE_SCRIPT = """
+import plotly.graph_objects as go
+import streamlit as st
+from dashboard import common
+
+common.setup_page("Figure test")
+fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], mode="lines+markers", marker=dict(size=6)))
+fig.add_annotation(x=0.5, y=0.5, text="note")
+common.show_figure(fig, key="demo")
+st.session_state["fig"] = fig
+"""
+
+
+def _styled(params: dict[str, str] | None = None, dark: bool = False) -> go.Figure:
+    at = AppTest.from_string(STYLE_SCRIPT, default_timeout=30)
+    for name, value in (params or {}).items():
+        at.query_params[name] = value
+    at.run()
+    if dark:
+        at.sidebar.toggle(key="_genlab_dark_w").set_value(True).run()
+    assert not at.exception, at.exception
+    return at.session_state["fig"]
+
+
+def test_style_figure_normal_and_instructor():
+    normal = _styled()
+    assert normal.layout.font.size == 15
+    assert normal.data[0].marker.size == 6
+    projector = _styled({"instructor": "1"})
+    assert projector.layout.font.size == 22
+    assert projector.data[0].marker.size >= 12
+    assert projector.data[0].line.width >= 4
+    assert projector.layout.annotations[0].font.size >= 22
+
+
+def test_style_figure_dark_template():
+    fig = _styled(dark=True)
+    assert fig.layout.template.layout.paper_bgcolor is not None
+    assert fig.layout.paper_bgcolor == "#0f1117"
