@@ -9,13 +9,14 @@ PIP         := $(PY) -m pip
 STAMP_RUN   := $(VENV)/.installed-requirements
 STAMP_DEV   := $(VENV)/.installed-requirements-dev
 CHROMIUM    := /usr/bin/chromium
+ADDRESS     ?= 127.0.0.1
 PORT        ?= 8501
 PYTEST_ARGS ?=
 
 .PHONY: run test test-load bench demos venv chromium clean
 
 run: $(STAMP_RUN)
-	$(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(PY) -m streamlit run dashboard/app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 test: $(STAMP_DEV) chromium
 	$(PY) -m pytest -m "not load" --durations=10 $(PYTEST_ARGS)

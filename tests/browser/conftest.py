@@ -141,6 +141,8 @@ def app_server(tmp_path_factory):
         "--client.showErrorDetails", "full",  # tracebacks in failing tests
     ]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # Runs trained during browser tests go to a temporary store, not ./runs.
+    env.setdefault("GENLAB_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
