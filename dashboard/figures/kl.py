@@ -71,9 +71,9 @@ def distributions_figure(labels: Sequence[str], q: Sequence[float], p: Sequence[
         barmode="group",
         yaxis=dict(title="probability", range=[0, max(1.0, top) * 1.15]),
         xaxis=dict(title="outcome x", type="category"),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-        margin=dict(l=60, r=20, t=70, b=60),
-        height=380,
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
+        margin=dict(l=60, r=20, t=60, b=110),
+        height=420,
     )
     return fig
 
@@ -112,12 +112,12 @@ def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms
     fig.update_layout(
         title=f"Contribution of each outcome ({unit})",
         barmode="group",
-        yaxis=dict(title=f"contribution ({unit})", range=[min(low * 1.4, -0.05 * cap), cap * 1.12],
+        yaxis=dict(title=f"contribution ({unit})", range=[min(low - 0.14 * cap, -0.06 * cap), cap * 1.12],
                    zeroline=True, zerolinewidth=2, zerolinecolor="#888"),
         xaxis=dict(title="outcome x", type="category"),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-        margin=dict(l=60, r=20, t=70, b=60),
-        height=380,
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
+        margin=dict(l=60, r=20, t=60, b=110),
+        height=420,
     )
     return fig
 
@@ -232,8 +232,8 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
         fig.frames = frames
         fig.update_layout(
             updatemenus=[dict(
-                type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", yanchor="top",
-                pad=dict(r=10, t=10), showactive=False,
+                type="buttons", direction="left", x=0.0, y=1.01, xanchor="left", yanchor="bottom",
+                pad=dict(r=10, t=0, b=0), showactive=False,
                 buttons=[
                     dict(label="▶ play", method="animate",
                          args=[None, dict(frame=dict(duration=90, redraw=False), fromcurrent=True,
@@ -243,8 +243,9 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
                                             transition=dict(duration=0))]),
                 ],
             )],
-            sliders=[dict(active=0, steps=slider_steps, x=0.22, len=0.78, y=-0.08, yanchor="top",
-                          currentvalue=dict(prefix="step ", font=dict(size=13)), pad=dict(t=30))],
+            sliders=[dict(active=0, steps=slider_steps, x=0.37, len=0.63, y=1.0, yanchor="bottom",
+                          currentvalue=dict(visible=False), pad=dict(t=0, b=10), ticklen=3,
+                          font=dict(size=11))],
         )
     if extent is not None:
         x0, x1, y0, y1 = extent
@@ -254,8 +255,8 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
         title=title,
         xaxis=dict(title="z₁", zeroline=False, constrain="domain"),
         yaxis=dict(title="z₂", zeroline=False, scaleanchor="x", scaleratio=1),
-        legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"),
-        margin=dict(l=60, r=20, t=80, b=150 if animation is not None else 60),
-        height=640 if animation is not None else 560,
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.1, yanchor="top"),
+        margin=dict(l=60, r=20, t=150 if animation is not None else 70, b=40),
+        height=760 if animation is not None else 680,
     )
     return fig

@@ -146,7 +146,7 @@ common.explain(
 mode = common.qp_radio("p is", "mode", MODES, MODES[0], horizontal=True)
 gaussian = mode == MODES[0]
 
-ctrl, fig_col = st.columns([1.0, 2.3], gap="medium")
+ctrl, fig_col = st.columns([1.0, 2.4], gap="medium")
 clamp_specs: list[tuple[str, str, float, float, float]] = []
 with ctrl:
     if gaussian:
@@ -178,7 +178,8 @@ with ctrl:
     clamp_specs += [("gm1", "m₁", -3, 3, gm1), ("gm2", "m₂", -3, 3, gm2), ("gs1", "s₁", 0.1, 3, gs1),
                     ("gs2", "s₂", 0.1, 3, gs2)]
     reveal = common.qp_toggle("Reveal the optimal q", "reveal", False)
-    descent = common.qp_toggle("Animate gradient descent from my guess", "descent", False)
+    descent = common.qp_toggle("Animate gradient descent", "descent", False,
+                               help="Gradient descent on q's parameters, starting from your guess.")
     objective = QP
     if descent:
         objective = common.qp_radio("descend on", "obj", [QP, PQ], QP, horizontal=True,
@@ -213,9 +214,10 @@ except GenlabError as err:  # only reachable with a hand-made bad value
 # Numbers
 # --------------------------------------------------------------------------- #
 with ctrl:
+    st.markdown("**Your guess scores** (nats)")
     a, b = st.columns(2)
-    a.metric("KL(q‖p) of your guess", fmt(guess_kl["kl_qp"]), help="nats")
-    b.metric("KL(p‖q) of your guess", fmt(guess_kl["kl_pq"]), help="nats")
+    a.metric("KL(q‖p)", fmt(guess_kl["kl_qp"]))
+    b.metric("KL(p‖q)", fmt(guess_kl["kl_pq"]))
 
 # --------------------------------------------------------------------------- #
 # Figure

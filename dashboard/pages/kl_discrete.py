@@ -175,7 +175,7 @@ base = st.session_state[BASE_KEY]
 
 left, right = st.columns([1.05, 1.45], gap="large")
 with left:
-    st.markdown("**Edit q and p**")
+    st.markdown("**Edit q and p** — double-click a cell; the empty last row adds an outcome")
     edited = st.data_editor(
         pd.DataFrame(base, columns=list(COLS)),
         key=f"kl_table_{version}",
@@ -192,7 +192,7 @@ with left:
     b1.button("Normalize", on_click=_on_normalize, key="kl_normalize", width="stretch",
               help="Set empty/negative cells to 0, then divide each column by its sum.")
     b2.button("Add row", on_click=_on_add, key="kl_add", width="stretch")
-    b3.button("Remove last", on_click=_on_remove, key="kl_remove", width="stretch",
+    b3.button("Remove row", on_click=_on_remove, key="kl_remove", width="stretch",
               disabled=len(base) <= 1)
     for note in st.session_state.pop("_kl_norm_notes", []):
         st.caption("Normalize: " + note)
@@ -265,51 +265,54 @@ def fmt(value: float, digits: int = 3) -> str:
 # Results
 # --------------------------------------------------------------------------- #
 with right:
-    table = pd.DataFrame({
-        "x": labels,
-        "q(x)": [fmt(v, 4) if math.isfinite(v) else ("empty" if math.isnan(v) else "∞") for v in q],
-        "p(x)": [fmt(v, 4) if math.isfinite(v) else ("empty" if math.isnan(v) else "∞") for v in p],
-        "q(x) log(q(x)/p(x))": [fmt(t * scale) for t in terms_qp],
-        "effect on KL(q‖p)": [dv.effect_in_words(t) if valid else "—" for t in terms_qp],
-        "p(x) log(p(x)/q(x))": [fmt(t * scale) for t in terms_pq],
-    })
-
-    def _style(df: pd.DataFrame) -> pd.DataFrame:
-        css = pd.DataFrame("", index=df.index, columns=df.columns)
-        for i in inf_qp + inf_pq:
-            css.iloc[i, :] = "background-color: rgba(214,39,40,0.18)"
-        for i in inf_qp:
-            css.loc[i, "q(x) log(q(x)/p(x))"] = "background-color: rgba(214,39,40,0.55); font-weight: bold"
-        for i in inf_pq:
-            css.loc[i, "p(x) log(p(x)/q(x))"] = "background-color: rgba(31,119,180,0.45); font-weight: bold"
-        for i, col in bad_cells:
-            css.loc[i, col] = "background-color: rgba(255,165,0,0.6); font-weight: bold"
-        return css
-
-    st.markdown(f"**Each outcome's term** (in {unit})")
-    st.dataframe(table.style.apply(_style, axis=None), hide_index=True, width="stretch", key="kl_results")
-
+    st.markdown("**The two divergences**")
     m1, m2 = st.columns(2)
     m1.metric(f"KL(q‖p) in {unit}", fmt(kl_qp * scale if valid else kl_qp))
     m2.metric(f"KL(p‖q) in {unit}", fmt(kl_pq * scale if valid else kl_pq))
+    if problems:
+        st.error("This table is not a pair of probability distributions yet, so KL is not defined:\n\n"
+                 + "\n".join(f"- {m}" for m in problems)
+                 + "\n\nThe wrong cells are marked orange in the table.")
+        st.button("Normalize q and p", on_click=_on_normalize, key="kl_normalize_fix", type="primary",
+                  help="Set empty/negative cells to 0, then divide each column by its sum.")
 
-if problems:
-    st.error("This table is not a pair of probability distributions yet, so KL is not defined:\n\n"
-             + "\n".join(f"- {m}" for m in problems)
-             + "\n\nThe wrong cells are marked orange in the table.")
-    st.button("Normalize q and p", on_click=_on_normalize, key="kl_normalize_fix", type="primary",
-              help="Set empty/negative cells to 0, then divide each column by its sum.")
+    if valid and (inf_qp or inf_pq):
+        notes = []
+        for i in inf_qp:
+            notes.append(f"Row **{labels[i]}**: q(x) = {q[i]:g} > 0 but p(x) = 0, so log(q/p) = log(q/0) = ∞ and "
+                         f"**KL(q‖p) = ∞**: q puts mass where p says the outcome is impossible.")
+        for i in inf_pq:
+            notes.append(f"Row **{labels[i]}**: p(x) = {p[i]:g} > 0 but q(x) = 0, so **KL(p‖q) = ∞** "
+                         f"(the same row adds nothing to KL(q‖p), because 0 · log 0 counts as 0).")
+        st.warning("An infinite KL is not an error — it is the answer:\n\n" + "\n".join(f"- {n}" for n in notes)
+                   + "\n\nThe row is highlighted in the table and hatched in the bar chart.")
 
-if valid and (inf_qp or inf_pq):
-    notes = []
+# full width: the six columns of the slide (+ the other direction)
+table = pd.DataFrame({
+    "x": labels,
+    "q(x)": [fmt(v, 4) if math.isfinite(v) else ("empty" if math.isnan(v) else "∞") for v in q],
+    "p(x)": [fmt(v, 4) if math.isfinite(v) else ("empty" if math.isnan(v) else "∞") for v in p],
+    "q(x) log(q(x)/p(x))": [fmt(t * scale) for t in terms_qp],
+    "effect on KL(q‖p)": [dv.effect_in_words(t) if valid else "—" for t in terms_qp],
+    "p(x) log(p(x)/q(x))": [fmt(t * scale) for t in terms_pq],
+})
+
+
+def _style(df: pd.DataFrame) -> pd.DataFrame:
+    css = pd.DataFrame("", index=df.index, columns=df.columns)
+    for i in inf_qp + inf_pq:
+        css.iloc[i, :] = "background-color: rgba(214,39,40,0.18)"
     for i in inf_qp:
-        notes.append(f"Row **{labels[i]}**: q(x) = {q[i]:g} > 0 but p(x) = 0, so log(q/p) = log(q/0) = ∞ and "
-                     f"**KL(q‖p) = ∞**: q puts mass where p says the outcome is impossible.")
+        css.loc[i, "q(x) log(q(x)/p(x))"] = "background-color: rgba(214,39,40,0.55); font-weight: bold"
     for i in inf_pq:
-        notes.append(f"Row **{labels[i]}**: p(x) = {p[i]:g} > 0 but q(x) = 0, so **KL(p‖q) = ∞** "
-                     f"(the same row adds nothing to KL(q‖p), because 0 · log 0 counts as 0).")
-    st.warning("An infinite KL is not an error — it is the answer:\n\n" + "\n".join(f"- {n}" for n in notes)
-               + "\n\nThe row is highlighted in the table and hatched in the bar chart.")
+        css.loc[i, "p(x) log(p(x)/q(x))"] = "background-color: rgba(31,119,180,0.45); font-weight: bold"
+    for i, col in bad_cells:
+        css.loc[i, col] = "background-color: rgba(255,165,0,0.6); font-weight: bold"
+    return css
+
+
+st.markdown(f"**Each outcome's term** (in {unit})")
+st.dataframe(table.style.apply(_style, axis=None), hide_index=True, width="stretch", key="kl_results")
 
 if valid:
     c1, c2 = st.columns(2)
