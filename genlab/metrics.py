@@ -152,6 +152,7 @@ def _atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the cache is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -486,14 +487,15 @@ def gmm_baseline_frechet(dataset: str = "digits", n_components: int = 10, seed: 
     (``classifier_cache_dir()/baselines.json``).
     """
     _check_dataset(dataset)
-    n_components = int(check_int("n_components", n_components, 1, 100))
+    n_components = int(_check_int("n_components", n_components, 1, 100))
     if n_samples is None:
         n_samples = reference_size(dataset)
-    n_samples = int(check_int("n_samples", n_samples, 2, 100_000))
+    n_samples = int(_check_int("n_samples", n_samples, 2, 100_000))
     return _gmm_baseline(dataset, n_components, int(seed), n_samples, str(_cache_path(dataset)))
 
 
-def check_int(name: str, value, low: int, high: int) -> int:
+def _check_int(name: str, value, low: int, high: int) -> int:
+    """``int(value)`` if it is an integer in ``[low, high]``, else GenlabError."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) and not (
             isinstance(value, float) and value.is_integer()):
         raise GenlabError(f"{name} must be an integer from {low} to {high} (got {value!r})")
@@ -616,9 +618,10 @@ def mode_coverage(samples, modes, std: float, threshold_std: float = 3.0, min_co
 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> float:
-    """``KL(p || q) = sum_i p_i ln(p_i / q_i)`` in nats (terms with p_i = 0 are 0)."""
-    mask = p > 0
-    return float(np.sum(p[mask] * np.log(p[mask] / q[mask])))
+    """``KL(p || q) = sum_i p_i ln(p_i / q_i)`` in nats, via ``genlab.divergences.kl_discrete``."""
+    from genlab.divergences import kl_discrete
+
+    return float(kl_discrete(p, q))
 
 
 def grid_divergences(real, fake, bins: int = 30, extent: tuple[float, float, float, float] | None = None,
@@ -634,14 +637,15 @@ def grid_divergences(real, fake, bins: int = 30, extent: tuple[float, float, flo
     3. Smoothing: cells with probability 0 get ``eps`` (default 1e-6), then each histogram is
        renormalised to sum to 1. This keeps KL finite when one set leaves a cell empty.
     4. ``kl_real_fake = KL(p || q) = sum_i p_i ln(p_i / q_i)``, ``kl_fake_real = KL(q || p)``,
-       ``js = 1/2 KL(p || m) + 1/2 KL(q || m)`` with ``m = (p + q) / 2`` (0 <= js <= ln 2).
+       ``js = 1/2 KL(p || m) + 1/2 KL(q || m)`` with ``m = (p + q) / 2`` (0 <= js <= ln 2);
+       all three through ``genlab.divergences.kl_discrete``.
 
     KL(p_real || p_fake) is large when the generator misses real modes (mode dropping);
     KL(p_fake || p_real) is large when it puts mass where there is no data.
     """
     p_points = _as_points(real, "real")
     q_points = _as_points(fake, "fake")
-    bins = check_int("bins", bins, 2, 500)
+    bins = _check_int("bins", bins, 2, 500)
     from genlab.errors import check_range
 
     check_range("eps", eps, 0, 0.01, low_inclusive=False)
