@@ -58,24 +58,24 @@ def distributions_figure(labels: Sequence[str], q: Sequence[float], p: Sequence[
                          highlight: Sequence[int] = ()) -> go.Figure:
     """Grouped bars of q(x) and p(x) per outcome; ``highlight`` rows get a red outline."""
     labels = [str(l) for l in labels]
-    line_q = [3 if i in highlight else 0 for i in range(len(labels))]
-    fig = go.Figure([
-        go.Bar(name="q(x)", x=labels, y=_r(q), marker=dict(color=COLOR_Q, line=dict(color=COLOR_QP, width=line_q)),
-               text=[_fmt(v, 2) for v in q], textposition="outside", cliponaxis=False),
-        go.Bar(name="p(x)", x=labels, y=_r(p), marker=dict(color=COLOR_P, line=dict(color=COLOR_QP, width=line_q)),
-               text=[_fmt(v, 2) for v in p], textposition="outside", cliponaxis=False),
-    ])
+    line_w = [3 if i in highlight else 0 for i in range(len(labels))]
+    data = [
+        dict(type="bar", name=name, x=labels, y=_r(values),
+             marker=dict(color=color, line=dict(color=COLOR_QP, width=line_w)),
+             text=[_fmt(v, 2) for v in values], textposition="outside", cliponaxis=False)
+        for name, values, color in (("q(x)", q, COLOR_Q), ("p(x)", p, COLOR_P))
+    ]
     top = max([1e-9] + [v for v in list(q) + list(p) if math.isfinite(v)])
-    fig.update_layout(
-        title="The two distributions",
+    layout = dict(
+        title=dict(text="The two distributions"),
         barmode="group",
-        yaxis=dict(title="probability", range=[0, max(1.0, top) * 1.15]),
-        xaxis=dict(title="outcome x", type="category"),
+        yaxis=dict(title=dict(text="probability"), range=[0, max(1.0, top) * 1.15]),
+        xaxis=dict(title=dict(text="outcome x"), type="category"),
         legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
         margin=dict(l=60, r=20, t=60, b=110),
         height=420,
     )
-    return fig
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms_pq: Sequence[float],
@@ -87,9 +87,9 @@ def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms
     top of the axis, labelled "∞".
     """
     labels = [str(l) for l in labels]
-    finite = [abs(v) for v in list(terms_qp) + list(terms_pq) if math.isfinite(v)]
-    cap = max([0.5] + finite) * 1.25
-    traces = []
+    finite = [float(v) for v in list(terms_qp) + list(terms_pq) if math.isfinite(v)]
+    cap = max([0.5] + [abs(v) for v in finite]) * 1.25
+    data = []
     for name, terms, color in (("q log(q/p) → KL(q‖p)", terms_qp, COLOR_QP),
                                ("p log(p/q) → KL(p‖q)", terms_pq, COLOR_PQ)):
         ys, texts, patterns = [], [], []
@@ -102,30 +102,29 @@ def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms
                 ys.append(round(float(v), 4))
                 texts.append(_fmt(v, 2))
                 patterns.append("")
-        traces.append(go.Bar(
-            name=name, x=labels, y=ys, text=texts, textposition="outside", cliponaxis=False,
+        data.append(dict(
+            type="bar", name=name, x=labels, y=ys, text=texts, textposition="outside", cliponaxis=False,
             marker=dict(color=color, pattern=dict(shape=patterns)),
             hovertemplate="%{x}: %{text} " + unit + "<extra>" + name + "</extra>",
         ))
-    fig = go.Figure(traces)
-    low = min([0.0] + [v for v in list(terms_qp) + list(terms_pq) if math.isfinite(v)])
-    fig.update_layout(
-        title=f"Contribution of each outcome ({unit})",
+    low = min([0.0] + finite)
+    layout = dict(
+        title=dict(text=f"Contribution of each outcome ({unit})"),
         barmode="group",
-        yaxis=dict(title=f"contribution ({unit})", range=[min(low - 0.14 * cap, -0.06 * cap), cap * 1.12],
+        yaxis=dict(title=dict(text=f"contribution ({unit})"), range=[min(low - 0.14 * cap, -0.06 * cap), cap * 1.12],
                    zeroline=True, zerolinewidth=2, zerolinecolor="#888"),
-        xaxis=dict(title="outcome x", type="category"),
+        xaxis=dict(title=dict(text="outcome x"), type="category"),
         legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
         margin=dict(l=60, r=20, t=60, b=110),
         height=420,
     )
-    return fig
+    return go.Figure(dict(data=data, layout=layout))
 
 
 # --------------------------------------------------------------------------- #
 # Gaussian exercise
 # --------------------------------------------------------------------------- #
-def ellipse_points(mean, cov, radius: float = 2.0, n: int = 61) -> tuple[np.ndarray, np.ndarray]:
+def ellipse_points(mean, cov, radius: float = 2.0, n: int = 49) -> tuple[np.ndarray, np.ndarray]:
     """x, y of the contour {z : (z−μ)ᵀΣ⁻¹(z−μ) = radius²} of a 2-D Gaussian."""
     mean = np.asarray(mean, dtype=float)
     chol = np.linalg.cholesky(np.asarray(cov, dtype=float))
@@ -134,7 +133,10 @@ def ellipse_points(mean, cov, radius: float = 2.0, n: int = 61) -> tuple[np.ndar
     return pts[0], pts[1]
 
 
-def _axis_ellipse(means, stds, radius: float = 2.0, n: int = 61) -> tuple[np.ndarray, np.ndarray]:
+_N_ELLIPSE = 49  # points per drawn ellipse
+
+
+def _axis_ellipse(means, stds, radius: float = 2.0, n: int = _N_ELLIPSE) -> tuple[np.ndarray, np.ndarray]:
     t = np.linspace(0, 2 * math.pi, n)
     return means[0] + radius * stds[0] * np.cos(t), means[1] + radius * stds[1] * np.sin(t)
 
@@ -174,89 +176,82 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
     contour lines). Each q is drawn as its ``radius``-s.d. ellipse (2 s.d.
     holds 86% of a 2-D Gaussian's mass) and its centre. ``extent`` = (x0, x1,
     y0, y1) fixes the axes (needed for a steady animation).
+    The figure is built from one dict (a single plotly validation pass).
     """
-    fig = go.Figure()
+    data: list[dict] = []
     if p_grid is not None:
         xs, ys, dens = p_grid
         top = float(np.max(dens))
-        fig.add_trace(go.Contour(
-            x=_r(xs, 3), y=_r(ys, 3), z=np.round(np.asarray(dens) / top, 4).tolist(), name="p (mixture)",
-            contours=dict(coloring="lines", start=0.1, end=0.9, size=0.2), line=dict(width=2),
+        data.append(dict(
+            type="contour", x=_r(xs, 3), y=_r(ys, 3), z=np.round(np.asarray(dens) / top, 4).tolist(),
+            name="p (mixture)", contours=dict(coloring="lines", start=0.1, end=0.9, size=0.2), line=dict(width=2),
             colorscale=[[0, COLOR_P], [1, COLOR_P]], showscale=False, showlegend=True, hoverinfo="skip",
         ))
     elif p_mean is not None:
         for k, r in enumerate((1.0, 2.0)):
             x, y = ellipse_points(p_mean, p_cov, r)
-            fig.add_trace(go.Scatter(
-                x=_r(x), y=_r(y), mode="lines", name="p = N(μ, Σ)", legendgroup="p", showlegend=k == 1,
-                line=dict(color=COLOR_P, width=3 if r == radius else 2), fill="toself",
+            data.append(dict(
+                type="scatter", x=_r(x), y=_r(y), mode="lines", name="p = N(μ, Σ)", legendgroup="p",
+                showlegend=k == 1, line=dict(color=COLOR_P, width=3 if r == radius else 2), fill="toself",
                 fillcolor="rgba(44,160,44,0.10)", hoverinfo="skip",
             ))
+
+    def q_trace(means, stds, **kw) -> dict:
+        x, y = _axis_ellipse(np.asarray(means, float), np.asarray(stds, float), radius)
+        return dict(type="scatter", x=_r(x) + [None, round(float(means[0]), 4)],
+                    y=_r(y) + [None, round(float(means[1]), 4)], **kw)
+
     for q in qs:
-        x, y = _axis_ellipse(np.asarray(q.means, float), np.asarray(q.stds, float), radius)
-        fig.add_trace(go.Scatter(
-            x=_r(x) + [None, round(float(q.means[0]), 4)], y=_r(y) + [None, round(float(q.means[1]), 4)],
-            mode="lines+markers", name=q.label, line=dict(color=q.color, dash=q.dash, width=q.width),
-            marker=dict(size=[0] * len(x) + [0, 9], color=q.color), hoverinfo="name",
-        ))
-    if animation is not None and len(animation.means):
-        a_means = np.asarray(animation.means, float)
-        a_stds = np.asarray(animation.stds, float)
-        # the centre's trail (static) and the moving ellipse (frames)
-        fig.add_trace(go.Scatter(
-            x=_r(a_means[:, 0]), y=_r(a_means[:, 1]), mode="lines", name="path of q's centre",
-            line=dict(color=animation.color, width=1.5, dash="dot"), hoverinfo="skip",
-        ))
-        x, y = _axis_ellipse(a_means[0], a_stds[0], radius)
-        fig.add_trace(go.Scatter(
-            x=_r(x) + [None, round(float(a_means[0, 0]), 4)], y=_r(y) + [None, round(float(a_means[0, 1]), 4)],
-            mode="lines+markers", name=animation.label, line=dict(color=animation.color, width=3.5),
-            marker=dict(size=[0] * len(x) + [0, 9], color=animation.color), hoverinfo="name",
-        ))
-        moving = len(fig.data) - 1
-        frames, slider_steps = [], []
-        kls = list(animation.kl) if len(animation.kl) else [None] * len(a_means)
-        for i, step in enumerate(animation.steps):
-            x, y = _axis_ellipse(a_means[i], a_stds[i], radius)
-            name = str(int(step))
-            frames.append(dict(
-                name=name, traces=[moving],
-                data=[dict(type="scatter", x=_r(x) + [None, round(float(a_means[i, 0]), 4)],
-                           y=_r(y) + [None, round(float(a_means[i, 1]), 4)])],
-                layout=dict(title=dict(text=f"{title}<br><sup>step {name}: objective = {_fmt(kls[i])} nats</sup>"
-                                       if kls[i] is not None else title)),
-            ))
-            slider_steps.append(dict(method="animate", label=name,
-                                     args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=False),
-                                                        transition=dict(duration=0))]))
-        fig.frames = frames
-        fig.update_layout(
-            updatemenus=[dict(
-                type="buttons", direction="left", x=0.0, y=1.01, xanchor="left", yanchor="bottom",
-                pad=dict(r=10, t=0, b=0), showactive=False,
-                buttons=[
-                    dict(label="▶ play", method="animate",
-                         args=[None, dict(frame=dict(duration=90, redraw=False), fromcurrent=True,
-                                          transition=dict(duration=0), mode="immediate")]),
-                    dict(label="❚❚ pause", method="animate",
-                         args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
-                                            transition=dict(duration=0))]),
-                ],
-            )],
-            sliders=[dict(active=0, steps=slider_steps, x=0.37, len=0.63, y=1.0, yanchor="bottom",
-                          currentvalue=dict(visible=False), pad=dict(t=0, b=10), ticklen=3,
-                          font=dict(size=11))],
-        )
-    if extent is not None:
-        x0, x1, y0, y1 = extent
-        fig.update_xaxes(range=[x0, x1])
-        fig.update_yaxes(range=[y0, y1])
-    fig.update_layout(
-        title=title,
-        xaxis=dict(title="z₁", zeroline=False, constrain="domain"),
-        yaxis=dict(title="z₂", zeroline=False, scaleanchor="x", scaleratio=1),
+        data.append(q_trace(q.means, q.stds, mode="lines+markers", name=q.label,
+                            line=dict(color=q.color, dash=q.dash, width=q.width),
+                            marker=dict(size=[0] * _N_ELLIPSE + [0, 9], color=q.color), hoverinfo="name"))
+    layout: dict = dict(
+        title=dict(text=title),
+        xaxis=dict(title=dict(text="z₁"), zeroline=False, constrain="domain"),
+        yaxis=dict(title=dict(text="z₂"), zeroline=False, scaleanchor="x", scaleratio=1),
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.1, yanchor="top"),
         margin=dict(l=60, r=20, t=150 if animation is not None else 70, b=40),
         height=760 if animation is not None else 680,
     )
-    return fig
+    if extent is not None:
+        layout["xaxis"]["range"] = [extent[0], extent[1]]
+        layout["yaxis"]["range"] = [extent[2], extent[3]]
+    frames: list[dict] = []
+    if animation is not None and len(animation.means):
+        a_means = np.asarray(animation.means, float)
+        a_stds = np.asarray(animation.stds, float)
+        # the centre's trail (static) and the moving ellipse (frames)
+        data.append(dict(type="scatter", x=_r(a_means[:, 0]), y=_r(a_means[:, 1]), mode="lines",
+                         name="path of q's centre", line=dict(color=animation.color, width=1.5, dash="dot"),
+                         hoverinfo="skip"))
+        data.append(q_trace(a_means[0], a_stds[0], mode="lines+markers", name=animation.label,
+                            line=dict(color=animation.color, width=3.5),
+                            marker=dict(size=[0] * _N_ELLIPSE + [0, 9], color=animation.color), hoverinfo="name"))
+        moving = len(data) - 1
+        slider_steps = []
+        kls = list(animation.kl) if len(animation.kl) else [None] * len(a_means)
+        for i, step in enumerate(animation.steps):
+            name = str(int(step))
+            frame_title = (f"{title}<br><sup>step {name}: objective = {_fmt(kls[i])} nats</sup>"
+                           if kls[i] is not None else title)
+            frames.append(dict(name=name, traces=[moving], data=[q_trace(a_means[i], a_stds[i])],
+                               layout=dict(title=dict(text=frame_title))))
+            slider_steps.append(dict(method="animate", label=name,
+                                     args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                                        transition=dict(duration=0))]))
+        layout["updatemenus"] = [dict(
+            type="buttons", direction="left", x=0.0, y=1.01, xanchor="left", yanchor="bottom",
+            pad=dict(r=10, t=0, b=0), showactive=False,
+            buttons=[
+                dict(label="▶ play", method="animate",
+                     args=[None, dict(frame=dict(duration=90, redraw=False), fromcurrent=True,
+                                      transition=dict(duration=0), mode="immediate")]),
+                dict(label="❚❚ pause", method="animate",
+                     args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                        transition=dict(duration=0))]),
+            ],
+        )]
+        layout["sliders"] = [dict(active=0, steps=slider_steps, x=0.37, len=0.63, y=1.0, yanchor="bottom",
+                                  currentvalue=dict(visible=False), pad=dict(t=0, b=10), ticklen=3,
+                                  font=dict(size=11))]
+    return go.Figure(dict(data=data, layout=layout, frames=frames))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
 from pathlib import Path
@@ -266,15 +267,15 @@ def _script_timer():
     so the compile time is left out.)"""
     import streamlit.runtime.scriptrunner.script_runner as sr
 
-    times: list[float] = []
+    times: list[tuple[float, float]] = []  # (wall, CPU of the script thread)
     original = sr.exec_func_with_error_handling
 
     def timed(func, ctx):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         try:
             return original(func, ctx)
         finally:
-            times.append(time.perf_counter() - start)
+            times.append((time.perf_counter() - start, time.thread_time() - cpu))
 
     sr.exec_func_with_error_handling = timed
     return times, lambda: setattr(sr, "exec_func_with_error_handling", original)
@@ -306,9 +307,82 @@ def test_rerun_times(record_property):
         gaussian = list(times)
     finally:
         restore()
-    d_ms, g_ms = statistics.median(discrete) * 1000, statistics.median(gaussian) * 1000
-    print(f"\nrerun script time, median: discrete {d_ms:.0f} ms, gaussian {g_ms:.0f} ms "
-          f"(max {max(discrete) * 1000:.0f} / {max(gaussian) * 1000:.0f} ms)")
-    record_property("rerun_ms_discrete", round(d_ms))
-    record_property("rerun_ms_gaussian", round(g_ms))
-    assert d_ms < 1000 and g_ms < 1000
+    report = {}
+    for name, runs in (("discrete", discrete), ("gaussian", gaussian)):
+        wall = statistics.median(t[0] for t in runs) * 1000
+        cpu = statistics.median(t[1] for t in runs) * 1000
+        report[name] = (wall, cpu)
+        record_property(f"rerun_ms_{name}", round(wall))
+        record_property(f"rerun_cpu_ms_{name}", round(cpu))
+        print(f"\n{name}: rerun script time, median of {len(runs)}: wall {wall:.0f} ms, "
+              f"CPU {cpu:.0f} ms (max wall {max(t[0] for t in runs) * 1000:.0f} ms)")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    # CPU time is what a rerun costs the server; wall time on a shared machine includes waiting.
+    assert all(cpu < 400 for _, cpu in report.values()), report
+
+
+# --------------------------------------------------------------------------- #
+# Figure builders (dashboard/figures/kl.py): pure functions, data in, figure out
+# --------------------------------------------------------------------------- #
+def test_contributions_figure_marks_infinity():
+    from dashboard.figures import kl as klfig
+
+    fig = klfig.contributions_figure(["a", "b"], [0.5, math.inf], [-0.2, 0.3], unit="bits")
+    qp, pq = fig.data
+    assert qp.text == ("0.50", "∞") and pq.text == ("−0.20", "0.30")
+    assert qp.y[1] == fig.layout.yaxis.range[1] / 1.12  # ∞ drawn up to the cap
+    assert qp.marker.pattern.shape == ("", "/")
+    assert "bits" in fig.layout.title.text
+    assert fig.layout.yaxis.range[0] < -0.2  # room for the negative bar's label
+
+
+def test_distributions_figure():
+    from dashboard.figures import kl as klfig
+
+    fig = klfig.distributions_figure(["a", "b", "c"], [0.2, 0.3, 0.5], [0.5, 0.5, 0.0], highlight=[2])
+    assert [t.name for t in fig.data] == ["q(x)", "p(x)"]
+    assert fig.data[0].marker.line.width == (0, 0, 3)
+    assert fig.data[1].y == (0.5, 0.5, 0.0)
+
+
+def test_exercise_figure_gaussian_and_animation():
+    import numpy as np
+
+    from dashboard.figures import kl as klfig
+
+    means = np.array([[1.0, -1.0], [0.5, -0.5], [0.0, 0.0]])
+    stds = np.array([[1.5, 0.5], [1.0, 0.5], [0.44, 0.44]])
+    fig = klfig.exercise_figure(
+        p_mean=(0.0, 0.0), p_cov=[[1.0, 0.9], [0.9, 1.0]],
+        qs=[klfig.QCurve("argmin KL(q‖p): sᵢ² = 1/Λᵢᵢ", (0, 0), (0.44, 0.44), klfig.COLOR_QP)],
+        animation=klfig.Animation("q during descent", means, stds, [0, 5, 20], [3.0, 1.0, 0.83]),
+        title="t", extent=(-3, 3, -3, 3),
+    )
+    names = [t.name for t in fig.data]
+    assert names == ["p = N(μ, Σ)", "p = N(μ, Σ)", "argmin KL(q‖p): sᵢ² = 1/Λᵢᵢ", "path of q's centre",
+                     "q during descent"]
+    assert [f.name for f in fig.frames] == ["0", "5", "20"]
+    assert fig.frames[-1].traces == (4,)
+    assert "0.830" in fig.frames[-1].layout.title.text
+    # the 2-s.d. ellipse of the last frame: x spans m ± 2 s
+    xs = [v for v in fig.frames[-1].data[0].x[:-2] if v is not None]
+    assert min(xs) == pytest.approx(-0.88, abs=1e-3) and max(xs) == pytest.approx(0.88, abs=1e-3)
+    assert list(fig.layout.xaxis.range) == [-3, 3]
+    assert fig.layout.yaxis.scaleanchor == "x"
+    # p's ellipse at 1 s.d. satisfies the Mahalanobis equation
+    x, y = fig.data[0].x, fig.data[0].y
+    lam = np.linalg.inv([[1.0, 0.9], [0.9, 1.0]])
+    pts = np.array([x, y])
+    assert np.allclose(np.einsum("in,ij,jn->n", pts, lam, pts), 1.0, atol=1e-3)
+
+
+def test_exercise_figure_mixture_grid():
+    import numpy as np
+
+    from dashboard.figures import kl as klfig
+
+    xs = np.linspace(-3, 3, 5)
+    dens = np.outer(np.exp(-xs ** 2), np.exp(-xs ** 2))
+    fig = klfig.exercise_figure(p_grid=(xs, xs, dens), qs=[])
+    assert fig.data[0].type == "contour" and max(max(r) for r in fig.data[0].z) == 1.0
+    assert not fig.frames
