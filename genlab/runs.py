@@ -67,7 +67,7 @@ CHECKPOINT_VERSION = 1
 
 # Limits for RunStore.import_zip (uncompressed bytes per file).
 IMPORT_LIMITS = {
-    CONFIG_FILE: 1 * 1024 * 1024,
+    CONFIG_FILE: 16 * 1024 * 1024,  # a gan on user points stores its points (<= 100k rows)
     METRICS_FILE: 64 * 1024 * 1024,
     CHECKPOINT_FILE: 512 * 1024 * 1024,
     SAMPLES_FILE: 32 * 1024 * 1024,
@@ -770,14 +770,21 @@ def load_trainer(run: Run, device: str | torch.device = "cpu", data_dir=None):
     state = run.load_checkpoint()
     cls = trainer_class(str(config["model"]))
     trainer = cls.from_config(config, device=device, data_dir=data_dir)
+    restore_trainer(trainer, run, state)
+    return trainer
+
+
+def restore_trainer(trainer, run: Run, state: dict | None = None) -> None:
+    """Load the run's checkpoint (or ``state``) into ``trainer``; a checkpoint that does not fit
+    the trainer (other architecture, missing keys) raises GenlabError."""
+    state = run.load_checkpoint() if state is None else state
     try:
         trainer.load_state_dict(state)
-    except (KeyError, RuntimeError, ValueError, TypeError) as err:
-        if isinstance(err, GenlabError):
-            raise
+    except GenlabError:
+        raise
+    except (KeyError, RuntimeError, ValueError, TypeError, IndexError, AttributeError) as err:
         reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
         raise GenlabError(f"run {run.name!r}: the checkpoint does not match its config ({reason}); retrain the run") from None
-    return trainer
 
 
 def save_samples(trainer, run: Run, n: int = 64, seed: int = 0) -> Path | None:
@@ -817,13 +824,26 @@ def train_run(
     """
     should_stop = should_stop or (lambda: False)
     steps = int(steps)
-    if trainer.step_count == 0 and run.has_checkpoint():
-        trainer.load_state_dict(run.load_checkpoint())
-    run.truncate_metrics(trainer.step_count)
     key = str(run.path.resolve())
     with _ACTIVE_LOCK:
+        if key in _ACTIVE_RUNS:
+            raise GenlabError(f"run {run.name!r} is already being trained in this process; wait for it or stop it")
+        current = run.status()
+        if current.get("status") == "running":
+            raise GenlabError(
+                f"run {run.name!r} is being trained by process {current.get('pid')} on {current.get('host')}; "
+                "wait for it to finish or stop it first"
+            )
         _ACTIVE_RUNS.add(key)
-    run.set_status("running", step=trainer.step_count, target_steps=steps)
+    try:
+        if trainer.step_count == 0 and run.has_checkpoint():
+            restore_trainer(trainer, run)
+        run.truncate_metrics(trainer.step_count)
+        run.set_status("running", step=trainer.step_count, target_steps=steps)
+    except BaseException:
+        with _ACTIVE_LOCK:
+            _ACTIVE_RUNS.discard(key)
+        raise
     last_saved_step, last_saved_time = trainer.step_count, time.monotonic()
     try:
         while trainer.step_count < steps and not should_stop():

@@ -1,0 +1,477 @@
+"""Command line interface: ``python -m genlab {train,eval,sample,reconstruct,encode,runs}``.
+
+::
+
+    python -m genlab train MODEL --dataset NAME --out RUN_DIR [--epochs N | --steps N]
+                           [--latent-dim K] [--seed S] [--device auto|cpu|cuda|mps] [model options]
+    python -m genlab eval RUN_DIR                       # prints one JSON object of metrics
+    python -m genlab sample RUN_DIR --n N --out F.npy [--label Y] [--seed S]
+    python -m genlab reconstruct RUN_DIR --input F.npy --out G.npy
+    python -m genlab encode RUN_DIR --input F.npy --out Z.npy   # latent means, (N, K)
+    python -m genlab runs [--root DIR]                  # lists runs
+
+``RUN_DIR`` is a run folder: its parent is the run store root and its name the run name (letters,
+digits, ``- _ .``). Training prints progress to stderr; Ctrl-C stops after the current step and
+saves a checkpoint (a second Ctrl-C aborts at once, keeping the last periodic checkpoint).
+Running ``train`` again with the same ``--out`` resumes the run: the stored configuration is
+used, ``--steps``/``--epochs`` set the new total, and any other option given must match the run.
+
+Arrays are float32 ``.npy`` files (read with ``allow_pickle=False``): images ``(N, C, H, W)`` in
+[0, 1] (``--input`` also accepts ``(N, C*H*W)``), 2D points ``(N, 2)`` in data coordinates.
+
+Exit status: 0 ok; 2 bad input (one line on stderr saying what is wrong and what is allowed);
+1 an unexpected error (one line; ``GENLAB_DEBUG=1`` prints the traceback); 130 stopped by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from genlab.errors import GenlabError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_SAMPLES = 100_000
+MAX_INPUT_ROWS = 1_000_000
+MODELS = ("ae", "vae", "gan", "dcgan", "cgan")  # = genlab.train.registry.MODELS (kept import-free)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line (exit 2) instead of usage + message."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise GenlabError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                        help="auto picks cuda, then mps, then cpu (default: auto)")
+    parser.add_argument("--data-dir", default=None, help="folder with downloaded data sets (or GENLAB_DATA_DIR)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m genlab", description="genlab: train and use small generative models.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    train = commands.add_parser("train", help="train a model into a run folder (resumes an existing one)",
+                                description="Train MODEL; defaults are each model's benchmark settings.")
+    train.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(MODELS)}")
+    train.add_argument("--dataset", default=None,
+                       help="digits (default for image models), mnist, fashion-mnist; gan: ring8 (default), "
+                            "grid25, two-moons, spiral, two-gaussians")
+    train.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder; its parent is the run store")
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int, default=None, help="epochs (sets the total number of steps)")
+    length.add_argument("--steps", type=int, default=None, help="total training steps")
+    train.add_argument("--latent-dim", type=int, default=None, help="latent size K (gan models: noise size)")
+    train.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    _add_device(train)
+    train.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints (default 500)")
+    train.add_argument("--quiet", action="store_true", help="no progress lines")
+    group = train.add_argument_group("shared model options")
+    group.add_argument("--lr", type=float, default=None, help="learning rate (gan: both networks)")
+    group.add_argument("--batch-size", type=int, default=None)
+    group = train.add_argument_group("ae / vae options")
+    group.add_argument("--beta", type=float, default=None, help="KL weight (vae)")
+    group.add_argument("--mc-samples", type=int, default=None, help="samples of z per example (vae)")
+    group.add_argument("--arch", default=None, help="mlp or conv")
+    group.add_argument("--decoder", default=None, help="bernoulli or gaussian")
+    group = train.add_argument_group("gan / dcgan / cgan options")
+    group.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate")
+    group.add_argument("--lr-g", type=float, default=None, help="generator learning rate")
+    group.add_argument("--k-disc", type=int, default=None, help="discriminator steps per generator step")
+    group.add_argument("--loss", default=None, help="minimax, non-saturating or lsgan")
+    group.add_argument("--optimizer", default=None, help="adam or sgd (both networks)")
+    group.add_argument("--optimizer-d", default=None, help="adam or sgd (discriminator)")
+    group.add_argument("--optimizer-g", default=None, help="adam or sgd (generator)")
+    group.add_argument("--disc", default=None, help="standard or patch (PatchGAN discriminator)")
+    group.add_argument("--noise-dim", type=int, default=None, help="generator noise size")
+    group.add_argument("--preset", default=None, help="default or vanilla")
+    group.add_argument("--points", default=None, metavar="CSV", help="gan: train on your own points (columns x,y)")
+
+    evaluate = commands.add_parser("eval", help="print one JSON object of metrics")
+    evaluate.add_argument("run_dir", metavar="RUN_DIR")
+    _add_device(evaluate)
+
+    sample = commands.add_parser("sample", help="draw samples into a .npy file")
+    sample.add_argument("run_dir", metavar="RUN_DIR")
+    sample.add_argument("--n", type=int, required=True, help=f"number of samples, 1 to {MAX_SAMPLES}")
+    sample.add_argument("--out", required=True, metavar="F.npy")
+    sample.add_argument("--label", type=int, default=None, help="class label (cgan only)")
+    sample.add_argument("--seed", type=int, default=0)
+    _add_device(sample)
+
+    for name, text in (("reconstruct", "reconstruct images (ae/vae)"), ("encode", "latent means (N, K) (ae/vae)")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("run_dir", metavar="RUN_DIR")
+        command.add_argument("--input", required=True, metavar="F.npy", help="images (N, C, H, W) or (N, C*H*W) in [0, 1]")
+        command.add_argument("--out", required=True, metavar="G.npy")
+        _add_device(command)
+
+    listing = commands.add_parser("runs", help="list the runs in a run store")
+    listing.add_argument("--root", default=None, help="run store folder (default: GENLAB_RUNS_DIR or ./runs)")
+    return parser
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _err(message: str) -> None:
+    print(" ".join(str(message).split()), file=sys.stderr, flush=True)
+
+
+def _split_run_dir(path_text: str, flag: str = "RUN_DIR"):
+    """``runs/vae1`` -> (RunStore('runs'), 'vae1'), validating the name and refusing ``..``."""
+    from genlab.runs import RunStore, validate_run_name
+
+    if not path_text or not path_text.strip():
+        raise GenlabError(f"{flag} is empty; give a run folder such as runs/my-run")
+    path = Path(path_text)
+    if ".." in path.parts:
+        raise GenlabError(f"{flag} {path_text!r} contains '..'; give the run folder without '..' (e.g. runs/my-run)")
+    try:
+        validate_run_name(path.name)
+    except GenlabError as err:
+        raise GenlabError(f"{flag} {path_text!r}: {err}") from None
+    return RunStore(path.parent), path.name
+
+
+def _open_run(path_text: str):
+    store, name = _split_run_dir(path_text)
+    if not (store.root / name).is_dir():
+        raise GenlabError(f"run folder {path_text!r} does not exist; train one with `python -m genlab train ... --out {path_text}`")
+    return store.open(name)
+
+
+def _load_trainer(args):
+    from genlab.device import resolve_device
+    from genlab.runs import load_trainer
+
+    run = _open_run(args.run_dir)
+    device = resolve_device(args.device)
+    return run, load_trainer(run, device=device, data_dir=args.data_dir)
+
+
+def _out_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix != ".npy":
+        raise GenlabError(f"--out {text!r} must be a .npy file name, e.g. samples.npy")
+    if not path.parent.is_dir():
+        raise GenlabError(f"the folder of --out {text!r} does not exist; create {path.parent} first")
+    return path
+
+
+def _save_npy(path: Path, array) -> None:
+    import numpy as np
+
+    array = np.ascontiguousarray(np.asarray(array, dtype=np.float32))
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+    os.replace(tmp, path)
+
+
+def _load_images(text: str, image_shape: tuple[int, int, int]):
+    """Read ``--input``: float images (N, C, H, W) or (N, C*H*W) in [0, 1] -> float32 (N, C, H, W)."""
+    import numpy as np
+
+    path = Path(text)
+    if not path.is_file():
+        raise GenlabError(f"--input {text!r} does not exist; give a .npy file of images")
+    with open(path, "rb") as handle:
+        if handle.read(6) != b"\x93NUMPY":
+            raise GenlabError(f"--input {text!r} is not a valid .npy file; save the images with numpy.save")
+    try:
+        array = np.load(path, allow_pickle=False, mmap_mode="r")
+    except ValueError as err:
+        if "pickle" in str(err).lower():
+            raise GenlabError(f"--input {text!r} holds Python objects; only numeric .npy arrays are allowed") from None
+        raise GenlabError(f"--input {text!r} is not a valid .npy file ({err})") from None
+    except (OSError, EOFError) as err:
+        raise GenlabError(f"--input {text!r} is not a readable .npy file ({type(err).__name__}); save it with numpy.save") from None
+    if not isinstance(array, np.ndarray):
+        raise GenlabError(f"--input {text!r} must be a .npy array, not an .npz archive")
+    c, h, w = image_shape
+    expected = f"(N, {c}, {h}, {w}) or (N, {c * h * w})"
+    if array.dtype.kind not in "fiub" or array.dtype.kind == "b":
+        raise GenlabError(f"--input must hold numbers (float32 images {expected} in [0, 1]); got dtype {array.dtype}")
+    if array.ndim == 2 and array.shape[1] == c * h * w:
+        array = array.reshape(-1, c, h, w)
+    if array.ndim != 4 or tuple(array.shape[1:]) != (c, h, w):
+        raise GenlabError(f"--input has shape {tuple(array.shape)}; this run needs images {expected}")
+    if not 1 <= array.shape[0] <= MAX_INPUT_ROWS:
+        raise GenlabError(f"--input has {array.shape[0]} images; allowed: 1 to {MAX_INPUT_ROWS}")
+    array = np.asarray(array, dtype=np.float32)
+    if not np.isfinite(array).all():
+        raise GenlabError("--input contains NaN or infinity; pixel values must be finite numbers in [0, 1]")
+    low, high = float(array.min()), float(array.max())
+    if low < 0.0 or high > 1.0:
+        raise GenlabError(f"--input values lie in [{low:g}, {high:g}]; pixel values must lie in [0, 1] (divide by 255?)")
+    return array
+
+
+def _jsonable_metrics(metrics: dict) -> dict:
+    out = {}
+    for key, value in metrics.items():
+        if hasattr(value, "item"):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        out[str(key)] = value
+    return out
+
+
+class _Progress:
+    """Progress lines on stderr: step, a few losses, steps/s (about every 2 s and at the end)."""
+
+    def __init__(self, target: int, quiet: bool = False, every_s: float = 2.0):
+        self.target, self.quiet, self.every_s = target, quiet, every_s
+        self.start = time.monotonic()
+        self.last_time = self.start
+        self.last_step: int | None = None
+        self.first_step: int | None = None
+
+    def __call__(self, row: dict) -> None:
+        step = int(row["step"])
+        if self.first_step is None:
+            self.first_step = step - 1
+        now = time.monotonic()
+        if self.quiet or (now - self.last_time < self.every_s and step < self.target and step != self.first_step + 1):
+            return
+        rate = (step - self.first_step) / max(now - self.start, 1e-9)
+        parts = [f"step {step}/{self.target}"]
+        shown = 0
+        for key, value in row.items():
+            if key in ("step", "wall_time", "changed", "epoch") or key.startswith("kl_dim_"):
+                continue
+            if isinstance(value, (int, float)) and math.isfinite(value) and shown < 6:
+                parts.append(f"{key} {value:.4g}")
+                shown += 1
+        parts.append(f"{rate:.1f} steps/s")
+        print("  ".join(parts), file=sys.stderr, flush=True)
+        self.last_time = now
+
+
+# --------------------------------------------------------------------------- commands
+
+
+TRAIN_OPTION_NAMES = ("epochs", "steps", "latent_dim", "seed", "lr", "batch_size", "beta", "mc_samples", "arch",
+                      "decoder", "lr_d", "lr_g", "k_disc", "loss", "optimizer", "optimizer_d", "optimizer_g", "disc",
+                      "noise_dim", "preset", "points")
+
+
+def cmd_train(args) -> int:
+    from genlab.device import resolve_device, seed_everything
+    from genlab.runs import train_run
+    from genlab.train import registry
+
+    registry.check_model(args.model)
+    options = {name: getattr(args, name) for name in TRAIN_OPTION_NAMES if getattr(args, name) is not None}
+    if args.points is not None and args.dataset is not None:
+        raise GenlabError("give either --dataset or --points (your own 2D points), not both")
+    dataset = registry.POINTS_DATASET if args.points is not None else (
+        args.dataset or ("ring8" if args.model == "gan" else "digits"))
+    device = resolve_device(args.device)
+    if args.checkpoint_every < 1:
+        raise GenlabError(f"--checkpoint-every must be >= 1 (got {args.checkpoint_every})")
+    store, name = _split_run_dir(args.out, "--out")
+    checked = registry.validate_options(args.model, dataset, options)  # fast errors before loading data
+    seed_everything(checked.get("seed", 0))
+
+    if store.exists(name):
+        run = store.open(name)
+        current = run.status()
+        if current.get("status") == "running":
+            raise GenlabError(f"run {name!r} is being trained right now (process {current.get('pid')}); "
+                              "wait for it to finish or stop it (Ctrl-C) first")
+        trainer, target = _resume_trainer(run, args.model, args.dataset, options, device, args.data_dir)
+        if not args.quiet:
+            print(f"resuming run {run.path} from its last checkpoint", file=sys.stderr, flush=True)
+    else:
+        trainer = registry.build_trainer(args.model, dataset, options, device=device, data_dir=args.data_dir)
+        target = registry.target_steps(trainer, options)
+        run = store.create(name, trainer.config_dict())
+
+    stop = {"requested": False}
+
+    def on_sigint(signum, frame):
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print("stopping after this step (Ctrl-C again to abort)...", file=sys.stderr, flush=True)
+
+    progress = _Progress(target, quiet=args.quiet)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not in the main thread (e.g. called from a test thread)
+        previous = None
+    try:
+        status = train_run(trainer, run, target, should_stop=lambda: stop["requested"],
+                           checkpoint_every=args.checkpoint_every, on_row=progress)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if status == "stopped":
+        _err(f"stopped at step {trainer.step_count}/{target}; checkpoint saved in {run.path}; "
+             f"run the same command again to resume")
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(f"finished {trainer.step_count} steps in {trainer.elapsed_seconds:.1f} s -> {run.path}",
+              file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+def _resume_trainer(run, model: str, dataset: str | None, options: dict, device, data_dir):
+    """Rebuild an existing run's trainer to train on; the options given must agree with its
+    config, except the run length (``--steps`` / ``--epochs``), which may grow."""
+    from genlab.runs import canonical_config_json
+    from genlab.train import registry
+
+    config = run.config
+    if config.get("model") != model:
+        raise GenlabError(f"run {run.name!r} is a {config.get('model')} run, not {model}; use a new --out")
+    if dataset is not None and config.get("dataset") != dataset:
+        raise GenlabError(f"run {run.name!r} was trained on {config.get('dataset')}, not {dataset}; use a new --out")
+    length = {k: v for k, v in options.items() if k in ("steps", "epochs")}
+    others = {k: v for k, v in options.items() if k not in length}
+    applied = registry.apply_options(config, others)
+    for section in ("model_config", "train_config", "points"):
+        old, new = config.get(section), applied.get(section)
+        if canonical_config_json({"v": old}) == canonical_config_json({"v": new}):
+            continue
+        if section == "points":
+            raise GenlabError(f"run {run.name!r} was trained on other points; use a new --out")
+        for key in sorted(set(old or {}) | set(new or {})):
+            before, after = (old or {}).get(key), (new or {}).get(key)
+            if canonical_config_json({"v": before}) != canonical_config_json({"v": after}):
+                raise GenlabError(
+                    f"run {run.name!r} exists with {key}={before!r}, but {key}={after!r} was given; "
+                    f"use a new --out, or leave the option out to resume"
+                )
+    updated = registry.apply_options(config, length) if length else config
+    trainer = registry.trainer_class(model).from_config(updated, device=device, data_dir=data_dir)
+    if canonical_config_json(trainer.config_dict()) != canonical_config_json(config):
+        run.write_config(trainer.config_dict())  # a longer run: new --epochs / --steps recorded
+    return trainer, registry.target_steps(trainer, options)
+
+
+def cmd_eval(args) -> int:
+    run, trainer = _load_trainer(args)
+    metrics = dict(trainer.evaluate())
+    status = run.status()
+    result = {
+        "run": run.name,
+        "model": run.config.get("model"),
+        "dataset": run.config.get("dataset"),
+        "step": trainer.step_count,
+        "status": status.get("status"),
+        "train_seconds": round(float(trainer.elapsed_seconds), 3),
+        **metrics,
+    }
+    print(json.dumps(_jsonable_metrics(result), sort_keys=False))
+    return EXIT_OK
+
+
+def cmd_sample(args) -> int:
+    import torch
+
+    if not 1 <= args.n <= MAX_SAMPLES:
+        raise GenlabError(f"--n must be from 1 to {MAX_SAMPLES} (got {args.n})")
+    if args.seed < 0:
+        raise GenlabError(f"--seed must be >= 0 (got {args.seed})")
+    out = _out_path(args.out)
+    model = _open_run(args.run_dir).config.get("model")
+    if args.label is not None and model != "cgan":
+        raise GenlabError(f"--label is only for cgan runs; this run is a {model} (leave --label out)")
+    run, trainer = _load_trainer(args)
+    labels = None
+    if args.label is not None:
+        classes = int(getattr(trainer, "num_classes", 10))
+        if not 0 <= args.label < classes:
+            raise GenlabError(f"--label must be a class from 0 to {classes - 1} (got {args.label})")
+        labels = torch.full((args.n,), args.label, dtype=torch.long)
+    with torch.no_grad():
+        samples = trainer.sample(args.n, seed=args.seed, labels=labels)
+    _save_npy(out, samples.detach().cpu().numpy())
+    return EXIT_OK
+
+
+def _autoencoder_command(args, what: str) -> int:
+    import torch
+
+    out = _out_path(args.out)
+    model = _open_run(args.run_dir).config.get("model")
+    if model not in ("ae", "vae"):
+        raise GenlabError(f"{what} works on ae and vae runs; this run is a {model}")
+    run, trainer = _load_trainer(args)
+    image_shape = tuple(trainer.model_config.image_shape)
+    images = torch.from_numpy(_load_images(args.input, image_shape))
+    with torch.no_grad():
+        result = trainer.encode(images) if what == "encode" else trainer.reconstruct(images)
+    _save_npy(out, result.detach().cpu().numpy())
+    return EXIT_OK
+
+
+def cmd_runs(args) -> int:
+    from genlab.runs import RunStore
+
+    store = RunStore(args.root)
+    if args.root is not None and not Path(args.root).is_dir():
+        raise GenlabError(f"--root {args.root!r} is not a folder")
+    infos = store.list()
+    if not infos:
+        print(f"no runs in {store.root}")
+        return EXIT_OK
+    header = ("NAME", "STATUS", "MODEL", "DATASET", "STEP", "UPDATED")
+    rows = [(i.name, i.status, i.model, i.dataset, str(i.step), i.updated) for i in infos]
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header) - 1)]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    return EXIT_OK
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "eval": cmd_eval,
+    "sample": cmd_sample,
+    "reconstruct": lambda args: _autoencoder_command(args, "reconstruct"),
+    "encode": lambda args: _autoencoder_command(args, "encode"),
+    "runs": cmd_runs,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status (never raises, except SystemExit from --help)."""
+    debug = os.environ.get("GENLAB_DEBUG", "") not in ("", "0", "false", "no")
+    try:
+        with warnings.catch_warnings():
+            if not debug:
+                warnings.simplefilter("ignore")  # keep stderr to progress lines and one-line errors
+            args = build_parser().parse_args(argv)
+            return COMMANDS[args.command](args)
+    except GenlabError as err:
+        _err(f"error: {err}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted; the last periodic checkpoint is kept; run the same command again to resume")
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        _err("error: out of memory; try a smaller --batch-size, --n or input file")
+        return EXIT_ERROR
+    except Exception as err:  # noqa: BLE001 - one line for users, the traceback on request
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        text = str(err).splitlines()[0] if str(err) else ""
+        _err(f"internal error: {type(err).__name__}{': ' + text if text else ''} (set GENLAB_DEBUG=1 for the traceback)")
+        return EXIT_ERROR

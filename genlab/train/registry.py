@@ -1,0 +1,288 @@
+"""Model registry: model names -> trainer classes, and user options -> trainer configs.
+
+``options`` are the CLI's option names with ``_`` for ``-`` (``lr_d``, ``k_disc``, ``latent_dim``,
+``batch_size`` ...), as a dict of the options the user actually gave (missing or ``None`` = the
+trainer's default, which is the benchmark setting of that model and data set). The CLI and the
+dashboard pages both build trainers through :func:`build_trainer`, so an option means the same
+thing everywhere and bad values get the same messages::
+
+    trainer = build_trainer("vae", "digits", {"latent_dim": 2, "beta": 0.5}, device="cpu")
+    steps = target_steps(trainer, options)   # --steps, or the trainer's default_steps
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from genlab.data import IMAGE_DATASETS, TOY_DATASETS
+from genlab.errors import GenlabError, check_range
+
+MODELS = ("ae", "vae", "gan", "dcgan", "cgan")
+IMAGE_MODELS = ("ae", "vae", "dcgan", "cgan")
+AUTOENCODERS = ("ae", "vae")
+GANS = ("gan", "dcgan", "cgan")
+POINTS_DATASET = "points"  # the data set name of a gan trained on a --points CSV
+
+MAX_STEPS = 10_000_000
+MAX_EPOCHS = 100_000
+MAX_BATCH_SIZE = 100_000
+MAX_LATENT_DIM = 1024
+MAX_K_DISC = 100
+MAX_SEED = 2**63 - 1
+# training-split sizes of the image data sets (to refuse a batch larger than the data set early)
+TRAIN_SIZES = {"digits": 1437, "mnist": 60_000, "fashion-mnist": 60_000}
+IMAGE_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
+
+_TRAINERS = {
+    "ae": ("genlab.train.autoencoder", "AutoencoderTrainer"),
+    "vae": ("genlab.train.autoencoder", "AutoencoderTrainer"),
+    "gan": ("genlab.train.gan", "GANTrainer"),
+    "dcgan": ("genlab.train.gan", "GANTrainer"),
+    "cgan": ("genlab.train.gan", "GANTrainer"),
+}
+
+COMMON_OPTIONS = ("epochs", "steps", "latent_dim", "seed", "lr", "batch_size")
+AUTOENCODER_OPTIONS = COMMON_OPTIONS + ("beta", "mc_samples", "arch", "decoder")
+GAN_OPTIONS = COMMON_OPTIONS + ("lr_d", "lr_g", "k_disc", "loss", "optimizer", "optimizer_d", "optimizer_g",
+                                "disc", "noise_dim", "preset")
+MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
+    "ae": tuple(o for o in AUTOENCODER_OPTIONS if o not in ("beta", "mc_samples")),
+    "vae": AUTOENCODER_OPTIONS,
+    "gan": tuple(o for o in GAN_OPTIONS if o not in ("disc", "epochs")) + ("points",),  # 2D: no epochs
+    "dcgan": GAN_OPTIONS,
+    "cgan": GAN_OPTIONS,
+}
+CHOICES = {
+    "arch": ("mlp", "conv"),
+    "decoder": ("bernoulli", "gaussian"),
+    "loss": ("minimax", "non-saturating", "lsgan"),
+    "optimizer": ("adam", "sgd"),
+    "optimizer_d": ("adam", "sgd"),
+    "optimizer_g": ("adam", "sgd"),
+    "disc": ("standard", "patch"),
+    "preset": ("default", "vanilla"),
+}
+
+
+def option_flag(name: str) -> str:
+    """``lr_d`` -> ``--lr-d`` (how messages name an option)."""
+    return "--" + name.replace("_", "-")
+
+
+def check_model(name: str) -> str:
+    if name not in MODELS:
+        raise GenlabError(f"unknown model {name!r}; allowed: {', '.join(MODELS)}")
+    return name
+
+
+def trainer_class(model_name: str):
+    """The trainer class of ``model_name`` (imported lazily)."""
+    module_name, class_name = _TRAINERS[check_model(model_name)]
+    module = importlib.import_module(module_name)
+    return getattr(module, class_name)
+
+
+def datasets_for(model_name: str) -> tuple[str, ...]:
+    """Data sets a model can train on (gan: the 2D sets; it also takes a --points CSV)."""
+    return TOY_DATASETS if check_model(model_name) == "gan" else IMAGE_DATASETS
+
+
+def check_dataset(model_name: str, dataset: str) -> str:
+    allowed = datasets_for(model_name)
+    if dataset not in allowed:
+        kind = "2D point sets (or --points FILE.csv)" if model_name == "gan" else "image data sets"
+        raise GenlabError(f"data set {dataset!r} cannot be used with {model_name}; {model_name} needs {kind}: {', '.join(allowed)}")
+    return dataset
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _whole(name: str, value, low: int, high: int) -> int:
+    """``value`` as an int in [low, high], else GenlabError "NAME must be a whole number from ..."."""
+    ok = not isinstance(value, bool) and (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
+    if not ok or not low <= value <= high:
+        raise GenlabError(f"{name} must be a whole number from {low} to {high} (got {value!r})")
+    return int(value)
+
+
+def _given(options: dict | None) -> dict[str, Any]:
+    """The options that were actually given (``None`` means: use the default)."""
+    return {k.replace("-", "_"): v for k, v in (options or {}).items() if v is not None}
+
+
+def validate_options(model_name: str, dataset: str, options: dict | None) -> dict[str, Any]:
+    """Check names, ranges and choices of ``options`` for ``model_name``; return the given ones
+    converted (ints/floats). Raises GenlabError naming the option and the allowed values."""
+    check_model(model_name)
+    given = _given(options)
+    allowed = MODEL_OPTIONS[model_name]
+    for name in given:
+        if name not in allowed:
+            raise GenlabError(
+                f"{option_flag(name)} is not an option of {model_name}; its options: "
+                f"{', '.join(option_flag(o) for o in allowed)}"
+            )
+    if "epochs" in given and "steps" in given:
+        raise GenlabError("give either --epochs or --steps, not both")
+    if "latent_dim" in given and "noise_dim" in given and given["latent_dim"] != given["noise_dim"]:
+        raise GenlabError("--latent-dim and --noise-dim both set the noise size of a GAN; give one of them")
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        if name in CHOICES:
+            if value not in CHOICES[name]:
+                raise GenlabError(f"{option_flag(name)} {value!r} is not allowed; choose one of: {', '.join(CHOICES[name])}")
+            out[name] = value
+        elif name == "steps":
+            out[name] = _whole("steps", value, 1, MAX_STEPS)
+        elif name == "epochs":
+            out[name] = _whole("epochs", value, 1, MAX_EPOCHS)
+        elif name == "batch_size":
+            out[name] = _whole("batch_size", value, 1, MAX_BATCH_SIZE)
+            size = TRAIN_SIZES.get(dataset)
+            if size is not None and out[name] > size:
+                raise GenlabError(f"batch_size {out[name]} is larger than the {dataset} training set; allowed: 1 to {size}")
+        elif name in ("latent_dim", "noise_dim"):
+            out[name] = _whole(name, value, 1, MAX_LATENT_DIM)
+        elif name == "seed":
+            out[name] = _whole("seed", value, 0, MAX_SEED)
+        elif name in ("lr", "lr_d", "lr_g"):
+            out[name] = float(check_range(name, value, 0, 1, low_inclusive=False))
+        elif name == "k_disc":
+            out[name] = _whole("k_disc", value, 1, MAX_K_DISC)
+        elif name == "beta":
+            out[name] = float(check_range("beta", value, 0, 1000))
+        elif name == "mc_samples":
+            out[name] = _whole("mc_samples", value, 1, 100)
+        elif name == "points":
+            out[name] = _points(value)
+        else:  # pragma: no cover - every allowed option is handled above
+            out[name] = value
+    return out
+
+
+# --------------------------------------------------------------------------- configs
+
+
+def _points(value) -> list[list[float]]:
+    """User points for the 2D gan: a CSV path (columns x,y) or an (N, 2) array -> a JSON list."""
+    import os
+
+    import numpy as np
+
+    from genlab.data import MAX_CSV_ROWS, load_points_csv
+
+    if isinstance(value, (str, os.PathLike, bytes)):
+        points = load_points_csv(value)
+    else:
+        points = np.asarray(value, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != 2 or not 2 <= points.shape[0] <= MAX_CSV_ROWS:
+            raise GenlabError(f"points must have shape (N, 2) with 2 <= N <= {MAX_CSV_ROWS} (got {points.shape})")
+        if not np.isfinite(points).all():
+            raise GenlabError("points contain NaN or infinity; x and y must be finite numbers")
+    return np.asarray(points, dtype=np.float32).tolist()
+
+
+def build_config(model_name: str, dataset: str, options: dict | None = None) -> dict:
+    """The ``config_dict()``-shaped dict (``model``, ``dataset``, ``model_config``,
+    ``train_config``, and ``points`` for a gan on user points) for these options.
+
+    Only given options (and a given preset's settings) appear; the trainer's ``from_config``
+    fills in the rest from its defaults (the benchmark settings)."""
+    check_model(model_name)
+    if "points" in _given(options):
+        if model_name != "gan":
+            raise GenlabError(f"--points is only for the 2D gan (not {model_name})")
+        dataset = POINTS_DATASET
+    else:
+        check_dataset(model_name, dataset)
+    base = {"model": model_name, "dataset": dataset, "model_config": {}, "train_config": {}}
+    return apply_options(base, options)
+
+
+def apply_options(config: dict, options: dict | None) -> dict:
+    """A copy of ``config`` (``config_dict()``-shaped) with the given ``options`` applied.
+
+    Used for new runs (on an empty config) and to check that options given when resuming an
+    existing run agree with it (applying them must change nothing but the run length).
+    """
+    model_name = check_model(str(config.get("model")))
+    dataset = str(config.get("dataset"))
+    given = validate_options(model_name, dataset, options)
+    out = {**config, "model_config": dict(config.get("model_config") or {}),
+           "train_config": dict(config.get("train_config") or {})}
+    if model_name in AUTOENCODERS:
+        _apply_autoencoder(out, dataset, given)
+    else:
+        _apply_gan(out, model_name, dataset, given)
+    return out
+
+
+def _apply_autoencoder(config: dict, dataset: str, given: dict) -> None:
+    model_config, train_config = config["model_config"], config["train_config"]
+    model_config["kind"] = config["model"]
+    model_config.setdefault("image_shape", list(IMAGE_SHAPES.get(dataset, (1, 8, 8))))
+    if "arch" in given:
+        model_config["architecture"] = given["arch"]
+    for name in ("decoder", "latent_dim"):
+        if name in given:
+            model_config[name] = given[name]
+    for name in ("lr", "batch_size", "epochs", "beta", "mc_samples", "seed"):
+        if name in given:
+            train_config[name] = given[name]
+
+
+def _apply_gan(config: dict, model_name: str, dataset: str, given: dict) -> None:
+    from dataclasses import fields
+
+    from genlab.models.dcgan import DCGANConfig
+    from genlab.models.gan import GANConfig
+    from genlab.train import gan as gan_training
+
+    model_fields = {f.name for f in fields(GANConfig if model_name == "gan" else DCGANConfig)}
+    train_fields = {f.name for f in fields(gan_training.GANTrainConfig)}
+    settings: dict[str, Any] = {}
+    if "preset" in given:
+        presets = gan_training.GAN_PRESETS if model_name == "gan" else gan_training.DCGAN_PRESETS
+        settings.update(presets[given["preset"]])
+    if "lr" in given:
+        settings["lr_d"] = settings["lr_g"] = given["lr"]
+    if "optimizer" in given:
+        settings["optimizer_d"] = settings["optimizer_g"] = given["optimizer"]
+    if "latent_dim" in given:
+        settings["noise_dim"] = given["latent_dim"]
+    for name in ("lr_d", "lr_g", "optimizer_d", "optimizer_g", "k_disc", "loss", "disc", "noise_dim",
+                 "batch_size", "seed", "steps"):
+        if name in given:
+            settings[name] = given[name]
+    if "epochs" in given:  # image GANs: epochs over the training split -> steps
+        batch = settings.get("batch_size") or config["train_config"].get("batch_size") \
+            or gan_training.gan_configs(model_name)[1].batch_size
+        settings["steps"] = _whole("steps", -(-given["epochs"] * TRAIN_SIZES[dataset] // int(batch)), 1, MAX_STEPS)
+    for name, value in settings.items():
+        if name in model_fields:
+            config["model_config"][name] = value
+        elif name in train_fields:
+            config["train_config"][name] = value
+    if "points" in given:
+        config["points"] = given["points"]
+
+
+def build_trainer(model_name: str, dataset: str, options: dict | None = None, device="cpu", data_dir=None):
+    """A fresh trainer for ``model_name`` on ``dataset`` with the user's ``options``.
+
+    ``steps`` is not part of the trainer (see :func:`target_steps`); ``epochs`` is.
+    """
+    config = build_config(model_name, dataset, options)
+    trainer = trainer_class(model_name).from_config(config, device=device, data_dir=data_dir)
+    return trainer
+
+
+def target_steps(trainer, options: dict | None = None) -> int:
+    """How many steps a run trains in total: ``steps`` if given, else ``trainer.default_steps``
+    (which follows ``epochs``)."""
+    given = _given(options)
+    if "steps" in given:
+        return _whole("steps", given["steps"], 1, MAX_STEPS)
+    return int(trainer.default_steps)
