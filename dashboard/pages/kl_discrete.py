@@ -272,7 +272,7 @@ with right:
     if problems:
         st.error("This table is not a pair of probability distributions yet, so KL is not defined:\n\n"
                  + "\n".join(f"- {m}" for m in problems)
-                 + "\n\nThe wrong cells are marked orange in the table.")
+                 + "\n\nThe wrong cells are marked ⚠ (orange) in the table below.")
         st.button("Normalize q and p", on_click=_on_normalize, key="kl_normalize_fix", type="primary",
                   help="Set empty/negative cells to 0, then divide each column by its sum.")
 
@@ -288,10 +288,15 @@ with right:
                    + "\n\nThe row is highlighted in the table and hatched in the bar chart.")
 
 # full width: the six columns of the slide (+ the other direction)
+def cell(i: int, col: str, v: float) -> str:
+    text = fmt(v, 4) if math.isfinite(v) else ("empty" if math.isnan(v) else "∞")
+    return f"⚠ {text}" if (i, col) in bad_cells else text
+
+
 table = pd.DataFrame({
     "x": labels,
-    "q(x)": [fmt(v, 4) if math.isfinite(v) else ("empty" if math.isnan(v) else "∞") for v in q],
-    "p(x)": [fmt(v, 4) if math.isfinite(v) else ("empty" if math.isnan(v) else "∞") for v in p],
+    "q(x)": [cell(i, "q(x)", v) for i, v in enumerate(q)],
+    "p(x)": [cell(i, "p(x)", v) for i, v in enumerate(p)],
     "q(x) log(q(x)/p(x))": [fmt(t * scale) for t in terms_qp],
     "effect on KL(q‖p)": [dv.effect_in_words(t) if valid else "—" for t in terms_qp],
     "p(x) log(p(x)/q(x))": [fmt(t * scale) for t in terms_pq],
@@ -312,7 +317,10 @@ def _style(df: pd.DataFrame) -> pd.DataFrame:
 
 
 st.markdown(f"**Each outcome's term** (in {unit})")
-st.dataframe(table.style.apply(_style, axis=None), hide_index=True, width="stretch", key="kl_results")
+# Colours need a pandas Styler, which costs more than the rest of the page: only when something is marked.
+marked = bool(inf_qp or inf_pq or bad_cells)
+st.dataframe(table.style.apply(_style, axis=None) if marked else table, hide_index=True, width="stretch",
+             key="kl_results")
 
 if valid:
     c1, c2 = st.columns(2)
