@@ -61,8 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    train = commands.add_parser("train", help="train a model into a run folder (resumes an existing one)",
-                                description="Train MODEL; defaults are each model's benchmark settings.")
+    train = commands.add_parser(
+        "train", help="train a model into a run folder (resumes an existing one)",
+        description="Train MODEL; defaults are each model's benchmark settings.",
+        epilog="Progress goes to stderr. Ctrl-C stops after the current step and saves a checkpoint; "
+               "running train again with the same --out resumes (the stored settings are used, "
+               "--steps/--epochs set the new total, other options given must match the run).",
+    )
     train.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(MODELS)}")
     train.add_argument("--dataset", default=None,
                        help="digits (default for image models), mnist, fashion-mnist; gan: ring8 (default), "
@@ -294,7 +299,8 @@ def cmd_train(args) -> int:
                               "wait for it to finish or stop it (Ctrl-C) first")
         trainer, target = _resume_trainer(run, args.model, args.dataset, options, device, args.data_dir)
         if not args.quiet:
-            print(f"resuming run {run.path} from its last checkpoint", file=sys.stderr, flush=True)
+            where = f"step {current.get('step', 0)}" if run.has_checkpoint() else "the start (no checkpoint yet)"
+            print(f"resuming run {run.path} from {where}", file=sys.stderr, flush=True)
     else:
         trainer = registry.build_trainer(args.model, dataset, options, device=device, data_dir=args.data_dir)
         target = registry.target_steps(trainer, options)
