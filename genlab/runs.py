@@ -77,7 +77,7 @@ MAX_IMPORT_ZIP_BYTES = 600 * 1024 * 1024
 
 # Run folders being trained by this process right now (see Run.status()).
 _ACTIVE_RUNS: set[str] = set()
-_ACTIVE_LOCK = threading.Lock()
+_ACTIVE_LOCK = threading.RLock()  # re-entered: train_run -> Run.status() -> _still_running
 
 
 # --------------------------------------------------------------------------- helpers

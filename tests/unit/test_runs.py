@@ -253,6 +253,12 @@ def test_running_status_of_a_dead_process_reads_interrupted(store):
         run.set_status("exploded")
 
 
+def test_train_run_resumes_a_run_left_running_by_this_process(store):
+    run = store.create("stale", CONFIG)
+    run.set_status("running", step=0)  # our pid, but nothing trains it: interrupted, may resume
+    assert train_run(DummyTrainer(), run, 2) == "finished"
+
+
 def test_train_run_finishes_checkpoints_and_writes_samples(store):
     run = store.create("t", CONFIG)
     rows = []
