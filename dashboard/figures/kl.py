@@ -67,12 +67,12 @@ def distributions_figure(labels: Sequence[str], q: Sequence[float], p: Sequence[
     ]
     top = max([1e-9] + [v for v in list(q) + list(p) if math.isfinite(v)])
     layout = dict(
-        title=dict(text="The two distributions"),
         barmode="group",
         yaxis=dict(title=dict(text="probability"), range=[0, max(1.0, top) * 1.15]),
-        xaxis=dict(title=dict(text="outcome x"), type="category"),
-        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
-        margin=dict(l=60, r=20, t=60, b=110),
+        xaxis=dict(type="category", automargin=True),
+        legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0,
+                    title=dict(text="<b>The two distributions</b>  ")),
+        margin=dict(l=60, r=20, t=40, b=40),
         height=420,
     )
     return go.Figure(dict(data=data, layout=layout))
@@ -109,13 +109,13 @@ def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms
         ))
     low = min([0.0] + finite)
     layout = dict(
-        title=dict(text=f"Contribution of each outcome ({unit})"),
         barmode="group",
         yaxis=dict(title=dict(text=f"contribution ({unit})"), range=[min(low - 0.14 * cap, -0.06 * cap), cap * 1.12],
                    zeroline=True, zerolinewidth=2, zerolinecolor="#888"),
-        xaxis=dict(title=dict(text="outcome x"), type="category"),
-        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
-        margin=dict(l=60, r=20, t=60, b=110),
+        xaxis=dict(type="category", automargin=True),
+        legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0,
+                    title=dict(text=f"<b>Contribution of each outcome ({unit})</b>  ")),
+        margin=dict(l=60, r=20, t=40, b=40),
         height=420,
     )
     return go.Figure(dict(data=data, layout=layout))
@@ -163,6 +163,13 @@ class Animation:
     steps: Sequence[int]  # iteration number of each row
     kl: Sequence[float] = field(default_factory=list)  # objective at each row
     color: str = COLOR_DESCENT
+    objective: str = "objective"  # its name, shown with the value
+
+
+def _step_note(text: str) -> dict:
+    """Bottom-right label of the animation: the step and the objective's value."""
+    return dict(text=text, x=0.99, y=0.01, xref="paper", yref="paper", xanchor="right", yanchor="bottom",
+                showarrow=False, bgcolor="rgba(255,255,255,0.8)", font=dict(color=COLOR_DESCENT))
 
 
 def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve] = (),
@@ -206,13 +213,15 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
                             line=dict(color=q.color, dash=q.dash, width=q.width),
                             marker=dict(size=[0] * _N_ELLIPSE + [0, 9], color=q.color), hoverinfo="name"))
     layout: dict = dict(
-        title=dict(text=title),
+        title=dict(text=title) if title else None,
         xaxis=dict(title=dict(text="z₁"), zeroline=False, constrain="domain"),
         yaxis=dict(title=dict(text="z₂"), zeroline=False, scaleanchor="x", scaleratio=1),
-        legend=dict(orientation="h", x=0, xanchor="left", y=-0.1, yanchor="top"),
-        margin=dict(l=60, r=20, t=150 if animation is not None else 70, b=40),
-        height=760 if animation is not None else 680,
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top"),
+        margin=dict(l=60, r=20, t=(110 if title else 60) if animation is not None else (70 if title else 30), b=40),
+        height=720,
     )
+    if layout["title"] is None:
+        del layout["title"]
     if extent is not None:
         layout["xaxis"]["range"] = [extent[0], extent[1]]
         layout["yaxis"]["range"] = [extent[2], extent[3]]
@@ -228,19 +237,20 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
                             line=dict(color=animation.color, width=3.5),
                             marker=dict(size=[0] * _N_ELLIPSE + [0, 9], color=animation.color), hoverinfo="name"))
         moving = len(data) - 1
+        first = f"step 0: {animation.objective} = {_fmt(animation.kl[0])} nats" if len(animation.kl) else "step 0"
+        layout["annotations"] = [_step_note(first)]
         slider_steps = []
         kls = list(animation.kl) if len(animation.kl) else [None] * len(a_means)
         for i, step in enumerate(animation.steps):
             name = str(int(step))
-            frame_title = (f"{title}<br><sup>step {name}: objective = {_fmt(kls[i])} nats</sup>"
-                           if kls[i] is not None else title)
+            note = f"step {name}" + (f": {animation.objective} = {_fmt(kls[i])} nats" if kls[i] is not None else "")
             frames.append(dict(name=name, traces=[moving], data=[q_trace(a_means[i], a_stds[i])],
-                               layout=dict(title=dict(text=frame_title))))
+                               layout=dict(annotations=[_step_note(note)])))
             slider_steps.append(dict(method="animate", label=name,
                                      args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                         transition=dict(duration=0))]))
         layout["updatemenus"] = [dict(
-            type="buttons", direction="left", x=0.0, y=1.01, xanchor="left", yanchor="bottom",
+            type="buttons", direction="left", x=0.0, y=1.02, xanchor="left", yanchor="bottom",
             pad=dict(r=10, t=0, b=0), showactive=False,
             buttons=[
                 dict(label="▶ play", method="animate",
@@ -251,7 +261,7 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
                                         transition=dict(duration=0))]),
             ],
         )]
-        layout["sliders"] = [dict(active=0, steps=slider_steps, x=0.37, len=0.63, y=1.0, yanchor="bottom",
+        layout["sliders"] = [dict(active=0, steps=slider_steps, x=0.4, len=0.6, y=1.01, yanchor="bottom",
                                   currentvalue=dict(visible=False), pad=dict(t=0, b=10), ticklen=3,
                                   font=dict(size=11))]
     return go.Figure(dict(data=data, layout=layout, frames=frames))

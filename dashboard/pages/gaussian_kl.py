@@ -146,39 +146,51 @@ common.explain(
 mode = common.qp_radio("p is", "mode", MODES, MODES[0], horizontal=True)
 gaussian = mode == MODES[0]
 
-ctrl, fig_col = st.columns([1.0, 2.4], gap="medium")
 clamp_specs: list[tuple[str, str, float, float, float]] = []
+if gaussian:
+    st.markdown("**p = N(μ, Σ)** with Σ = [[σ₁², ρσ₁σ₂], [ρσ₁σ₂, σ₂²]]")
+    c = st.columns(5)
+    with c[0]:
+        mu1 = common.qp_slider("μ₁", "mu1", -2.0, 2.0, 0.0, 0.1, help="mean of z₁")
+    with c[1]:
+        mu2 = common.qp_slider("μ₂", "mu2", -2.0, 2.0, 0.0, 0.1, help="mean of z₂")
+    with c[2]:
+        sd1 = common.qp_slider("σ₁", "sd1", 0.3, 2.5, 1.0, 0.05, help="standard deviation of z₁")
+    with c[3]:
+        sd2 = common.qp_slider("σ₂", "sd2", 0.3, 2.5, 1.0, 0.05, help="standard deviation of z₂")
+    with c[4]:
+        rho = common.qp_slider("ρ", "rho", -0.99, 0.99, 0.9, 0.01,
+                               help="correlation, strictly between −1 and 1: at ±1 the covariance is not "
+                                    "positive definite.")
+    clamp_specs += [("mu1", "μ₁", -2, 2, mu1), ("mu2", "μ₂", -2, 2, mu2), ("sd1", "σ₁", 0.3, 2.5, sd1),
+                    ("sd2", "σ₂", 0.3, 2.5, sd2), ("rho", "ρ", -0.99, 0.99, rho)]
+else:
+    st.markdown("**p = π N(μ_a, Σ_c) + (1 − π) N(μ_b, Σ_c)**, modes a (lower left) and b (upper right) "
+                "on the diagonal")
+    c = st.columns(4)
+    with c[0]:
+        sep = common.qp_slider("distance a–b", "sep", 0.0, 6.0, 4.0, 0.1, help="distance between the two means")
+    with c[1]:
+        weight = common.qp_slider("π", "w", 0.1, 0.9, 0.5, 0.05, help="weight of mode a")
+    with c[2]:
+        csd = common.qp_slider("σ_c", "csd", 0.3, 1.5, 0.8, 0.05, help="standard deviation of each component")
+    with c[3]:
+        crho = common.qp_slider("ρ_c", "crho", -0.9, 0.9, 0.0, 0.05, help="correlation within each component")
+    clamp_specs += [("sep", "distance", 0, 6, sep), ("w", "π", 0.1, 0.9, weight),
+                    ("csd", "σ_c", 0.3, 1.5, csd), ("crho", "ρ_c", -0.9, 0.9, crho)]
+
+fig_col, ctrl = st.columns([2.3, 1], gap="medium")
 with ctrl:
-    if gaussian:
-        st.markdown("**p = N(μ, Σ)**")
-        mu1 = common.qp_slider("μ₁", "mu1", -2.0, 2.0, 0.0, 0.1)
-        mu2 = common.qp_slider("μ₂", "mu2", -2.0, 2.0, 0.0, 0.1)
-        sd1 = common.qp_slider("σ₁ (standard deviation of z₁)", "sd1", 0.3, 2.5, 1.0, 0.05)
-        sd2 = common.qp_slider("σ₂ (standard deviation of z₂)", "sd2", 0.3, 2.5, 1.0, 0.05)
-        rho = common.qp_slider("ρ (correlation)", "rho", -0.99, 0.99, 0.9, 0.01,
-                               help="Strictly between −1 and 1: at ±1 the covariance is not positive definite.")
-        clamp_specs += [("mu1", "μ₁", -2, 2, mu1), ("mu2", "μ₂", -2, 2, mu2), ("sd1", "σ₁", 0.3, 2.5, sd1),
-                        ("sd2", "σ₂", 0.3, 2.5, sd2), ("rho", "ρ", -0.99, 0.99, rho)]
-    else:
-        st.markdown("**p = π N(μ_a, Σ_c) + (1 − π) N(μ_b, Σ_c)**")
-        sep = common.qp_slider("distance between the modes", "sep", 0.0, 6.0, 4.0, 0.1)
-        weight = common.qp_slider("π (weight of the lower-left mode)", "w", 0.1, 0.9, 0.5, 0.05)
-        csd = common.qp_slider("component standard deviation", "csd", 0.3, 1.5, 0.8, 0.05)
-        crho = common.qp_slider("component correlation", "crho", -0.9, 0.9, 0.0, 0.05)
-        clamp_specs += [("sep", "distance", 0, 6, sep), ("w", "π", 0.1, 0.9, weight),
-                        ("csd", "component s.d.", 0.3, 1.5, csd), ("crho", "component correlation", -0.9, 0.9, crho)]
     st.markdown("**Your guess for q**")
-    g1, g2 = st.columns(2)
-    with g1:
-        gm1 = common.qp_slider("m₁", "gm1", -3.0, 3.0, 1.0, 0.1)
-        gs1 = common.qp_slider("s₁", "gs1", 0.1, 3.0, 1.5, 0.05)
-    with g2:
-        gm2 = common.qp_slider("m₂", "gm2", -3.0, 3.0, -1.0, 0.1)
-        gs2 = common.qp_slider("s₂", "gs2", 0.1, 3.0, 0.5, 0.05)
+    gm1 = common.qp_slider("m₁", "gm1", -3.0, 3.0, 1.0, 0.1)
+    gm2 = common.qp_slider("m₂", "gm2", -3.0, 3.0, -1.0, 0.1)
+    gs1 = common.qp_slider("s₁", "gs1", 0.1, 3.0, 1.5, 0.05)
+    gs2 = common.qp_slider("s₂", "gs2", 0.1, 3.0, 0.5, 0.05)
     clamp_specs += [("gm1", "m₁", -3, 3, gm1), ("gm2", "m₂", -3, 3, gm2), ("gs1", "s₁", 0.1, 3, gs1),
                     ("gs2", "s₂", 0.1, 3, gs2)]
-    reveal = common.qp_toggle("Reveal the optimal q", "reveal", False)
-    descent = common.qp_toggle("Animate gradient descent", "descent", False,
+    score = st.container()  # the guess's two KL values go here, once computed
+    reveal = common.qp_toggle("Reveal optimum", "reveal", False, help="Show the optimal q for both objectives.")
+    descent = common.qp_toggle("Animate descent", "descent", False,
                                help="Gradient descent on q's parameters, starting from your guess.")
     objective = QP
     if descent:
@@ -213,11 +225,10 @@ except GenlabError as err:  # only reachable with a hand-made bad value
 # --------------------------------------------------------------------------- #
 # Numbers
 # --------------------------------------------------------------------------- #
-with ctrl:
-    st.markdown("**Your guess scores** (nats)")
+with score:
     a, b = st.columns(2)
-    a.metric("KL(q‖p)", fmt(guess_kl["kl_qp"]))
-    b.metric("KL(p‖q)", fmt(guess_kl["kl_pq"]))
+    a.metric("KL(q‖p)", fmt(guess_kl["kl_qp"]), help="of your guess, in nats")
+    b.metric("KL(p‖q)", fmt(guess_kl["kl_pq"]), help="of your guess, in nats")
 
 # --------------------------------------------------------------------------- #
 # Figure
@@ -230,7 +241,7 @@ if reveal:
 animation = None
 if descent:
     animation = klfig.Animation(f"q during descent on {PRETTY[objective]}", path["means"], path["stds"],
-                                path["steps"], path["kl"])
+                                path["steps"], path["kl"], objective=PRETTY[objective])
 
 # a fixed, square view holding p and every q drawn
 boxes = []
@@ -251,7 +262,7 @@ y0, y1 = min(bx[2] for bx in boxes), max(bx[3] for bx in boxes)
 pad = 0.06 * max(x1 - x0, y1 - y0)
 extent = (x0 - pad, x1 + pad, y0 - pad, y1 + pad)
 
-title = "p (green) and q" if gaussian else "mixture p (green) and q"
+title = ""  # the legend names every curve; the page heading names the figure
 with fig_col:
     if gaussian:
         fig = klfig.exercise_figure(p_mean=(mu1, mu2), p_cov=res["cov"], qs=qs, animation=animation,

@@ -173,7 +173,7 @@ if BASE_KEY not in st.session_state:
 version = st.session_state.get(VER_KEY, 0)
 base = st.session_state[BASE_KEY]
 
-left, right = st.columns([1.05, 1.45], gap="large")
+left, right = st.columns([1.25, 1], gap="medium")
 with left:
     st.markdown("**Edit q and p** — double-click a cell; the empty last row adds an outcome")
     edited = st.data_editor(
@@ -188,14 +188,13 @@ with left:
             "p(x)": st.column_config.NumberColumn("p(x)", step=0.01, format="%.4f"),
         },
     )
-    b1, b2, b3 = st.columns(3)
-    b1.button("Normalize", on_click=_on_normalize, key="kl_normalize", width="stretch",
-              help="Set empty/negative cells to 0, then divide each column by its sum.")
-    b2.button("Add row", on_click=_on_add, key="kl_add", width="stretch")
-    b3.button("Remove row", on_click=_on_remove, key="kl_remove", width="stretch",
-              disabled=len(base) <= 1)
-    for note in st.session_state.pop("_kl_norm_notes", []):
-        st.caption("Normalize: " + note)
+b1, b2, b3, _ = st.columns([1, 1, 1, 1.2])
+b1.button("Normalize", on_click=_on_normalize, key="kl_normalize", width="stretch",
+          help="Set empty/negative cells to 0, then divide each column by its sum.")
+b2.button("Add row", on_click=_on_add, key="kl_add", width="stretch")
+b3.button("Remove row", on_click=_on_remove, key="kl_remove", width="stretch", disabled=len(base) <= 1)
+for note in st.session_state.pop("_kl_norm_notes", []):
+    st.caption("Normalize: " + note)
 
 # The table as edited now
 rows: list[list] = []
@@ -323,7 +322,8 @@ st.dataframe(table.style.apply(_style, axis=None) if marked else table, hide_ind
              key="kl_results")
 
 if valid:
-    c1, c2 = st.columns(2)
+    # side by side on a wide screen; one under the other in instructor mode (projector-sized fonts)
+    c1, c2 = (st.container(), st.container()) if common.is_instructor() else st.columns(2)
     with c1:
         common.show_figure(klfig.contributions_figure(labels, terms_qp * scale, terms_pq * scale, unit),
                            key="kl_contributions")

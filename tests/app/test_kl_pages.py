@@ -112,6 +112,7 @@ def test_discrete_negative_cell_then_normalize():
     assert _metrics(at)["KL(q‖p) in nats"] == "—"
     err = at.error[0].value
     assert "**q(x)** in row 1" in err and "must be ≥ 0" in err
+    assert _table(at, "kl_results")["q(x)"].tolist() == ["⚠ −0.1000", "0.1000"]  # the wrong cell is marked
     # the normalize action: negatives -> 0, then divide by the sum: q = (0, 1)
     at.button(key="kl_normalize_fix").click()
     _run(at)
@@ -332,7 +333,7 @@ def test_contributions_figure_marks_infinity():
     assert qp.text == ("0.50", "∞") and pq.text == ("−0.20", "0.30")
     assert qp.y[1] == fig.layout.yaxis.range[1] / 1.12  # ∞ drawn up to the cap
     assert qp.marker.pattern.shape == ("", "/")
-    assert "bits" in fig.layout.title.text
+    assert "bits" in fig.layout.legend.title.text
     assert fig.layout.yaxis.range[0] < -0.2  # room for the negative bar's label
 
 
@@ -355,7 +356,7 @@ def test_exercise_figure_gaussian_and_animation():
     fig = klfig.exercise_figure(
         p_mean=(0.0, 0.0), p_cov=[[1.0, 0.9], [0.9, 1.0]],
         qs=[klfig.QCurve("argmin KL(q‖p): sᵢ² = 1/Λᵢᵢ", (0, 0), (0.44, 0.44), klfig.COLOR_QP)],
-        animation=klfig.Animation("q during descent", means, stds, [0, 5, 20], [3.0, 1.0, 0.83]),
+        animation=klfig.Animation("q during descent", means, stds, [0, 5, 20], [3.0, 1.0, 0.83], objective="KL(q‖p)"),
         title="t", extent=(-3, 3, -3, 3),
     )
     names = [t.name for t in fig.data]
@@ -363,7 +364,8 @@ def test_exercise_figure_gaussian_and_animation():
                      "q during descent"]
     assert [f.name for f in fig.frames] == ["0", "5", "20"]
     assert fig.frames[-1].traces == (4,)
-    assert "0.830" in fig.frames[-1].layout.title.text
+    assert fig.frames[-1].layout.annotations[0].text == "step 20: KL(q‖p) = 0.830 nats"
+    assert fig.layout.annotations[0].text == "step 0: KL(q‖p) = 3.000 nats"
     # the 2-s.d. ellipse of the last frame: x spans m ± 2 s
     xs = [v for v in fig.frames[-1].data[0].x[:-2] if v is not None]
     assert min(xs) == pytest.approx(-0.88, abs=1e-3) and max(xs) == pytest.approx(0.88, abs=1e-3)
