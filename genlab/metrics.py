@@ -77,7 +77,7 @@ _IMAGE_SIDE = {"digits": 8, "mnist": 28, "fashion-mnist": 28}
 
 # Bump when the architecture or the training recipe changes: the hash names the cache file,
 # so old weights are never loaded into a new architecture.
-_CLASSIFIER_VERSION = "2"
+_CLASSIFIER_VERSION = "3"
 _TRAIN_RECIPE = {
     "digits": {"epochs": 20, "batch_size": 64, "lr": 3e-3, "weight_decay": 1e-4},
     "mnist": {"epochs": 3, "batch_size": 128, "lr": 2e-3, "weight_decay": 1e-4},
@@ -94,7 +94,7 @@ _lock = threading.RLock()
 class DigitClassifier(nn.Module):
     """Small CNN for ``(N, 1, S, S)`` images in [0, 1] (S = 8 for digits, 28 for MNIST).
 
-    conv3x3(1->32) - ReLU - [maxpool2 if S >= 16] - conv3x3(32->32) - ReLU - maxpool2 - adaptive
+    conv3x3(1->24) - ReLU - [maxpool2 if S >= 16] - conv3x3(24->32) - ReLU - maxpool2 - adaptive
     avgpool 4x4 (identity for digits) - flatten(512) - linear(512->64) - ReLU (= :meth:`features`,
     F = 64) - linear(64->10) (logits).
     """
@@ -102,10 +102,10 @@ class DigitClassifier(nn.Module):
     def __init__(self, image_side: int = 8, num_classes: int = NUM_CLASSES, feature_dim: int = FEATURE_DIM):
         super().__init__()
         self.image_side = int(image_side)
-        layers: list[nn.Module] = [nn.Conv2d(1, 32, 3, padding=1), nn.ReLU()]
+        layers: list[nn.Module] = [nn.Conv2d(1, 24, 3, padding=1), nn.ReLU()]
         if self.image_side >= 16:
             layers.append(nn.MaxPool2d(2))
-        layers += [nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(4),
+        layers += [nn.Conv2d(24, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(4),
                    nn.Flatten()]
         self.body = nn.Sequential(*layers)
         self.embed = nn.Sequential(nn.Linear(32 * 16, feature_dim), nn.ReLU())
@@ -127,10 +127,16 @@ def _check_dataset(dataset: str) -> str:
 
 
 def _code_hash(dataset: str) -> str:
-    """Hash of everything that determines the trained weights (architecture version + recipe)."""
+    """Hash of everything that determines the trained weights: the version string, the training
+    recipe and the source code of :class:`DigitClassifier` and :func:`train_classifier`."""
+    import inspect
+
+    try:
+        source = inspect.getsource(DigitClassifier) + inspect.getsource(train_classifier)
+    except (OSError, TypeError):  # no source available (frozen install): fall back to the version
+        source = ""
     text = json.dumps({"v": _CLASSIFIER_VERSION, "recipe": _TRAIN_RECIPE[dataset], "seed": 0,
-                       "feature_dim": FEATURE_DIM, "torch_major": torch.__version__.split(".")[0]},
-                      sort_keys=True)
+                       "feature_dim": FEATURE_DIM, "source": source}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -177,8 +183,9 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int 
     if labels.shape != (images.shape[0],):
         raise GenlabError(f"labels must have shape ({images.shape[0]},) (got {tuple(labels.shape)})")
     generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)  # parameter initialisation
-    model = DigitClassifier(image_side=images.shape[-1])
+    with torch.random.fork_rng(devices=[]):  # seeded initialisation without touching the caller's global RNG
+        torch.manual_seed(seed)
+        model = DigitClassifier(image_side=images.shape[-1])
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     n = images.shape[0]
     steps_per_epoch = max(1, (n + batch_size - 1) // batch_size)
