@@ -238,6 +238,9 @@ def _cpu_classifier(dataset: str, cache_file: str) -> DigitClassifier:
         model = train_classifier(images, labels, seed=0, **_TRAIN_RECIPE[dataset])
         try:
             _atomic_write(path, lambda tmp: torch.save(model.state_dict(), tmp))
+            for stale in path.parent.glob(f"{dataset}-*.pt"):  # weights of older code versions
+                if stale != path and len(stale.stem) == len(path.stem):
+                    stale.unlink(missing_ok=True)
         except OSError:
             pass  # read-only home: keep the in-process copy only
     return model
