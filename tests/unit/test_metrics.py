@@ -181,8 +181,12 @@ def test_classifier_disk_cache_roundtrip_and_corruption(tmp_path, monkeypatch):
     monkeypatch.setenv("GENLAB_CACHE_DIR", str(tmp_path))
     monkeypatch.setitem(metrics._TRAIN_RECIPE, "digits",
                         {"epochs": 1, "batch_size": 256, "lr": 3e-3, "weight_decay": 1e-4})
+    stale = tmp_path / "classifier" / "digits-000000000000.pt"  # weights of an older code version
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
     try:
         first = metrics.get_classifier("digits")
+        assert not stale.exists()
         files = list((tmp_path / "classifier").glob("digits-*.pt"))
         assert len(files) == 1 and files[0] == metrics._cache_path("digits")
         metrics.clear_metric_caches()
