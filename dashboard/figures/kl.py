@@ -71,7 +71,7 @@ def distributions_figure(labels: Sequence[str], q: Sequence[float], p: Sequence[
         yaxis=dict(title=dict(text="probability"), range=[0, max(1.0, top) * 1.15]),
         xaxis=dict(type="category", automargin=True),
         legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0,
-                    title=dict(text="<b>The two distributions</b>  ")),
+                    title=dict(text="<b>The two distributions</b>", side="top left")),
         margin=dict(l=60, r=20, t=40, b=40),
         height=420,
     )
@@ -114,7 +114,7 @@ def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms
                    zeroline=True, zerolinewidth=2, zerolinecolor="#888"),
         xaxis=dict(type="category", automargin=True),
         legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0,
-                    title=dict(text=f"<b>Contribution of each outcome ({unit})</b>  ")),
+                    title=dict(text=f"<b>Contribution of each outcome ({unit})</b>", side="top left")),
         margin=dict(l=60, r=20, t=40, b=40),
         height=420,
     )

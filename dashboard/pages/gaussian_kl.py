@@ -179,6 +179,17 @@ else:
     clamp_specs += [("sep", "distance", 0, 6, sep), ("w", "π", 0.1, 0.9, weight),
                     ("csd", "σ_c", 0.3, 1.5, csd), ("crho", "ρ_c", -0.9, 0.9, crho)]
 
+t1, t2, t3 = st.columns([1, 1, 1.3])
+with t1:
+    reveal = common.qp_toggle("Reveal optimum", "reveal", False)
+with t2:
+    descent = common.qp_toggle("Animate descent", "descent", False)
+objective = QP
+if descent:
+    with t3:
+        objective = common.qp_radio("gradient descent on", "obj", [QP, PQ], QP, horizontal=True,
+                                    format_func=lambda o: PRETTY[o])
+
 fig_col, ctrl = st.columns([2.3, 1], gap="medium")
 with ctrl:
     st.markdown("**Your guess for q**")
@@ -189,13 +200,6 @@ with ctrl:
     clamp_specs += [("gm1", "m₁", -3, 3, gm1), ("gm2", "m₂", -3, 3, gm2), ("gs1", "s₁", 0.1, 3, gs1),
                     ("gs2", "s₂", 0.1, 3, gs2)]
     score = st.container()  # the guess's two KL values go here, once computed
-    reveal = common.qp_toggle("Reveal optimum", "reveal", False, help="Show the optimal q for both objectives.")
-    descent = common.qp_toggle("Animate descent", "descent", False,
-                               help="Gradient descent on q's parameters, starting from your guess.")
-    objective = QP
-    if descent:
-        objective = common.qp_radio("descend on", "obj", [QP, PQ], QP, horizontal=True,
-                                    format_func=lambda o: PRETTY[o])
 
 for note in url_clamp_notes(clamp_specs):
     st.warning(note)
@@ -225,10 +229,9 @@ except GenlabError as err:  # only reachable with a hand-made bad value
 # --------------------------------------------------------------------------- #
 # Numbers
 # --------------------------------------------------------------------------- #
-with score:
-    a, b = st.columns(2)
-    a.metric("KL(q‖p)", fmt(guess_kl["kl_qp"]), help="of your guess, in nats")
-    b.metric("KL(p‖q)", fmt(guess_kl["kl_pq"]), help="of your guess, in nats")
+with score:  # one under the other: the column is narrow in instructor mode
+    st.metric("KL(q‖p) of your guess", fmt(guess_kl["kl_qp"]) + " nats")
+    st.metric("KL(p‖q) of your guess", fmt(guess_kl["kl_pq"]) + " nats")
 
 # --------------------------------------------------------------------------- #
 # Figure

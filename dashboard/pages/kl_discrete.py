@@ -188,7 +188,7 @@ with left:
             "p(x)": st.column_config.NumberColumn("p(x)", step=0.01, format="%.4f"),
         },
     )
-b1, b2, b3, _ = st.columns([1, 1, 1, 1.2])
+b1, b2, b3 = st.columns(3)
 b1.button("Normalize", on_click=_on_normalize, key="kl_normalize", width="stretch",
           help="Set empty/negative cells to 0, then divide each column by its sum.")
 b2.button("Add row", on_click=_on_add, key="kl_add", width="stretch")
@@ -266,8 +266,8 @@ def fmt(value: float, digits: int = 3) -> str:
 with right:
     st.markdown("**The two divergences**")
     m1, m2 = st.columns(2)
-    m1.metric(f"KL(q‖p) in {unit}", fmt(kl_qp * scale if valid else kl_qp))
-    m2.metric(f"KL(p‖q) in {unit}", fmt(kl_pq * scale if valid else kl_pq))
+    m1.metric("KL(q‖p)", fmt(kl_qp * scale if valid else kl_qp) + (f" {unit}" if valid and math.isfinite(kl_qp) else ""))
+    m2.metric("KL(p‖q)", fmt(kl_pq * scale if valid else kl_pq) + (f" {unit}" if valid and math.isfinite(kl_pq) else ""))
     if problems:
         st.error("This table is not a pair of probability distributions yet, so KL is not defined:\n\n"
                  + "\n".join(f"- {m}" for m in problems)

@@ -54,7 +54,7 @@ def test_discrete_default_is_the_slide_example(discrete):
     at = discrete
     assert "KL divergence" in at.title[0].value
     m = _metrics(at)
-    assert m["KL(q‖p) in nats"] == "1.758" and m["KL(p‖q) in nats"] == "1.758"
+    assert m["KL(q‖p)"] == "1.758 nats" and m["KL(p‖q)"] == "1.758 nats"
     results = _table(at, "kl_results")
     assert list(results.columns) == ["x", "q(x)", "p(x)", "q(x) log(q(x)/p(x))", "effect on KL(q‖p)",
                                      "p(x) log(p(x)/q(x))"]
@@ -75,7 +75,7 @@ def test_discrete_bits_toggle(discrete):
     at = discrete
     at.radio(key="unit").set_value("bits")
     _run(at)
-    assert _metrics(at)["KL(q‖p) in bits"] == f"{0.8 * math.log(9) / math.log(2):.3f}"
+    assert _metrics(at)["KL(q‖p)"] == f"{0.8 * math.log(9) / math.log(2):.3f} bits"
     assert at.query_params["unit"] in ("bits", ["bits"])
 
 
@@ -84,8 +84,8 @@ def test_discrete_infinite_kl_is_shown_not_an_error(discrete):
     at.selectbox(key="preset").set_value("Zero in p: q(x) > 0 where p(x) = 0")
     _run(at)
     m = _metrics(at)
-    assert m["KL(q‖p) in nats"] == "∞"
-    assert m["KL(p‖q) in nats"] == f"{math.log(2):.3f}"
+    assert m["KL(q‖p)"] == "∞"
+    assert m["KL(p‖q)"] == f"{math.log(2):.3f} nats"
     assert not at.error
     assert "Row **b**" in at.warning[0].value and "KL(q‖p) = ∞" in at.warning[0].value
     results = _table(at, "kl_results")
@@ -99,7 +99,7 @@ def test_discrete_zero_in_q_counts_as_zero(discrete):
     at.selectbox(key="preset").set_value("Zero in q: 0 · log 0 = 0")
     _run(at)
     m = _metrics(at)
-    assert m["KL(q‖p) in nats"] == f"{math.log(2):.3f}" and m["KL(p‖q) in nats"] == "∞"
+    assert m["KL(q‖p)"] == f"{math.log(2):.3f} nats" and m["KL(p‖q)"] == "∞"
     results = _table(at, "kl_results")
     assert results["q(x) log(q(x)/p(x))"].tolist()[2] == "0"
     assert results["p(x) log(p(x)/q(x))"].tolist()[2] == "∞"
@@ -109,7 +109,7 @@ def test_discrete_negative_cell_then_normalize():
     at = AppTest.from_file(DISCRETE, default_timeout=60)
     at.session_state["kl_table_0"] = {"edited_rows": {0: {"q(x)": -0.1}}, "added_rows": [], "deleted_rows": []}
     _run(at)
-    assert _metrics(at)["KL(q‖p) in nats"] == "—"
+    assert _metrics(at)["KL(q‖p)"] == "—"
     err = at.error[0].value
     assert "**q(x)** in row 1" in err and "must be ≥ 0" in err
     assert _table(at, "kl_results")["q(x)"].tolist() == ["⚠ −0.1000", "0.1000"]  # the wrong cell is marked
@@ -118,7 +118,7 @@ def test_discrete_negative_cell_then_normalize():
     _run(at)
     assert not at.error
     m = _metrics(at)
-    assert m["KL(q‖p) in nats"] == f"{math.log(1 / 0.9):.3f}" and m["KL(p‖q) in nats"] == "∞"
+    assert m["KL(q‖p)"] == f"{math.log(1 / 0.9):.3f} nats" and m["KL(p‖q)"] == "∞"
     assert "normalize" in " ".join(c.value for c in at.caption).lower()
 
 
@@ -147,7 +147,7 @@ def test_discrete_add_and_remove_rows(discrete):
     _run(at)
     results = _table(at, "kl_results")
     assert results["x"].tolist()[-1] == "x3" and len(results) == 3
-    assert _metrics(at)["KL(q‖p) in nats"] == "1.758"  # a 0/0 row changes nothing
+    assert _metrics(at)["KL(q‖p)"] == "1.758 nats"  # a 0/0 row changes nothing
     at.button(key="kl_remove").click()
     _run(at)
     at.button(key="kl_remove").click()
@@ -161,12 +161,12 @@ def test_discrete_table_from_url_and_bad_url():
     at.query_params["table"] = '[["a",0.25,0.5],["b",0.75,0.5]]'
     _run(at)
     expected = 0.25 * math.log(0.5) + 0.75 * math.log(1.5)
-    assert _metrics(at)["KL(q‖p) in nats"] == f"{expected:.3f}"
+    assert _metrics(at)["KL(q‖p)"] == f"{expected:.3f} nats"
     at = AppTest.from_file(DISCRETE, default_timeout=60)
     at.query_params["table"] = "not json"
     at.query_params["unit"] = "furlongs"
     _run(at)
-    assert _metrics(at)["KL(q‖p) in nats"] == "1.758"  # falls back to the preset and to nats
+    assert _metrics(at)["KL(q‖p)"] == "1.758 nats"  # falls back to the preset and to nats
     at = AppTest.from_file(DISCRETE, default_timeout=60)
     at.query_params["table"] = '[["a",null,0.5],["b",0.75,0.5]]'
     _run(at)
@@ -185,7 +185,7 @@ def test_gaussian_guess_then_reveal(gaussian):
     at = gaussian
     assert "Gaussian KL" in at.title[0].value
     m = _metrics(at)
-    assert m["KL(q‖p)"] == "15.036" and m["KL(p‖q)"] == "3.987"
+    assert m["KL(q‖p) of your guess"] == "15.036 nats" and m["KL(p‖q) of your guess"] == "3.987 nats"
     assert not _tables(at, "gkl_optima")  # hidden until revealed
     at.toggle(key="reveal").set_value(True)
     _run(at)
@@ -199,7 +199,7 @@ def test_gaussian_guess_then_reveal(gaussian):
     for key, value in (("gm1", 0.0), ("gm2", 0.0), ("gs1", 1.0), ("gs2", 1.0)):
         at.slider(key=key).set_value(value)
     _run(at)
-    assert _metrics(at)["KL(p‖q)"] == "0.830"
+    assert _metrics(at)["KL(p‖q) of your guess"] == "0.830 nats"
 
 
 def test_gaussian_sliders_change_the_optimum(gaussian):

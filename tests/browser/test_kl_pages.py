@@ -21,7 +21,7 @@ def test_kl_discrete_in_chromium(browser_page, app_server):
     page = browser_page
     open_page(page, app_server + "/kl_discrete")
     assert "KL divergence" in page.locator("h1").first.inner_text()
-    assert _metric_values(page)[:2] == ["1.758", "1.758"]
+    assert _metric_values(page)[:2] == ["1.758 nats", "1.758 nats"]
     page.wait_for_selector(PLOT)
     assert page.locator(PLOT).count() == 2
     screenshot(page, "kl-discrete-1280")
@@ -30,7 +30,7 @@ def test_kl_discrete_in_chromium(browser_page, app_server):
     wait_for_streamlit(page)
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
-        ".some(e => e.innerText.trim() === '2.536')"
+        ".some(e => e.innerText.trim() === '2.536 bits')"
     )
     assert "unit=bits" in page.url
     # a preset with KL = ∞ from the URL: shown as ∞, not as an error
