@@ -218,7 +218,7 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
         yaxis=dict(title=dict(text="z₂"), zeroline=False, scaleanchor="x", scaleratio=1),
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top"),
         margin=dict(l=60, r=20, t=(110 if title else 60) if animation is not None else (70 if title else 30), b=40),
-        height=720,
+        height=640,
     )
     if layout["title"] is None:
         del layout["title"]

@@ -96,9 +96,11 @@ def mixture_guess(sep: float, weight: float, csd: float, crho: float, guess_m: t
                                  lr=1.0 if objective == QP else 0.5, tol=1e-6)
     idx = _subsample(path.means.shape[0])
     end_m, end_s = path.means[-1], path.stds[-1]
+    # the descent used a coarse quadrature; the values shown use the accurate one, like every other number
+    kl_frames = np.array([dv.kl_mean_field(target, path.means[i], path.stds[i], objective) for i in idx])
     return dict(
         kl_qp=dv.kl_mean_field(target, guess_m, guess_s, QP), kl_pq=dv.kl_mean_field(target, guess_m, guess_s, PQ),
-        path=dict(means=path.means[idx], stds=path.stds[idx], kl=path.kl[idx], steps=idx, n_steps=path.steps,
+        path=dict(means=path.means[idx], stds=path.stds[idx], kl=kl_frames, steps=idx, n_steps=path.steps,
                   converged=path.converged, end_m=end_m, end_s=end_s,
                   end_kl=dv.kl_mean_field(target, end_m, end_s, objective)),
     )
@@ -143,8 +145,19 @@ common.explain(
     "Set p, make your guess for q with the sliders and watch both KL values; then reveal the optimum. "
     "Ellipses are drawn at 2 standard deviations (they hold 86% of a 2-D Gaussian's mass)."
 )
-mode = common.qp_radio("p is", "mode", MODES, MODES[0], horizontal=True)
+top = st.columns([1.5, 0.9, 0.9, 1.2])
+with top[0]:
+    mode = common.qp_radio("p is", "mode", MODES, MODES[0])
 gaussian = mode == MODES[0]
+with top[1]:
+    reveal = common.qp_toggle("Reveal optimum", "reveal", False)
+with top[2]:
+    descent = common.qp_toggle("Animate descent", "descent", False)
+objective = QP
+if descent:
+    with top[3]:
+        objective = common.qp_radio("gradient descent on", "obj", [QP, PQ], QP, horizontal=True,
+                                    format_func=lambda o: PRETTY[o])
 
 clamp_specs: list[tuple[str, str, float, float, float]] = []
 if gaussian:
@@ -178,17 +191,6 @@ else:
         crho = common.qp_slider("ρ_c", "crho", -0.9, 0.9, 0.0, 0.05, help="correlation within each component")
     clamp_specs += [("sep", "distance", 0, 6, sep), ("w", "π", 0.1, 0.9, weight),
                     ("csd", "σ_c", 0.3, 1.5, csd), ("crho", "ρ_c", -0.9, 0.9, crho)]
-
-t1, t2, t3 = st.columns([1, 1, 1.3])
-with t1:
-    reveal = common.qp_toggle("Reveal optimum", "reveal", False)
-with t2:
-    descent = common.qp_toggle("Animate descent", "descent", False)
-objective = QP
-if descent:
-    with t3:
-        objective = common.qp_radio("gradient descent on", "obj", [QP, PQ], QP, horizontal=True,
-                                    format_func=lambda o: PRETTY[o])
 
 fig_col, ctrl = st.columns([2.3, 1], gap="medium")
 with ctrl:
