@@ -87,14 +87,15 @@ def _points(values) -> np.ndarray:
 
 
 def _base_layout(title: str | None, height: int | None, **extra) -> dict:
+    """Title on its own line at the top, the legend on the line below it (never overlapping)."""
     layout = dict(
-        margin=dict(l=55, r=20, t=50 if title else 20, b=45),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0.0),
+        margin=dict(l=60, r=20, t=80 if title else 40, b=50),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0),
         hovermode="closest",
         uirevision="keep",  # keep zoom / legend clicks across live refreshes
     )
     if title:
-        layout["title"] = dict(text=title, x=0.01, xanchor="left")
+        layout["title"] = dict(text=title, x=0.01, xanchor="left", y=0.98, yanchor="top", yref="container")
     if height:
         layout["height"] = int(height)
     layout.update(extra)
@@ -183,6 +184,7 @@ def plane_figure(
     title: str | None = None,
     height: int | None = 560,
     step: int | None = None,
+    show_legend: bool = True,
 ) -> go.Figure:
     """The GAN Lab picture of one moment of training.
 
@@ -234,7 +236,7 @@ def plane_figure(
     if title is None and step is not None:
         title = f"step {step}"
     layout = _base_layout(
-        title, height,
+        title, height, showlegend=show_legend,
         xaxis=dict(range=[x0, x1], title=dict(text="x₁"), zeroline=False, constrain="domain"),
         yaxis=dict(range=[y0, y1], title=dict(text="x₂"), zeroline=False, scaleanchor="x", scaleratio=1,
                    constrain="domain"),
@@ -366,8 +368,9 @@ def modes_figure(steps, modes_covered, high_quality, *, n_modes: int, title: str
         xaxis=dict(title=dict(text="step")),
         yaxis=dict(title=dict(text=f"modes (of {n_modes})"), range=[-0.3, n_modes + 0.3]),
         yaxis2=dict(title=dict(text="high-quality share"), overlaying="y", side="right", range=[-0.02, 1.02],
-                    tickformat=".0%", showgrid=False),
+                    tickformat=".0%", showgrid=False, automargin=True),
     )
+    layout["margin"]["r"] = 75
     return _fig([
         _line(x, m, "modes covered", REAL_COLOR),
         _line(x, q, "high-quality share", FAKE_COLOR, dash="dot", yaxis="y2"),

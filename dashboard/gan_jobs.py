@@ -1,0 +1,776 @@
+"""Background training loops of the GAN pages, and the pure helpers they share.
+
+The pages submit :func:`run_gan2d` / :func:`run_image_gan` to ``genlab.jobs`` (a daemon thread
+per job). Nothing here imports or calls streamlit: the thread talks to the page only through the
+job's ``publish`` / ``take_commands`` / ``should_stop`` / ``wait_if_paused``.
+
+Speed rules (the live page should train at nearly headless speed):
+
+* the loop publishes a snapshot every ``publish_every_s`` seconds of wall time (default 0.3 s),
+  not every step; between publishes it only steps the trainer and adds the row to a
+  :class:`MetricHistory` (a few dict operations);
+* the expensive views (D(x) on a grid, the generator manifold, gradient arrows, KL/JS, mode
+  coverage, Fréchet distance) are computed only at publish time, on small fixed inputs;
+* the thread never waits for the page: ``publish`` just swaps the latest snapshot in.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from genlab.errors import GenlabError
+
+__all__ = [
+    "MetricHistory",
+    "Shape",
+    "parse_shapes",
+    "shapes_to_text",
+    "points_from_shapes",
+    "shape_from_selection",
+    "check_live_settings",
+]
+
+# --------------------------------------------------------------------------- #
+# Metric history: bounded, averaged
+# --------------------------------------------------------------------------- #
+
+
+class MetricHistory:
+    """Per-step metric rows folded into at most ``max_points`` averaged points per column.
+
+    Each stored point is the mean of ``every`` consecutive steps (its ``step`` is the last step
+    of the block). When the history is full, neighbouring points are merged pairwise and
+    ``every`` doubles, so memory and chart size stay bounded however long training runs,
+    while short runs keep every step.
+    """
+
+    def __init__(self, names: Sequence[str], max_points: int = 2000):
+        if max_points < 4:
+            raise ValueError("max_points must be at least 4")
+        self.names = tuple(names)
+        self.max_points = int(max_points)
+        self.every = 1
+        self._cols: dict[str, list[float]] = {name: [] for name in ("step", *self.names)}
+        self._sums = {name: 0.0 for name in self.names}
+        self._counts = {name: 0 for name in self.names}
+        self._pending = 0
+
+    def __len__(self) -> int:
+        return len(self._cols["step"])
+
+    def add(self, row: dict) -> None:
+        for name in self.names:
+            value = row.get(name)
+            if value is None:
+                continue
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                continue
+            if math.isfinite(v):
+                self._sums[name] += v
+                self._counts[name] += 1
+        self._pending += 1
+        if self._pending >= self.every:
+            self._flush(row.get("step"))
+
+    def _flush(self, step) -> None:
+        if self._pending == 0:
+            return
+        self._cols["step"].append(float(step) if step is not None else float(len(self)))
+        for name in self.names:
+            count = self._counts[name]
+            self._cols[name].append(self._sums[name] / count if count else float("nan"))
+            self._sums[name] = 0.0
+            self._counts[name] = 0
+        self._pending = 0
+        if len(self) > self.max_points:
+            self._halve()
+
+    def _halve(self) -> None:
+        n = len(self) // 2 * 2
+        for name, values in self._cols.items():
+            a = np.asarray(values[:n], dtype=float).reshape(-1, 2)
+            merged = a[:, 1] if name == "step" else _pair_mean(a)
+            self._cols[name] = merged.tolist() + values[n:]
+        self.every *= 2
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Copies of the columns (``step`` and every name) as float arrays."""
+        return {name: np.asarray(values, dtype=float) for name, values in self._cols.items()}
+
+    def last(self, name: str) -> float:
+        values = self._cols.get(name) or []
+        return values[-1] if values else float("nan")
+
+
+def _pair_mean(a: np.ndarray) -> np.ndarray:
+    """Row means of an (n, 2) array ignoring NaN (NaN where both are NaN), without warnings."""
+    valid = ~np.isnan(a)
+    counts = valid.sum(axis=1)
+    sums = np.where(valid, a, 0.0).sum(axis=1)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+# --------------------------------------------------------------------------- #
+# Drawn data sets: a list of shapes that fits in the URL
+# --------------------------------------------------------------------------- #
+MAX_SHAPES = 40
+COORD_LIMIT = 50.0
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A drawn cluster: ``kind`` "g" = Gaussian blob (x, y, std) or "b" = uniform box (x0, x1, y0, y1)."""
+
+    kind: str
+    values: tuple[float, ...]
+
+    def text(self) -> str:
+        return self.kind + ":" + ",".join(format(round(v, 3), "g") for v in self.values)
+
+
+def _check_shape(kind: str, values: Sequence[float]) -> Shape:
+    values = tuple(float(v) for v in values)
+    if not all(math.isfinite(v) and abs(v) <= COORD_LIMIT for v in values):
+        raise GenlabError(f"drawn shapes need finite coordinates within ±{COORD_LIMIT:g}")
+    if kind == "g":
+        if len(values) != 3:
+            raise GenlabError("a blob needs x, y, std")
+        if not 0 < values[2] <= 10:
+            raise GenlabError("a blob's std must be > 0 and at most 10")
+    elif kind == "b":
+        if len(values) != 4:
+            raise GenlabError("a box needs x0, x1, y0, y1")
+        x0, x1, y0, y1 = values
+        values = (min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1))
+        if values[1] - values[0] < 1e-3 or values[3] - values[2] < 1e-3:
+            raise GenlabError("a box must have a width and a height")
+    else:
+        raise GenlabError(f"unknown shape {kind!r}; allowed: g (blob), b (box)")
+    return Shape(kind, values)
+
+
+def blob(x: float, y: float, std: float = 0.15) -> Shape:
+    return _check_shape("g", (x, y, std))
+
+
+def box(x0: float, x1: float, y0: float, y1: float) -> Shape:
+    return _check_shape("b", (x0, x1, y0, y1))
+
+
+def parse_shapes(text: str | None) -> list[Shape]:
+    """Shapes from their URL text ``g:x,y,s;b:x0,x1,y0,y1;...``; GenlabError if unreadable."""
+    if not text:
+        return []
+    shapes = []
+    for part in str(text).split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        kind, _, numbers = part.partition(":")
+        try:
+            values = [float(v) for v in numbers.split(",")]
+        except ValueError:
+            raise GenlabError(f"cannot read the drawn shape {part!r}; expected g:x,y,std or b:x0,x1,y0,y1") from None
+        shapes.append(_check_shape(kind.strip(), values))
+        if len(shapes) > MAX_SHAPES:
+            raise GenlabError(f"at most {MAX_SHAPES} drawn shapes are allowed")
+    return shapes
+
+
+def shapes_to_text(shapes: Iterable[Shape]) -> str:
+    return ";".join(s.text() for s in shapes)
+
+
+def points_from_shapes(shapes: Sequence[Shape], n: int = 2000, seed: int = 0) -> np.ndarray:
+    """``n`` points (float32) drawn from the shapes, an equal share for each."""
+    if not shapes:
+        raise GenlabError("nothing drawn yet: click the canvas to add a cluster, or drag a box")
+    rng = np.random.default_rng(seed)
+    which = rng.integers(0, len(shapes), size=int(n))
+    out = np.empty((int(n), 2))
+    for i, shape in enumerate(shapes):
+        idx = np.flatnonzero(which == i)
+        if shape.kind == "g":
+            x, y, s = shape.values
+            out[idx] = np.array([x, y]) + s * rng.standard_normal((len(idx), 2))
+        else:
+            x0, x1, y0, y1 = shape.values
+            out[idx, 0] = rng.uniform(x0, x1, len(idx))
+            out[idx, 1] = rng.uniform(y0, y1, len(idx))
+    return out.astype(np.float32)
+
+
+def shape_from_selection(selection: dict | None, blob_std: float = 0.15) -> Shape | None:
+    """The shape a Plotly selection event describes (Streamlit's ``on_select`` state):
+    a dragged box -> uniform box; a lasso -> its bounding box; a click on a point -> a blob."""
+    if not selection:
+        return None
+    sel = selection.get("selection", selection)
+    boxes = sel.get("box") or []
+    if boxes:
+        b = boxes[-1]
+        xs, ys = b.get("x") or [], b.get("y") or []
+        if len(xs) >= 2 and len(ys) >= 2:
+            return box(xs[0], xs[1], ys[0], ys[1])
+    lassos = sel.get("lasso") or []
+    if lassos:
+        lasso = lassos[-1]
+        xs, ys = lasso.get("x") or [], lasso.get("y") or []
+        if len(xs) >= 3:
+            return box(min(xs), max(xs), min(ys), max(ys))
+    points = sel.get("points") or []
+    if points:
+        p = points[-1]
+        if p.get("x") is not None and p.get("y") is not None:
+            return blob(p["x"], p["y"], blob_std)
+    return None
+
+
+# --------------------------------------------------------------------------- #
+# Live settings validation (the page shows the message; never a traceback)
+# --------------------------------------------------------------------------- #
+def check_live_settings(lr_d: float, lr_g: float, k_disc: int) -> None:
+    """GenlabError with a clear message for lr <= 0, lr > 1, k < 1."""
+    for name, value in (("lr_D", lr_d), ("lr_G", lr_g)):
+        if value is None or not math.isfinite(float(value)) or float(value) <= 0:
+            raise GenlabError(f"{name} must be a positive number (got {value}); try 0.0002 to 0.01")
+        if float(value) > 1:
+            raise GenlabError(f"{name} must be at most 1 (got {value}); try 0.0002 to 0.01")
+    if k_disc is None or int(k_disc) != k_disc or int(k_disc) < 1:
+        raise GenlabError(f"k (discriminator steps per generator step) must be a whole number ≥ 1 (got {k_disc})")
+
+
+# --------------------------------------------------------------------------- #
+# Small shared pieces of the loops
+# --------------------------------------------------------------------------- #
+class RateMeter:
+    """Training speed while running (paused time excluded): steps / seconds."""
+
+    def __init__(self):
+        self.steps = 0
+        self.seconds = 0.0
+        self._window_steps = 0
+        self._window_start: float | None = None
+        self.recent = float("nan")   # steps/s over the last publish window
+
+    def start(self) -> None:
+        self._window_start = time.perf_counter()
+        self._window_steps = 0
+
+    def tick(self, n: int = 1) -> None:
+        self._window_steps += n
+
+    def close_window(self) -> None:
+        """End the current window (at a publish or a pause); fold it into the totals."""
+        if self._window_start is None:
+            return
+        elapsed = time.perf_counter() - self._window_start
+        if elapsed > 0 and self._window_steps:
+            self.recent = self._window_steps / elapsed
+        self.steps += self._window_steps
+        self.seconds += elapsed
+        self._window_start = None
+        self._window_steps = 0
+
+    @property
+    def overall(self) -> float:
+        return self.steps / self.seconds if self.seconds > 0 else float("nan")
+
+
+def _handle_set(trainer, changes: dict) -> str:
+    """Queue live changes on the trainer; '' or the error message."""
+    try:
+        trainer.set_hyperparameters(**changes)
+    except GenlabError as err:
+        return str(err)
+    return ""
+
+
+# --------------------------------------------------------------------------- #
+# 2D GAN: state, views, loop
+# --------------------------------------------------------------------------- #
+GAN2D_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")
+GAN2D_EVALS = ("kl", "js", "modes", "hq")
+FAKE_SEED = 7          # the fixed noise whose samples the plane shows (points move smoothly)
+EVAL_SEED = 1234       # the fixed noise of the KL/JS and mode metrics
+KL_BINS = 30
+
+
+class Gan2DLive:
+    """One 2D GAN on the page: trainer, histories, fixed display inputs.
+
+    Used by one thread at a time: the job's thread while a job holds it, otherwise the page
+    (single steps when no job runs). The page only reads :meth:`snapshot` results.
+    """
+
+    def __init__(self, trainer, *, n_display: int = 600, grid: int = 48, manifold_n: int = 17,
+                 n_arrows: int = 150, n_eval: int = 2000, seed: int = 0):
+        from genlab.data import toy_modes, toy_std
+
+        from dashboard.figures.gan import bounds_for
+
+        self.trainer = trainer
+        real = trainer.real_points()
+        rng = np.random.default_rng(seed)
+        pick = rng.choice(len(real), size=min(n_display, len(real)), replace=False)
+        self.real_display = real[pick]
+        eval_pick = rng.choice(len(real), size=min(n_eval, len(real)), replace=False)
+        self.real_eval = real[eval_pick]
+        self.bounds = bounds_for(real[rng.choice(len(real), size=min(5000, len(real)), replace=False)], margin=0.2)
+        self.n_display, self.grid, self.manifold_n, self.n_arrows, self.n_eval = n_display, grid, manifold_n, n_arrows, n_eval
+        self.modes = toy_modes(trainer.dataset) if trainer.dataset in ("ring8", "grid25") else None
+        self.mode_std = toy_std(trainer.dataset) if self.modes is not None else None
+        self.history = MetricHistory(GAN2D_METRICS)
+        self.evals = MetricHistory(GAN2D_EVALS, max_points=1000)
+        self.changes: list[tuple[int, str]] = []
+        self.view: dict = {}
+        self.last_eval: dict = {}
+        self.rate = RateMeter()
+
+    # ----------------------------------------------------------------- recording
+    def record(self, row: dict) -> None:
+        self.history.add(row)
+        changed = row.get("changed")
+        if changed:
+            self.changes.append((int(row["step"]), str(changed)))
+            del self.changes[:-50]
+
+    def single_step(self, phase: str) -> dict:
+        """One D update ("d"), one G update ("g") or one Algorithm-1 iteration ("both")."""
+        row = self.trainer.step(phase)
+        self.record(row)
+        return row
+
+    # ----------------------------------------------------------------- views
+    def evaluate(self) -> dict:
+        """KL / JS of 30x30 histograms over the plotted square (2000 real vs 2000 fake points
+        from fixed noise; empty cells get 1e-6) and, for ring8 / grid25, mode coverage."""
+        from genlab import metrics
+
+        fake = self.trainer.sample(self.n_eval, seed=EVAL_SEED).numpy()
+        finite = np.isfinite(fake).all(axis=1)
+        out = {"kl": float("nan"), "js": float("nan"), "modes": float("nan"), "hq": float("nan")}
+        if finite.sum() >= 2:
+            div = metrics.grid_divergences(self.real_eval, fake[finite], bins=KL_BINS, extent=self.bounds)
+            out["kl"], out["js"] = div["kl_real_fake"], div["js"]
+            if self.modes is not None:
+                cov = metrics.mode_coverage(fake[finite], self.modes, self.mode_std)
+                out["modes"], out["hq"] = float(cov.modes_covered), float(cov.high_quality_share)
+        self.evals.add({"step": self.trainer.step_count, **out})
+        self.last_eval = out
+        return out
+
+    def compute_view(self) -> dict:
+        """Fake points (fixed noise), D(x) on a grid, the generator manifold, G's gradient arrows."""
+        from genlab.train.gan import discriminator_grid, generator_gradients, generator_manifold
+
+        tr = self.trainer
+        fake = tr.sample(self.n_display, seed=FAKE_SEED).numpy()
+        heat = discriminator_grid(tr, self.bounds, self.grid)
+        _, manifold = generator_manifold(tr, self.manifold_n)
+        if manifold.ndim == 2:                 # noise_dim 1: a curve -> one "row" of a grid
+            manifold = manifold[None, :, :]
+        arrows_at = fake[: self.n_arrows]
+        grads = generator_gradients(tr, arrows_at)
+        self.view = {"fake": fake, "heatmap": heat, "manifold": manifold, "gradients": (arrows_at, grads)}
+        return self.view
+
+    def snapshot(self, **extra) -> dict:
+        """Everything the page draws, as plain arrays and numbers."""
+        tr = self.trainer
+        return {
+            "step": tr.step_count,
+            "d_updates": getattr(tr, "d_updates", 0),
+            "g_updates": getattr(tr, "g_updates", 0),
+            "history": self.history.arrays(),
+            "evals": self.evals.arrays(),
+            "changes": list(self.changes),
+            "hyperparameters": tr.hyperparameters(),
+            "view": dict(self.view),
+            "real": self.real_display,
+            "bounds": self.bounds,
+            "n_modes": 0 if self.modes is None else len(self.modes),
+            "steps_per_s": self.rate.recent,
+            "steps_per_s_overall": self.rate.overall,
+            "published_at": time.time(),
+            **extra,
+        }
+
+    def refresh(self, evaluate: bool = True) -> dict:
+        """Recompute the views (and metrics) now and return a snapshot (page-side single steps)."""
+        self.compute_view()
+        if evaluate:
+            self.evaluate()
+        return self.snapshot()
+
+
+def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive"] | None = None,
+              publish_every_s: float = 0.3, eval_every_s: float = 1.0,
+              clock: Callable[[], float] = time.perf_counter) -> str:
+    """The job: train ``holder["live"].trainer`` for up to ``steps`` more steps; return
+    ``finished`` or ``stopped``.
+
+    ``holder`` is a dict the page keeps in its session: when ``holder["live"]`` is None the job
+    builds it with ``factory()`` first (building loads data and initialises the networks: it
+    belongs in the thread, not in the page's script run) and stores it there, so the next job
+    continues the same model.
+
+    Commands (``Job.send``): ``{"set": {...}}`` live hyperparameters (errors are published as
+    ``command_error``); ``{"step": "d" | "g" | "both"}`` one single step (meant for a paused job).
+    Publishes a snapshot every ``publish_every_s`` seconds while running, right after single
+    steps, and at the end; KL/JS and mode metrics at most every ``eval_every_s`` seconds.
+    """
+    if holder.get("live") is None:
+        if factory is None:
+            raise GenlabError("no model to train: reset and press Train again")
+        ctx.set_progress(0.0, "building the model")
+        holder["live"] = factory()
+    live: Gan2DLive = holder["live"]
+    trainer = live.trainer
+    start = trainer.step_count
+    target = start + int(steps)
+    last_publish = -1e9
+    last_eval = -1e9
+    command_error = ""
+
+    def publish(force_eval: bool = False) -> None:
+        nonlocal last_publish, last_eval
+        now = clock()
+        live.compute_view()
+        if force_eval or now - last_eval >= eval_every_s:
+            live.evaluate()
+            last_eval = now
+        done = trainer.step_count - start
+        ctx.set_progress(done / max(1, target - start), f"step {trainer.step_count} of {target}")
+        ctx.publish(**live.snapshot(command_error=command_error, target=target))
+        last_publish = clock()
+
+    publish(force_eval=True)
+    live.rate.start()
+    while True:
+        dirty = False
+        for command in ctx.take_commands():
+            if isinstance(command, dict) and "set" in command:
+                command_error = _handle_set(trainer, dict(command["set"]))
+                dirty = True
+            elif isinstance(command, dict) and command.get("step") in ("d", "g", "both"):
+                live.single_step(command["step"])
+                dirty = True
+        if ctx.should_stop():
+            break
+        if ctx.is_paused():
+            live.rate.close_window()
+            if dirty:
+                publish(force_eval=True)
+            ctx.wait_if_paused(timeout=1.0)
+            if not ctx.is_paused():
+                live.rate.start()
+            continue
+        if trainer.step_count >= target:
+            break
+        live.record(trainer.step())
+        live.rate.tick()
+        if dirty or clock() - last_publish >= publish_every_s:
+            # the publish's own time counts in the next window: steps/s is the real wall rate
+            live.rate.close_window()
+            live.rate.start()
+            publish()
+    live.rate.close_window()
+    publish(force_eval=True)
+    return "finished" if trainer.step_count >= target else "stopped"
+
+
+def gan2d_overrides(*, width: int | None = None, layers: int | None = None, noise_dim: int | None = None,
+                    noise: str | None = None, seed: int | None = None, lr_d: float | None = None,
+                    lr_g: float | None = None, k_disc: int | None = None, loss: str | None = None,
+                    optimizer_d: str | None = None, optimizer_g: str | None = None) -> dict:
+    """GANConfig / GANTrainConfig overrides for the 2D page (None = the preset's value).
+
+    The live page never decays the learning rate (students set it themselves while it trains),
+    so ``lr_decay`` is always ``"none"`` here.
+    """
+    values = dict(hidden=width, disc_hidden=width, layers=layers, disc_layers=layers, noise_dim=noise_dim,
+                  noise=noise, seed=seed, lr_d=lr_d, lr_g=lr_g, k_disc=k_disc, loss=loss,
+                  optimizer_d=optimizer_d, optimizer_g=optimizer_g)
+    out = {k: v for k, v in values.items() if v is not None}
+    out["lr_decay"] = "none"
+    return out
+
+
+def build_gan2d_live(dataset: str, points=None, *, preset: str = "vanilla", **settings) -> Gan2DLive:
+    """A fresh 2D GAN (``genlab.train.gan.GANTrainer``) wrapped for the page.
+
+    ``dataset``: a toy set name or ``"points"`` with ``points`` (N, 2). ``settings``: see
+    :func:`gan2d_overrides`.
+    """
+    from genlab.train.gan import GANTrainer, gan_configs
+
+    model_config, train_config = gan_configs("gan", preset, **gan2d_overrides(**settings))
+    if points is not None:
+        trainer = GANTrainer("gan", "points", model_config, train_config, points=np.asarray(points, dtype=np.float32))
+    else:
+        trainer = GANTrainer("gan", dataset, model_config, train_config)
+    return Gan2DLive(trainer, seed=int(settings.get("seed") or 0))
+
+
+def warm_up_torch() -> threading.Thread:
+    """Pay torch's one-time optimizer import (torch._dynamo, seconds) in a background thread
+    when the page first loads, so the first Train press starts training sooner."""
+
+    def work() -> None:
+        import torch
+
+        p = torch.zeros(2, requires_grad=True)
+        opt = torch.optim.Adam([p], lr=1e-3)
+        (p * p).sum().backward()
+        opt.step()
+
+    thread = threading.Thread(target=work, name="genlab-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+# --------------------------------------------------------------------------- #
+# Image GANs (dcgan / cgan, standard or PatchGAN discriminator)
+# --------------------------------------------------------------------------- #
+IMAGE_METRICS = ("loss_d", "loss_g", "d_real", "d_fake")
+IMAGE_EVALS = ("frechet_distance", "label_accuracy")
+GRID_SEED = 11          # the fixed noise of the live sample grid
+PATCH_SEED = 5
+
+
+def image_config(model: str, dataset: str, *, preset: str = "default", **overrides) -> dict:
+    """The ``config_dict()`` a :class:`~genlab.train.gan.GANTrainer` built with these settings
+    would have, computed without loading data or building networks (the page uses it to find
+    a stored run with identical settings before training anything)."""
+    from dataclasses import asdict
+
+    from genlab.train.gan import gan_configs
+
+    shapes = {"digits": 8, "mnist": 28, "fashion-mnist": 28}
+    if dataset not in shapes:
+        raise GenlabError(f"unknown image data set {dataset!r}; allowed: {', '.join(shapes)}")
+    model_config, train_config = gan_configs(model, preset, **overrides)
+    model_config.image_size = shapes[dataset]
+    model_config.num_classes = 10
+    model_config.conditional = model == "cgan"
+    model_config.validate()
+    return {"model": model, "dataset": dataset, "model_config": asdict(model_config),
+            "train_config": asdict(train_config)}
+
+
+def run_name_for(config: dict) -> str:
+    """Stable run-store name of a configuration: ``<model>-<dataset>-<config hash>``."""
+    from genlab.runs import config_hash
+
+    return f"{config['model']}-{config['dataset']}-{config_hash(config)[:10]}"
+
+
+class ImageLive:
+    """One image GAN on the page: trainer, histories and the fixed inputs of the live views."""
+
+    def __init__(self, trainer, *, grid_n: int = 64, per_class: int = 10, n_patch: int = 6):
+        self.trainer = trainer
+        self.grid_n, self.per_class, self.n_patch = grid_n, per_class, n_patch
+        self.history = MetricHistory(IMAGE_METRICS)
+        self.evals = MetricHistory(IMAGE_EVALS, max_points=500)
+        self.view: dict = {}
+        self.rate = RateMeter()
+        self.eval_due = False
+
+    @property
+    def conditional(self) -> bool:
+        return bool(getattr(self.trainer, "conditional", False))
+
+    @property
+    def patch(self) -> bool:
+        return getattr(self.trainer.model_config, "disc", "standard") == "patch"
+
+    def record(self, row: dict) -> None:
+        self.history.add(row)
+        if "frechet_distance" in row:
+            self.evals.add({"step": row["step"], "frechet_distance": row.get("frechet_distance"),
+                            "label_accuracy": row.get("label_accuracy")})
+
+    def evaluate(self) -> dict:
+        """Fréchet distance of 360 samples (fixed noise) to the test split in the digit
+        classifier's features; cGAN: also the share classified as the asked class."""
+        return {k: float(v) for k, v in self.trainer.evaluate().items()}
+
+    def on_step(self, trainer, row: dict) -> None:
+        """Trainer callback (runs inside step(), before the run store appends the row): adds the
+        quality numbers to the row when an evaluation is due, so metrics.csv keeps them."""
+        if self.eval_due:
+            self.eval_due = False
+            row.update(self.evaluate())
+        self.record(row)
+
+    def compute_view(self) -> dict:
+        """Sample grid from fixed noise; cGAN: 10 rows, one per class; PatchGAN: per-patch maps."""
+        import torch
+
+        from dashboard.figures.gan import image_grid
+
+        tr = self.trainer
+        view: dict = {}
+        if self.conditional:
+            labels = torch.arange(10).repeat_interleave(self.per_class)
+            samples = tr.sample(10 * self.per_class, seed=GRID_SEED, labels=labels)
+            view["class_rows"] = samples.numpy()              # (10 * per_class, 1, H, W), row = class
+            view["grid"] = image_grid(samples, nrow=self.per_class, target_width=900)
+        else:
+            samples = tr.sample(self.grid_n, seed=GRID_SEED)
+            view["grid"] = image_grid(samples, nrow=int(math.sqrt(self.grid_n)), target_width=900)
+        if self.patch:
+            view["patch"] = self.patch_maps()
+        self.view = view
+        return view
+
+    def patch_maps(self) -> dict:
+        """PatchGAN: D's per-patch probability map over a few real test images and fakes."""
+        import torch
+
+        from genlab.data import load_image_dataset
+        from genlab.losses import discriminator_output
+
+        tr = self.trainer
+        n = self.n_patch
+        test = load_image_dataset(tr.dataset, "test", download=False)
+        real = test.images[:n]
+        real_labels = test.labels[:n].long()
+        fake_labels = torch.arange(n) % 10
+        fake = tr.sample(n, seed=PATCH_SEED, labels=fake_labels if self.conditional else None)
+        disc = tr.discriminator
+        was_training = disc.training
+        disc.eval()
+        with torch.no_grad():
+            def maps(images, labels):
+                x = (images * 2 - 1).to(tr.device)
+                logits = disc(x, labels.to(tr.device)) if self.conditional else disc(x)
+                out = discriminator_output(logits, tr.train_config.loss)
+                if tr.train_config.loss == "lsgan":
+                    out = out.clamp(0, 1)
+                return out.cpu().numpy()
+            real_maps, fake_maps = maps(real, real_labels), maps(fake, fake_labels)
+        disc.train(was_training)
+        return {"real": real.numpy(), "real_maps": real_maps, "fake": fake.numpy(), "fake_maps": fake_maps}
+
+    def snapshot(self, **extra) -> dict:
+        tr = self.trainer
+        return {
+            "step": tr.step_count,
+            "history": self.history.arrays(),
+            "evals": self.evals.arrays(),
+            "view": dict(self.view),
+            "conditional": self.conditional,
+            "patch": self.patch,
+            "steps_per_s": self.rate.recent,
+            "published_at": time.time(),
+            **extra,
+        }
+
+    @classmethod
+    def from_run(cls, trainer, frame) -> "ImageLive":
+        """A loaded run: histories from its metrics.csv (a pandas DataFrame), views computed now."""
+        live = cls(trainer)
+        if frame is not None and len(frame):
+            records = frame.to_dict("records")
+            for row in records:
+                clean = {k: v for k, v in row.items() if not (isinstance(v, float) and math.isnan(v))}
+                live.history.add(clean)
+                if "frechet_distance" in clean:
+                    live.evals.add({"step": clean.get("step"), "frechet_distance": clean.get("frechet_distance"),
+                                    "label_accuracy": clean.get("label_accuracy")})
+        return live
+
+
+def run_image_gan(ctx, holder: dict, steps: int, *, factory: Callable[[], Any] | None = None,
+                  run=None, publish_every_s: float = 0.5, eval_every_s: float = 4.0,
+                  clock: Callable[[], float] = time.perf_counter) -> str:
+    """The job: train an image GAN up to ``steps`` total steps, recording it in ``run`` (a
+    :class:`genlab.runs.Run`; resumes from its checkpoint) when given.
+
+    Builds ``holder["live"]`` with ``factory()`` first if needed (data loading, network init
+    and the digit classifier of the quality metric all happen here, in the thread).
+    Publishes the sample grid / PatchGAN maps every ``publish_every_s`` seconds, the Fréchet
+    distance about every ``eval_every_s`` seconds (also stored in metrics.csv).
+    Honours pause / stop; ``{"sample": y}`` commands are ignored (the page samples itself
+    when no job holds the model).
+    """
+    from genlab import metrics
+
+    if holder.get("live") is None:
+        if factory is None:
+            raise GenlabError("no model to train: press Train again")
+        ctx.set_progress(0.0, "building the model")
+        holder["live"] = ImageLive(factory())
+    live: ImageLive = holder["live"]
+    trainer = live.trainer
+    ctx.set_progress(0.0, "preparing the quality metric (the digit classifier is trained once, then cached)")
+    metrics.get_classifier(trainer.dataset)
+    if run is not None and trainer.step_count == 0 and run.has_checkpoint():
+        trainer.load_state_dict(run.load_checkpoint())
+        live = holder["live"] = ImageLive.from_run(trainer, run.read_metrics())
+    trainer.add_callback(live.on_step)
+    target = int(steps)
+    state = {"last_publish": -1e9, "last_eval": clock()}
+
+    def publish() -> None:
+        live.compute_view()
+        ctx.set_progress(trainer.step_count / max(1, target), f"step {trainer.step_count} of {target}")
+        ctx.publish(**live.snapshot(target=target, run_name=None if run is None else run.name))
+        state["last_publish"] = clock()
+
+    def gate() -> bool:                 # should_stop for train_run: commands, pause, stop
+        ctx.take_commands()
+        if ctx.should_stop():
+            return True
+        if ctx.is_paused():
+            live.rate.close_window()
+            publish()
+            while ctx.is_paused() and not ctx.should_stop():
+                ctx.wait_if_paused(timeout=1.0)
+                ctx.take_commands()
+            live.rate.start()
+        return ctx.should_stop()
+
+    def on_row(row: dict) -> None:
+        live.rate.tick()
+        now = clock()
+        if now - state["last_eval"] >= eval_every_s or trainer.step_count == target - 1:
+            live.eval_due = True        # the next step's row carries the evaluation (also the last step's)
+            state["last_eval"] = now
+        if now - state["last_publish"] >= publish_every_s:
+            live.rate.close_window()
+            live.rate.start()
+            publish()
+
+    live.eval_due = trainer.step_count == 0
+    publish()
+    live.rate.start()
+    try:
+        if run is not None:
+            from genlab.runs import train_run
+
+            status = train_run(trainer, run, target, should_stop=gate, on_row=on_row)
+        else:
+            while trainer.step_count < target and not gate():
+                on_row(trainer.step())
+            status = "finished" if trainer.step_count >= target else "stopped"
+        live.rate.close_window()
+        if status != "finished" and trainer.step_count > 0:   # stopped early: one last quality number
+            live.evals.add({"step": trainer.step_count, **live.evaluate()})
+        publish()
+    finally:
+        try:
+            trainer._callbacks.remove(live.on_step)  # noqa: SLF001 - the next job adds its own
+        except ValueError:
+            pass
+    return status

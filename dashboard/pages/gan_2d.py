@@ -1,0 +1,588 @@
+"""GAN lab — 2D (issue 5): a GAN on 2D points, trained live, with GAN Lab's views.
+
+The model trains in a background job (dashboard.gan_jobs.run_gan2d, no st.* calls there); this
+script only draws. While the job runs, two fragments poll its latest snapshot every
+``REFRESH_S`` seconds (the thread publishes every ~0.3 s and never waits for the page).
+Every control lives in the URL (common.qp_*); drawn data sets too (``?shapes=``), uploaded
+CSV points do not (the link says so).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from dashboard import common
+from dashboard import gan_jobs as gj
+from dashboard.figures import gan as gf
+from genlab.errors import GenlabError
+from genlab.jobs import get_job_manager, release_session
+
+TITLE = "GAN lab — 2D"
+ctx = common.setup_page(TITLE)
+
+PLANE_HEIGHT = 560
+REFRESH_S = 0.4                     # fragment polling period while training (2.5 Hz)
+SS = "_gan2d_"                      # session-state prefix of this page
+TOY = ("ring8", "grid25", "two-moons", "spiral", "two-gaussians")
+DRAWN, UPLOADED = "draw your own", "upload a CSV"
+DATA_OPTIONS = TOY + (DRAWN, UPLOADED)
+LOSSES = ("minimax", "non-saturating", "lsgan")
+LOSS_LABELS = {"minimax": "minimax (slide)", "non-saturating": "non-saturating", "lsgan": "least squares (LSGAN)"}
+OPTIMIZERS = ("adam", "sgd")
+PRESETS = ("vanilla", "default")
+PRESET_LABELS = {"vanilla": "vanilla (plain GAN)", "default": "stabilised (EMA of G)"}
+WIDTHS = (16, 32, 64, 128, 256)
+NOISE_DIMS = (1, 2, 4, 8, 16)
+DEFAULTS = {"lr_d": 0.001, "lr_g": 0.001, "k": 1, "loss": "non-saturating", "opt_d": "adam", "opt_g": "adam"}
+
+
+# --------------------------------------------------------------------------- #
+# Session: one job per browser tab; a closed tab stops its job
+# --------------------------------------------------------------------------- #
+def _session_id() -> str:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run_ctx = get_script_run_ctx()
+        if run_ctx is not None:
+            return str(run_ctx.session_id)
+    except Exception:  # pragma: no cover
+        pass
+    return "local"
+
+
+@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
+def _release_on_close(session_id: str) -> str:
+    """Session-scoped: when the tab's session ends, Streamlit calls release_session(session_id)."""
+    return session_id
+
+
+SESSION = _session_id()
+_release_on_close(SESSION)
+manager = get_job_manager()
+state = st.session_state
+state.setdefault(SS + "holder", {"live": None})
+state.setdefault(SS + "job_id", None)
+state.setdefault(SS + "signature", None)
+state.setdefault(SS + "snapshot", None)
+state.setdefault(SS + "notice", None)
+
+
+def _job():
+    job_id = state[SS + "job_id"]
+    return manager.get(job_id) if job_id else None
+
+
+def _holder() -> dict:
+    return state[SS + "holder"]
+
+
+def _live():
+    return _holder().get("live")
+
+
+# --------------------------------------------------------------------------- #
+# Sidebar: data and model (changing these restarts training)
+# --------------------------------------------------------------------------- #
+with st.sidebar:
+    st.markdown("**Data & model** — changing these restarts training")
+    dataset = common.qp_select("Data set", "data", DATA_OPTIONS, "ring8",
+                               help="ring8 / grid25: 8 or 25 Gaussian modes (mode coverage is measured). "
+                                    "'draw your own': click or drag on a canvas below the charts.")
+    preset = common.qp_select("Preset", "preset", PRESETS, "vanilla", format_func=lambda p: PRESET_LABELS[p],
+                              help="vanilla: Goodfellow's plain GAN. stabilised: genlab's benchmark setting; "
+                                   "the plotted fakes then come from an exponential moving average of G's weights.")
+    layers = common.qp_slider("Hidden layers (G and D)", "layers", 1, 4, 3)
+    width = common.qp_select("Neurons per layer", "width", WIDTHS, 128)
+    noise_dim = common.qp_select("Noise dimension", "zdim", NOISE_DIMS, 2,
+                                 help="1 or 2: the manifold shows all of G's noise space; more: a 2D slice.")
+    noise = common.qp_radio("Noise distribution p(z)", "noise", ("gaussian", "uniform"), "gaussian", horizontal=True)
+    seed = common.qp_number("Seed", "seed", 0, 9999, 0)
+    budget = common.qp_number("Train for (steps per Train)", "steps", 100, 200_000, 20_000, step=1000,
+                              help="Each press of Train runs up to this many more steps (progress bar), "
+                                   "then stops; press Train again to continue.")
+
+# --------------------------------------------------------------------------- #
+# Data: toy set, drawn shapes, or an uploaded CSV
+# --------------------------------------------------------------------------- #
+points = None
+data_error = None
+shapes: list = []
+if dataset == DRAWN:
+    try:
+        shapes = gj.parse_shapes(st.query_params.get("shapes"))
+    except GenlabError as err:
+        data_error = f"The drawn shapes in the link are unreadable ({err}); they were cleared."
+        shapes = []
+    if shapes:
+        points = gj.points_from_shapes(shapes, n=2000, seed=int(seed))
+    else:
+        data_error = data_error or "Nothing drawn yet: click the canvas below (a blob) or drag a box on it."
+elif dataset == UPLOADED:
+    with st.sidebar:
+        upload = st.file_uploader("Points CSV (header x,y; 2 to 100 000 rows)", type=["csv", "txt"], key=SS + "csv")
+    if upload is not None:
+        from genlab.data import load_points_csv
+
+        try:
+            points = load_points_csv(upload.getvalue())
+            state[SS + "csv_points"] = points
+        except GenlabError as err:
+            data_error = f"That file cannot be used: {err}."
+            state.pop(SS + "csv_points", None)
+    else:
+        points = state.get(SS + "csv_points")
+        if points is None:
+            data_error = "Upload a CSV with a header line x,y and one point per line (the link cannot carry it)."
+
+signature = (dataset, preset, layers, width, noise_dim, noise, int(seed),
+             None if points is None else (len(points), float(np.asarray(points).sum())))
+
+
+def _stop_job(wait: float = 5.0) -> None:
+    job = _job()
+    if job is not None and job.active:
+        job.stop()
+        job.wait(wait)
+
+
+def _reset(message: str | None = None) -> None:
+    """Drop the model (the next Train builds a fresh one with the current settings)."""
+    _stop_job()
+    state[SS + "holder"] = {"live": None}
+    state[SS + "job_id"] = None
+    state[SS + "snapshot"] = None
+    state[SS + "signature"] = None
+    if message:
+        state[SS + "notice"] = message
+
+
+
+
+# --------------------------------------------------------------------------- #
+# Live controls (applied while training, no restart)
+# --------------------------------------------------------------------------- #
+def _factory():
+    settings = dict(width=width, layers=layers, noise_dim=noise_dim, noise=noise, seed=int(seed),
+                    lr_d=lr_ok(state.get("lr_d", DEFAULTS["lr_d"])), lr_g=lr_ok(state.get("lr_g", DEFAULTS["lr_g"])),
+                    k_disc=max(1, int(state.get("k", 1))), loss=state.get("loss", DEFAULTS["loss"]),
+                    optimizer_d=state.get("opt_d", "adam"), optimizer_g=state.get("opt_g", "adam"))
+    ds, pts = dataset, points
+    return lambda: gj.build_gan2d_live(ds if pts is None else "points", pts, preset=preset, **settings)
+
+
+def lr_ok(value) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if 0 < v <= 1 else None
+
+
+def _live_values() -> dict:
+    return {"lr_d": state.get("lr_d"), "lr_g": state.get("lr_g"), "k_disc": state.get("k"),
+            "loss": state.get("loss"), "optimizer_d": state.get("opt_d"), "optimizer_g": state.get("opt_g")}
+
+
+def _send_live() -> None:
+    """on_change of a live control: validate, then hand the change to the running job."""
+    values = _live_values()
+    try:
+        gj.check_live_settings(values["lr_d"], values["lr_g"], values["k_disc"])
+    except GenlabError as err:
+        state[SS + "live_error"] = str(err)
+        return
+    state[SS + "live_error"] = None
+    job = _job()
+    if job is not None and job.active:
+        try:
+            job.send({"set": values})
+        except GenlabError:
+            pass
+    elif _live() is not None:
+        try:
+            _live().trainer.set_hyperparameters(**values)
+        except GenlabError as err:
+            state[SS + "live_error"] = str(err)
+
+
+# --------------------------------------------------------------------------- #
+# Buttons
+# --------------------------------------------------------------------------- #
+def _on_train() -> None:
+    job = _job()
+    if job is not None and job.active:
+        job.resume()
+        return
+    if data_error is not None and points is None and dataset in (DRAWN, UPLOADED):
+        state[SS + "notice"] = data_error
+        return
+    try:
+        gj.check_live_settings(state.get("lr_d"), state.get("lr_g"), state.get("k"))
+    except GenlabError as err:
+        state[SS + "live_error"] = str(err)
+        return
+    holder = _holder()
+    if holder.get("live") is not None:
+        holder["live"].trainer.set_hyperparameters(**_live_values())
+    state[SS + "signature"] = signature
+    factory = _factory()
+    steps = int(budget)
+    new = manager.submit(lambda c: gj.run_gan2d(c, holder, steps, factory=factory),
+                         session_id=SESSION, name=f"GAN 2D {dataset}")
+    state[SS + "job_id"] = new.id
+
+
+def _on_pause() -> None:
+    job = _job()
+    if job is not None and job.active:
+        job.pause()
+
+
+def _on_reset() -> None:
+    _reset("Model reset: the next Train starts from fresh weights.")
+
+
+def _on_single(phase: str) -> None:
+    job = _job()
+    if job is not None and job.active:
+        job.pause()
+        try:
+            job.send({"step": phase})
+        except GenlabError:
+            return
+        state[SS + "await_version"] = job.snapshot_version
+        return
+    try:
+        gj.check_live_settings(state.get("lr_d"), state.get("lr_g"), state.get("k"))
+    except GenlabError as err:
+        state[SS + "live_error"] = str(err)
+        return
+    holder = _holder()
+    if holder.get("live") is None:
+        if data_error is not None and points is None and dataset in (DRAWN, UPLOADED):
+            state[SS + "notice"] = data_error
+            return
+        try:
+            holder["live"] = _factory()()
+        except GenlabError as err:
+            state[SS + "notice"] = str(err)
+            return
+        state[SS + "signature"] = signature
+    live = holder["live"]
+    live.trainer.set_hyperparameters(**_live_values())
+    live.single_step(phase)
+    state[SS + "snapshot"] = live.refresh()
+
+
+# A restart setting changed since the model was built: stop and drop it, and start again
+# with the new settings if it was training (a clean restart).
+if state[SS + "signature"] is not None and state[SS + "signature"] != signature:
+    _old = _job()
+    _was_training = _old is not None and _old.status in ("running", "queued")
+    _reset("Settings that shape the model or the data changed: training restarted from scratch."
+           if _was_training else "Settings that shape the model or the data changed: the model was reset.")
+    if _was_training and not (data_error is not None and points is None):
+        _on_train()
+
+job = _job()
+running = job is not None and job.status in ("running", "queued")
+paused = job is not None and job.status == "paused"
+
+# A single step sent to a paused job: wait (briefly) for the job to publish its result.
+if job is not None and state.get(SS + "await_version") is not None:
+    deadline = time.monotonic() + 3.0
+    while job.snapshot_version <= state[SS + "await_version"] and job.active and time.monotonic() < deadline:
+        time.sleep(0.02)
+    state[SS + "await_version"] = None
+
+if state[SS + "notice"]:
+    st.info(state[SS + "notice"])
+    state[SS + "notice"] = None
+if data_error and dataset in (DRAWN, UPLOADED):
+    st.warning(data_error)
+
+buttons = st.columns([1.1, 1, 1, 1, 1, 1.5], vertical_alignment="bottom")
+buttons[0].button("Train", icon=":material/play_arrow:", type="primary", on_click=_on_train, disabled=running, key=SS + "play",
+                  help="Run Algorithm 1 in the background: k D steps, then 1 G step, repeated.", width="stretch")
+buttons[1].button("Pause", icon=":material/pause:", on_click=_on_pause, disabled=not running, key=SS + "pause", width="stretch")
+buttons[2].button("Reset", icon=":material/restart_alt:", on_click=_on_reset, key=SS + "reset", width="stretch",
+                  help="Fresh weights (same settings).")
+buttons[3].button("1 D step", on_click=_on_single, args=("d",), key=SS + "step_d", width="stretch",
+                  help="One discriminator update, G fixed (pauses training).")
+buttons[4].button("1 G step", on_click=_on_single, args=("g",), key=SS + "step_g", width="stretch",
+                  help="One generator update, D fixed (pauses training).")
+buttons[5].button("1 step: k D + 1 G", on_click=_on_single, args=("both",), key=SS + "step_both", width="stretch",
+                  help="One iteration of Algorithm 1 (pauses training).")
+
+# --------------------------------------------------------------------------- #
+# Main area: the plane (live) | live controls and the explanation
+# --------------------------------------------------------------------------- #
+left, right = st.columns([1.35, 1], gap="medium")
+
+with right:
+    st.markdown("**Live settings** — applied at the next step, no restart")
+    c1, c2 = st.columns(2)
+    with c1:
+        lr_d = common.qp_number("lr_D (discriminator)", "lr_d", None, 1.0, DEFAULTS["lr_d"], step=0.0001,
+                                format="%.5f", on_change=_send_live)
+        opt_d = common.qp_select("Optimizer D", "opt_d", OPTIMIZERS, "adam", on_change=_send_live)
+    with c2:
+        lr_g = common.qp_number("lr_G (generator)", "lr_g", None, 1.0, DEFAULTS["lr_g"], step=0.0001,
+                                format="%.5f", on_change=_send_live)
+        opt_g = common.qp_select("Optimizer G", "opt_g", OPTIMIZERS, "adam", on_change=_send_live)
+    k_disc = common.qp_slider("k: discriminator steps per generator step", "k", 0, 10, 1, on_change=_send_live,
+                              help="Algorithm 1's inner loop. k = 0 is not allowed (G would train against a frozen D).")
+    loss = common.qp_radio("Loss", "loss", LOSSES, DEFAULTS["loss"], horizontal=True,
+                           format_func=lambda v: LOSS_LABELS[v], on_change=_send_live)
+    live_error = None
+    try:
+        gj.check_live_settings(lr_d, lr_g, k_disc)
+    except GenlabError as err:
+        live_error = str(err)
+    if live_error:
+        st.error(f"{live_error}. Training keeps the last valid value.")
+    st.session_state[SS + "live_error"] = live_error
+
+def _current_snapshot():
+    job = _job()
+    if job is not None:
+        snap = job.snapshot()
+        if snap:
+            if job.done:
+                state[SS + "snapshot"] = snap
+            return snap
+    return state[SS + "snapshot"]
+
+
+def _updates_text(snap) -> str:
+    return f"D updates {snap.get('d_updates', 0):,} · G updates {snap.get('g_updates', 0):,}"
+
+
+def queue_text(job) -> str:
+    """"2 jobs ahead of you" for a queued job."""
+    ahead = job.jobs_ahead() or 0
+    busy = len(manager.running())
+    if ahead == 0:
+        return (f"The server is busy ({busy} training job{'s' if busy != 1 else ''} running): "
+                "yours is next in the queue and starts automatically.")
+    return (f"The server is busy: {ahead} job{'s' if ahead != 1 else ''} ahead of you in the queue "
+            f"({busy} running). Yours starts automatically; Reset cancels it.")
+
+
+def _status_line(job, snap) -> None:
+    if job is None or job.done:
+        if job is not None and job.status == "failed":
+            st.error(f"Training failed: {job.error}")
+        elif snap:
+            st.caption(f"Step {snap['step']:,} ({_updates_text(snap)}), not training. "
+                       "Train continues from here; Reset starts over.")
+        else:
+            st.caption("Not trained yet: press Train (or take single steps).")
+        return
+    if job.status == "queued":
+        st.warning(queue_text(job))
+        return
+    if not snap:
+        st.progress(0.0, text=job.message or "starting")
+        return
+    rate = snap.get("steps_per_s")
+    rate_text = f" · {rate:,.0f} steps/s" if rate is not None and np.isfinite(rate) else ""
+    label = "Paused" if job.status == "paused" else "Training"
+    st.progress(job.progress, text=f"{label}: step {snap['step']:,} of {snap.get('target', snap['step']):,} · "
+                                   f"{_updates_text(snap)}{rate_text}")
+    if snap.get("command_error"):
+        st.error(f"Live change refused: {snap['command_error']}")
+
+
+SHORT_LAYER_LABELS = {"real": "Real", "fake": "Fake", "heatmap": "D(x) map", "manifold": "Manifold",
+                      "gradients": "Arrows"}
+LAYER_KEYS = {"real": "show_real", "fake": "show_fake", "heatmap": "show_d", "manifold": "show_manifold",
+              "gradients": "show_grad"}
+with left:
+    toggles = st.columns(5)
+    shown = []
+    for (name, key), col in zip(LAYER_KEYS.items(), toggles):
+        with col:
+            if common.qp_toggle(SHORT_LAYER_LABELS[name], key, True):
+                shown.append(name)
+
+
+@st.fragment(run_every=REFRESH_S if running else None)
+def plane_view() -> None:
+    job = _job()
+    snap = _current_snapshot()
+    _status_line(job, snap)
+    if snap and snap.get("view"):
+        view = snap["view"]
+        fig = gf.plane_figure(
+            snap["real"], view.get("fake"), heatmap=view.get("heatmap"), manifold=view.get("manifold"),
+            gradients=view.get("gradients"), layers=shown, bounds=snap["bounds"], show_legend=False,
+            height=PLANE_HEIGHT,
+        )
+    else:
+        real = _preview_real()
+        fig = gf.plane_figure(real, None, layers=[n for n in shown if n == "real"], show_legend=False,
+                              height=PLANE_HEIGHT)
+    common.show_figure(fig, key="gan2d_plane")
+    # The job ended or was paused elsewhere (e.g. timeout): one full rerun switches polling off.
+    if running and job is not None and job.status not in ("running", "queued"):
+        st.rerun()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _toy_preview(name: str, seed: int) -> np.ndarray:
+    from genlab.data import sample_toy
+
+    return sample_toy(name, 600, seed)
+
+
+def _preview_real() -> np.ndarray:
+    if points is not None:
+        return np.asarray(points)[:600]
+    if dataset in TOY:
+        return _toy_preview(dataset, int(seed))
+    return np.zeros((0, 2))
+
+
+with left:
+    plane_view()
+
+with right:
+    common.explain(
+        "**What you see.** Green points are real data x ~ p_data, purple points are fakes G(z) "
+        "(always the same z, so you watch them move). The background is the discriminator's "
+        "opinion D(x): green where it says *real*, purple where it says *fake*. The mesh is G "
+        "applied to a grid of noise vectors (how G folds the noise space into the plane); orange "
+        "arrows show where G's update pushes each fake.\n\n"
+        "**The game on the slide.** D ascends log D(x) + log(1 − D(G(z))): it paints the background "
+        "green under real points and purple under fakes. G minimises log(1 − D(G(z))): the arrows "
+        "point uphill on D's map, toward where D says *real*. **Algorithm 1**: every step makes k "
+        "discriminator updates, then one generator update — try the single-step buttons, and raise k "
+        "to let D get ahead. At the equilibrium p_G = p_data and D(x) = ½ everywhere (white)."
+    )
+
+# --------------------------------------------------------------------------- #
+# Charts over time (live)
+# --------------------------------------------------------------------------- #
+
+
+@st.fragment(run_every=REFRESH_S if running else None)
+def charts_view() -> None:
+    snap = _current_snapshot()
+    if not snap:
+        return
+    hist, evals = snap["history"], snap["evals"]
+    changes = snap.get("changes") or []
+    loss_name = (snap.get("hyperparameters") or {}).get("loss")
+    h = 300 if ctx.instructor else 270
+    figs = [
+        ("gan2d_loss", gf.loss_figure(hist["step"], hist["loss_d"], hist["loss_g"], loss_name=loss_name,
+                                      changes=changes, height=h)),
+        ("gan2d_dout", gf.d_output_figure(hist["step"], hist["d_real"], hist["d_fake"], changes=changes, height=h)),
+        ("gan2d_div", gf.divergence_figure(evals["step"], evals["kl"], evals["js"], bins=gj.KL_BINS, height=h)),
+    ]
+    if snap.get("n_modes"):
+        figs.append(("gan2d_modes", gf.modes_figure(evals["step"], evals["modes"], evals["hq"],
+                                                    n_modes=snap["n_modes"], height=h)))
+    else:
+        figs.append(("gan2d_sat", gf.saturation_figure(_last(hist["d_fake"]), loss=loss_name, height=h)))
+    for row in range(0, len(figs), 2):
+        cols = st.columns(2)
+        for col, (key, fig) in zip(cols, figs[row:row + 2]):
+            with col:
+                common.show_figure(fig, key=key)
+
+
+def _last(values) -> float | None:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values[-1]) if len(values) else None
+
+
+st.subheader("Over time")
+charts_view()
+common.explain(
+    "**How KL and JS are measured** (as GAN Lab does): both the real points and 2000 fakes from a fixed "
+    f"noise sample are binned into a {gj.KL_BINS}×{gj.KL_BINS} grid over the plotted square; empty cells "
+    "get probability 10⁻⁶, then KL(p_real ‖ p_fake) = Σ p log(p/q) and JS = ½KL(p‖m) + ½KL(q‖m), m = (p+q)/2 "
+    "(JS ≤ ln 2 ≈ 0.69). For ring8 / grid25 a mode is *covered* when at least 20 of 2500 samples lie within "
+    "3 standard deviations of it; *high-quality share* = fraction of samples within 3 std of some mode."
+)
+
+# --------------------------------------------------------------------------- #
+# Minimax vs non-saturating
+# --------------------------------------------------------------------------- #
+with st.expander("Why the slide's minimax loss stalls early (minimax vs non-saturating)", expanded=False):
+    snap = _current_snapshot()
+    d_fake_now = _last(snap["history"]["d_fake"]) if snap else None
+    common.show_figure(gf.saturation_figure(d_fake_now, loss=loss, height=340), key="gan2d_saturation")
+    common.explain(
+        "Write D = σ(a) with a the discriminator's logit. The slide's generator loss log(1 − D(G(z))) "
+        "has gradient −D(G(z)) with respect to a: when D confidently rejects the fakes — which is exactly "
+        "the start of training, D(G(z)) ≈ 0 — G gets almost no gradient and **stalls**. The non-saturating "
+        "loss −log D(G(z)) has the same fixed point but gradient −(1 − D(G(z))) ≈ −1 there. Try it: Reset, "
+        "pick *minimax (slide)*, raise k to 5 so D wins early, and compare loss_G and the arrows with "
+        "*non-saturating*."
+    )
+
+# --------------------------------------------------------------------------- #
+# Drawing canvas
+# --------------------------------------------------------------------------- #
+if dataset == DRAWN:
+    st.subheader("Draw your data set")
+    st.caption("Click anywhere to add a Gaussian blob; drag a box (box-select tool) to add a uniform "
+               "rectangle. The shapes are kept in the link. Training restarts when the data change.")
+    d1, d2 = st.columns([2, 1])
+    with d2:
+        blob_std = st.slider("Blob size (std)", 0.05, 1.0, 0.2, 0.05, key=SS + "blob_std")
+        st.markdown("**Add a cluster at (x, y)**")
+        cx = st.number_input("x", -5.0, 5.0, 0.0, 0.5, key=SS + "cx")
+        cy = st.number_input("y", -5.0, 5.0, 0.0, 0.5, key=SS + "cy")
+
+        def _add_blob() -> None:
+            try:
+                new = shapes + [gj.blob(state[SS + "cx"], state[SS + "cy"], state[SS + "blob_std"])]
+                st.query_params["shapes"] = gj.shapes_to_text(new)
+            except GenlabError as err:
+                state[SS + "notice"] = str(err)
+
+        def _clear() -> None:
+            if "shapes" in st.query_params:
+                del st.query_params["shapes"]
+
+        def _undo() -> None:
+            if shapes:
+                text = gj.shapes_to_text(shapes[:-1])
+                if text:
+                    st.query_params["shapes"] = text
+                else:
+                    _clear()
+
+        st.button("Add cluster", on_click=_add_blob, key=SS + "add")
+        b1, b2 = st.columns(2)
+        b1.button("Undo last", on_click=_undo, key=SS + "undo", disabled=not shapes)
+        b2.button("Clear", on_click=_clear, key=SS + "clear", disabled=not shapes)
+    with d1:
+        def _on_draw() -> None:
+            selection = state.get(SS + "canvas")
+            try:
+                shape = gj.shape_from_selection(selection, blob_std=state.get(SS + "blob_std", 0.2))
+            except GenlabError as err:
+                state[SS + "notice"] = str(err)
+                return
+            if shape is None:
+                return
+            new = shapes + [shape]
+            if len(new) > gj.MAX_SHAPES:
+                state[SS + "notice"] = f"At most {gj.MAX_SHAPES} shapes; use Undo or Clear."
+                return
+            st.query_params["shapes"] = gj.shapes_to_text(new)
+
+        canvas_points = points if points is not None else np.zeros((0, 2))
+        common.show_figure(gf.draw_canvas_figure(canvas_points), key=SS + "canvas", on_select=_on_draw,
+                           selection_mode=("points", "box", "lasso"))
+
+common.copy_link_button()
