@@ -70,9 +70,9 @@ def distributions_figure(labels: Sequence[str], q: Sequence[float], p: Sequence[
         barmode="group",
         yaxis=dict(title=dict(text="probability"), range=[0, max(1.0, top) * 1.15]),
         xaxis=dict(type="category", automargin=True),
-        legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0,
-                    title=dict(text="<b>The two distributions</b>", side="top left")),
-        margin=dict(l=60, r=20, t=40, b=40),
+        title=dict(text="The two distributions", x=0, xanchor="left", y=0.98, yanchor="top"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
+        margin=dict(l=60, r=20, t=90, b=40),
         height=420,
     )
     return go.Figure(dict(data=data, layout=layout))
@@ -113,9 +113,9 @@ def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms
         yaxis=dict(title=dict(text=f"contribution ({unit})"), range=[min(low - 0.14 * cap, -0.06 * cap), cap * 1.12],
                    zeroline=True, zerolinewidth=2, zerolinecolor="#888"),
         xaxis=dict(type="category", automargin=True),
-        legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0,
-                    title=dict(text=f"<b>Contribution of each outcome ({unit})</b>", side="top left")),
-        margin=dict(l=60, r=20, t=40, b=40),
+        title=dict(text=f"Contribution of each outcome ({unit})", x=0, xanchor="left", y=0.98, yanchor="top"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
+        margin=dict(l=60, r=20, t=90, b=40),
         height=420,
     )
     return go.Figure(dict(data=data, layout=layout))

@@ -333,7 +333,7 @@ def test_contributions_figure_marks_infinity():
     assert qp.text == ("0.50", "∞") and pq.text == ("−0.20", "0.30")
     assert qp.y[1] == fig.layout.yaxis.range[1] / 1.12  # ∞ drawn up to the cap
     assert qp.marker.pattern.shape == ("", "/")
-    assert "bits" in fig.layout.legend.title.text
+    assert "bits" in fig.layout.title.text
     assert fig.layout.yaxis.range[0] < -0.2  # room for the negative bar's label
 
 
