@@ -3,7 +3,8 @@
 Fixtures
     app_server    (session) base URL of `streamlit run dashboard/app.py` on a free port
     browser       (session) Playwright Browser (/usr/bin/chromium, headless)
-    browser_page  (function) a fresh Page at 1280x720; the test fails if a console
+    browser_context (session) the context all pages share (HTTP cache of the app's JS)
+    browser_page  (function) a new tab at 1280x720; the test fails if a console
                   error, a page error or a Streamlit exception box shows up
     page_errors   (function) the list browser_page collects into (clear it to accept
                   an error you provoked on purpose)
@@ -40,11 +41,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SERVER_START_TIMEOUT = 90  # seconds; the machine is shared and slow
-RUN_TIMEOUT_MS = 90_000  # one script run of a page
+RUN_TIMEOUT_MS = 180_000  # one page: script run plus lazy-loaded widget code (slow when the CPU is busy)
 EXCEPTION = '[data-testid="stException"]'
-# Console messages that are not app errors.
+# Console errors that are not app errors, matched against "<message> @ <resource url>".
+# Opening a page URL directly (e.g. /kl_discrete) makes Streamlit's frontend probe
+# /kl_discrete/_stcore/health and .../host-config first (404) before the app root.
 IGNORED_CONSOLE = (
-    re.compile(r"Failed to load resource: the server responded with a status of 404.*favicon", re.I),
+    re.compile(r"status of 404 .* @ \S+/_stcore/(health|host-config)$"),
 )
 
 
@@ -191,21 +194,35 @@ def browser():
     manager.stop()
 
 
+@pytest.fixture(scope="session")
+def browser_context(browser):
+    """One context for the session, so the app's JavaScript is fetched and compiled once."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.set_default_timeout(RUN_TIMEOUT_MS)
+    yield context
+    context.close()
+
+
 @pytest.fixture
 def page_errors() -> list[str]:
     return []
 
 
 @pytest.fixture
-def browser_page(browser, app_server, page_errors, request):
-    """A fresh page (1280x720). Fails the test on console errors, page errors or exception boxes."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    context.set_default_timeout(RUN_TIMEOUT_MS)
-    page = context.new_page()
+def browser_page(browser_context, app_server, page_errors, request):
+    """A new tab (1280x720; each tab is its own Streamlit session).
+
+    Fails the test on console errors, page errors or Streamlit exception boxes.
+    """
+    page = browser_context.new_page()
 
     def on_console(msg) -> None:
-        if msg.type == "error" and not any(p.search(msg.text) for p in IGNORED_CONSOLE):
-            page_errors.append(f"console error: {msg.text}")
+        if msg.type != "error":
+            return
+        where = (msg.location or {}).get("url", "")
+        text = f"{msg.text} @ {where}"
+        if not any(p.search(text) for p in IGNORED_CONSOLE):
+            page_errors.append(f"console error: {text}")
 
     page.on("console", on_console)
     page.on("pageerror", lambda err: page_errors.append(f"page error: {err}"))
@@ -218,6 +235,6 @@ def browser_page(browser, app_server, page_errors, request):
             page_errors.append(f"Streamlit exception on {page.url}: "
                                + page.locator(EXCEPTION).first.inner_text()[:2000])
     finally:
-        context.close()
+        page.close()
     if page_errors:
         pytest.fail("browser reported errors:\n" + "\n".join(page_errors), pytrace=False)

@@ -1,6 +1,9 @@
 """The app shell in chromium: Home, the navigation, every present page, instructor mode, dark theme.
 
-Screenshots land in tests/screenshots/ (page-<name>-1280.png, -1920.png, -instructor.png, ...).
+Pages are visited through the sidebar navigation, as a student would, which also keeps the
+app's JavaScript loaded between pages. Screenshots land in tests/screenshots/:
+page-<name>-1280.png, page-<name>-1920.png, page-<name>-instructor.png (1920 wide, full length),
+home-*.png.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = [row for rows in present_pages().values() for row in rows]  # (file, title, icon)
 NAV_LINK = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'
+INSTRUCTOR_FONT = f"{common.INSTRUCTOR_ROOT_FONT_PX}px"
 
 
 def _slug(file_name: str) -> str:
@@ -25,12 +29,23 @@ def _toggle(page, label: str):
     return page.locator('[data-testid="stCheckbox"] label').filter(has_text=label).first
 
 
+def _root_font(page) -> str:
+    return page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
+
+
+def _go(page, app_server: str, file_name: str, title: str) -> None:
+    """Open a page with its sidebar link (the navigation is hidden while there is one page)."""
+    if len(PAGES) > 1:
+        page.locator(NAV_LINK).filter(has_text=title).first.click()
+        page.wait_for_url(f"{app_server}/{url_path(file_name)}*")
+    wait_for_streamlit(page)
+
+
 def test_home_and_navigation(browser_page, app_server):
     page = browser_page
     open_page(page, app_server + "/")
     assert "genlab" in page.locator("h1").first.inner_text()
-    assert page.title().startswith(("Home", "genlab"))
-    if len(PAGES) > 1:  # Streamlit hides the navigation while there is a single page
+    if len(PAGES) > 1:
         titles = [t.strip() for t in page.locator(NAV_LINK).all_inner_texts()]
         for _, title, _ in PAGES:
             assert any(title in t for t in titles), f"{title!r} missing from navigation {titles}"
@@ -38,50 +53,54 @@ def test_home_and_navigation(browser_page, app_server):
     screenshot(page, "home-1280-full", full_page=True)
 
 
-def test_click_through_every_page(browser_page, app_server):
-    """Navigate with the sidebar links, as a student would; no page may raise."""
+@pytest.mark.timeout(1800)
+def test_every_page_laptop_and_projector(browser_page, app_server):
+    """Every page: no exception at 1280x720 and 1920x1080, then again in instructor mode."""
     page = browser_page
+    problems: list[str] = []
     open_page(page, app_server + "/")
     for file_name, title, _ in PAGES:
-        if len(PAGES) > 1:
-            page.locator(NAV_LINK).filter(has_text=title).first.click()
-            page.wait_for_url(f"{app_server}/{url_path(file_name)}*")
+        try:
+            page.set_viewport_size({"width": 1280, "height": 720})
+            _go(page, app_server, file_name, title)
+            assert page.locator("h1").count() >= 1, f"{title}: no heading"
+            screenshot(page, f"page-{_slug(file_name)}-1280")
+            page.set_viewport_size({"width": 1920, "height": 1080})
             wait_for_streamlit(page)
-        assert page.locator("h1").count() >= 1, f"{title}: no heading"
-        screenshot(page, f"page-{_slug(file_name)}-1280")
+            screenshot(page, f"page-{_slug(file_name)}-1920")
+        except AssertionError as err:
+            problems.append(f"{title}: {err}")
+    # Instructor mode is kept while navigating; the URL says so too.
+    _toggle(page, "Instructor mode").click()
+    wait_for_streamlit(page)
+    for file_name, title, _ in PAGES:
+        try:
+            _go(page, app_server, file_name, title)
+            assert "instructor=1" in page.url, f"{title}: instructor=1 missing from {page.url}"
+            assert _root_font(page) == INSTRUCTOR_FONT, f"{title}: instructor CSS not applied"
+            screenshot(page, f"page-{_slug(file_name)}-instructor", full_page=True)
+        except AssertionError as err:
+            problems.append(f"{title} (instructor): {err}")
+    assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("file_name", [row[0] for row in PAGES], ids=_slug)
-def test_page_large_and_instructor(browser_page, app_server, file_name):
-    """Each page at 1920x1080, then in instructor mode (projector) at 1920x1080, full length."""
-    page = browser_page
-    page.set_viewport_size({"width": 1920, "height": 1080})
-    base = f"{app_server}/{url_path(file_name)}"
-    open_page(page, base)
-    screenshot(page, f"page-{_slug(file_name)}-1920")
-    open_page(page, base + "?instructor=1")
-    root_font = page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
-    assert root_font == f"{common.INSTRUCTOR_ROOT_FONT_PX}px", f"instructor CSS not applied (root font {root_font})"
-    screenshot(page, f"page-{_slug(file_name)}-instructor", full_page=True)
-
-
-def test_instructor_mode_survives_navigation(browser_page, app_server):
+def test_instructor_link_and_toggle_off(browser_page, app_server):
     page = browser_page
     open_page(page, app_server + "/?instructor=1")
-    toggle = page.get_by_role("switch", name="Instructor mode")
-    assert toggle.is_checked()
-    if len(PAGES) > 1:
-        file_name, title, _ = PAGES[1]
-        page.locator(NAV_LINK).filter(has_text=title).first.click()
-        page.wait_for_url(f"{app_server}/{url_path(file_name)}*")
-        wait_for_streamlit(page)
-        assert page.get_by_role("switch", name="Instructor mode").is_checked()
-        assert "instructor=1" in page.url
-    # Switching it off removes it from the URL and shrinks the fonts back.
+    assert _root_font(page) == INSTRUCTOR_FONT
     _toggle(page, "Instructor mode").click()
     wait_for_streamlit(page)
     page.wait_for_function("() => !location.search.includes('instructor=1')")
-    assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") != f"{common.INSTRUCTOR_ROOT_FONT_PX}px"
+    assert _root_font(page) != INSTRUCTOR_FONT
+
+
+def test_hide_explanations_link(browser_page, app_server):
+    page = browser_page
+    open_page(page, app_server + "/")
+    assert page.get_by_text("How to use it.").count() == 1
+    open_page(page, app_server + "/?hide=explanations")
+    assert page.get_by_text("How to use it.").count() == 0
+    assert page.get_by_text("Hidden by this link: explanations").count() == 1
 
 
 def test_dark_theme_toggle(browser_page, app_server):
