@@ -133,7 +133,7 @@ def ellipse_points(mean, cov, radius: float = 2.0, n: int = 49) -> tuple[np.ndar
     return pts[0], pts[1]
 
 
-_N_ELLIPSE = 49  # points per drawn ellipse
+_N_ELLIPSE = 41  # points per drawn ellipse
 
 
 def _axis_ellipse(means, stds, radius: float = 2.0, n: int = _N_ELLIPSE) -> tuple[np.ndarray, np.ndarray]:
@@ -190,7 +190,9 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
         xs, ys, dens = p_grid
         top = float(np.max(dens))
         data.append(dict(
-            type="contour", x=_r(xs, 3), y=_r(ys, 3), z=np.round(np.asarray(dens) / top, 4).tolist(),
+            # a big 2-D array stays numpy: plotly copies and encodes it in one piece (lists go cell by cell)
+            type="contour", x=np.round(np.asarray(xs, float), 3), y=np.round(np.asarray(ys, float), 3),
+            z=np.round(np.asarray(dens, float) / top, 4),
             name="p (mixture)", contours=dict(coloring="lines", start=0.1, end=0.9, size=0.2), line=dict(width=2),
             colorscale=[[0, COLOR_P], [1, COLOR_P]], showscale=False, showlegend=True, hoverinfo="skip",
         ))

@@ -135,6 +135,8 @@ def test_discrete_empty_cell_and_bad_sum():
     _run(at2)
     err = at2.error[0].value
     assert "**p(x)** column sums to 0.6" in err and "Normalize" in err
+    # the edited table lives in the URL, so a link reproduces it
+    assert "0.5" in str(at2.query_params["table"])
     at2.button(key="kl_normalize").click()
     _run(at2)
     assert not at2.error
@@ -242,6 +244,18 @@ def test_gaussian_mixture_mode(gaussian):
     assert kl_pq[2] < min(kl_pq[:2])
     text = " ".join(md.value for md in at.markdown)
     assert "no closed-form KL" in text and "two local minima" in text
+    # gradient descent on KL(q‖p) from the default guess (1, −1) falls into one of the two modes
+    at.toggle(key="descent").set_value(True)
+    _run(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Gradient descent"))
+    assert "converged" in caption and ("m = (1.38, 1.38)" in caption or "m = (−1.38, −1.38)" in caption)
+    assert f"KL(q‖p) = {kl_qp[0]:.3f}" in caption
+    # a guess that starts on the other side ends in the other mode
+    at.slider(key="gm1").set_value(-2.0)
+    at.slider(key="gm2").set_value(-2.0)
+    _run(at)
+    other = next(c.value for c in at.caption if c.value.startswith("Gradient descent"))
+    assert "m = (−1.38, −1.38)" in other
 
 
 def test_gaussian_bad_url_values_get_a_message():
@@ -306,10 +320,19 @@ def test_rerun_times(record_property):
             at.slider(key="gm1").set_value(-1.0 + 0.4 * i)  # new guess: new path
             _run(at)
         gaussian = list(times)
+        at.radio(key="mode").set_value("Mixture p (PRML Fig. 10.3)")
+        _run(at)
+        times.clear()
+        for i, value in enumerate((3.0, 5.0, 2.0)):
+            at.slider(key="sep").set_value(value)  # new mixture: new grid, local minima, descent
+            _run(at)
+            at.slider(key="gm2").set_value(-1.5 + 0.5 * i)  # new guess: new descent
+            _run(at)
+        mixture = list(times)
     finally:
         restore()
     report = {}
-    for name, runs in (("discrete", discrete), ("gaussian", gaussian)):
+    for name, runs in (("discrete", discrete), ("gaussian", gaussian), ("mixture", mixture)):
         wall = statistics.median(t[0] for t in runs) * 1000
         cpu = statistics.median(t[1] for t in runs) * 1000
         report[name] = (wall, cpu)
@@ -386,5 +409,5 @@ def test_exercise_figure_mixture_grid():
     xs = np.linspace(-3, 3, 5)
     dens = np.outer(np.exp(-xs ** 2), np.exp(-xs ** 2))
     fig = klfig.exercise_figure(p_grid=(xs, xs, dens), qs=[])
-    assert fig.data[0].type == "contour" and max(max(r) for r in fig.data[0].z) == 1.0
+    assert fig.data[0].type == "contour" and np.max(fig.data[0].z) == 1.0
     assert not fig.frames
