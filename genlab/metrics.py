@@ -126,6 +126,7 @@ def _check_dataset(dataset: str) -> str:
     return dataset
 
 
+@functools.lru_cache(maxsize=None)  # inspect.getsource ast-parses this module: once per process, not per FD call
 def _code_hash(dataset: str) -> str:
     """Hash of everything that determines the trained weights: the version string, the training
     recipe and the source code of :class:`DigitClassifier` and :func:`train_classifier`."""
