@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from dashboard import common
-from dashboard.app import PAGE_TABLE
+from dashboard.navigation import PAGE_TABLE
 
 PAGES_DIR = Path(__file__).resolve().parent
 

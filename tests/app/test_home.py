@@ -5,7 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from dashboard.app import PAGE_TABLE, present_pages
+from dashboard.navigation import PAGE_TABLE, present_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = "dashboard/pages/home.py"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard import common
-from dashboard.app import present_pages, url_path
+from dashboard.navigation import present_pages, url_path
 from tests.browser.conftest import open_page, screenshot, wait_for_streamlit
 
 pytestmark = pytest.mark.browser
