@@ -1,0 +1,71 @@
+"""The Bayesian-networks page in chromium: it opens without errors (default and from a URL with
+settings, normal and instructor mode), and a CPT cell edited in the grid is checked, highlighted
+and normalized. Screenshots: tests/screenshots/bayesian-networks-*.png."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import open_page, screenshot, wait_for_streamlit
+
+pytestmark = pytest.mark.browser
+
+PATH = "/bayesian_networks"
+GRID = '[data-testid="stDataFrame"]'
+ROW_PX = 35  # Streamlit's default data-grid row height (the header row too)
+
+
+def _edit_cell(page, grid_index: int, row: int, column_fraction: float, text: str) -> None:
+    """Type ``text`` into a cell of the grid (``row`` 0-based, column by its x position)."""
+    grid = page.locator(GRID).nth(grid_index)
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * column_fraction, box["y"] + ROW_PX * (row + 1) + ROW_PX / 2)
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")  # open the cell editor
+    page.wait_for_timeout(300)
+    page.keyboard.press("Control+a")
+    page.keyboard.type(text, delay=50)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(500)
+    wait_for_streamlit(page)
+
+
+def _alerts(page) -> list[str]:
+    return [t.inner_text() for t in page.locator('[data-testid="stAlert"]').all()]
+
+
+def test_page_opens_with_figures(browser_page, app_server):
+    page = browser_page
+    open_page(page, app_server + PATH)
+    assert page.locator("h1").first.inner_text().strip() == "Bayesian networks"
+    assert page.locator(".js-plotly-plot").count() >= 4  # graph, bars, TV curve, query
+    assert page.locator(".katex").count() >= 3  # formulas
+    assert page.locator(GRID).count() >= 4  # one CPT editor per variable (+ query table)
+    screenshot(page, "bayesian-networks-1280")
+    screenshot(page, "bayesian-networks-1280-full", full_page=True)
+
+
+def test_vae_preset_from_the_url_in_instructor_mode(browser_page, app_server):
+    page = browser_page
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    open_page(page, app_server + PATH + "?preset=VAE%3A+z+%E2%86%92+x&n=5000&seed=2&instructor=1")
+    assert page.get_by_text("In the real VAE z is continuous", exact=False).count() == 1
+    assert page.get_by_label("Number of samples n").input_value() == "5000"
+    screenshot(page, "bayesian-networks-vae-instructor-1920")
+    screenshot(page, "bayesian-networks-vae-instructor-1920-full", full_page=True)
+
+
+def test_cpt_edit_is_checked_and_normalized(browser_page, app_server):
+    page = browser_page
+    open_page(page, app_server + PATH)
+    # grids in page order: P(Cloudy), P(Sprinkler | Cloudy), P(Rain | Cloudy), ...
+    # row 2 of P(Rain | Cloudy): Rain=yes 0.8 -> 0.7, so the row sums to 0.9
+    _edit_cell(page, 2, 1, 0.55, "0.7")
+    alerts = _alerts(page)
+    assert any("CPT of Rain, row 2 (Cloudy=yes)" in a and "sum to 0.9" in a for a in alerts), alerts
+    screenshot(page, "bayesian-networks-invalid-row")
+    page.get_by_role("button", name="Normalize rows of P(Rain | Cloudy)").click()
+    wait_for_streamlit(page)
+    assert not any("CPT of Rain" in a for a in _alerts(page))
+    assert page.get_by_text("Changed from the preset", exact=False).count() == 1
