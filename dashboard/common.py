@@ -198,6 +198,12 @@ _BASE_CSS = """
 <style>
 /* Tighter top padding: more room for figures. */
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+/* Long page titles wrap instead of being cut off with an ellipsis. */
+[data-testid="stSidebarNavLink"] span, [data-testid="stSidebarNavLink"] div,
+[data-testid="stSidebarNavLink"] p, [data-testid="stPageLink"] p,
+[data-testid="stPageLink"] span { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }
+[data-testid="stSidebarNavLink"] { height: auto !important; min-height: 2rem; }
 </style>
 """
 
@@ -241,8 +247,30 @@ _DARK_CSS = """
 [data-testid="stExpander"] details, [data-testid="stExpander"] summary { border-color: #3a3f4f !important;
   background-color: #161a23 !important; }
 [data-testid="stDataFrame"] { filter: invert(0.92) hue-rotate(180deg); }
+/* Off switches and help icons would vanish on the dark ground. */
+[data-testid="stCheckbox"] label:has(input[role="switch"]:not(:checked)) > div:not([data-testid]) {
+  background-color: #4a5062 !important; }
+[data-testid="stTooltipIcon"] button, [data-testid="stTooltipIcon"] svg { color: #b8bdc9 !important; }
 </style>
 """
+
+
+def _leave_pages_folder_mode() -> None:
+    """Make sure the page runs under dashboard/app.py's navigation.
+
+    Streamlit takes a ``pages/`` folder beside the entry script for an old-style
+    multipage app until the entry script has called ``st.navigation`` once. So
+    after a server start, a deep link (``/kl_discrete?...``) ran the page alone,
+    with an automatic file-name navigation. Switch that mode off and rerun:
+    the rerun goes through app.py and lands on the same page.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - other Streamlit versions
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def setup_page(title: str, *, show_title: bool = True) -> PageContext:
@@ -253,6 +281,7 @@ def setup_page(title: str, *, show_title: bool = True) -> PageContext:
     (unless ``show_title=False``) renders ``title`` as the page heading, so
     pages should not call ``st.title`` themselves.
     """
+    _leave_pages_folder_mode()
     _sync_modes_from_url()
     _sidebar_options()
     css = _BASE_CSS

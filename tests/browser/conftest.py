@@ -2,6 +2,7 @@
 
 Fixtures
     app_server    (session) base URL of `streamlit run dashboard/app.py` on a free port
+    fresh_app_server (function) the same, a new server per test (slow: only for first-visit tests)
     browser       (session) Playwright Browser (/usr/bin/chromium, headless)
     browser_context (session) the context all pages share (HTTP cache of the app's JS)
     browser_page  (function) a new tab at 1280x720; the test fails if a console
@@ -18,6 +19,7 @@ Browser tests are skipped, with the reason, when /usr/bin/chromium is missing or
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -130,11 +132,11 @@ def _free_port() -> int:
 # --------------------------------------------------------------------------- #
 # Fixtures
 # --------------------------------------------------------------------------- #
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Start the dashboard on a free port; yield its base URL ("http://127.0.0.1:PORT")."""
+@contextlib.contextmanager
+def serve_app(tmp_dir: Path):
+    """Run `streamlit run dashboard/app.py` on a free port; yield the base URL."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log_path = tmp_dir / f"server-{port}.log"
     cmd = [
         sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
         "--server.headless", "true",
@@ -145,7 +147,7 @@ def app_server(tmp_path_factory):
     ]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     # Runs trained during browser tests go to a temporary store, not ./runs.
-    env.setdefault("GENLAB_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
+    env.setdefault("GENLAB_RUNS_DIR", str(tmp_dir / "runs"))
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -172,6 +174,20 @@ def app_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """The dashboard on a free port for the whole session; yields "http://127.0.0.1:PORT"."""
+    with serve_app(tmp_path_factory.mktemp("streamlit")) as base:
+        yield base
+
+
+@pytest.fixture
+def fresh_app_server(tmp_path):
+    """A server of its own that no browser has opened yet (for first-visit behaviour)."""
+    with serve_app(tmp_path) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -84,6 +84,27 @@ def test_every_page_laptop_and_projector(browser_page, app_server):
     assert not problems, "\n".join(problems)
 
 
+def test_deep_link_first_after_server_start(browser_context, fresh_app_server, page_errors):
+    """A shared link opened before anyone visited Home still gets genlab's navigation.
+
+    (Streamlit would otherwise treat dashboard/pages/ as an old-style pages folder.)
+    """
+    file_name, title, _ = PAGES[-1]
+    page = browser_context.new_page()
+    page.on("pageerror", lambda err: page_errors.append(str(err)))
+    try:
+        open_page(page, f"{fresh_app_server}/{url_path(file_name)}?instructor=1")
+        assert title in page.locator("h1").first.inner_text()
+        if len(PAGES) > 1:
+            nav = [t.strip() for t in page.locator(NAV_LINK).all_inner_texts()]
+            assert any("Home" in t for t in nav), nav
+            assert not any(t in ("app", "home") for t in nav), f"file-name navigation: {nav}"
+        assert _root_font(page) == INSTRUCTOR_FONT
+    finally:
+        page.close()
+    assert not page_errors, page_errors
+
+
 def test_instructor_link_and_toggle_off(browser_page, app_server):
     page = browser_page
     open_page(page, app_server + "/?instructor=1")
