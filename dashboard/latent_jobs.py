@@ -1,0 +1,558 @@
+"""Background training and loading of the autoencoder / VAE runs of the latent pages (issue 4).
+
+The pages (``dashboard/pages/latent_spaces.py``, ``dashboard/pages/vae_elbo.py``) never train in
+their script run. They ask this module for the runs of a configuration:
+
+* :func:`autoencoder_config` builds the full ``config_dict()`` of an AE or a VAE from the page's
+  settings (the same dict the trainer stores as ``config.json``), without loading any data;
+* :func:`find_finished` looks it up in the run store (``GENLAB_RUNS_DIR`` or ``./runs``; a run
+  trained from the CLI with the same settings counts too) -- a finished run is loaded at once;
+* :func:`submit_training` queues :func:`train_models` in ``genlab.jobs`` under a key made of the
+  configs' hashes, so identical settings share one job and never train twice in one server;
+* :func:`load_model` rebuilds a finished run's trainer (cached in-process) and
+  :class:`LoadedModel` caches what the pages derive from it (test-split codes, prior samples and
+  their classifier scores).
+
+Training several models in one job: each model runs :func:`genlab.runs.train_run` (metrics,
+checkpoints, resume, status) in its own thread, and a :class:`Turnstile` lets the threads take
+strict turns, one step each -- the AE and the VAE train side by side on one core's worth of CPU.
+A model whose run is being trained by another job (another page or session) is waited for, not
+trained again. Nothing here imports streamlit: the threads talk to the page only through the
+job's ``publish`` / ``set_progress`` / ``should_stop``.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from genlab.errors import GenlabError
+
+__all__ = [
+    "DEFAULTS",
+    "LIMITS",
+    "Turnstile",
+    "LoadedModel",
+    "autoencoder_config",
+    "check_settings",
+    "check_dataset_available",
+    "display_subset",
+    "expected_steps",
+    "find_finished",
+    "job_key",
+    "load_model",
+    "pair_configs",
+    "prior_z",
+    "read_metrics",
+    "run_name",
+    "submit_training",
+    "train_models",
+]
+
+# The page defaults: K = 2 (the raw latent plane is shown), 100 epochs of the 1437 training
+# digits (2300 Adam steps per model; a few seconds per model on an idle CPU core).
+DEFAULTS = {"dataset": "digits", "latent_dim": 2, "beta": 1.0, "epochs": 100, "mc_samples": 1, "seed": 0}
+# What the pages accept (the model allows K up to 64; epochs are capped to keep a class server usable).
+LIMITS = {"latent_dim": (1, 64), "beta": (0.0, 100.0), "epochs": (1, 500), "mc_samples": (1, 100),
+          "seed": (0, 9999)}
+DATASETS = ("digits", "mnist", "fashion-mnist")
+DISPLAY_POINTS = 2000        # codes drawn in a latent plot (digits: the whole 360-image test split)
+PUBLISH_EVERY_S = 0.5        # live snapshots: at most twice a second
+LIVE_POINTS = 600            # codes encoded for each live snapshot
+
+
+# --------------------------------------------------------------------------- #
+# Settings -> configs
+# --------------------------------------------------------------------------- #
+def _whole(name: str, value, low: int, high: int, what: str) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not math.isfinite(number) or number != int(number) or not low <= number <= high:
+        raise GenlabError(f"{what} must be a whole number from {low} to {high} (got {value!r})")
+    return int(number)
+
+
+def check_settings(dataset: str, latent_dim, beta, epochs, mc_samples=1, seed=0) -> dict:
+    """The page's settings, validated: GenlabError with a message naming the allowed values."""
+    if dataset not in DATASETS:
+        raise GenlabError(f"unknown data set {dataset!r}; allowed: {', '.join(DATASETS)}")
+    low, high = LIMITS["latent_dim"]
+    latent_dim = _whole("latent_dim", latent_dim, low, high, "The latent size K")
+    low, high = LIMITS["epochs"]
+    epochs = _whole("epochs", epochs, low, high, "Epochs")
+    low, high = LIMITS["mc_samples"]
+    mc_samples = _whole("mc_samples", mc_samples, low, high, "The number of Monte-Carlo samples S")
+    low, high = LIMITS["seed"]
+    seed = _whole("seed", seed, low, high, "The seed")
+    try:
+        beta = float(beta)
+    except (TypeError, ValueError):
+        beta = float("nan")
+    low, high = LIMITS["beta"]
+    if not math.isfinite(beta) or not low <= beta <= high:
+        raise GenlabError(f"β must be a number from {low:g} to {high:g} (got {beta!r}); β = 1 is the ELBO")
+    return {"dataset": dataset, "latent_dim": latent_dim, "beta": beta, "epochs": epochs,
+            "mc_samples": mc_samples, "seed": seed}
+
+
+def check_dataset_available(dataset: str) -> None:
+    """Raise genlab's DatasetUnavailable (its message says which files to put where) when an
+    MNIST-type data set is not on disk; never tries to download (the page must not hang)."""
+    if dataset == "digits":
+        return
+    _dataset_probe(dataset)
+
+
+_AVAILABLE: set[str] = set()
+
+
+def _dataset_probe(dataset: str) -> None:
+    if dataset in _AVAILABLE:
+        return
+    from genlab.data import load_image_dataset
+
+    load_image_dataset(dataset, "test", download=False)
+    _AVAILABLE.add(dataset)
+
+
+def autoencoder_config(model: str, dataset: str = "digits", latent_dim: int = 2, beta: float = 1.0,
+                       epochs: int = 100, mc_samples: int = 1, seed: int = 0) -> dict:
+    """The full ``config_dict()`` of the ``ae`` / ``vae`` trainer these settings build.
+
+    Built through ``genlab.train.registry.build_config`` (the CLI's option names) and completed
+    with the config dataclasses' defaults, exactly as the trainer completes it, so a run trained
+    from the CLI with the same options has the same :func:`genlab.runs.config_hash`. The AE has
+    no β and no S: its config does not depend on them (one AE run serves every β).
+    """
+    from genlab.models.autoencoder import AutoencoderConfig
+    from genlab.train.autoencoder import AutoencoderTrainConfig
+    from genlab.train.base import dataclass_from_dict
+    from genlab.train.registry import build_config
+
+    options: dict[str, Any] = {"latent_dim": int(latent_dim), "epochs": int(epochs), "seed": int(seed)}
+    if model == "vae":
+        options.update(beta=float(beta), mc_samples=int(mc_samples))
+    config = build_config(model, dataset, options)
+    model_config = dataclass_from_dict(AutoencoderConfig, config["model_config"])
+    train_config = dataclass_from_dict(AutoencoderTrainConfig, config["train_config"])
+    model_config.beta = train_config.beta  # what AutoencoderTrainer.__init__ does
+    return {"model": model, "dataset": dataset, "model_config": asdict(model_config),
+            "train_config": asdict(train_config)}
+
+
+def pair_configs(dataset: str = "digits", latent_dim: int = 2, beta: float = 1.0, epochs: int = 100,
+                 seed: int = 0, mc_samples: int = 1) -> dict[str, dict]:
+    """``{"ae": config, "vae": config}``: the same architecture, data, epochs and seed."""
+    return {model: autoencoder_config(model, dataset, latent_dim, beta, epochs, mc_samples, seed)
+            for model in ("ae", "vae")}
+
+
+def expected_steps(config: dict) -> int:
+    """Steps of a complete run: epochs x ceil(training images / batch size)."""
+    from genlab.train.registry import TRAIN_SIZES
+
+    train = config["train_config"]
+    return int(train["epochs"]) * math.ceil(TRAIN_SIZES[config["dataset"]] / int(train["batch_size"]))
+
+
+def run_name(config: dict) -> str:
+    """Deterministic run name ``latent-<model>-<dataset>-K<k>-<hash>``."""
+    from genlab.runs import config_hash
+
+    return (f"latent-{config['model']}-{config['dataset']}-K{config['model_config']['latent_dim']}-"
+            f"{config_hash(config)[:10]}")
+
+
+def job_key(configs: dict[str, dict] | Sequence[dict]) -> str:
+    """Key of the job training these configs (sorted hashes): identical requests share a job."""
+    from genlab.runs import config_hash
+
+    values = configs.values() if isinstance(configs, dict) else configs
+    return "latent:" + "+".join(sorted(config_hash(c) for c in values))
+
+
+# --------------------------------------------------------------------------- #
+# The run store
+# --------------------------------------------------------------------------- #
+_FOUND: dict[tuple[str, str], Path] = {}   # (store root, config hash) -> finished run folder
+_FOUND_LOCK = threading.Lock()
+
+
+def _store(root=None):
+    from genlab.runs import RunStore
+
+    return RunStore(root)
+
+
+def find_finished(config: dict, root=None):
+    """The finished, complete run of ``config`` in the store (a :class:`genlab.runs.Run`) or None.
+
+    Complete = status ``finished`` with at least :func:`expected_steps` steps. Positive answers are
+    remembered for the life of the server process (while the folder exists)."""
+    from genlab.runs import Run, config_hash
+
+    store = _store(root)
+    key = (str(Path(store.root).resolve()), config_hash(config))
+    with _FOUND_LOCK:
+        path = _FOUND.get(key)
+    if path is not None and (path / "checkpoint.pt").is_file():
+        return Run(path)
+    run = None
+    name = run_name(config)
+    if store.exists(name):
+        candidate = store.open(name)
+        if _complete(candidate, config):
+            run = candidate
+    if run is None:
+        candidate = store.find_by_config(config)
+        if candidate is not None and _complete(candidate, config):
+            run = candidate
+    if run is not None:
+        with _FOUND_LOCK:
+            _FOUND[key] = run.path
+    return run
+
+
+def _complete(run, config: dict) -> bool:
+    try:
+        status = run.status()
+    except GenlabError:
+        return False
+    return (status.get("status") == "finished" and int(status.get("step") or 0) >= expected_steps(config)
+            and run.has_checkpoint())
+
+
+def forget_found() -> None:
+    """Forget the remembered finished runs (tests)."""
+    with _FOUND_LOCK:
+        _FOUND.clear()
+
+
+# --------------------------------------------------------------------------- #
+# Loaded models
+# --------------------------------------------------------------------------- #
+@dataclass
+class LoadedModel:
+    """A finished run's trainer and what the pages derive from it (computed once, cached)."""
+
+    label: str                      # "AE" | "VAE"
+    run_name: str
+    run_path: Path
+    trainer: Any
+    config: dict
+    steps: int
+    wall_time: float
+    _cache: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return self.config["model"]
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.config["model_config"]["latent_dim"])
+
+    def _cached(self, key, compute: Callable[[], Any]):
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def test_images(self):
+        """The display subset of the test split: images (N, C, H, W) and labels (N,)."""
+        return self._cached("test", lambda: display_subset(self.trainer))
+
+    def codes(self) -> np.ndarray:
+        """Encoder means mu(x) of the display subset, (N, K) float32."""
+        from genlab.latent import encode_dataset
+
+        return self._cached("codes", lambda: encode_dataset(self.trainer, self.test_images()[0]).numpy())
+
+    def decode(self, z) -> np.ndarray:
+        """Mean images sigmoid(decoder(z)) of latent points z (N, K): (N, C, H, W) in [0, 1]."""
+        return self.trainer.decode(np.asarray(z, dtype=np.float32)).numpy()
+
+    def prior_scores(self, seed: int = 0) -> dict:
+        """Classifier Fréchet distance to the test split and mean classifier confidence of the
+        decoded :func:`prior_z` draws (``reference_size`` of them: 360 for digits), by
+        genlab.metrics' convention (generated images are compared with the test split)."""
+        from genlab import metrics
+
+        def compute():
+            dataset = self.config["dataset"]
+            z = prior_z(self.latent_dim, metrics.reference_size(dataset), seed)
+            samples = self.decode(z)
+            return {"n": len(z), "frechet": metrics.frechet_to_reference(samples, dataset),
+                    "confidence": metrics.classifier_confidence(samples, dataset)}
+
+        return self._cached(("scores", seed), compute)
+
+    def metrics_frame(self):
+        return self._cached("metrics", lambda: read_metrics(self.run_path))
+
+
+def read_metrics(run_or_path):
+    """A run's metrics.csv as a DataFrame with every column but ``changed`` numeric.
+
+    (``Run.read_metrics`` keeps a column as text when it holds "nan" cells, as the test metrics
+    do between evaluations; here they become NaN.)"""
+    import pandas as pd
+
+    from genlab.runs import Run
+
+    run = run_or_path if hasattr(run_or_path, "read_metrics") else Run(run_or_path)
+    frame = run.read_metrics()
+    for column in frame.columns:
+        if column != "changed" and not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def prior_z(latent_dim: int, n: int, seed: int = 0) -> np.ndarray:
+    """n draws z ~ N(0, I_K) from a CPU generator seeded with ``seed`` (float32, (n, K)): the same
+    points for the AE and the VAE, and the first ones are those the page shows."""
+    import torch
+
+    generator = torch.Generator().manual_seed(int(seed))
+    return torch.randn(int(n), int(latent_dim), generator=generator).numpy()
+
+
+def display_subset(trainer, n: int = DISPLAY_POINTS):
+    """The first ``n`` test images of a fixed permutation (all 360 for digits) and labels."""
+    images, labels = trainer.test_images.cpu(), trainer.test_labels.cpu()
+    if len(images) > n:
+        import torch
+
+        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:n]
+        images, labels = images[order], labels[order]
+    return images, labels.numpy()
+
+
+_LOADED: OrderedDict[tuple, LoadedModel] = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+MAX_LOADED = 8
+
+
+def load_model(run, label: str | None = None) -> LoadedModel:
+    """The trainer of a finished run with its checkpoint loaded (cached per run folder and
+    checkpoint time; at most ``MAX_LOADED`` models are kept)."""
+    from genlab.runs import load_trainer
+
+    stamp = run.checkpoint_path.stat().st_mtime_ns if run.has_checkpoint() else 0
+    key = (str(run.path.resolve()), stamp)
+    with _LOADED_LOCK:
+        if key in _LOADED:
+            _LOADED.move_to_end(key)
+            return _LOADED[key]
+    trainer = load_trainer(run)
+    config = run.config
+    loaded = LoadedModel(label or config["model"].upper(), run.name, run.path, trainer, config,
+                         int(trainer.step_count), float(trainer.elapsed_seconds))
+    with _LOADED_LOCK:
+        _LOADED[key] = loaded
+        while len(_LOADED) > MAX_LOADED:
+            _LOADED.popitem(last=False)
+    return loaded
+
+
+# --------------------------------------------------------------------------- #
+# Training in a job
+# --------------------------------------------------------------------------- #
+class Turnstile:
+    """Threads take strict turns: a member waits in :meth:`wait_turn` until it is its turn (or
+    it is the only member left), runs one step, and passes the turn on with :meth:`done`."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._members: list[str] = []
+        self._turn = 0
+
+    def enter(self, name: str) -> None:
+        with self._cond:
+            if name not in self._members:
+                self._members.append(name)
+            self._cond.notify_all()
+
+    def leave(self, name: str) -> None:
+        with self._cond:
+            if name in self._members:
+                index = self._members.index(name)
+                self._members.remove(name)
+                if index < self._turn:
+                    self._turn -= 1
+                if self._members:
+                    self._turn %= len(self._members)
+                else:
+                    self._turn = 0
+            self._cond.notify_all()
+
+    def wait_turn(self, name: str, should_stop: Callable[[], bool]) -> bool:
+        """Block until it is ``name``'s turn; return True if asked to stop meanwhile."""
+        with self._cond:
+            while True:
+                if should_stop():
+                    return True
+                if name not in self._members or len(self._members) <= 1:
+                    return False
+                if self._members[self._turn % len(self._members)] == name:
+                    return False
+                self._cond.wait(0.2)
+
+    def done(self, name: str) -> None:
+        with self._cond:
+            if name in self._members and self._members:
+                self._turn = (self._members.index(name) + 1) % len(self._members)
+            self._cond.notify_all()
+
+
+@dataclass
+class _Slot:
+    label: str
+    config: dict
+    name: str
+    target: int
+    trainer: Any = None
+    step: int = 0
+    state: str = "waiting"          # waiting | training | finished | stopped | reused | failed
+    message: str = ""
+    error: str | None = None
+
+
+def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: float = PUBLISH_EVERY_S,
+                 live_points: int = LIVE_POINTS) -> dict[str, str]:
+    """Job function: train every config (label -> config_dict) to completion in the run store.
+
+    Each model trains in its own thread through :func:`genlab.runs.train_run` (resume from a
+    checkpoint, metrics.csv, status), taking strict turns (:class:`Turnstile`). A config whose
+    finished run is already stored is reused; one being trained by another job is waited for.
+    Publishes ``models`` (label -> step, target, state, run name), ``codes`` / ``labels`` (live
+    latent means of a fixed test subset) and ``done`` about twice a second. Returns
+    label -> final state. An error in one model fails the job with that model's message.
+    """
+    store = _store(root)
+    slots = {label: _Slot(label, config, run_name(config), expected_steps(config)) for label, config in configs.items()}
+    turnstile = Turnstile()
+    lock = threading.RLock()
+    total = sum(slot.target for slot in slots.values())
+    last_publish = [0.0]
+    live: dict[str, Any] = {"images": None, "labels": None}
+
+    def progress_text() -> str:
+        parts = [f"{s.label} {s.step:,}/{s.target:,}" for s in slots.values()]
+        return "training: " + ", ".join(parts)
+
+    def publish(force: bool = False, with_codes: bool = True) -> None:
+        """Progress and a snapshot. Codes are encoded only from a training thread between its
+        steps (the other models then wait for their turn), never while a step runs."""
+        now = time.monotonic()
+        if not force and now - last_publish[0] < publish_every_s:
+            return
+        last_publish[0] = now
+        extra = {}
+        if with_codes and live["images"] is not None:
+            codes = {}
+            for slot in slots.values():
+                if slot.trainer is not None and slot.state == "training":
+                    try:
+                        codes[slot.label] = slot.trainer.encode(live["images"]).numpy()
+                    except Exception:  # noqa: BLE001 - a live view must never kill training
+                        pass
+            if codes:
+                extra = {"codes": codes, "labels": live["labels"]}
+        done = sum(min(s.step, s.target) for s in slots.values())
+        ctx.set_progress(done / max(1, total), progress_text())
+        ctx.publish(models={s.label: {"step": s.step, "target": s.target, "state": s.state, "run": s.name,
+                                      "message": s.message} for s in slots.values()},
+                    updated=time.time(), **extra)
+
+    def on_row(slot: _Slot, row: dict) -> None:
+        with lock:
+            slot.step = int(row.get("step", slot.step))
+            publish()
+        turnstile.done(slot.label)
+
+    def work(slot: _Slot) -> None:
+        from genlab.runs import train_run
+        from genlab.train.registry import trainer_class
+
+        try:
+            while not ctx.should_stop():
+                if find_finished(slot.config, store.root) is not None:
+                    slot.state, slot.step = "reused", slot.target
+                    return
+                run = store.create(slot.name, slot.config, resume=True)
+                status = run.status()
+                if status.get("status") == "running":   # another job or process trains it: wait
+                    slot.state, slot.message = "waiting", "being trained elsewhere; waiting for it"
+                    slot.step = int(status.get("step") or 0)
+                    time.sleep(0.5)
+                    continue
+                if slot.trainer is None:
+                    slot.trainer = trainer_class(slot.config["model"]).from_config(slot.config)
+                    with lock:
+                        if live["images"] is None:
+                            images, labels = display_subset(slot.trainer, live_points)
+                            live["images"], live["labels"] = images, labels
+                slot.state, slot.message = "training", ""
+                turnstile.enter(slot.label)
+                try:
+                    final = train_run(slot.trainer, run, slot.target,
+                                      should_stop=lambda: turnstile.wait_turn(slot.label, ctx.should_stop),
+                                      on_row=lambda row: on_row(slot, row))
+                except GenlabError as err:
+                    if "already being trained" in str(err) or "is being trained" in str(err):
+                        slot.trainer = None      # rebuilt after the other one ended (resumes its checkpoint)
+                        slot.state, slot.message = "waiting", "being trained elsewhere; waiting for it"
+                        time.sleep(0.5)
+                        continue
+                    raise
+                finally:
+                    turnstile.leave(slot.label)
+                slot.state = final
+                slot.step = int(slot.trainer.step_count)
+                return
+            slot.state = "stopped"
+        except GenlabError as err:
+            slot.state, slot.error = "failed", str(err)
+        except Exception as err:  # noqa: BLE001 - reported by the job as a one-line error
+            text = str(err).splitlines()[0] if str(err) else ""
+            slot.state, slot.error = "failed", f"{type(err).__name__}: {text}" if text else type(err).__name__
+        finally:
+            turnstile.leave(slot.label)
+
+    threads = [threading.Thread(target=work, args=(slot,), name=f"{threading.current_thread().name}-{slot.label}",
+                                daemon=True) for slot in slots.values()]
+    ctx.set_progress(0.0, "preparing the data")
+    for thread in threads:
+        thread.start()
+    while any(t.is_alive() for t in threads):
+        for thread in threads:
+            thread.join(0.25)
+        if not any(s.state == "training" for s in slots.values()):
+            with lock:
+                publish(with_codes=False)
+    with lock:
+        publish(force=True, with_codes=False)
+    failed = [s for s in slots.values() if s.state == "failed"]
+    if failed:
+        raise GenlabError(f"{failed[0].label}: {failed[0].error}")
+    return {label: slot.state for label, slot in slots.items()}
+
+
+def submit_training(manager, configs: dict[str, dict], session_id: str, name: str, root=None):
+    """Queue :func:`train_models` for ``configs`` (shared with any active job of the same key)."""
+    key = job_key(configs)
+    return manager.submit(lambda ctx: train_models(ctx, configs, root), session_id=session_id, key=key, name=name)
+

@@ -1,0 +1,420 @@
+"""Latent spaces — autoencoder vs VAE (issue 4): the lecture's "latent space is sparse" argument.
+
+An AE and a VAE of the same architecture are trained on the same data (dashboard.latent_jobs,
+in a background job through genlab.jobs; this script only draws). Stored runs with the same
+settings are loaded instantly; the default settings train by themselves on the first visit.
+Every control lives in the URL (common.qp_*).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+from dashboard import common
+from dashboard import latent_jobs as lj
+from dashboard.figures import latent as lf
+from genlab.errors import GenlabError
+from genlab.jobs import get_job_manager, release_session
+
+TITLE = "Latent spaces — autoencoder vs VAE"
+ctx = common.setup_page(TITLE)
+
+SS = "_latent_"
+REFRESH_S = 1.0
+DATASET_LABELS = {"digits": "digits (8×8, built in)", "mnist": "MNIST (28×28)", "fashion-mnist": "Fashion-MNIST (28×28)"}
+FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+PRIOR_SEED = 0
+GRID_SAMPLES = 64          # prior samples shown (8 x 8); the scores use reference_size of them (360 for digits)
+MAX_SLIDERS = 10
+D = lj.DEFAULTS
+instructor = ctx.instructor
+PLOT_H = 520 if instructor else 430
+
+
+# --------------------------------------------------------------------------- #
+# Session: a closed tab stops its job
+# --------------------------------------------------------------------------- #
+def _session_id() -> str:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run_ctx = get_script_run_ctx()
+        if run_ctx is not None:
+            return str(run_ctx.session_id)
+    except Exception:  # pragma: no cover
+        pass
+    return "local"
+
+
+@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
+def _release_on_close(session_id: str) -> str:
+    """Session-scoped: when the tab's session ends, Streamlit calls release_session(session_id)."""
+    return session_id
+
+
+SESSION = _session_id()
+_release_on_close(SESSION)
+manager = get_job_manager()
+state = st.session_state
+state.setdefault(SS + "auto", set())        # job keys this session started by itself (default settings)
+
+# --------------------------------------------------------------------------- #
+# Sidebar: the settings both models share
+# --------------------------------------------------------------------------- #
+with st.sidebar:
+    st.markdown("**Models** — the AE and the VAE share these settings")
+    dataset = common.qp_select("Data set", "data", lj.DATASETS, D["dataset"], format_func=DATASET_LABELS.get,
+                               help="MNIST / Fashion-MNIST need their files on disk (no download here).")
+    latent_dim = common.qp_number("Latent size K", "k", None, None, D["latent_dim"], step=1,
+                                  help="K = 2 shows the latent plane as it is; larger K is projected (PCA / t-SNE). "
+                                       f"Allowed: {lj.LIMITS['latent_dim'][0]} to {lj.LIMITS['latent_dim'][1]}.")
+    beta = common.qp_number("β: weight of the VAE's KL term", "beta", None, None, D["beta"], step=0.5, format="%.2f",
+                            help="β = 1 is the ELBO. Large β pushes q(z|x) onto the prior (posterior collapse). "
+                                 "The AE has no KL term.")
+    epochs = common.qp_number("Epochs", "epochs", None, None, D["epochs"], step=10,
+                              help=f"Passes over the training split, {lj.LIMITS['epochs'][0]} to {lj.LIMITS['epochs'][1]}.")
+    seed = common.qp_number("Seed", "seed", 0, 9999, D["seed"], help="Initial weights, batch order and ε.")
+
+
+def _stop() -> None:
+    job = manager.get(state.get(SS + "job_id") or "")
+    if job is not None and job.active:
+        job.stop()
+
+
+# --------------------------------------------------------------------------- #
+# Settings -> configs; bad input is a message, never a traceback
+# --------------------------------------------------------------------------- #
+try:
+    settings = lj.check_settings(dataset, latent_dim, beta, epochs, 1, seed)
+    lj.check_dataset_available(dataset)
+except GenlabError as err:
+    st.error(str(err))
+    with st.sidebar:
+        common.copy_link_button()
+    st.stop()
+
+K = settings["latent_dim"]
+configs = lj.pair_configs(settings["dataset"], K, settings["beta"], settings["epochs"], settings["seed"])
+key = lj.job_key(configs)
+is_default = all(settings[name] == D[name] for name in ("dataset", "latent_dim", "beta", "epochs", "seed"))
+steps_per_model = lj.expected_steps(configs["vae"])
+class_names = FASHION if dataset == "fashion-mnist" else None
+item = "class" if dataset == "fashion-mnist" else "digit"
+
+
+def _train() -> None:
+    job = lj.submit_training(manager, configs, SESSION,
+                             name=f"AE + VAE · {dataset} · K={K} · β={settings['beta']:g} · {settings['epochs']} epochs")
+    state[SS + "job_id"] = job.id
+
+
+found = {model: lj.find_finished(config) for model, config in configs.items()}
+ready = all(run is not None for run in found.values())
+job = manager.job_for_key(key)
+if job is None and not ready:
+    mine = manager.get(state.get(SS + "job_id") or "")
+    if mine is not None and mine.key == key:
+        job = mine                      # the session's ended job for these settings (stopped / failed)
+if job is not None and job.active:
+    state[SS + "job_id"] = job.id
+if not ready and job is None and is_default and key not in state[SS + "auto"]:
+    state[SS + "auto"].add(key)         # once per session: a stopped default run is not restarted by itself
+    _train()
+    job = manager.get(state[SS + "job_id"])
+training = job is not None and job.active
+
+with st.sidebar:
+    st.button("Train AE + VAE", icon=":material/play_arrow:", type="primary", on_click=_train,
+              disabled=ready or training, key=SS + "train", width="stretch",
+              help=f"{steps_per_model:,} Adam steps per model, the two models taking turns; stored in the run "
+                   "store, so these settings never train twice.")
+    st.button("Stop training", icon=":material/stop:", on_click=_stop, disabled=not training, key=SS + "stop",
+              width="stretch", help="Stops after the current step; the checkpoint is kept and Train resumes it.")
+
+common.explain(
+    "An **autoencoder** learns a code z = f(x) only to reconstruct x: nothing says where the codes "
+    "should lie, so its latent space is *sparse* — decoding a point drawn from N(0, I) usually lands "
+    "between or away from the codes and gives garbage (or a copy of some training image). A **VAE** "
+    "encodes q(z|x) = N(μ(x), σ²(x)) and pays KL(q(z|x) ‖ N(0, I)) for it, which packs the codes "
+    "densely around the prior, so prior samples decode to plausible digits. Both models below have "
+    "the same MLP architecture, data, epochs and seed."
+)
+
+
+# --------------------------------------------------------------------------- #
+# Training status (live)
+# --------------------------------------------------------------------------- #
+def _queue_text(job) -> str:
+    ahead = job.jobs_ahead() or 0
+    busy = len(manager.running())
+    if ahead == 0:
+        return (f"The server is busy ({busy} training job{'s' if busy != 1 else ''} running): yours is next "
+                "in the queue and starts by itself.")
+    return (f"The server is busy: {ahead} job{'s' if ahead != 1 else ''} ahead of you in the queue ({busy} running). "
+            "Yours starts by itself; Stop cancels it.")
+
+
+def _live_plot(points, labels, title, plot_key):
+    if K == 1:
+        fig = lf.latent_strip(points[:, 0], labels, title, class_names=class_names, height=PLOT_H, item=item)
+    else:
+        if K > 2:
+            from genlab.projection import project
+
+            points = project(points, "pca", 0)
+        fig = lf.latent_scatter(points, labels, title, class_names=class_names, prior_circles=K == 2,
+                                height=PLOT_H, item=item, axis_titles=("z₁", "z₂") if K == 2 else ("PC 1", "PC 2"))
+    common.show_figure(fig, key=plot_key)
+
+
+@st.fragment(run_every=REFRESH_S if training else None)
+def live_status():
+    job = manager.get(state.get(SS + "job_id") or "")
+    if job is None:
+        return
+    if job.done:
+        if training:
+            st.rerun()              # finished / stopped / failed: one full rerun shows the result
+        return
+    if job.status == "queued":
+        st.warning(_queue_text(job))
+        return
+    snap = job.snapshot()
+    st.progress(job.progress, text=f"Training in the background ({'default settings, first visit' if is_default else 'your settings'}): "
+                                   f"{job.message or 'starting'} steps")
+    codes, labels = snap.get("codes") or {}, snap.get("labels")
+    columns = st.columns(2, gap="medium")
+    for column, model in zip(columns, ("ae", "vae")):
+        with column:
+            info = (snap.get("models") or {}).get(model, {})
+            title = f"{model.upper()} latent space (live, step {info.get('step', 0):,})"
+            if model in codes and labels is not None:
+                _live_plot(np.asarray(codes[model]), labels, title, f"live_{model}")
+            else:
+                common.show_figure(lf.placeholder_figure(f"{model.upper()}: {info.get('message') or 'starting…'}",
+                                                         height=PLOT_H), key=f"live_{model}")
+    st.caption("Live view: the encoder means of test images while the models train"
+               + (" (PCA of the codes; t-SNE once training is done)." if K > 2 else "."))
+
+
+if not ready:
+    if job is not None and job.status == "failed":
+        st.error(f"Training failed: {job.error}")
+    elif job is not None and job.status == "stopped":
+        st.info("Training was stopped; its checkpoint is kept. **Train AE + VAE** continues from there.")
+    elif job is None:
+        st.info(f"These settings have not been trained yet. Press **Train AE + VAE** in the sidebar "
+                f"({steps_per_model:,} steps per model; stored runs are loaded instantly next time).")
+    if training:
+        live_status()
+    with st.sidebar:
+        common.copy_link_button()
+    st.stop()
+
+# --------------------------------------------------------------------------- #
+# Both runs are stored: load them
+# --------------------------------------------------------------------------- #
+with st.spinner("Loading the stored runs…"):
+    try:
+        models = {model: lj.load_model(found[model], model.upper()) for model in ("ae", "vae")}
+    except GenlabError as err:
+        st.error(f"A stored run could not be loaded: {err}")
+        st.stop()
+ae, vae = models["ae"], models["vae"]
+just_trained = job is not None and job.status == "finished"
+st.success(
+    f"{'Trained just now' if just_trained else 'Loaded stored runs'}{' (default settings)' if is_default else ''}: "
+    f"`{ae.run_name}` and `{vae.run_name}` — {settings['epochs']} epochs, {ae.steps:,} steps each "
+    f"(training took {ae.wall_time:.0f} s + {vae.wall_time:.0f} s).",
+    icon=":material/check_circle:",
+)
+
+images, labels = ae.test_images()
+codes = {"ae": ae.codes(), "vae": vae.codes()}
+shown_prior = lj.prior_z(K, GRID_SAMPLES, PRIOR_SEED)   # the first of the scored draws
+
+# --------------------------------------------------------------------------- #
+# 1. The two latent spaces
+# --------------------------------------------------------------------------- #
+st.subheader("1 · The two latent spaces")
+if K == 2:
+    c1, c2 = st.columns([1, 1])
+    with c1:
+        same_axes = common.qp_toggle("Same axes for both", "same", True,
+                                     help="Both plots on the same square: compare where the codes lie.")
+    with c2:
+        show_prior = common.qp_toggle("Show the prior N(0, I)", "prior", True,
+                                      help="Dotted circles of radius 1, 2, 3 and the 64 prior samples decoded in section 2 (×).")
+    limit = max(3.0, float(max(np.abs(codes["ae"]).max(), np.abs(codes["vae"]).max()))) * 1.05
+    for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
+        with column:
+            fig = lf.latent_scatter(
+                codes[model], labels, f"{model.upper()}: encoder means of {len(labels)} test images",
+                class_names=class_names, prior_circles=show_prior, prior_points=shown_prior if show_prior else None,
+                xy_range=(-limit, limit) if same_axes else None, height=PLOT_H, item=item,
+                show_legend=model == "vae")
+            common.show_figure(fig, key=f"latent_{model}")
+    spread = {m: float(np.sqrt((codes[m] ** 2).sum(1)).mean()) for m in codes}
+    st.caption(f"Mean distance of a code from 0: AE {spread['ae']:.2f}, VAE {spread['vae']:.2f} "
+               f"(under the prior N(0, I) it is {math.sqrt(math.pi / 2):.2f}). Hover a point to see its {item}.")
+elif K == 1:
+    for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
+        with column:
+            common.show_figure(lf.latent_strip(codes[model][:, 0], labels, f"{model.upper()}: z of {len(labels)} test images",
+                                               class_names=class_names, height=PLOT_H, item=item), key=f"latent_{model}")
+else:
+    c1, c2, c3 = st.columns([1.2, 1, 1])
+    with c1:
+        method = common.qp_radio("Projection to the plane", "proj", ("pca", "tsne"), "pca", horizontal=True,
+                                 format_func={"pca": "PCA", "tsne": "t-SNE"}.get,
+                                 help="PCA: the two directions of largest variance (linear). t-SNE: keeps "
+                                      "neighbours together (non-linear; distances between clusters mean little).")
+    with c2:
+        perplexity = common.qp_slider("t-SNE perplexity", "perp", 5, 50, 30, disabled=method != "tsne")
+    with c3:
+        proj_seed = common.qp_number("Projection seed", "pseed", 0, 9999, 0)
+    from genlab.projection import project
+
+    projected = {}
+    for model in ("ae", "vae"):
+        if method == "tsne":
+            with st.spinner(f"t-SNE of {len(labels)} {model.upper()} codes (cached after the first time)…"):
+                projected[model] = project(codes[model], "tsne", int(proj_seed), float(perplexity))
+        else:
+            projected[model] = project(codes[model], "pca", int(proj_seed))
+    names = ("PC 1", "PC 2") if method == "pca" else ("t-SNE 1", "t-SNE 2")
+    for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
+        with column:
+            fig = lf.latent_scatter(projected[model], labels,
+                                    f"{model.upper()}: {'PCA' if method == 'pca' else 't-SNE'} of K = {K} codes",
+                                    class_names=class_names, height=PLOT_H, item=item, axis_titles=names,
+                                    show_legend=model == "vae")
+            common.show_figure(fig, key=f"latent_{model}")
+    st.caption(f"Hover a point to see its {item}. UMAP is not offered: it is not installed on this server.")
+
+# --------------------------------------------------------------------------- #
+# 2. Sampling from the prior
+# --------------------------------------------------------------------------- #
+st.subheader("2 · Decoding samples from the prior z ~ N(0, I)")
+with st.spinner("Scoring the prior samples with the classifier (trained once, then cached)…"):
+    from genlab import metrics
+
+    scores = {m: models[m].prior_scores(PRIOR_SEED) for m in ("ae", "vae")}
+    floor = metrics.real_floor_frechet(dataset)
+common.explain(
+    f"The same {GRID_SAMPLES} draws z ~ N(0, I) decoded by each model. The numbers score "
+    f"{scores['ae']['n']} such draws with genlab's own {item} classifier (trained once on the training split, "
+    "then cached): the **Fréchet distance** between its features of the samples and of the test split "
+    "(lower = the samples look and vary like real data), and its mean **confidence** (does each sample "
+    f"look like *some* {item}?)."
+)
+for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
+    with column:
+        score = scores[model]
+        m1, m2 = st.columns(2)
+        m1.metric(f"{model.upper()} Fréchet distance", f"{score['frechet']:.1f}",
+                  help=f"Classifier Fréchet distance of {score['n']} prior samples to the test split; "
+                       f"real training images score {floor:.1f}.")
+        m2.metric(f"{model.upper()} classifier confidence", f"{score['confidence']:.0%}",
+                  help="Mean over the samples of the classifier's largest softmax probability.")
+        fig = lf.image_mosaic(models[model].decode(shown_prior), 8, f"{model.upper()}: decoded prior samples",
+                              height=PLOT_H)
+        common.show_figure(fig, key=f"prior_{model}")
+st.caption(f"For scale: real training images score a Fréchet distance of {floor:.1f} against the test split. "
+           "Change the seed or K in the sidebar to see that the gap is not luck.")
+
+# --------------------------------------------------------------------------- #
+# 3. Exploring the latent spaces
+# --------------------------------------------------------------------------- #
+st.subheader("3 · Walking through the latent spaces")
+tab_grid, tab_interp, tab_trav = st.tabs(["Decoded latent plane", "Interpolation", "Latent traversal"])
+
+with tab_grid:
+    if K < 2:
+        st.info("With K = 1 there is no plane: use the traversal tab.")
+    else:
+        g1, g2, g3, g4 = st.columns(4)
+        with g1:
+            extent = common.qp_slider("Grid range ±", "extent", 0.5, 10.0, 3.0, step=0.5,
+                                      help="The grid covers [−range, range]² of the latent plane.")
+        with g2:
+            n_grid = common.qp_slider("Images per side", "grid", 5, 25, 15 if dataset == "digits" else 12)
+        with g3:
+            spacing = common.qp_radio("Spacing", "spacing", ("linear", "quantile"), "linear", horizontal=True,
+                                      help="quantile: equal steps of prior probability (the Keras VAE example), "
+                                           "dense near 0.")
+        dims = (0, 1)
+        if K > 2:
+            with g4:
+                dim_options = list(range(1, K + 1))
+                da = common.qp_select("Horizontal dimension", "gx", dim_options, 1, format_func=lambda d: f"z{d}")
+                db = common.qp_select("Vertical dimension", "gy", dim_options, 2, format_func=lambda d: f"z{d}")
+            dims = (da - 1, db - 1)
+        if dims[0] == dims[1]:
+            st.error("Choose two different latent dimensions for the grid.")
+        else:
+            from genlab.latent import grid_values, latent_grid
+
+            values = grid_values(float(extent), int(n_grid), spacing).numpy()
+            for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
+                with column:
+                    grid = latent_grid(models[model].trainer, float(extent), int(n_grid), spacing, dims=dims).numpy()
+                    fig = lf.latent_grid_figure(grid, values, f"{model.upper()}: decoded grid", dims=dims,
+                                                height=PLOT_H + 60)
+                    common.show_figure(fig, key=f"grid_{model}")
+            note = "" if K == 2 else " The other coordinates are 0 (the prior mean)."
+            st.caption("Each tile decodes one grid point (like the Keras VAE example's manifold). The VAE's "
+                       "plane changes smoothly and every tile is a plausible image; the AE's codes live "
+                       "on their own scale, so parts of the same square decode to blurs." + note)
+
+n_test = len(labels)
+with tab_interp:
+    i1, i2, i3 = st.columns(3)
+    with i1:
+        index_a = common.qp_number(f"Test image A (0–{n_test - 1})", "ia", 0, n_test - 1, 0)
+    with i2:
+        index_b = common.qp_number(f"Test image B (0–{n_test - 1})", "ib", 0, n_test - 1, min(5, n_test - 1))
+    with i3:
+        steps = common.qp_slider("Steps", "isteps", 3, 15, 9)
+    from genlab.latent import interpolate
+
+    ends = images[[int(index_a), int(index_b)]]
+    t_labels = [f"{t:.2f}" for t in np.linspace(0, 1, int(steps))]
+    name_a = lf._class_name(class_names, int(labels[int(index_a)]))
+    name_b = lf._class_name(class_names, int(labels[int(index_b)]))
+    st.caption(f"z_t = (1 − t)·μ(A) + t·μ(B): A is a {name_a}, B is a {name_b}.")
+    for model in ("ae", "vae"):
+        row = interpolate(models[model].trainer, ends[0], ends[1], int(steps)).numpy()
+        strip = np.concatenate([ends[:1].numpy(), row, ends[1:].numpy()])
+        fig = lf.image_row(strip, ["A"] + t_labels + ["B"], f"{model.upper()}: A, decoded z_t for t = 0…1, B",
+                           height=230 if instructor else 190)
+        common.show_figure(fig, key=f"interp_{model}")
+
+with tab_trav:
+    shown = min(K, MAX_SLIDERS)
+    left, right = st.columns([1, 2], gap="medium")
+    with left:
+        st.markdown("**z** — one slider per latent dimension" + (f" (the first {MAX_SLIDERS}; the rest are 0)" if K > shown else ""))
+        z_point = np.zeros(K, dtype=np.float32)
+        for k in range(shown):
+            z_point[k] = common.qp_slider(f"z{k + 1}", f"z{k + 1}", -4.0, 4.0, 0.0, step=0.1)
+        trav_dim = common.qp_select("Sweep dimension", "tdim", list(range(1, K + 1)), 1, format_func=lambda d: f"z{d}")
+    from genlab.latent import traverse
+
+    sweep = np.linspace(-3, 3, 9)
+    with right:
+        point_images = np.concatenate([models[m].decode(z_point[None, :]) for m in ("ae", "vae")])
+        fig = lf.image_row(point_images, ["AE", "VAE"], "decode(z) at the sliders' point",
+                           height=300 if instructor else 260)
+        common.show_figure(fig, key="trav_point")
+        for model in ("ae", "vae"):
+            row = traverse(models[model].trainer, z_point, int(trav_dim) - 1, sweep).numpy()
+            fig = lf.image_row(row, [f"{v:+.1f}" for v in sweep],
+                               f"{model.upper()}: z{int(trav_dim)} from −3 to 3, the others at the sliders",
+                               height=230 if instructor else 190)
+            common.show_figure(fig, key=f"trav_{model}")
+
+with st.sidebar:
+    common.copy_link_button()

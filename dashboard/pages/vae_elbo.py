@@ -1,0 +1,404 @@
+"""Latent ELBO & reparameterization (issue 4): the VAE objective term by term, and why z = μ + σ ⊙ ε.
+
+* The ELBO of a VAE during training, split into reconstruction −E_q[log p(x|z)] and
+  KL(q(z|x) ‖ p(z)), and the KL of every latent dimension (read from the run's metrics.csv, live
+  while a background job trains it: dashboard.latent_jobs through genlab.jobs).
+* β and S: VAEs stored with the same settings but other β (a β sweep can be trained) or other S.
+* The reparameterization trick: variance of the score-function and the reparameterized gradient
+  estimators of ∂/∂(μ, σ) E_q[f(z)] across S (genlab.latent.gradient_variance_experiment).
+Every control lives in the URL (common.qp_*).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import common
+from dashboard import latent_jobs as lj
+from dashboard.figures import latent as lf
+from genlab.errors import GenlabError
+from genlab.jobs import get_job_manager, release_session
+
+TITLE = "Latent ELBO & reparameterization"
+ctx = common.setup_page(TITLE)
+
+SS = "_elbo_"
+REFRESH_S = 1.0
+DATASET_LABELS = {"digits": "digits (8×8, built in)", "mnist": "MNIST (28×28)", "fashion-mnist": "Fashion-MNIST (28×28)"}
+BETA_SWEEP = (0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+SAMPLE_COUNTS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+FUNCTIONS = {"square": "f(z) = z²", "cos": "f(z) = cos z", "sigmoid": "f(z) = sigmoid(z) (decoder-like)"}
+D = lj.DEFAULTS
+instructor = ctx.instructor
+PLOT_H = 460 if instructor else 380
+
+
+def _session_id() -> str:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run_ctx = get_script_run_ctx()
+        if run_ctx is not None:
+            return str(run_ctx.session_id)
+    except Exception:  # pragma: no cover
+        pass
+    return "local"
+
+
+@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
+def _release_on_close(session_id: str) -> str:
+    """Session-scoped: when the tab's session ends, Streamlit calls release_session(session_id)."""
+    return session_id
+
+
+SESSION = _session_id()
+_release_on_close(SESSION)
+manager = get_job_manager()
+state = st.session_state
+state.setdefault(SS + "auto", set())
+
+# --------------------------------------------------------------------------- #
+# Sidebar: the VAE
+# --------------------------------------------------------------------------- #
+with st.sidebar:
+    st.markdown("**The VAE** — a stored run with these settings is loaded at once")
+    dataset = common.qp_select("Data set", "data", lj.DATASETS, D["dataset"], format_func=DATASET_LABELS.get)
+    latent_dim = common.qp_number("Latent size K", "k", None, None, D["latent_dim"], step=1,
+                                  help=f"Allowed: {lj.LIMITS['latent_dim'][0]} to {lj.LIMITS['latent_dim'][1]}.")
+    beta = common.qp_number("β: weight of the KL term", "beta", None, None, D["beta"], step=0.5, format="%.2f",
+                            help="The optimizer minimises reconstruction + β·KL; β = 1 is the ELBO.")
+    mc_samples = common.qp_number("S: Monte-Carlo samples of z per image", "s", None, None, D["mc_samples"], step=1,
+                                  help="−E_q[log p(x|z)] ≈ −1/S Σ_s log p(x|z_s). "
+                                       f"Allowed: {lj.LIMITS['mc_samples'][0]} to {lj.LIMITS['mc_samples'][1]}.")
+    epochs = common.qp_number("Epochs", "epochs", None, None, D["epochs"], step=10,
+                              help=f"{lj.LIMITS['epochs'][0]} to {lj.LIMITS['epochs'][1]}.")
+    seed = common.qp_number("Seed", "seed", 0, 9999, D["seed"])
+
+setting_error = None
+try:
+    settings = lj.check_settings(dataset, latent_dim, beta, epochs, mc_samples, seed)
+    lj.check_dataset_available(dataset)
+except GenlabError as err:
+    setting_error = str(err)
+    settings = None
+
+common.explain(
+    "For each image the VAE minimises L_i = −E_q(z|x)[log p(x|z)] + KL(q(z|x) ‖ p(z)): the first term "
+    "asks the decoder to reconstruct x from a sampled code, the second keeps q(z|x) = N(μ, σ²) close "
+    "to the prior N(0, I). The expectation is estimated with S samples z_s = μ + σ ⊙ ε_s, ε_s ~ N(0, I) "
+    "(the reparameterization trick, section 3); the KL of two Gaussians is exact: "
+    "KL_k = ½(μ_k² + σ_k² − 1 − log σ_k²) per latent dimension k."
+)
+
+
+def _stop() -> None:
+    job = manager.get(state.get(SS + "job_id") or "")
+    if job is not None and job.active:
+        job.stop()
+
+
+def _queue_text(job) -> str:
+    ahead = job.jobs_ahead() or 0
+    busy = len(manager.running())
+    if ahead == 0:
+        return (f"The server is busy ({busy} training job{'s' if busy != 1 else ''} running): yours is next "
+                "in the queue and starts by itself.")
+    return (f"The server is busy: {ahead} job{'s' if ahead != 1 else ''} ahead of you in the queue ({busy} running). "
+            "Yours starts by itself; Stop cancels it.")
+
+
+# --------------------------------------------------------------------------- #
+# 1. The ELBO during training
+# --------------------------------------------------------------------------- #
+st.subheader("1 · The ELBO during training, term by term")
+vae_run = None
+job = None
+training = False
+if setting_error is not None:
+    st.error(setting_error)
+else:
+    K = settings["latent_dim"]
+    config = lj.autoencoder_config("vae", settings["dataset"], K, settings["beta"], settings["epochs"],
+                                   settings["mc_samples"], settings["seed"])
+    configs = {"vae": config}
+    key = lj.job_key(configs)
+    is_default = all(settings[name] == D[name] for name in D)
+    sweep_configs = {f"β={b:g}": lj.autoencoder_config("vae", settings["dataset"], K, b, settings["epochs"],
+                                                       settings["mc_samples"], settings["seed"]) for b in BETA_SWEEP}
+    sweep_key = lj.job_key(sweep_configs)
+
+    def _train() -> None:
+        job = lj.submit_training(manager, configs, SESSION,
+                                 name=f"VAE · {dataset} · K={K} · β={settings['beta']:g} · S={settings['mc_samples']}")
+        state[SS + "job_id"] = job.id
+
+    def _train_sweep() -> None:
+        job = lj.submit_training(manager, sweep_configs, SESSION,
+                                 name=f"β sweep · {dataset} · K={K} · S={settings['mc_samples']}")
+        state[SS + "job_id"] = job.id
+
+    vae_run = lj.find_finished(config)
+    job = manager.get(state.get(SS + "job_id") or "")
+    shared = manager.job_for_key(key) or manager.job_for_key(sweep_key)
+    if shared is not None:
+        job = shared
+        state[SS + "job_id"] = job.id
+    if vae_run is None and (job is None or job.done) and is_default and key not in state[SS + "auto"]:
+        state[SS + "auto"].add(key)
+        _train()
+        job = manager.get(state[SS + "job_id"])
+    training = job is not None and job.active
+    with st.sidebar:
+        st.button("Train this VAE", icon=":material/play_arrow:", type="primary", on_click=_train,
+                  disabled=vae_run is not None or training, key=SS + "train", width="stretch",
+                  help=f"{lj.expected_steps(config):,} Adam steps; stored in the run store.")
+        st.button("Stop training", icon=":material/stop:", on_click=_stop, disabled=not training, key=SS + "stop",
+                  width="stretch", help="Stops after the current step; Train resumes from the checkpoint.")
+
+    def _frame_of(name: str | None):
+        if not name:
+            return None
+        from genlab.runs import RunStore
+
+        store = RunStore()
+        if not store.exists(name):
+            return None
+        try:
+            return lj.read_metrics(store.open(name))
+        except GenlabError:
+            return None
+
+    def _elbo_figures(frame, live: bool) -> None:
+        if frame is None or frame.empty or "recon_loss" not in frame.columns:
+            st.caption("Waiting for the first training steps…")
+            return
+        left, right = st.columns([1.25, 1], gap="medium")
+        with left:
+            common.show_figure(lf.elbo_history(frame, "ELBO terms (mean per epoch, training batches)",
+                                               beta=settings["beta"], height=PLOT_H), key="elbo_live" if live else "elbo")
+        with right:
+            common.show_figure(lf.kl_per_dim_history(frame, K, "KL of each latent dimension", height=PLOT_H),
+                               key="kl_dims_live" if live else "kl_dims")
+
+    @st.fragment(run_every=REFRESH_S if training else None)
+    def live_elbo():
+        job = manager.get(state.get(SS + "job_id") or "")
+        if job is None:
+            return
+        if job.done:
+            if training:
+                st.rerun()
+            return
+        if job.status == "queued":
+            st.warning(_queue_text(job))
+            return
+        st.progress(job.progress, text=f"Training in the background ({job.name}): {job.message or 'starting'} steps")
+        snap = job.snapshot()
+        model = (snap.get("models") or {}).get("vae")
+        if model is not None:
+            _elbo_figures(_frame_of(model.get("run")), live=True)
+        else:
+            st.caption("A β sweep is training; its VAEs appear in section 2 as they finish.")
+
+    if vae_run is not None:
+        frame = lj.load_model(vae_run, "VAE").metrics_frame()
+        st.success(f"{'Trained just now' if job is not None and job.status == 'finished' else 'Loaded the stored run'}"
+                   f"{' (default settings)' if is_default else ''}: `{vae_run.name}` — "
+                   f"{settings['epochs']} epochs, {int(frame['step'].max()):,} steps.", icon=":material/check_circle:")
+        _elbo_figures(frame, live=False)
+        last_epoch = frame[frame["epoch"] == frame["epoch"].max()]
+        kl_dims = np.array([last_epoch[f"kl_dim_{k}"].mean() for k in range(K)])
+        test = frame[frame["test_elbo"].notna()].iloc[-1] if frame["test_elbo"].notna().any() else None
+        c = st.columns(4)
+        if test is not None:
+            c[0].metric("Test ELBO (nats / image)", f"{test['test_elbo']:.2f}",
+                        help="−(reconstruction + KL) on the test split, one sample of z per image.")
+            c[1].metric("Reconstruction −log p(x|z)", f"{test['test_recon_loss']:.2f}")
+            c[2].metric("KL(q(z|x) ‖ p(z))", f"{test['test_kl']:.2f}")
+        active = int((kl_dims >= lf.INACTIVE_KL).sum())
+        c[3].metric("Active latent dimensions", f"{active} of {K}",
+                    help=f"Dimensions whose average KL is at least {lf.INACTIVE_KL} nats. An inactive one has "
+                         "q(z_k|x) = p(z_k) for every x: it carries no information (posterior collapse).")
+    else:
+        if job is not None and job.status == "failed":
+            st.error(f"Training failed: {job.error}")
+        elif job is not None and job.status == "stopped":
+            st.info("Training was stopped; its checkpoint is kept. **Train this VAE** continues from there.")
+        elif not training:
+            st.info(f"No stored VAE with these settings yet: press **Train this VAE** in the sidebar "
+                    f"({lj.expected_steps(config):,} steps).")
+        if training:
+            live_elbo()
+
+# --------------------------------------------------------------------------- #
+# 2. β and S
+# --------------------------------------------------------------------------- #
+st.subheader("2 · Varying β and S")
+common.explain(
+    "β trades the two terms: a small β gives sharp reconstructions and a latent space that ignores the "
+    "prior; a large β pushes every q(z|x) onto N(0, I) until latent dimensions carry nothing about x "
+    "(**posterior collapse**: their KL drops to 0 and the decoder ignores them). S only changes the "
+    "noise of the reconstruction estimate — more samples per image, smoother gradients, same objective."
+)
+
+
+def _matching_runs(settings: dict, vary: str) -> list[dict]:
+    """Finished VAE runs in the store equal to ``settings`` except for ``vary`` ("beta" or "mc_samples")."""
+    from genlab.runs import RunStore
+
+    out = []
+    for info in RunStore().list():
+        if not info.ok or info.model != "vae" or info.status != "finished" or info.dataset != settings["dataset"]:
+            continue
+        try:
+            from genlab.runs import Run
+
+            run = Run(info.path)
+            cfg = run.config
+            train, model = cfg["train_config"], cfg["model_config"]
+        except (GenlabError, KeyError, TypeError):
+            continue
+        same = (int(model.get("latent_dim", -1)) == settings["latent_dim"]
+                and int(train.get("epochs") or -1) == settings["epochs"]
+                and int(train.get("seed", -1)) == settings["seed"]
+                and (vary == "beta" or float(train.get("beta", -1)) == settings["beta"])
+                and (vary == "mc_samples" or int(train.get("mc_samples", -1)) == settings["mc_samples"]))
+        if not same or info.step < lj.expected_steps(cfg):
+            continue
+        frame = lj.read_metrics(run)
+        if frame.empty or "test_elbo" not in frame.columns or not frame["test_elbo"].notna().any():
+            continue
+        test = frame[frame["test_elbo"].notna()].iloc[-1]
+        last = frame[frame["epoch"] == frame["epoch"].max()]
+        dims = [c for c in frame.columns if c.startswith("kl_dim_")]
+        kl_dims = np.array([last[c].mean() for c in dims])
+        out.append({"beta": float(train["beta"]), "S": int(train["mc_samples"]), "recon": float(test["test_recon_loss"]),
+                    "kl": float(test["test_kl"]), "elbo": float(test["test_elbo"]),
+                    "active": int((kl_dims >= lf.INACTIVE_KL).sum()), "seconds": float(frame["wall_time"].max()),
+                    "run": run})
+    return out
+
+
+if settings is not None:
+    b_tab, s_tab = st.tabs(["β: posterior collapse", "S: Monte-Carlo samples"])
+    with b_tab:
+        runs_beta = {r["beta"]: r for r in _matching_runs(settings, "beta")}
+        missing = [b for b in BETA_SWEEP if b not in runs_beta]
+        c1, c2 = st.columns([1, 2], vertical_alignment="center")
+        sweep_active = job is not None and job.active and job.key == sweep_key
+        c1.button(f"Train the β sweep ({len(missing)} to go)" if missing else "β sweep complete",
+                  on_click=_train_sweep, disabled=not missing or sweep_active, key=SS + "sweep",
+                  icon=":material/tune:",
+                  help=f"VAEs with β = {', '.join(f'{b:g}' for b in BETA_SWEEP)} and the sidebar's other settings, "
+                       "trained side by side; stored runs are reused.")
+        c2.caption(f"Stored VAEs with K = {K}, S = {settings['mc_samples']}, {settings['epochs']} epochs, seed "
+                   f"{settings['seed']}: β = {', '.join(f'{b:g}' for b in sorted(runs_beta)) or 'none yet'}.")
+        if sweep_active:
+            if job.status == "queued":
+                st.warning(_queue_text(job))
+            else:
+                st.progress(job.progress, text=f"β sweep: {job.message or 'starting'} steps")
+        if len(runs_beta) >= 2:
+            rows = list(runs_beta.values())
+            common.show_figure(lf.beta_sweep_figure(rows, "Test-split terms and active dimensions against β",
+                                                    height=PLOT_H), key="beta_sweep")
+            if settings["dataset"] == "digits" or len(rows) <= 4:
+                st.markdown("**Decoded prior samples for each β** (the same 12 draws z ~ N(0, I))")
+                z = lj.prior_z(K, 12, 0)
+                betas = sorted(runs_beta)
+                images = np.concatenate([lj.load_model(runs_beta[b]["run"]).decode(z) for b in betas])
+                fig = lf.image_mosaic(images, 12, height=60 + 52 * len(betas) if not instructor else 80 + 64 * len(betas),
+                                      y_ticks=[f"β={b:g}" for b in betas])
+                common.show_figure(fig, key="beta_samples")
+                st.caption("At large β the samples stop depending on z: the decoder has learnt to ignore "
+                           "the collapsed latent dimensions and draws an average image.")
+        else:
+            st.info("Train the β sweep (or train single VAEs with other β in the sidebar) to compare them here.")
+    with s_tab:
+        runs_s = sorted(_matching_runs(settings, "mc_samples"), key=lambda r: r["S"])
+        if runs_s:
+            table = pd.DataFrame([{"S": r["S"], "test ELBO": r["elbo"], "reconstruction": r["recon"], "KL": r["kl"],
+                                   "active dims": r["active"], "training time (s)": r["seconds"]} for r in runs_s])
+            st.dataframe(table, hide_index=True, width="stretch",
+                         column_config={c: st.column_config.NumberColumn(format="%.2f")
+                                        for c in ("test ELBO", "reconstruction", "KL", "training time (s)")})
+        st.caption(f"Stored VAEs with β = {settings['beta']:g} and these settings, by S. Change S in the sidebar and "
+                   "train to add a row: the ELBO barely moves while each step costs about S times more decoding.")
+
+# --------------------------------------------------------------------------- #
+# 3. The reparameterization trick
+# --------------------------------------------------------------------------- #
+st.subheader("3 · Can we backpropagate through z, given that it is stochastic?")
+common.explain(
+    "Training needs ∇_{μ,σ} E_{z~N(μ,σ²)}[f(z)] (f stands for log p(x|z)). Sampling z blocks the gradient, "
+    "so there are two Monte-Carlo estimators with S samples:\n"
+    "- **score function** (REINFORCE): 1/S Σ_s f(z_s) ∇ log N(z_s; μ, σ²) — needs only values of f;\n"
+    "- **reparameterization**: write z_s = μ + σ ε_s with ε_s ~ N(0, 1) *outside* the parameters, then "
+    "1/S Σ_s ∇ f(μ + σ ε_s) — ordinary backpropagation through f.\n\n"
+    "Both are unbiased; the plot shows their variance over repeated estimates. Lower variance means "
+    "fewer samples for the same accuracy — that is why the VAE samples z = μ + σ ⊙ ε."
+)
+r1, r2, r3, r4, r5 = st.columns(5)
+with r1:
+    f_name = common.qp_select("Test function", "f", list(FUNCTIONS), "square", format_func=FUNCTIONS.get)
+with r2:
+    mu = common.qp_slider("μ", "mu", -3.0, 3.0, 1.0, step=0.1)
+with r3:
+    sigma = common.qp_slider("σ", "sigma", 0.1, 3.0, 1.0, step=0.1)
+with r4:
+    repeats = common.qp_select("Repeats per S", "rep", [100, 200, 500, 1000], 500,
+                               help="How many independent estimates the variance is computed from.")
+with r5:
+    g_seed = common.qp_number("Seed", "gseed", 0, 9999, 0)
+try:
+    from genlab.latent import gradient_variance_experiment
+
+    rows = gradient_variance_experiment(float(mu), float(sigma), f_name, SAMPLE_COUNTS, int(repeats), int(g_seed))
+except GenlabError as err:
+    st.error(str(err))
+    rows = []
+if rows:
+    variance = {(r["estimator"], r["samples"]): r for r in rows}
+    score1, reparam1 = variance[("score function", 1)], variance[("reparameterization", 1)]
+    m = st.columns(3)
+    for col, param, label in ((m[0], "mu", "μ"), (m[1], "sigma", "σ")):
+        ratio = score1[f"grad_{param}_var"] / max(reparam1[f"grad_{param}_var"], 1e-300)
+        col.metric(f"Variance ratio at S = 1, ∂/∂{label}", f"{ratio:,.1f}×",
+                   help="score-function variance / reparameterization variance (one sample each). "
+                        "Above 1: the reparameterized estimate is the better one.")
+    need = next((s for s in SAMPLE_COUNTS
+                 if variance[("score function", s)]["grad_mu_var"] <= reparam1["grad_mu_var"]), None)
+    m[2].metric("S the score function needs for ∂/∂μ", f"{need}" if need else f"> {SAMPLE_COUNTS[-1]}",
+                help="Smallest S whose score-function variance is at most the variance of one reparameterized sample.")
+    tab_var, tab_est = st.tabs(["Variance against S", "Estimates ± 1 sd"])
+    with tab_var:
+        left, right = st.columns(2, gap="medium")
+        with left:
+            common.show_figure(lf.gradient_variance_figure(rows, "mu", "∂/∂μ", height=PLOT_H), key="grad_var_mu")
+        with right:
+            common.show_figure(lf.gradient_variance_figure(rows, "sigma", "∂/∂σ", height=PLOT_H), key="grad_var_sigma")
+    with tab_est:
+        left, right = st.columns(2, gap="medium")
+        with left:
+            common.show_figure(lf.gradient_estimates_figure(rows, "mu", "∂/∂μ", height=PLOT_H), key="grad_est_mu")
+        with right:
+            common.show_figure(lf.gradient_estimates_figure(rows, "sigma", "∂/∂σ", height=PLOT_H), key="grad_est_sigma")
+    st.caption("Both variances fall like 1/S (dotted line), but the score function starts much higher: it "
+               "multiplies f(z) by a noisy weight and ignores how f changes. For a bounded, wiggly f (cos at "
+               "μ = 0.5) it can win for μ — the trick is not a theorem, just usually far better.")
+    with st.expander("The trick in PyTorch"):
+        st.code(
+            "mu, log_var = encoder(x)                # q(z|x) = N(mu, sigma^2)\n"
+            "eps = torch.randn_like(mu)              # the randomness, outside the graph\n"
+            "z = mu + torch.exp(0.5 * log_var) * eps # differentiable in mu and sigma\n"
+            "loss = recon_nll(decoder(z), x) + beta * kl(mu, log_var)\n"
+            "loss.backward()                         # gradients reach the encoder through z\n"
+            "# torch.distributions.Normal(mu, sigma).rsample() does the same; .sample() cuts the gradient",
+            language="python",
+        )
+
+with st.sidebar:
+    common.copy_link_button()
