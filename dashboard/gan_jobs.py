@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -440,12 +440,18 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
     last_eval = -1e9
     command_error = ""
 
+    cost = {"view": 0.0, "eval": 0.0}
+
     def publish(force_eval: bool = False) -> None:
         nonlocal last_publish, last_eval
         now = clock()
         live.compute_view()
-        if force_eval or now - last_eval >= eval_every_s:
+        cost["view"] = clock() - now
+        # the metrics run at most every eval_every_s and never take more than ~1/8 of the time
+        if force_eval or now - last_eval >= max(eval_every_s, 8 * cost["eval"]):
+            t = clock()
             live.evaluate()
+            cost["eval"] = clock() - t
             last_eval = now
         done = trainer.step_count - start
         ctx.set_progress(done / max(1, target - start), f"step {trainer.step_count} of {target}")
@@ -454,6 +460,7 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
 
     publish(force_eval=True)
     live.rate.start()
+    paused_published = False
     while True:
         dirty = False
         for command in ctx.take_commands():
@@ -467,17 +474,20 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
             break
         if ctx.is_paused():
             live.rate.close_window()
-            if dirty:
+            if dirty or not paused_published:      # show exactly where it paused / the single step
                 publish(force_eval=True)
+                paused_published = True
             ctx.wait_if_paused(timeout=1.0)
             if not ctx.is_paused():
                 live.rate.start()
             continue
+        paused_published = False
         if trainer.step_count >= target:
             break
         live.record(trainer.step())
         live.rate.tick()
-        if dirty or clock() - last_publish >= publish_every_s:
+        # publish every publish_every_s, but never spend more than ~1/6 of the time drawing views
+        if dirty or clock() - last_publish >= max(publish_every_s, 5 * cost["view"]):
             # the publish's own time counts in the next window: steps/s is the real wall rate
             live.rate.close_window()
             live.rate.start()
@@ -584,6 +594,8 @@ class ImageLive:
         self.view: dict = {}
         self.rate = RateMeter()
         self.eval_due = False
+        self.last_eval_cost = 0.0
+        self._patch_real = None
 
     @property
     def conditional(self) -> bool:
@@ -602,7 +614,10 @@ class ImageLive:
     def evaluate(self) -> dict:
         """Fréchet distance of 360 samples (fixed noise) to the test split in the digit
         classifier's features; cGAN: also the share classified as the asked class."""
-        return {k: float(v) for k, v in self.trainer.evaluate().items()}
+        t = time.perf_counter()
+        out = {k: float(v) for k, v in self.trainer.evaluate().items()}
+        self.last_eval_cost = time.perf_counter() - t
+        return out
 
     def on_step(self, trainer, row: dict) -> None:
         """Trainer callback (runs inside step(), before the run store appends the row): adds the
@@ -642,9 +657,10 @@ class ImageLive:
 
         tr = self.trainer
         n = self.n_patch
-        test = load_image_dataset(tr.dataset, "test", download=False)
-        real = test.images[:n]
-        real_labels = test.labels[:n].long()
+        if self._patch_real is None:                      # a few fixed test images, loaded once
+            test = load_image_dataset(tr.dataset, "test", download=False)
+            self._patch_real = (test.images[:n].clone(), test.labels[:n].long().clone())
+        real, real_labels = self._patch_real
         fake_labels = torch.arange(n) % 10
         fake = tr.sample(n, seed=PATCH_SEED, labels=fake_labels if self.conditional else None)
         disc = tr.discriminator
@@ -720,10 +736,12 @@ def run_image_gan(ctx, holder: dict, steps: int, *, factory: Callable[[], Any] |
         live = holder["live"] = ImageLive.from_run(trainer, run.read_metrics())
     trainer.add_callback(live.on_step)
     target = int(steps)
-    state = {"last_publish": -1e9, "last_eval": clock()}
+    state = {"last_publish": -1e9, "last_eval": clock(), "view_cost": 0.0, "eval_cost": 0.0}
 
     def publish() -> None:
+        t = clock()
         live.compute_view()
+        state["view_cost"] = clock() - t
         ctx.set_progress(trainer.step_count / max(1, target), f"step {trainer.step_count} of {target}")
         ctx.publish(**live.snapshot(target=target, run_name=None if run is None else run.name))
         state["last_publish"] = clock()
@@ -744,10 +762,12 @@ def run_image_gan(ctx, holder: dict, steps: int, *, factory: Callable[[], Any] |
     def on_row(row: dict) -> None:
         live.rate.tick()
         now = clock()
-        if now - state["last_eval"] >= eval_every_s or trainer.step_count == target - 1:
+        state["eval_cost"] = live.last_eval_cost
+        # metrics at most every eval_every_s and at most ~1/8 of the time; always on the last step
+        if now - state["last_eval"] >= max(eval_every_s, 8 * state["eval_cost"]) or trainer.step_count == target - 1:
             live.eval_due = True        # the next step's row carries the evaluation (also the last step's)
             state["last_eval"] = now
-        if now - state["last_publish"] >= publish_every_s:
+        if now - state["last_publish"] >= max(publish_every_s, 5 * state["view_cost"]):
             live.rate.close_window()
             live.rate.start()
             publish()

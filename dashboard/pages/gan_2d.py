@@ -59,8 +59,15 @@ def _release_on_close(session_id: str) -> str:
     return session_id
 
 
+@st.cache_resource(show_spinner=False)
+def _warm_up() -> bool:
+    gj.warm_up_torch()   # torch's one-time optimizer import, in a background thread
+    return True
+
+
 SESSION = _session_id()
 _release_on_close(SESSION)
+_warm_up()
 manager = get_job_manager()
 state = st.session_state
 state.setdefault(SS + "holder", {"live": None})

@@ -203,3 +203,209 @@ def test_patch_map_figure():
     assert maps[0].dx == 4 and maps[0].x0 == pytest.approx(1.5)
     with pytest.raises(ValueError):
         F.patch_map_figure(real[:0], real[:0], fake, fake)
+
+
+# =========================================================================== #
+# The pages' pure helpers and training loops (dashboard/gan_jobs.py)
+# =========================================================================== #
+import time  # noqa: E402
+
+import torch  # noqa: E402
+
+from dashboard import gan_jobs as gj  # noqa: E402
+from genlab.errors import GenlabError  # noqa: E402
+
+
+def test_metric_history_averages_and_stays_bounded():
+    h = gj.MetricHistory(["a"], max_points=8)
+    for i in range(1, 9):
+        h.add({"step": i, "a": float(i)})
+    assert len(h) == 8 and h.every == 1
+    h.add({"step": 9, "a": 9.0})           # 9 > 8: pairs merge, every doubles
+    cols = h.arrays()
+    assert h.every == 2
+    assert cols["a"][:4].tolist() == [1.5, 3.5, 5.5, 7.5]
+    assert cols["step"][:4].tolist() == [2, 4, 6, 8]
+    for i in range(10, 200):
+        h.add({"step": i, "a": float(i)})
+    assert len(h) <= 8
+    assert h.arrays()["step"][-1] <= 199
+
+
+def test_metric_history_ignores_bad_values():
+    h = gj.MetricHistory(["a", "b"], max_points=4)
+    h.add({"step": 1, "a": "text", "b": float("nan")})
+    h.add({"step": 2, "a": 2.0})
+    cols = h.arrays()
+    assert np.isnan(cols["a"][0]) and cols["a"][1] == 2.0
+    assert np.isnan(cols["b"]).all()
+    for i in range(3, 20):                  # halving an all-NaN column stays NaN, no warnings
+        h.add({"step": i})
+    assert np.isnan(h.arrays()["b"]).all()
+
+
+def test_shapes_round_trip_and_points():
+    shapes = gj.parse_shapes("g:-4,-4,0.3; b:3,-1,0,2")
+    assert shapes[0] == gj.blob(-4, -4, 0.3)
+    assert shapes[1].values == (-1.0, 3.0, 0.0, 2.0)      # corners sorted
+    assert gj.parse_shapes(gj.shapes_to_text(shapes)) == shapes
+    pts = gj.points_from_shapes(shapes, n=4000, seed=0)
+    assert pts.shape == (4000, 2) and pts.dtype == np.float32
+    in_box = (pts[:, 0] >= -1) & (pts[:, 0] <= 3) & (pts[:, 1] >= 0) & (pts[:, 1] <= 2)
+    assert 0.4 < in_box.mean() < 0.65
+    assert gj.parse_shapes("") == [] and gj.parse_shapes(None) == []
+
+
+@pytest.mark.parametrize("text", ["g:1,2", "x:1,2,3", "g:a,b,c", "g:1,2,0", "b:0,0,1,2", "g:1e9,0,1",
+                                  "g:nan,0,1", ";".join(["g:0,0,0.1"] * 41)])
+def test_shapes_bad_text(text):
+    with pytest.raises(GenlabError):
+        gj.parse_shapes(text)
+
+
+def test_points_from_no_shapes_is_a_clear_error():
+    with pytest.raises(GenlabError, match="nothing drawn"):
+        gj.points_from_shapes([])
+
+
+def test_shape_from_plotly_selection():
+    assert gj.shape_from_selection(None) is None
+    assert gj.shape_from_selection({"selection": {"points": [], "box": [], "lasso": []}}) is None
+    box = gj.shape_from_selection({"selection": {"box": [{"x": [2, -1], "y": [0, 1]}], "points": []}})
+    assert box.kind == "b" and box.values == (-1.0, 2.0, 0.0, 1.0)
+    lasso = gj.shape_from_selection({"selection": {"lasso": [{"x": [0, 1, 0.5], "y": [0, 0, 2]}]}})
+    assert lasso.values == (0.0, 1.0, 0.0, 2.0)
+    click = gj.shape_from_selection({"selection": {"points": [{"x": 1.5, "y": -2}]}}, blob_std=0.3)
+    assert click == gj.blob(1.5, -2, 0.3)
+
+
+@pytest.mark.parametrize("lr_d, lr_g, k, match", [
+    (0.0, 1e-3, 1, "lr_D must be a positive number"),
+    (-1, 1e-3, 1, "lr_D must be a positive number"),
+    (1e-3, None, 1, "lr_G must be a positive number"),
+    (1e-3, 2.0, 1, "lr_G must be at most 1"),
+    (1e-3, 1e-3, 0, "k .* must be a whole number ≥ 1"),
+])
+def test_check_live_settings(lr_d, lr_g, k, match):
+    with pytest.raises(GenlabError, match=match):
+        gj.check_live_settings(lr_d, lr_g, k)
+    gj.check_live_settings(1e-3, 2e-4, 3)
+
+
+@pytest.fixture(scope="module")
+def tiny_live():
+    torch.set_num_threads(1)
+    return gj.build_gan2d_live("ring8", width=8, layers=1, seed=0)
+
+
+def test_gan2d_live_views_and_single_steps(tiny_live):
+    live = tiny_live
+    assert live.trainer.train_config.lr_decay == "none"      # the live page never decays lr
+    before = live.trainer.step_count
+    live.single_step("d")
+    live.single_step("g")
+    live.single_step("both")
+    assert live.trainer.step_count == before + 3
+    snap = live.refresh()
+    view = snap["view"]
+    assert view["fake"].shape == (live.n_display, 2)
+    xs, ys, d = view["heatmap"]
+    assert d.shape == (len(ys), len(xs)) and 0 <= d.min() and d.max() <= 1
+    assert view["manifold"].shape == (live.manifold_n, live.manifold_n, 2)
+    assert view["gradients"][1].shape == (live.n_arrows, 2)
+    assert snap["n_modes"] == 8
+    assert set(snap["evals"]) == {"step", "kl", "js", "modes", "hq"}
+    assert 0 <= snap["evals"]["js"][-1] <= np.log(2) + 1e-9
+    # the figure builds from a snapshot
+    fig = F.plane_figure(snap["real"], view["fake"], heatmap=view["heatmap"], manifold=view["manifold"],
+                         gradients=view["gradients"], bounds=snap["bounds"])
+    assert len(fig.data) == 6
+
+
+def test_run_gan2d_job_commands_pause_stop():
+    from genlab.jobs import JobManager
+
+    torch.set_num_threads(1)
+    manager = JobManager(max_concurrent=1, set_torch_threads=False)
+    holder = {"live": None}
+    job = manager.submit(
+        lambda c: gj.run_gan2d(c, holder, 10_000, publish_every_s=0.05,
+                               factory=lambda: gj.build_gan2d_live("two-gaussians", width=8, layers=1)),
+        session_id="t")
+    try:
+        deadline = time.monotonic() + 60
+        while (not job.snapshot() or job.snapshot()["step"] < 3) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert job.snapshot()["step"] >= 3, job.error
+        job.send({"set": {"lr_d": 0.005, "k_disc": 2, "loss": "minimax"}})
+        job.send({"set": {"lr_g": -1.0}})                       # refused with a message, training goes on
+        deadline = time.monotonic() + 30
+        while not job.snapshot().get("command_error") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "lr_g" in job.snapshot()["command_error"]
+        job.pause()
+        time.sleep(0.3)
+        step = job.snapshot()["step"]
+        time.sleep(0.3)
+        assert job.snapshot()["step"] == step                   # paused: no steps
+        version = job.snapshot_version
+        job.send({"step": "d"})
+        deadline = time.monotonic() + 30
+        while job.snapshot_version == version and time.monotonic() < deadline:
+            time.sleep(0.02)
+        snap = job.snapshot()
+        assert snap["step"] == step + 1 and snap["hyperparameters"]["k_disc"] == 2
+        assert snap["hyperparameters"]["loss"] == "minimax"
+        assert any("lr_d=0.005" in text for _, text in snap["changes"])
+        assert snap["steps_per_s_overall"] > 0
+    finally:
+        job.stop()
+        assert job.wait(30)
+    assert job.status == "stopped"
+    assert holder["live"] is not None                            # the next job continues this model
+
+
+def test_image_config_matches_the_trainer():
+    from genlab.runs import config_hash
+    from genlab.train.gan import GANTrainer, gan_configs
+
+    for model, disc in (("dcgan", "patch"), ("cgan", "standard")):
+        config = gj.image_config(model, "digits", disc=disc, noise_dim=16, steps=200, seed=3)
+        mc, tc = gan_configs(model, "default", disc=disc, noise_dim=16, steps=200, seed=3)
+        trainer = GANTrainer(model, "digits", mc, tc)
+        assert config_hash(config) == config_hash(trainer.config_dict())
+        assert gj.run_name_for(config).startswith(f"{model}-digits-")
+    with pytest.raises(GenlabError):
+        gj.image_config("dcgan", "cifar")
+
+
+def test_run_image_gan_stores_the_run(tmp_path):
+    from genlab.jobs import JobManager
+    from genlab.runs import RunStore, load_trainer
+    from genlab.train.gan import GANTrainer
+
+    torch.set_num_threads(1)
+    config = gj.image_config("cgan", "digits", disc="patch", channels=4, noise_dim=8, steps=4)
+    store = RunStore(tmp_path)
+    run = store.create(gj.run_name_for(config), config)
+    holder = {"live": None}
+    manager = JobManager(max_concurrent=1, set_torch_threads=False)
+    job = manager.submit(lambda c: gj.run_image_gan(c, holder, 4, run=run,
+                                                    factory=lambda: GANTrainer.from_config(config)),
+                         session_id="t")
+    assert job.wait(240), "image GAN job did not finish"
+    assert job.status == "finished", job.error
+    snap = job.snapshot()
+    assert snap["step"] == 4 and snap["conditional"] and snap["patch"]
+    assert snap["view"]["grid"].dtype == np.uint8
+    assert snap["view"]["class_rows"].shape[0] == 10 * 10
+    assert snap["view"]["patch"]["real_maps"].shape[-2:] == (4, 4)
+    # quality numbers are stored in metrics.csv (first and last step at least)
+    frame = run.read_metrics()
+    fd = frame["frechet_distance"].dropna()
+    assert len(fd) >= 2 and frame.loc[fd.index[-1], "step"] == 4
+    assert store.find_by_config(config).name == run.name          # identical settings find it
+    # a stored run comes back with its history, without training
+    loaded = gj.ImageLive.from_run(load_trainer(store.open(run.name)), store.open(run.name).read_metrics())
+    assert loaded.trainer.step_count == 4 and len(loaded.evals) == len(fd)
+    assert loaded.compute_view()["grid"].ndim == 2
