@@ -1,0 +1,322 @@
+"""AppTest tests of the two GAN pages (issue 5): controls, URL binding, bad input, jobs.
+
+Training runs in genlab.jobs' process-wide manager; every test stops the jobs it started.
+Models are tiny (1 hidden layer of 8-16 units) so that steps take milliseconds.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from genlab.jobs import get_job_manager
+
+ROOT = Path(__file__).resolve().parents[2]
+GAN2D = str(ROOT / "dashboard" / "pages" / "gan_2d.py")
+IMAGES = str(ROOT / "dashboard" / "pages" / "gan_images.py")
+TINY = {"layers": "1", "width": "16"}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_jobs(tmp_path, monkeypatch):
+    """One torch thread, a temporary run store, and no job left running after a test."""
+    torch.set_num_threads(1)
+    monkeypatch.setenv("GENLAB_RUNS_DIR", str(tmp_path / "runs"))
+    yield
+    manager = get_job_manager()
+    for job in manager.jobs(active_only=True):
+        job.stop()
+    for job in manager.jobs(active_only=True):
+        job.wait(60)
+
+
+def _app(path: str, **params) -> AppTest:
+    at = AppTest.from_file(path, default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return _run(at)
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [c.value for c in at.caption] + [m.value for m in at.markdown] + [e.value for e in at.error]
+    parts += [w.value for w in at.warning] + [i.value for i in at.info]
+    parts += [p.proto.text for p in at.get("progress")]
+    return "\n".join(str(p) for p in parts)
+
+
+def _active_job():
+    jobs = get_job_manager().jobs(active_only=True)
+    return jobs[-1] if jobs else None
+
+
+def _wait(predicate, timeout: float = 120, every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not met in time")
+
+
+# --------------------------------------------------------------------------- #
+# GAN lab — 2D
+# --------------------------------------------------------------------------- #
+def test_gan2d_renders_every_control():
+    at = _app(GAN2D)
+    assert at.title[0].value == "GAN lab — 2D"
+    for key in ("lr_d", "lr_g"):
+        assert at.number_input(key=key).value == pytest.approx(0.001)
+    assert at.selectbox(key="opt_d").value == "adam" and at.selectbox(key="opt_g").value == "adam"
+    assert at.slider(key="k").value == 1
+    assert at.radio(key="loss").options == ["minimax (slide)", "non-saturating", "least squares (LSGAN)"]
+    for key in ("show_real", "show_fake", "show_d", "show_manifold", "show_grad"):
+        assert at.toggle(key=key).value is True
+    assert at.selectbox(key="data").value == "ring8"
+    assert set(at.selectbox(key="data").options) >= {"ring8", "grid25", "two-moons", "spiral", "two-gaussians",
+                                                     "draw your own", "upload a CSV"}
+    for key in ("layers",):
+        assert at.slider(key=key).value == 3
+    assert at.selectbox(key="width").value == 128 and at.selectbox(key="zdim").value == 2
+    assert at.radio(key="noise").value == "gaussian"
+    labels = [b.label for b in at.button]
+    for label in ("Train", "Pause", "Reset", "1 D step", "1 G step", "1 step: k D + 1 G"):
+        assert label in labels
+    assert "Not trained yet" in _texts(at)
+    assert not at.error
+
+
+def test_gan2d_url_reproduces_the_view():
+    at = _app(GAN2D, lr_d="0.005", lr_g="0.0002", k="3", loss="minimax", opt_g="sgd", data="grid25",
+              show_d="0", zdim="1", noise="uniform", seed="7")
+    assert at.number_input(key="lr_d").value == pytest.approx(0.005)
+    assert at.number_input(key="lr_g").value == pytest.approx(0.0002)
+    assert at.slider(key="k").value == 3
+    assert at.radio(key="loss").value == "minimax"
+    assert at.selectbox(key="opt_g").value == "sgd"
+    assert at.selectbox(key="data").value == "grid25"
+    assert at.toggle(key="show_d").value is False
+    assert at.selectbox(key="zdim").value == 1 and at.radio(key="noise").value == "uniform"
+    assert at.number_input(key="seed").value == 7
+    # a changed control goes back into the URL
+    at.slider(key="k").set_value(5)
+    _run(at)
+    assert at.query_params["k"] in ("5", ["5"])
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("lr_d", 0.0, "lr_D must be a positive number"),
+    ("lr_g", -0.01, "lr_G must be a positive number"),
+    ("k", 0, "must be a whole number ≥ 1"),
+])
+def test_gan2d_bad_live_values_give_a_message(key, value, message):
+    at = _app(GAN2D, **TINY)
+    widget = at.slider(key=key) if key == "k" else at.number_input(key=key)
+    widget.set_value(value)
+    _run(at)
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    # Train refuses to start with it, with the same message, and no job is created
+    at.button(key="_gan2d_play").click()
+    _run(at)
+    assert _active_job() is None
+    assert any(message in e.value for e in at.error)
+
+
+def test_gan2d_bad_values_in_the_url_never_raise():
+    at = _app(GAN2D, lr_d="abc", k="-3", loss="bogus", data="nope", width="7", shapes="%%%")
+    assert at.number_input(key="lr_d").value == pytest.approx(0.001)      # unreadable -> default
+    assert at.slider(key="k").value == 0                                  # clamped into the range
+    assert any("must be a whole number ≥ 1" in e.value for e in at.error)
+    assert at.radio(key="loss").value == "non-saturating"
+    assert at.selectbox(key="data").value == "ring8"
+
+
+def test_gan2d_single_steps_follow_algorithm_1():
+    at = _app(GAN2D, k="2", **TINY)
+    at.button(key="_gan2d_step_d").click()
+    _run(at)
+    assert "Step 1 (D updates 1 · G updates 0)" in _texts(at)
+    at.button(key="_gan2d_step_g").click()
+    _run(at)
+    assert "Step 2 (D updates 1 · G updates 1)" in _texts(at)
+    at.button(key="_gan2d_step_both").click()         # k = 2 discriminator updates, then 1 generator update
+    _run(at)
+    assert "Step 3 (D updates 3 · G updates 2)" in _texts(at)
+    assert len(at.get("plotly_chart")) >= 5           # the plane and the charts over time
+    # a setting that shapes the model resets it
+    at.selectbox(key="width").set_value(32)
+    _run(at)
+    assert "the model was reset" in _texts(at)
+    assert "Not trained yet" in _texts(at)
+
+
+def test_gan2d_train_pause_change_live_and_step():
+    at = _app(GAN2D, **TINY, data="two-gaussians")
+    at.button(key="_gan2d_play").click()
+    _run(at)
+    job = _wait(_active_job)
+    _wait(lambda: job.snapshot().get("step", 0) >= 5 or job.done)
+    assert job.status == "running", job.error
+    _run(at)
+    assert "Training: step" in _texts(at)
+    assert at.button(key="_gan2d_play").disabled and not at.button(key="_gan2d_pause").disabled
+    at.button(key="_gan2d_pause").click()
+    _run(at)
+    assert job.status == "paused"
+    assert "Paused: step" in _texts(at)
+    # live changes while paused: sent to the job, applied at the next step
+    at.number_input(key="lr_d").set_value(0.002)
+    _run(at)
+    at.slider(key="k").set_value(3)
+    _run(at)
+    at.radio(key="loss").set_value("minimax")
+    _run(at)
+    step = job.snapshot()["step"]
+    at.button(key="_gan2d_step_both").click()
+    _run(at)
+    snap = _wait(lambda: job.snapshot() if job.snapshot()["step"] == step + 1 else None, timeout=60)
+    hp = snap["hyperparameters"]
+    assert hp["lr_d"] == pytest.approx(0.002) and hp["k_disc"] == 3 and hp["loss"] == "minimax"
+    assert job.status == "paused"
+    # Train resumes; Reset stops the job and drops the model
+    at.button(key="_gan2d_play").click()
+    _run(at)
+    assert job.status == "running"
+    at.button(key="_gan2d_reset").click()
+    _run(at)
+    assert job.done
+    assert "Not trained yet" in _texts(at)
+
+
+def test_gan2d_drawn_data():
+    at = _app(GAN2D, data="draw your own", **TINY)
+    assert any("Nothing drawn yet" in w.value for w in at.warning)
+    at.number_input(key="_gan2d_cx").set_value(1.5)
+    at.number_input(key="_gan2d_cy").set_value(-1.0)
+    at.button(key="_gan2d_add").click()
+    _run(at)
+    assert at.query_params["shapes"] in ("g:1.5,-1,0.2", ["g:1.5,-1,0.2"])
+    assert not any("Nothing drawn yet" in w.value for w in at.warning)
+    at.button(key="_gan2d_step_d").click()
+    _run(at)
+    assert "Step 1" in _texts(at)
+    at.button(key="_gan2d_clear").click()
+    _run(at)
+    assert "shapes" not in at.query_params
+
+
+def test_gan2d_drawn_shapes_from_the_url_and_bad_ones():
+    at = _app(GAN2D, data="draw your own", shapes="g:1,1,0.2;b:-2,-1,-2,2", **TINY)
+    assert not at.warning
+    at = _app(GAN2D, data="draw your own", shapes="g:1,1", **TINY)
+    assert any("unreadable" in w.value for w in at.warning)
+
+
+def test_gan2d_upload_asks_for_a_csv():
+    at = _app(GAN2D, data="upload a CSV")
+    assert any("Upload a CSV" in w.value for w in at.warning)
+    at.button(key="_gan2d_play").click()
+    _run(at)
+    assert _active_job() is None
+
+
+# --------------------------------------------------------------------------- #
+# Image GANs
+# --------------------------------------------------------------------------- #
+def test_images_renders_every_control():
+    at = _app(IMAGES)
+    assert at.title[0].value == "Image GANs — DCGAN, conditional, PatchGAN"
+    assert at.radio(key="model").value == "dcgan" and at.selectbox(key="data").value == "digits"
+    assert at.radio(key="disc").value == "standard" and at.selectbox(key="loss").value == "non-saturating"
+    assert at.number_input(key="steps").value == 3000
+    assert at.button(key="_ganimg_train").label == "Train"
+    assert at.button(key="_ganimg_pause").disabled and at.button(key="_ganimg_stop").disabled
+
+
+def test_images_missing_dataset_says_what_to_provide():
+    at = _app(IMAGES, data="mnist")
+    errors = " ".join(e.value for e in at.error)
+    assert "MNIST" in errors and "not available" in errors
+    assert at.button(key="_ganimg_train").disabled
+
+
+def _train_stored_run(config, steps: int):
+    """A finished run in the run store with exactly ``config`` (trained ``steps`` steps)."""
+    from dashboard import gan_jobs as gj
+    from genlab.runs import RunStore, train_run
+    from genlab.train.gan import GANTrainer
+
+    store = RunStore()
+    run = store.create(gj.run_name_for(config), config)
+    trainer = GANTrainer.from_config(config)
+    live = gj.ImageLive(trainer)
+    trainer.add_callback(live.on_step)
+    live.eval_due = True
+    train_run(trainer, run, steps)
+    return run
+
+
+def test_images_identical_settings_reuse_the_stored_run():
+    from dashboard import gan_jobs as gj
+
+    params = {"model": "cgan", "disc": "patch", "steps": "100", "zdim": "8"}
+    config = gj.image_config("cgan", "digits", disc="patch", noise_dim=8, steps=100)
+    run = _train_stored_run(config, 3)
+    at = _app(IMAGES, **params)
+    assert at.button(key="_ganimg_train").label == "Show stored run"
+    at.button(key="_ganimg_train").click()
+    _run(at)
+    assert _active_job() is None                              # nothing trains
+    assert any("exactly these settings" in i.value for i in at.info)
+    assert f"Showing run **{run.name}** at step 3" in _texts(at)
+    assert len(at.get("image")) >= 2                           # sample grid + class samples
+    labels = [m.label for m in at.metric]
+    assert "Fréchet distance (classifier features)" in labels and "Samples classified as their y" in labels
+    assert any(s.value.startswith("PatchGAN") for s in at.subheader)
+    # pick a class and draw fresh samples from p(x | y)
+    at.selectbox(key="y").set_value(7)
+    _run(at)
+    at.button(key="_ganimg_more").click()
+    _run(at)
+    assert at.query_params["y"] in ("7", ["7"])
+
+
+def test_images_load_a_saved_run():
+    from dashboard import gan_jobs as gj
+
+    config = gj.image_config("dcgan", "digits", noise_dim=8, steps=100, seed=5)
+    run = _train_stored_run(config, 2)
+    at = _app(IMAGES)                                           # other settings: not the same run
+    at.selectbox(key="_ganimg_run_choice").set_value(run.name)
+    at.button(key="_ganimg_load").click()
+    _run(at)
+    assert f"Loaded run {run.name}." in _texts(at)
+    assert f"Showing run **{run.name}** at step 2" in _texts(at)
+
+
+def test_images_train_stop_and_resume_label():
+    at = _app(IMAGES, steps="100", zdim="8")
+    at.button(key="_ganimg_train").click()
+    _run(at)
+    job = _wait(_active_job)
+    _wait(lambda: job.snapshot().get("step", 0) >= 2 or job.done, timeout=240)
+    assert not job.done, job.error
+    _run(at)
+    assert "Training: step" in _texts(at)
+    at.button(key="_ganimg_stop").click()
+    _run(at)
+    assert job.done
+    assert at.button(key="_ganimg_train").label == "Resume stored run"
+    from genlab.runs import RunStore
+
+    infos = RunStore().list()
+    assert len(infos) == 1 and infos[0].status == "stopped" and infos[0].step >= 2
