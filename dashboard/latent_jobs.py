@@ -48,7 +48,9 @@ __all__ = [
     "job_key",
     "load_model",
     "pair_configs",
+    "predicted_class_share",
     "prior_z",
+    "robust_limit",
     "read_metrics",
     "run_name",
     "submit_training",
@@ -295,7 +297,8 @@ class LoadedModel:
             z = prior_z(self.latent_dim, metrics.reference_size(dataset), seed)
             samples = self.decode(z)
             return {"n": len(z), "frechet": metrics.frechet_to_reference(samples, dataset),
-                    "confidence": metrics.classifier_confidence(samples, dataset)}
+                    "confidence": metrics.classifier_confidence(samples, dataset),
+                    "class_share": predicted_class_share(samples, dataset)}
 
         return self._cached(("scores", seed), compute)
 
@@ -318,6 +321,27 @@ def read_metrics(run_or_path):
         if column != "changed" and not pd.api.types.is_numeric_dtype(frame[column]):
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
+
+
+def predicted_class_share(images, dataset: str) -> np.ndarray:
+    """Share of ``images`` that genlab's classifier assigns to each of the 10 classes, (10,)."""
+    import torch
+
+    from genlab import metrics
+
+    classifier = metrics.get_classifier(dataset)
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32))
+    with torch.no_grad():
+        predicted = torch.cat([classifier(chunk).argmax(1) for chunk in x.split(1024)])
+    return np.bincount(predicted.numpy(), minlength=10)[:10] / max(1, len(predicted))
+
+
+def robust_limit(*codes, quantile: float = 0.99, minimum: float = 3.0) -> float:
+    """Half-width of a square view holding ``quantile`` of every code coordinate (at least ``minimum``)."""
+    values = [np.abs(np.asarray(c, dtype=float)).ravel() for c in codes if c is not None and np.size(c)]
+    if not values:
+        return minimum * 1.1
+    return max(minimum, float(np.quantile(np.concatenate(values), quantile))) * 1.1
 
 
 def prior_z(latent_dim: int, n: int, seed: int = 0) -> np.ndarray:
@@ -450,8 +474,7 @@ def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: f
     live: dict[str, Any] = {"images": None, "labels": None}
 
     def progress_text() -> str:
-        parts = [f"{s.label} {s.step:,}/{s.target:,}" for s in slots.values()]
-        return "training: " + ", ".join(parts)
+        return " · ".join(f"{s.label.upper()} step {s.step:,} of {s.target:,}" for s in slots.values())
 
     def publish(force: bool = False, with_codes: bool = True) -> None:
         """Progress and a snapshot. Codes are encoded only from a training thread between its

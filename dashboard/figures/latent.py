@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 __all__ = [
     "CLASS_COLOURS",
     "ESTIMATOR_COLOURS",
+    "class_key_html",
     "latent_scatter",
     "latent_strip",
     "image_mosaic",
@@ -34,6 +35,7 @@ __all__ = [
     "gradient_estimates_figure",
     "beta_sweep_figure",
     "placeholder_figure",
+    "side_by_side",
 ]
 
 # Tableau 10: distinguishable, colour-blind friendlier than plotly's default, fine on a projector.
@@ -52,6 +54,17 @@ def _class_name(names: Sequence[str] | None, label: int) -> str:
 
 def _legend_bottom(fig: go.Figure, y: float = -0.12) -> None:
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=y, xanchor="center", x=0.5))
+
+
+def class_key_html(labels: Sequence[int] = tuple(range(10)), class_names: Sequence[str] | None = None,
+                   prefix: str = "") -> str:
+    """A one-line colour key (HTML) for the class colours, shared by side-by-side scatter plots
+    (so that neither plot loses width to a legend)."""
+    import html
+
+    parts = [f'<span style="color:{CLASS_COLOURS[int(c) % len(CLASS_COLOURS)]};font-size:1.3em">●</span>&nbsp;'
+             f'{html.escape(_class_name(class_names, int(c)))}' for c in labels]
+    return (html.escape(prefix) + " " if prefix else "") + " &nbsp; ".join(parts)
 
 
 def latent_scatter(points, labels, title: str = "", *, class_names: Sequence[str] | None = None,
@@ -94,8 +107,9 @@ def latent_scatter(points, labels, title: str = "", *, class_names: Sequence[str
     fig.update_yaxes(title_text=axis_titles[1], zeroline=True, zerolinecolor="rgba(0,0,0,0.25)",
                      scaleanchor="x", scaleratio=1)
     if xy_range is not None:
-        fig.update_xaxes(range=list(xy_range))
-        fig.update_yaxes(range=list(xy_range))
+        # a square plot with this range on both axes: the plot area shrinks, the range stays
+        fig.update_xaxes(range=list(xy_range), constrain="domain")
+        fig.update_yaxes(range=list(xy_range), constrain="domain")
     return fig
 
 
@@ -200,6 +214,41 @@ def image_row(images, labels: Sequence[str] | None = None, title: str = "", *, h
     return fig
 
 
+_AXIS_KEYS = ("range", "autorange", "title", "tickvals", "ticktext", "showticklabels", "ticks", "showgrid",
+              "zeroline", "zerolinecolor", "constrain", "type", "rangemode", "visible", "exponentformat", "dtick")
+
+
+def side_by_side(figures: Sequence[go.Figure], titles: Sequence[str], *, height: int | None = None,
+                 spacing: float = 0.07) -> go.Figure:
+    """Put single-panel figures (from the builders above) next to each other in one figure: one
+    title per panel, no per-figure margins, the full width for the plots (a projector at 1280 px
+    has no room for two figures with their own margins and titles). Traces, shapes and the axis
+    settings (ranges, equal aspect, tick labels) are carried over; legends are turned off."""
+    from plotly.subplots import make_subplots
+
+    n = len(figures)
+    combined = make_subplots(rows=1, cols=n, subplot_titles=list(titles), horizontal_spacing=spacing)
+    for index, figure in enumerate(figures, start=1):
+        suffix = "" if index == 1 else str(index)
+        for trace in figure.data:
+            combined.add_trace(trace, row=1, col=index)
+        for shape in figure.layout.shapes or ():
+            if shape.xref in ("x", None) and shape.yref in ("y", None):
+                combined.add_shape(go.layout.Shape(shape.to_plotly_json()).update(xref="x" + suffix, yref="y" + suffix))
+        for axis in ("xaxis", "yaxis"):
+            source = figure.layout[axis].to_plotly_json()
+            values = {k: v for k, v in source.items() if k in _AXIS_KEYS}
+            if axis == "yaxis" and source.get("scaleanchor"):
+                values["scaleanchor"] = "x" + suffix
+                values["scaleratio"] = source.get("scaleratio", 1)
+            combined.layout[axis + suffix].update(values)
+    combined.update_traces(showlegend=False)
+    combined.update_layout(height=height or max(int(f.layout.height or 400) for f in figures),
+                           margin=dict(l=55, r=15, t=45, b=45), showlegend=False,
+                           plot_bgcolor=figures[0].layout.plot_bgcolor if figures else None)
+    return combined
+
+
 def placeholder_figure(text: str, height: int = 420) -> go.Figure:
     """An empty plot area with a centred message (a model that has not started yet)."""
     fig = go.Figure()
@@ -246,7 +295,7 @@ def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380
         test = frame[frame["test_elbo"].notna()]
         if not test.empty:
             fig.add_trace(go.Scatter(x=test["step"], y=-test["test_elbo"], name="−ELBO on the test split",
-                                     mode="markers", marker=dict(color=TERM_COLOURS["test"], size=5)))
+                                     mode="lines", line=dict(color=TERM_COLOURS["test"], width=2, dash="dash")))
     beta_text = "" if beta == 1 else f" · the optimizer minimises reconstruction + {beta:g}·KL"
     fig.update_layout(title=title or None, height=height, margin=dict(l=60, r=10, t=50 if title else 10, b=40),
                       hovermode="x unified")
@@ -319,8 +368,8 @@ def gradient_variance_figure(rows: Sequence[dict], param: str = "mu", title: str
                                  line=dict(color="#999999", dash="dot", width=1.5), hoverinfo="skip"))
     label = _PARAM_LABEL.get(param, param)
     fig.update_layout(title=title or None, height=height, margin=dict(l=70, r=10, t=50 if title else 10, b=40))
-    fig.update_xaxes(type="log", title_text="Monte-Carlo samples S")
-    fig.update_yaxes(type="log", title_text=f"variance of the ∂/∂{label} estimate", exponentformat="power")
+    fig.update_xaxes(type="log", title_text="Monte-Carlo samples S", dtick=1)
+    fig.update_yaxes(type="log", title_text=f"variance of the ∂/∂{label} estimate", exponentformat="power", dtick=1)
     _legend_bottom(fig, -0.22)
     return fig
 
@@ -345,10 +394,10 @@ def gradient_estimates_figure(rows: Sequence[dict], param: str = "mu", title: st
     if rows:
         fig.add_hline(y=rows[0][true_key], line=dict(color="black", dash="dash", width=1.5),
                       annotation_text=f"true ∂/∂{_PARAM_LABEL.get(param, param)} = {rows[0][true_key]:.3f}",
-                      annotation_position="top left")
+                      annotation_position="bottom right")
     label = _PARAM_LABEL.get(param, param)
     fig.update_layout(title=title or None, height=height, margin=dict(l=70, r=10, t=50 if title else 10, b=40))
-    fig.update_xaxes(type="log", title_text="Monte-Carlo samples S")
+    fig.update_xaxes(type="log", title_text="Monte-Carlo samples S", dtick=1)
     fig.update_yaxes(title_text=f"estimate of ∂/∂{label} E[f(z)] (± 1 sd)")
     _legend_bottom(fig, -0.22)
     return fig

@@ -22,14 +22,20 @@ ctx = common.setup_page(TITLE)
 
 SS = "_latent_"
 REFRESH_S = 1.0
-DATASET_LABELS = {"digits": "digits (8×8, built in)", "mnist": "MNIST (28×28)", "fashion-mnist": "Fashion-MNIST (28×28)"}
+DATASET_LABELS = {"digits": "digits (8×8)", "mnist": "MNIST (28×28)", "fashion-mnist": "Fashion-MNIST (28×28)"}
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 PRIOR_SEED = 0
 GRID_SAMPLES = 64          # prior samples shown (8 x 8); the scores use reference_size of them (360 for digits)
 MAX_SLIDERS = 10
 D = lj.DEFAULTS
 instructor = ctx.instructor
-PLOT_H = 520 if instructor else 430
+PLOT_H = 500 if instructor else 460
+TITLES = ["Autoencoder (AE)", "Variational autoencoder (VAE)"]
+
+
+def _pair(figures, key, height=None):
+    """The AE's and the VAE's panel side by side in one figure (full width even on a projector)."""
+    common.show_figure(lf.side_by_side(figures, TITLES, height=height or PLOT_H), key=key)
 
 
 # --------------------------------------------------------------------------- #
@@ -59,21 +65,39 @@ manager = get_job_manager()
 state = st.session_state
 state.setdefault(SS + "auto", set())        # job keys this session started by itself (default settings)
 
+common.explain(
+    "An **autoencoder** learns a code z = f(x) only to reconstruct x: nothing says where the codes "
+    "should lie, so its latent space is *sparse* — decoding a point drawn from N(0, I) usually lands "
+    "between or away from the codes and gives garbage (or a copy of some training image). A **VAE** "
+    "encodes q(z|x) = N(μ(x), σ²(x)) and pays KL(q(z|x) ‖ N(0, I)) for it, which packs the codes "
+    "densely around the prior, so prior samples decode to plausible digits. Both models below have "
+    "the same MLP architecture, data, epochs and seed."
+)
+
 # --------------------------------------------------------------------------- #
 # Sidebar: the settings both models share
 # --------------------------------------------------------------------------- #
-with st.sidebar:
-    st.markdown("**Models** — the AE and the VAE share these settings")
+st.markdown("**The models** — the AE and the VAE share these settings; a stored run with the same settings "
+            "is loaded at once")
+if instructor:   # projector fonts: two rows
+    settings_row = st.columns(3, vertical_alignment="bottom") + st.columns(4, vertical_alignment="bottom")
+else:
+    settings_row = st.columns([1.5, 1, 1, 1, 1, 1.25, 1.25], vertical_alignment="bottom")
+with settings_row[0]:
     dataset = common.qp_select("Data set", "data", lj.DATASETS, D["dataset"], format_func=DATASET_LABELS.get,
                                help="MNIST / Fashion-MNIST need their files on disk (no download here).")
+with settings_row[1]:
     latent_dim = common.qp_number("Latent size K", "k", None, None, D["latent_dim"], step=1,
                                   help="K = 2 shows the latent plane as it is; larger K is projected (PCA / t-SNE). "
                                        f"Allowed: {lj.LIMITS['latent_dim'][0]} to {lj.LIMITS['latent_dim'][1]}.")
-    beta = common.qp_number("β: weight of the VAE's KL term", "beta", None, None, D["beta"], step=0.5, format="%.2f",
-                            help="β = 1 is the ELBO. Large β pushes q(z|x) onto the prior (posterior collapse). "
-                                 "The AE has no KL term.")
+with settings_row[2]:
+    beta = common.qp_number("VAE's β", "beta", None, None, D["beta"], step=0.5, format="%.2f",
+                            help="Weight of the VAE's KL term; β = 1 is the ELBO. Large β pushes q(z|x) onto the "
+                                 "prior (posterior collapse). The AE has no KL term.")
+with settings_row[3]:
     epochs = common.qp_number("Epochs", "epochs", None, None, D["epochs"], step=10,
                               help=f"Passes over the training split, {lj.LIMITS['epochs'][0]} to {lj.LIMITS['epochs'][1]}.")
+with settings_row[4]:
     seed = common.qp_number("Seed", "seed", 0, 9999, D["seed"], help="Initial weights, batch order and ε.")
 
 
@@ -91,8 +115,6 @@ try:
     lj.check_dataset_available(dataset)
 except GenlabError as err:
     st.error(str(err))
-    with st.sidebar:
-        common.copy_link_button()
     st.stop()
 
 K = settings["latent_dim"]
@@ -125,22 +147,12 @@ if not ready and job is None and is_default and key not in state[SS + "auto"]:
     job = manager.get(state[SS + "job_id"])
 training = job is not None and job.active
 
-with st.sidebar:
-    st.button("Train AE + VAE", icon=":material/play_arrow:", type="primary", on_click=_train,
-              disabled=ready or training, key=SS + "train", width="stretch",
-              help=f"{steps_per_model:,} Adam steps per model, the two models taking turns; stored in the run "
-                   "store, so these settings never train twice.")
-    st.button("Stop training", icon=":material/stop:", on_click=_stop, disabled=not training, key=SS + "stop",
-              width="stretch", help="Stops after the current step; the checkpoint is kept and Train resumes it.")
-
-common.explain(
-    "An **autoencoder** learns a code z = f(x) only to reconstruct x: nothing says where the codes "
-    "should lie, so its latent space is *sparse* — decoding a point drawn from N(0, I) usually lands "
-    "between or away from the codes and gives garbage (or a copy of some training image). A **VAE** "
-    "encodes q(z|x) = N(μ(x), σ²(x)) and pays KL(q(z|x) ‖ N(0, I)) for it, which packs the codes "
-    "densely around the prior, so prior samples decode to plausible digits. Both models below have "
-    "the same MLP architecture, data, epochs and seed."
-)
+settings_row[5].button("Train", icon=":material/play_arrow:", type="primary", on_click=_train,
+                       disabled=ready or training, key=SS + "train", width="stretch",
+                       help=f"Train the AE and the VAE: {steps_per_model:,} Adam steps each, taking turns; stored in "
+                            "the run store, so these settings never train twice.")
+settings_row[6].button("Stop", icon=":material/stop:", on_click=_stop, disabled=not training, key=SS + "stop",
+                       width="stretch", help="Stops after the current step; the checkpoint is kept and Train resumes it.")
 
 
 # --------------------------------------------------------------------------- #
@@ -156,17 +168,21 @@ def _queue_text(job) -> str:
             "Yours starts by itself; Stop cancels it.")
 
 
-def _live_plot(points, labels, title, plot_key):
-    if K == 1:
-        fig = lf.latent_strip(points[:, 0], labels, title, class_names=class_names, height=PLOT_H, item=item)
-    else:
-        if K > 2:
-            from genlab.projection import project
+def _class_key() -> None:
+    st.markdown(lf.class_key_html(range(10), class_names, prefix="Colour = " + item + ":"),
+                unsafe_allow_html=True)
 
-            points = project(points, "pca", 0)
-        fig = lf.latent_scatter(points, labels, title, class_names=class_names, prior_circles=K == 2,
-                                height=PLOT_H, item=item, axis_titles=("z₁", "z₂") if K == 2 else ("PC 1", "PC 2"))
-    common.show_figure(fig, key=plot_key)
+
+def _live_figure(points, labels, limit=None):
+    if K == 1:
+        return lf.latent_strip(points[:, 0], labels, class_names=class_names, height=PLOT_H, item=item)
+    if K > 2:
+        from genlab.projection import project
+
+        points = project(points, "pca", 0)
+    return lf.latent_scatter(points, labels, class_names=class_names, prior_circles=K == 2, height=PLOT_H,
+                             item=item, axis_titles=("z₁", "z₂") if K == 2 else ("PC 1", "PC 2"),
+                             xy_range=(-limit, limit) if limit and K == 2 else None, show_legend=False)
 
 
 @st.fragment(run_every=REFRESH_S if training else None)
@@ -183,18 +199,19 @@ def live_status():
         return
     snap = job.snapshot()
     st.progress(job.progress, text=f"Training in the background ({'default settings, first visit' if is_default else 'your settings'}): "
-                                   f"{job.message or 'starting'} steps")
+                                   f"{job.message or 'starting'}")
     codes, labels = snap.get("codes") or {}, snap.get("labels")
-    columns = st.columns(2, gap="medium")
-    for column, model in zip(columns, ("ae", "vae")):
-        with column:
-            info = (snap.get("models") or {}).get(model, {})
-            title = f"{model.upper()} latent space (live, step {info.get('step', 0):,})"
-            if model in codes and labels is not None:
-                _live_plot(np.asarray(codes[model]), labels, title, f"live_{model}")
-            else:
-                common.show_figure(lf.placeholder_figure(f"{model.upper()}: {info.get('message') or 'starting…'}",
-                                                         height=PLOT_H), key=f"live_{model}")
+    limit = lj.robust_limit(*codes.values())
+    _class_key()
+    figures, titles = [], []
+    for model, title in zip(("ae", "vae"), TITLES):
+        info = (snap.get("models") or {}).get(model, {})
+        titles.append(f"{title}, step {info.get('step', 0):,}")
+        if model in codes and labels is not None:
+            figures.append(_live_figure(np.asarray(codes[model]), labels, limit))
+        else:
+            figures.append(lf.placeholder_figure(f"{model.upper()}: {info.get('message') or 'starting…'}"))
+    common.show_figure(lf.side_by_side(figures, titles, height=PLOT_H), key="live_pair")
     st.caption("Live view: the encoder means of test images while the models train"
                + (" (PCA of the codes; t-SNE once training is done)." if K > 2 else "."))
 
@@ -203,9 +220,9 @@ if not ready:
     if job is not None and job.status == "failed":
         st.error(f"Training failed: {job.error}")
     elif job is not None and job.status == "stopped":
-        st.info("Training was stopped; its checkpoint is kept. **Train AE + VAE** continues from there.")
+        st.info("Training was stopped; its checkpoint is kept. **Train** continues from there.")
     elif job is None:
-        st.info(f"These settings have not been trained yet. Press **Train AE + VAE** in the sidebar "
+        st.info(f"These settings have not been trained yet. Press **Train** "
                 f"({steps_per_model:,} steps per model; stored runs are loaded instantly next time).")
     if training:
         live_status()
@@ -239,6 +256,7 @@ shown_prior = lj.prior_z(K, GRID_SAMPLES, PRIOR_SEED)   # the first of the score
 # 1. The two latent spaces
 # --------------------------------------------------------------------------- #
 st.subheader("1 · The two latent spaces")
+_class_key()
 if K == 2:
     c1, c2 = st.columns([1, 1])
     with c1:
@@ -246,24 +264,20 @@ if K == 2:
                                      help="Both plots on the same square: compare where the codes lie.")
     with c2:
         show_prior = common.qp_toggle("Show the prior N(0, I)", "prior", True,
-                                      help="Dotted circles of radius 1, 2, 3 and the 64 prior samples decoded in section 2 (×).")
-    limit = max(3.0, float(max(np.abs(codes["ae"]).max(), np.abs(codes["vae"]).max()))) * 1.05
-    for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
-        with column:
-            fig = lf.latent_scatter(
-                codes[model], labels, f"{model.upper()}: encoder means of {len(labels)} test images",
-                class_names=class_names, prior_circles=show_prior, prior_points=shown_prior if show_prior else None,
-                xy_range=(-limit, limit) if same_axes else None, height=PLOT_H, item=item,
-                show_legend=model == "vae")
-            common.show_figure(fig, key=f"latent_{model}")
+                                      help="Dotted circles of radius 1, 2, 3 and the 64 prior samples decoded in section 2 (black ×).")
+    limit = lj.robust_limit(codes["ae"], codes["vae"])
+    _pair([lf.latent_scatter(codes[model], labels, class_names=class_names, prior_circles=show_prior,
+                             prior_points=shown_prior if show_prior else None,
+                             xy_range=(-limit, limit) if same_axes else None, item=item, show_legend=False)
+           for model in ("ae", "vae")], key="latent_pair")
     spread = {m: float(np.sqrt((codes[m] ** 2).sum(1)).mean()) for m in codes}
-    st.caption(f"Mean distance of a code from 0: AE {spread['ae']:.2f}, VAE {spread['vae']:.2f} "
-               f"(under the prior N(0, I) it is {math.sqrt(math.pi / 2):.2f}). Hover a point to see its {item}.")
+    st.caption(f"Encoder means μ(x) of {len(labels)} test images. Mean distance of a code from 0: AE {spread['ae']:.2f}, VAE {spread['vae']:.2f} "
+               f"(under the prior N(0, I) it is {math.sqrt(math.pi / 2):.2f}). Dotted circles: radius 1, 2, 3 of the prior; "
+               f"black ×: the 64 prior samples decoded in section 2. Hover a point to see its {item}.")
 elif K == 1:
-    for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
-        with column:
-            common.show_figure(lf.latent_strip(codes[model][:, 0], labels, f"{model.upper()}: z of {len(labels)} test images",
-                                               class_names=class_names, height=PLOT_H, item=item), key=f"latent_{model}")
+    _pair([lf.latent_strip(codes[model][:, 0], labels, class_names=class_names, item=item) for model in ("ae", "vae")],
+          key="latent_pair")
+    st.caption(f"K = 1: the code of each of {len(labels)} test images, one row per {item}.")
 else:
     c1, c2, c3 = st.columns([1.2, 1, 1])
     with c1:
@@ -285,14 +299,10 @@ else:
         else:
             projected[model] = project(codes[model], "pca", int(proj_seed))
     names = ("PC 1", "PC 2") if method == "pca" else ("t-SNE 1", "t-SNE 2")
-    for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
-        with column:
-            fig = lf.latent_scatter(projected[model], labels,
-                                    f"{model.upper()}: {'PCA' if method == 'pca' else 't-SNE'} of K = {K} codes",
-                                    class_names=class_names, height=PLOT_H, item=item, axis_titles=names,
-                                    show_legend=model == "vae")
-            common.show_figure(fig, key=f"latent_{model}")
-    st.caption(f"Hover a point to see its {item}. UMAP is not offered: it is not installed on this server.")
+    _pair([lf.latent_scatter(projected[model], labels, class_names=class_names, item=item, axis_titles=names,
+                             show_legend=False) for model in ("ae", "vae")], key="latent_pair")
+    st.caption(f"{'PCA' if method == 'pca' else 't-SNE'} of the K = {K} encoder means of {len(labels)} test images. "
+               f"Hover a point to see its {item}. UMAP is not offered: it is not installed on this server.")
 
 # --------------------------------------------------------------------------- #
 # 2. Sampling from the prior
@@ -310,20 +320,28 @@ common.explain(
     "(lower = the samples look and vary like real data), and its mean **confidence** (does each sample "
     f"look like *some* {item}?)."
 )
-for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
-    with column:
-        score = scores[model]
-        m1, m2 = st.columns(2)
-        m1.metric(f"{model.upper()} Fréchet distance", f"{score['frechet']:.1f}",
-                  help=f"Classifier Fréchet distance of {score['n']} prior samples to the test split; "
-                       f"real training images score {floor:.1f}.")
-        m2.metric(f"{model.upper()} classifier confidence", f"{score['confidence']:.0%}",
-                  help="Mean over the samples of the classifier's largest softmax probability.")
-        fig = lf.image_mosaic(models[model].decode(shown_prior), 8, f"{model.upper()}: decoded prior samples",
-                              height=PLOT_H)
-        common.show_figure(fig, key=f"prior_{model}")
-st.caption(f"For scale: real training images score a Fréchet distance of {floor:.1f} against the test split. "
-           "Change the seed or K in the sidebar to see that the gap is not luck.")
+metric_slots = (st.columns(2) + st.columns(2)) if instructor else st.columns(4)
+for slot, model in zip(metric_slots[:2], ("ae", "vae")):
+    slot.metric(f"{model.upper()} Fréchet distance", f"{scores[model]['frechet']:.1f}",
+                help=f"Classifier Fréchet distance of {scores[model]['n']} prior samples to the test split (lower is "
+                     f"better); real training images score {floor:.1f}.")
+for slot, model in zip(metric_slots[2:], ("ae", "vae")):
+    slot.metric(f"{model.upper()} confidence", f"{scores[model]['confidence']:.0%}",
+                help="Mean over the samples of the classifier's largest softmax probability.")
+_pair([lf.image_mosaic(models[model].decode(shown_prior), 8) for model in ("ae", "vae")], key="prior_pair")
+def _top_classes(share) -> str:
+    order = np.argsort(share)[::-1][:3]
+    return ", ".join(f"{lf._class_name(class_names, int(c))} {share[c]:.0%}" for c in order if share[c] > 0)
+
+
+covered = {m: int((scores[m]["class_share"] >= 0.02).sum()) for m in ("ae", "vae")}
+st.caption(
+    f"What the classifier calls the samples — AE: {_top_classes(scores['ae']['class_share'])} … "
+    f"({covered['ae']} of 10 classes with at least 2 %); VAE: {_top_classes(scores['vae']['class_share'])} … "
+    f"({covered['vae']} of 10). Confidence only asks whether each sample looks like *some* {item}; the Fréchet "
+    f"distance also asks whether the samples vary like real data. For scale: real training images score "
+    f"{floor:.1f}. Try K = 8 or 16: the AE's latent space gets sparser and its samples worse."
+)
 
 # --------------------------------------------------------------------------- #
 # 3. Exploring the latent spaces
@@ -358,12 +376,9 @@ with tab_grid:
             from genlab.latent import grid_values, latent_grid
 
             values = grid_values(float(extent), int(n_grid), spacing).numpy()
-            for column, model in zip(st.columns(2, gap="medium"), ("ae", "vae")):
-                with column:
-                    grid = latent_grid(models[model].trainer, float(extent), int(n_grid), spacing, dims=dims).numpy()
-                    fig = lf.latent_grid_figure(grid, values, f"{model.upper()}: decoded grid", dims=dims,
-                                                height=PLOT_H + 60)
-                    common.show_figure(fig, key=f"grid_{model}")
+            _pair([lf.latent_grid_figure(latent_grid(models[model].trainer, float(extent), int(n_grid), spacing,
+                                                     dims=dims).numpy(), values, dims=dims)
+                   for model in ("ae", "vae")], key="grid_pair", height=PLOT_H + 40)
             note = "" if K == 2 else " The other coordinates are 0 (the prior mean)."
             st.caption("Each tile decodes one grid point (like the Keras VAE example's manifold). The VAE's "
                        "plane changes smoothly and every tile is a plausible image; the AE's codes live "
@@ -385,11 +400,10 @@ with tab_interp:
     name_a = lf._class_name(class_names, int(labels[int(index_a)]))
     name_b = lf._class_name(class_names, int(labels[int(index_b)]))
     st.caption(f"z_t = (1 − t)·μ(A) + t·μ(B): A is a {name_a}, B is a {name_b}.")
-    for model in ("ae", "vae"):
+    for model, title in zip(("ae", "vae"), TITLES):
         row = interpolate(models[model].trainer, ends[0], ends[1], int(steps)).numpy()
         strip = np.concatenate([ends[:1].numpy(), row, ends[1:].numpy()])
-        fig = lf.image_row(strip, ["A"] + t_labels + ["B"], f"{model.upper()}: A, decoded z_t for t = 0…1, B",
-                           height=230 if instructor else 190)
+        fig = lf.image_row(strip, ["A"] + t_labels + ["B"], title, height=250 if instructor else 190)
         common.show_figure(fig, key=f"interp_{model}")
 
 with tab_trav:
@@ -406,14 +420,13 @@ with tab_trav:
     sweep = np.linspace(-3, 3, 9)
     with right:
         point_images = np.concatenate([models[m].decode(z_point[None, :]) for m in ("ae", "vae")])
-        fig = lf.image_row(point_images, ["AE", "VAE"], "decode(z) at the sliders' point",
-                           height=300 if instructor else 260)
+        fig = lf.image_row(point_images, ["AE", "VAE"], "decode(z) at the sliders",
+                           height=320 if instructor else 260)
         common.show_figure(fig, key="trav_point")
-        for model in ("ae", "vae"):
+        st.caption(f"z{int(trav_dim)} swept from −3 to 3, the other coordinates at the sliders:")
+        for model, title in zip(("ae", "vae"), TITLES):
             row = traverse(models[model].trainer, z_point, int(trav_dim) - 1, sweep).numpy()
-            fig = lf.image_row(row, [f"{v:+.1f}" for v in sweep],
-                               f"{model.upper()}: z{int(trav_dim)} from −3 to 3, the others at the sliders",
-                               height=230 if instructor else 190)
+            fig = lf.image_row(row, [f"{v:+.1f}" for v in sweep], title, height=250 if instructor else 190)
             common.show_figure(fig, key=f"trav_{model}")
 
 with st.sidebar:

@@ -27,7 +27,7 @@ ctx = common.setup_page(TITLE)
 
 SS = "_elbo_"
 REFRESH_S = 1.0
-DATASET_LABELS = {"digits": "digits (8×8, built in)", "mnist": "MNIST (28×28)", "fashion-mnist": "Fashion-MNIST (28×28)"}
+DATASET_LABELS = {"digits": "digits (8×8)", "mnist": "MNIST (28×28)", "fashion-mnist": "Fashion-MNIST (28×28)"}
 BETA_SWEEP = (0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 SAMPLE_COUNTS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 FUNCTIONS = {"square": "f(z) = z²", "cos": "f(z) = cos z", "sigmoid": "f(z) = sigmoid(z) (decoder-like)"}
@@ -60,22 +60,38 @@ manager = get_job_manager()
 state = st.session_state
 state.setdefault(SS + "auto", set())
 
+common.explain(
+    "For each image the VAE minimises L_i = −E_q(z|x)[log p(x|z)] + KL(q(z|x) ‖ p(z)): the first term "
+    "asks the decoder to reconstruct x from a sampled code, the second keeps q(z|x) = N(μ, σ²) close "
+    "to the prior N(0, I). The expectation is estimated with S samples z_s = μ + σ ⊙ ε_s, ε_s ~ N(0, I) "
+    "(the reparameterization trick, section 3); the KL of two Gaussians is exact: "
+    "KL_k = ½(μ_k² + σ_k² − 1 − log σ_k²) per latent dimension k."
+)
+
 # --------------------------------------------------------------------------- #
 # Sidebar: the VAE
 # --------------------------------------------------------------------------- #
-with st.sidebar:
-    st.markdown("**The VAE** — a stored run with these settings is loaded at once")
-    dataset = common.qp_select("Data set", "data", lj.DATASETS, D["dataset"], format_func=DATASET_LABELS.get)
+st.markdown("**The VAE** — a stored run with these settings is loaded at once")
+row = st.columns([1.6, 1, 1, 1, 1, 1], vertical_alignment="bottom")
+with row[0]:
+    dataset = common.qp_select("Data set", "data", lj.DATASETS, D["dataset"], format_func=DATASET_LABELS.get,
+                               help="MNIST / Fashion-MNIST need their files on disk (no download here).")
+with row[1]:
     latent_dim = common.qp_number("Latent size K", "k", None, None, D["latent_dim"], step=1,
                                   help=f"Allowed: {lj.LIMITS['latent_dim'][0]} to {lj.LIMITS['latent_dim'][1]}.")
-    beta = common.qp_number("β: weight of the KL term", "beta", None, None, D["beta"], step=0.5, format="%.2f",
+with row[2]:
+    beta = common.qp_number("β (KL weight)", "beta", None, None, D["beta"], step=0.5, format="%.2f",
                             help="The optimizer minimises reconstruction + β·KL; β = 1 is the ELBO.")
-    mc_samples = common.qp_number("S: Monte-Carlo samples of z per image", "s", None, None, D["mc_samples"], step=1,
-                                  help="−E_q[log p(x|z)] ≈ −1/S Σ_s log p(x|z_s). "
+with row[3]:
+    mc_samples = common.qp_number("S (samples of z)", "s", None, None, D["mc_samples"], step=1,
+                                  help="Monte-Carlo samples per image: −E_q[log p(x|z)] ≈ −1/S Σ_s log p(x|z_s). "
                                        f"Allowed: {lj.LIMITS['mc_samples'][0]} to {lj.LIMITS['mc_samples'][1]}.")
+with row[4]:
     epochs = common.qp_number("Epochs", "epochs", None, None, D["epochs"], step=10,
                               help=f"{lj.LIMITS['epochs'][0]} to {lj.LIMITS['epochs'][1]}.")
+with row[5]:
     seed = common.qp_number("Seed", "seed", 0, 9999, D["seed"])
+buttons = st.columns([1, 1, 4], vertical_alignment="center")
 
 setting_error = None
 try:
@@ -84,14 +100,6 @@ try:
 except GenlabError as err:
     setting_error = str(err)
     settings = None
-
-common.explain(
-    "For each image the VAE minimises L_i = −E_q(z|x)[log p(x|z)] + KL(q(z|x) ‖ p(z)): the first term "
-    "asks the decoder to reconstruct x from a sampled code, the second keeps q(z|x) = N(μ, σ²) close "
-    "to the prior N(0, I). The expectation is estimated with S samples z_s = μ + σ ⊙ ε_s, ε_s ~ N(0, I) "
-    "(the reparameterization trick, section 3); the KL of two Gaussians is exact: "
-    "KL_k = ½(μ_k² + σ_k² − 1 − log σ_k²) per latent dimension k."
-)
 
 
 def _stop() -> None:
@@ -151,12 +159,11 @@ else:
         _train()
         job = manager.get(state[SS + "job_id"])
     training = job is not None and job.active
-    with st.sidebar:
-        st.button("Train this VAE", icon=":material/play_arrow:", type="primary", on_click=_train,
-                  disabled=vae_run is not None or training, key=SS + "train", width="stretch",
-                  help=f"{lj.expected_steps(config):,} Adam steps; stored in the run store.")
-        st.button("Stop training", icon=":material/stop:", on_click=_stop, disabled=not training, key=SS + "stop",
-                  width="stretch", help="Stops after the current step; Train resumes from the checkpoint.")
+    buttons[0].button("Train", icon=":material/play_arrow:", type="primary", on_click=_train,
+                      disabled=vae_run is not None or training, key=SS + "train", width="stretch",
+                      help=f"Train this VAE: {lj.expected_steps(config):,} Adam steps; stored in the run store.")
+    buttons[1].button("Stop", icon=":material/stop:", on_click=_stop, disabled=not training, key=SS + "stop",
+                      width="stretch", help="Stops after the current step; Train resumes from the checkpoint.")
 
     def _frame_of(name: str | None):
         if not name:
@@ -177,7 +184,7 @@ else:
             return
         left, right = st.columns([1.25, 1], gap="medium")
         with left:
-            common.show_figure(lf.elbo_history(frame, "ELBO terms (mean per epoch, training batches)",
+            common.show_figure(lf.elbo_history(frame, "ELBO terms per epoch",
                                                beta=settings["beta"], height=PLOT_H), key="elbo_live" if live else "elbo")
         with right:
             common.show_figure(lf.kl_per_dim_history(frame, K, "KL of each latent dimension", height=PLOT_H),
@@ -195,7 +202,7 @@ else:
         if job.status == "queued":
             st.warning(_queue_text(job))
             return
-        st.progress(job.progress, text=f"Training in the background ({job.name}): {job.message or 'starting'} steps")
+        st.progress(job.progress, text=f"Training in the background ({job.name}): {job.message or 'starting'}")
         snap = job.snapshot()
         model = (snap.get("models") or {}).get("vae")
         if model is not None:
@@ -226,9 +233,9 @@ else:
         if job is not None and job.status == "failed":
             st.error(f"Training failed: {job.error}")
         elif job is not None and job.status == "stopped":
-            st.info("Training was stopped; its checkpoint is kept. **Train this VAE** continues from there.")
+            st.info("Training was stopped; its checkpoint is kept. **Train** continues from there.")
         elif not training:
-            st.info(f"No stored VAE with these settings yet: press **Train this VAE** in the sidebar "
+            st.info(f"No stored VAE with these settings yet: press **Train** "
                     f"({lj.expected_steps(config):,} steps).")
         if training:
             live_elbo()
@@ -292,7 +299,7 @@ if settings is not None:
         c1.button(f"Train the β sweep ({len(missing)} to go)" if missing else "β sweep complete",
                   on_click=_train_sweep, disabled=not missing or sweep_active, key=SS + "sweep",
                   icon=":material/tune:",
-                  help=f"VAEs with β = {', '.join(f'{b:g}' for b in BETA_SWEEP)} and the sidebar's other settings, "
+                  help=f"VAEs with β = {', '.join(f'{b:g}' for b in BETA_SWEEP)} and the other settings above, "
                        "trained side by side; stored runs are reused.")
         c2.caption(f"Stored VAEs with K = {K}, S = {settings['mc_samples']}, {settings['epochs']} epochs, seed "
                    f"{settings['seed']}: β = {', '.join(f'{b:g}' for b in sorted(runs_beta)) or 'none yet'}.")
@@ -300,7 +307,7 @@ if settings is not None:
             if job.status == "queued":
                 st.warning(_queue_text(job))
             else:
-                st.progress(job.progress, text=f"β sweep: {job.message or 'starting'} steps")
+                st.progress(job.progress, text=f"β sweep: {job.message or 'starting'}")
         if len(runs_beta) >= 2:
             rows = list(runs_beta.values())
             common.show_figure(lf.beta_sweep_figure(rows, "Test-split terms and active dimensions against β",
@@ -316,7 +323,7 @@ if settings is not None:
                 st.caption("At large β the samples stop depending on z: the decoder has learnt to ignore "
                            "the collapsed latent dimensions and draws an average image.")
         else:
-            st.info("Train the β sweep (or train single VAEs with other β in the sidebar) to compare them here.")
+            st.info("Train the β sweep (or train single VAEs with other β above) to compare them here.")
     with s_tab:
         runs_s = sorted(_matching_runs(settings, "mc_samples"), key=lambda r: r["S"])
         if runs_s:
@@ -325,7 +332,7 @@ if settings is not None:
             st.dataframe(table, hide_index=True, width="stretch",
                          column_config={c: st.column_config.NumberColumn(format="%.2f")
                                         for c in ("test ELBO", "reconstruction", "KL", "training time (s)")})
-        st.caption(f"Stored VAEs with β = {settings['beta']:g} and these settings, by S. Change S in the sidebar and "
+        st.caption(f"Stored VAEs with β = {settings['beta']:g} and these settings, by S. Change S above and "
                    "train to add a row: the ELBO barely moves while each step costs about S times more decoding.")
 
 # --------------------------------------------------------------------------- #
