@@ -1,0 +1,669 @@
+"""Step-wise trainer for the GANs: ``gan`` (2D points), ``dcgan`` and ``cgan`` (images).
+
+One :meth:`GANTrainer.step` is one iteration of Goodfellow et al.'s Algorithm 1 (2014,
+arXiv 1406.2661)::
+
+    for k steps:                                   (k = k_disc)
+        x_1..x_m ~ p_data,  z_1..z_m ~ p(z)        fresh minibatches every time
+        φ <- φ - lr_d ∇_φ L_D                      L_D = −1/m Σ [log D(x_i) + log(1 − D(G(z_i)))]
+    z_1..z_m ~ p(z)
+    θ <- θ - lr_g ∇_θ L_G                          L_G = 1/m Σ log(1 − D(G(z_i)))   ("minimax")
+                                                       or −1/m Σ log D(G(z_i))       ("non-saturating")
+                                                       or least squares               ("lsgan")
+
+(the losses are in :mod:`genlab.losses`). :meth:`discriminator_step` and :meth:`generator_step`
+run a single D update or a single G update (the 2D page's buttons); each also records a row.
+Every row has ``loss_d, loss_g, d_real, d_fake, grad_norm_d, grad_norm_g, lr_d, lr_g`` and
+``phase`` ("both", "d" or "g"); a network that was not updated in that row still gets its loss
+and gradient norm *measured* (what its update would have been). ``d_real`` / ``d_fake`` are the
+means of D(x) and D(G(z)): probabilities for minimax / non-saturating, the raw least-squares
+score for lsgan.
+
+Stabilizers (options; all off in the ``vanilla`` preset): a linear learning-rate decay to
+``lr_final`` x lr over ``steps``, an exponential moving average of G's weights used for sampling
+(Yazıcı et al. 2019, arXiv 1806.04498), the R1 penalty γ/2 E‖∇_x l(x)‖² on real data
+(Mescheder et al. 2018), PacGAN packing and spectral norm (architecture options).
+
+Randomness: weights are initialised under ``torch.manual_seed(seed)``; real minibatches, noise
+and fake labels come from one CPU ``torch.Generator`` seeded with ``seed`` and saved in
+:meth:`state_dict`, so the same seed on CPU gives identical rows and a resumed run continues
+exactly as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import torch
+
+from genlab.data import IMAGE_DATASETS, TOY_DATASETS, load_image_dataset, load_points_csv, sample_toy, toy_modes, toy_std
+from genlab.errors import GenlabError, check_range
+from genlab.losses import GAN_LOSSES, check_loss, discriminator_loss, discriminator_output, generator_loss, r1_penalty
+from genlab.models.dcgan import DCDiscriminator, DCGANConfig, DCGenerator
+from genlab.models.gan import Discriminator2D, GANConfig, Generator2D, _check_int, sample_noise
+from genlab.train.base import Trainer, dataclass_from_dict
+
+MODEL_NAMES = ("gan", "dcgan", "cgan")
+POINTS_DATASET = "points"       # data set name of a 2D GAN trained on user points
+OPTIMIZERS = ("adam", "sgd")
+LR_DECAYS = ("none", "linear")
+TOY_POOL_SIZE = 50_000          # points drawn once from a 2D toy distribution (the "data set")
+EVAL_POINTS = 2500              # 2D evaluation sample size (VEEGAN / PacGAN protocol)
+EVAL_SEED = 1234                # noise seed of evaluate(): every run is scored on the same z
+MAX_STEPS = 10_000_000
+
+# Steps of the default (benchmark) run: see bench/gan_quality.py for the numbers they reach.
+DEFAULT_STEPS = {"gan": 4000, "dcgan": 3000, "cgan": 3000}
+
+
+@dataclass
+class GANTrainConfig:
+    """Training settings. ``lr_d, lr_g, k_disc, loss, optimizer_d, optimizer_g`` are live."""
+
+    lr_d: float = 1e-3                 # discriminator learning rate, (0, 1]
+    lr_g: float = 1e-3                 # generator learning rate, (0, 1]
+    k_disc: int = 1                    # D updates per G update (Algorithm 1's k), 1..100
+    loss: str = "non-saturating"       # minimax | non-saturating | lsgan
+    optimizer_d: str = "adam"          # adam | sgd (an optimizer switch keeps the network)
+    optimizer_g: str = "adam"
+    betas: tuple[float, float] = (0.5, 0.999)   # Adam's (β1, β2) (Radford et al.: β1 = 0.5)
+    momentum: float = 0.9              # SGD momentum (Goodfellow et al. used momentum)
+    batch_size: int = 256              # m, real and fake samples per update
+    steps: int | None = None           # length of the run (for the lr decay); None: DEFAULT_STEPS[model]
+    lr_decay: str = "linear"           # none | linear: lr falls linearly to lr_final * lr at `steps`
+    lr_final: float = 0.0              # fraction of the lr left at the end of the decay, 0..1
+    ema: float = 0.999                 # decay of the EMA of G's weights used for sampling; 0 = off
+    r1_gamma: float = 0.0              # weight γ of the R1 penalty γ/2 E‖∇_x l(x)‖²; 0 = off
+    seed: int = 0
+
+    def __post_init__(self):
+        self.lr_d = float(check_range("lr_d", self.lr_d, 0, 1, low_inclusive=False))
+        self.lr_g = float(check_range("lr_g", self.lr_g, 0, 1, low_inclusive=False))
+        self.k_disc = _check_int("k_disc", self.k_disc, 1, 100)
+        check_loss(self.loss)
+        check_optimizer("optimizer_d", self.optimizer_d)
+        check_optimizer("optimizer_g", self.optimizer_g)
+        try:
+            beta1, beta2 = (float(b) for b in self.betas)
+        except (TypeError, ValueError):
+            raise GenlabError(f"betas must be two numbers in [0, 1) (got {self.betas!r})") from None
+        check_range("beta1", beta1, 0, 1, high_inclusive=False)
+        check_range("beta2", beta2, 0, 1, high_inclusive=False)
+        self.betas = (beta1, beta2)
+        self.momentum = float(check_range("momentum", self.momentum, 0, 1, high_inclusive=False))
+        self.batch_size = _check_int("batch_size", self.batch_size, 1, 100_000)
+        if self.steps is not None:
+            self.steps = _check_int("steps", self.steps, 1, MAX_STEPS)
+        if self.lr_decay not in LR_DECAYS:
+            raise GenlabError(f"unknown lr_decay {self.lr_decay!r}; allowed: {', '.join(LR_DECAYS)}")
+        self.lr_final = float(check_range("lr_final", self.lr_final, 0, 1))
+        self.ema = float(check_range("ema", self.ema, 0, 1, high_inclusive=False))
+        self.r1_gamma = float(check_range("r1_gamma", self.r1_gamma, 0, 1000))
+        self.seed = _check_int("seed", self.seed, 0, 2**63 - 1)
+
+
+def check_optimizer(name: str, value: str) -> str:
+    if value not in OPTIMIZERS:
+        raise GenlabError(f"unknown {name} {value!r}; allowed: {', '.join(OPTIMIZERS)}")
+    return value
+
+
+# Presets of the 2D GAN (flat: each key is a GANConfig or GANTrainConfig field).
+# "default" = the benchmark setting (the dataclass defaults); "vanilla" = Goodfellow's plain GAN
+# with no stabilizer, where students see mode collapse / mode hopping on ring8 and grid25.
+GAN_PRESETS: dict[str, dict] = {
+    "default": {},
+    "vanilla": {
+        "noise_dim": 2, "hidden": 128, "layers": 3, "disc_hidden": 128, "disc_layers": 3, "pack": 1,
+        "spectral_norm": False, "output_std": 0.0, "loss": "non-saturating", "batch_size": 64, "lr_d": 1e-3, "lr_g": 1e-3,
+        "k_disc": 1, "optimizer_d": "adam", "optimizer_g": "adam", "lr_decay": "none", "ema": 0.0, "r1_gamma": 0.0,
+    },
+}
+# Image GANs: the same two names so that a --preset option means something everywhere.
+DCGAN_PRESETS: dict[str, dict] = {
+    "default": {},
+    "vanilla": {"lr_decay": "none", "ema": 0.0, "r1_gamma": 0.0, "spectral_norm": False},
+}
+# Model-specific defaults that differ from the dataclass defaults (benchmark settings).
+_MODEL_DEFAULTS: dict[str, dict] = {
+    "gan": {},
+    "dcgan": {"lr_d": 2e-4, "lr_g": 2e-4, "batch_size": 64},
+    "cgan": {"lr_d": 2e-4, "lr_g": 2e-4, "batch_size": 64},
+}
+
+
+def gan_configs(model_name: str, preset: str = "default", **overrides):
+    """``(model_config, train_config)`` for ``model_name`` from a preset plus ``overrides``.
+
+    Overrides are field names of :class:`GANConfig` / :class:`DCGANConfig` or
+    :class:`GANTrainConfig` (unknown names raise GenlabError listing the allowed ones).
+    """
+    _check_model(model_name)
+    presets = GAN_PRESETS if model_name == "gan" else DCGAN_PRESETS
+    if preset not in presets:
+        raise GenlabError(f"unknown preset {preset!r}; allowed: {', '.join(presets)}")
+    model_cls = GANConfig if model_name == "gan" else DCGANConfig
+    model_names = {f.name for f in fields(model_cls)}
+    train_names = {f.name for f in fields(GANTrainConfig)}
+    values = {**_MODEL_DEFAULTS[model_name], **presets[preset], **overrides}
+    unknown = sorted(set(values) - model_names - train_names)
+    if unknown:
+        raise GenlabError(f"unknown {model_name} setting(s) {', '.join(unknown)}; allowed: "
+                          f"{', '.join(sorted(model_names | train_names))}")
+    model_config = model_cls(**{k: v for k, v in values.items() if k in model_names})
+    if model_name == "cgan":
+        model_config.conditional = True
+    train_config = GANTrainConfig(**{k: v for k, v in values.items() if k in train_names})
+    return model_config, train_config
+
+
+def _check_model(name: str) -> str:
+    if name not in MODEL_NAMES:
+        raise GenlabError(f"unknown GAN model {name!r}; allowed: {', '.join(MODEL_NAMES)}")
+    return name
+
+
+class GANTrainer(Trainer):
+    """Trains a GAN: ``gan`` on 2D points, ``dcgan`` / ``cgan`` on images.
+
+    Args:
+        model_name: ``"gan"``, ``"dcgan"`` or ``"cgan"``.
+        dataset: gan: a 2D toy set (``ring8, grid25, two-moons, spiral, two-gaussians``), a CSV
+            path, or ``"points"`` together with ``points``; dcgan / cgan: ``digits, mnist,
+            fashion-mnist``.
+        model_config / train_config: default: the benchmark settings (:func:`gan_configs`).
+        points: user points ``(N, 2)`` (array or tensor) or a CSV path, for ``dataset="points"``.
+    """
+
+    LIVE_HYPERPARAMETERS = ("lr_d", "lr_g", "k_disc", "loss", "optimizer_d", "optimizer_g")
+
+    def __init__(self, model_name: str = "gan", dataset: str | None = None, model_config=None, train_config=None,
+                 device: torch.device | str = "cpu", data_dir=None, points=None):
+        _check_model(model_name)
+        if model_config is None or train_config is None:
+            default_model, default_train = gan_configs(model_name)
+            model_config = default_model if model_config is None else model_config
+            train_config = default_train if train_config is None else train_config
+        if dataset is None:
+            dataset = POINTS_DATASET if points is not None else ("ring8" if model_name == "gan" else "digits")
+        self.model_name = model_name
+        self.is_2d = model_name == "gan"
+        self.conditional = model_name == "cgan"
+        model_config = replace(model_config)   # own copies: live changes must not leak into the caller's
+        train_config = replace(train_config)
+        self.points_source = None
+        if self.is_2d:
+            if not isinstance(model_config, GANConfig):
+                raise GenlabError("model gan needs a GANConfig (the 2D MLP settings)")
+            model_config.validate()
+            data = self._load_points(dataset, points, train_config.seed)
+        else:
+            if not isinstance(model_config, DCGANConfig):
+                raise GenlabError(f"model {model_name} needs a DCGANConfig (the image GAN settings)")
+            if dataset not in IMAGE_DATASETS:
+                raise GenlabError(f"data set {dataset!r} cannot be used with {model_name}; allowed: {', '.join(IMAGE_DATASETS)}")
+            train = load_image_dataset(dataset, "train", data_dir)
+            model_config.image_size = int(train.image_shape[-1])
+            model_config.num_classes = int(train.num_classes)
+            model_config.conditional = self.conditional
+            model_config.validate()
+            data = train.images * 2 - 1          # (N, 1, H, W) in [-1, 1], matching G's tanh
+            self.labels = train.labels.long()
+        super().__init__(model_config, train_config, dataset, device)
+        if train_config.batch_size > data.shape[0]:
+            raise GenlabError(f"batch_size {train_config.batch_size} is larger than the data set "
+                              f"({data.shape[0]} {'points' if self.is_2d else 'training images'}); "
+                              f"allowed: 1 to {data.shape[0]}")
+        if self.is_2d and train_config.batch_size % model_config.pack:
+            raise GenlabError(f"batch_size must be a multiple of pack={model_config.pack} (got {train_config.batch_size})")
+        self.data = data
+        self.default_steps = int(train_config.steps or DEFAULT_STEPS[model_name])
+
+        torch.manual_seed(train_config.seed)                 # weight initialisation
+        if self.is_2d:
+            self.generator, self.discriminator = Generator2D(model_config), Discriminator2D(model_config)
+        else:
+            self.generator, self.discriminator = DCGenerator(model_config), DCDiscriminator(model_config)
+        self.generator.to(self.device)
+        self.discriminator.to(self.device)
+        self.generator_ema = copy.deepcopy(self.generator) if train_config.ema > 0 else None
+        self.rng = torch.Generator().manual_seed(train_config.seed)   # batches, noise, fake labels
+        self.sample_rng = torch.Generator().manual_seed(train_config.seed + 1)   # sample() without a seed
+        self.optimizer_d = self._make_optimizer(self.discriminator, train_config.optimizer_d, train_config.lr_d)
+        self.optimizer_g = self._make_optimizer(self.generator, train_config.optimizer_g, train_config.lr_g)
+        self.d_updates = 0   # discriminator updates so far (k per step())
+        self.g_updates = 0   # generator updates so far
+
+    # ------------------------------------------------------------------ construction helpers
+    def _load_points(self, dataset: str, points, seed: int) -> torch.Tensor:
+        """2D training points, standardized: the networks see ``(x − mean) / scale``."""
+        if dataset in TOY_DATASETS:
+            raw = sample_toy(dataset, TOY_POOL_SIZE, seed)
+        elif dataset == POINTS_DATASET or str(dataset).lower().endswith(".csv"):
+            source = points if points is not None else (dataset if dataset != POINTS_DATASET else None)
+            if source is None:
+                raise GenlabError("data set 'points' needs the points: pass points=(N, 2) array or a CSV path")
+            if isinstance(source, (str, os.PathLike, bytes)):
+                self.points_source = str(source) if not isinstance(source, bytes) else None
+                raw = load_points_csv(source)
+            else:
+                raw = np.asarray(source.detach().cpu() if isinstance(source, torch.Tensor) else source, dtype=np.float32)
+                if raw.ndim != 2 or raw.shape[1] != 2 or raw.shape[0] < 2:
+                    raise GenlabError(f"points must have shape (N, 2) with N >= 2 (got {raw.shape})")
+                if not np.isfinite(raw).all():
+                    raise GenlabError("points contain NaN or infinity; x and y must be finite numbers")
+                self.points_source = raw.tolist()
+        else:
+            raise GenlabError(f"data set {dataset!r} cannot be used with gan; allowed: {', '.join(TOY_DATASETS)}, "
+                              "a CSV file of points (columns x,y), or 'points' with an array")
+        raw = torch.from_numpy(np.ascontiguousarray(raw, dtype=np.float32))
+        self.data_mean = raw.mean(dim=0)                                       # (2,)
+        self.data_scale = float(raw.std(dim=0).mean().clamp_min(1e-6))        # one scale: keeps shapes round
+        return (raw - self.data_mean) / self.data_scale                        # (N, 2)
+
+    def _make_optimizer(self, module: torch.nn.Module, name: str, lr: float) -> torch.optim.Optimizer:
+        check_optimizer("optimizer", name)
+        if name == "adam":
+            return torch.optim.Adam(module.parameters(), lr=lr, betas=self.train_config.betas)
+        return torch.optim.SGD(module.parameters(), lr=lr, momentum=self.train_config.momentum)
+
+    @classmethod
+    def from_config(cls, config: dict, device="cpu", data_dir=None, points=None) -> "GANTrainer":
+        """Rebuild a trainer from :meth:`config_dict` output (a user-points run takes its points
+        from ``config["points"]`` (a CSV path or a list of [x, y]) unless ``points`` is given)."""
+        model_name = _check_model(config.get("model", "gan"))
+        model_cls = GANConfig if model_name == "gan" else DCGANConfig
+        preset = config.get("preset", "default")
+        base_model, base_train = gan_configs(model_name, preset)
+        from dataclasses import asdict
+
+        model_config = dataclass_from_dict(model_cls, {**asdict(base_model), **config.get("model_config", {})})
+        train_config = dataclass_from_dict(GANTrainConfig, {**asdict(base_train), **config.get("train_config", {})})
+        if points is None:
+            points = config.get("points")
+        return cls(model_name, config.get("dataset"), model_config, train_config, device, data_dir, points)
+
+    def config_dict(self) -> dict:
+        config = super().config_dict()
+        if self.points_source is not None:
+            config["points"] = self.points_source
+        return config
+
+    # ------------------------------------------------------------------ live hyperparameters
+    def validate_hyperparameter(self, name: str, value):
+        if name in ("lr_d", "lr_g"):
+            return float(check_range(name, value, 0, 1, low_inclusive=False))
+        if name == "k_disc":
+            return _check_int("k_disc", value, 1, 100)
+        if name == "loss":
+            return check_loss(value)
+        if name in ("optimizer_d", "optimizer_g"):
+            return check_optimizer(name, value)
+        return value
+
+    def _on_hyperparameter_change(self, name: str, value) -> None:
+        if name == "optimizer_d":
+            self.optimizer_d = self._make_optimizer(self.discriminator, value, self.train_config.lr_d)
+        elif name == "optimizer_g":
+            self.optimizer_g = self._make_optimizer(self.generator, value, self.train_config.lr_g)
+        # learning rates are set from train_config at every step (_set_learning_rates)
+
+    def lr_factor(self) -> float:
+        """Multiplier of the base learning rates at the current step (linear decay to lr_final)."""
+        tc = self.train_config
+        if tc.lr_decay == "none":
+            return 1.0
+        progress = min(self.step_count / max(self.default_steps, 1), 1.0)
+        return 1.0 - (1.0 - tc.lr_final) * progress
+
+    def _set_learning_rates(self) -> tuple[float, float]:
+        factor = self.lr_factor()
+        lr_d, lr_g = self.train_config.lr_d * factor, self.train_config.lr_g * factor
+        for group in self.optimizer_d.param_groups:
+            group["lr"] = lr_d
+        for group in self.optimizer_g.param_groups:
+            group["lr"] = lr_g
+        return lr_d, lr_g
+
+    # ------------------------------------------------------------------ sampling helpers
+    def _noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        mc = self.model_config
+        return sample_noise(n, mc.noise_dim, mc.noise, generator or self.rng).to(self.device)
+
+    def _real_batch(self):
+        idx = torch.randint(self.data.shape[0], (self.train_config.batch_size,), generator=self.rng)
+        x = self.data[idx].to(self.device)
+        y = self.labels[idx].to(self.device) if self.conditional else None
+        return x, y
+
+    def _fake_labels(self, n: int, generator: torch.Generator | None = None):
+        if not self.conditional:
+            return None
+        return torch.randint(self.model_config.num_classes, (n,), generator=generator or self.rng).to(self.device)
+
+    def _d(self, x, y=None) -> torch.Tensor:
+        return self.discriminator(x, y) if self.conditional else self.discriminator(x)
+
+    def _g(self, z, y=None, module=None) -> torch.Tensor:
+        module = module or self.generator
+        return module(z, y) if self.conditional else module(z)
+
+    # ------------------------------------------------------------------ one update of D or G
+    def _discriminator_update(self, update: bool = True) -> dict:
+        """Fresh real and fake minibatches; L_D, its gradient, and (if ``update``) one D step."""
+        tc = self.train_config
+        x, y = self._real_batch()
+        z, y_fake = self._noise(tc.batch_size), self._fake_labels(tc.batch_size)
+        with torch.no_grad():
+            fake = self._g(z, y_fake)                                     # (B, 2) or (B, 1, H, W)
+        if tc.r1_gamma > 0:
+            x.requires_grad_(True)
+        real_logits, fake_logits = self._d(x, y), self._d(fake, y_fake)   # (B, 1) or patch maps
+        loss = discriminator_loss(real_logits, fake_logits, tc.loss)
+        if tc.r1_gamma > 0:
+            loss = loss + 0.5 * tc.r1_gamma * r1_penalty(real_logits, x)
+        self.optimizer_d.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = _grad_norm(self.discriminator)
+        if update:
+            self.optimizer_d.step()
+            self.d_updates += 1
+        self.optimizer_d.zero_grad(set_to_none=True)
+        return {
+            "loss_d": loss.item(),
+            "d_real": discriminator_output(real_logits.detach(), tc.loss).mean().item(),
+            "d_fake": discriminator_output(fake_logits.detach(), tc.loss).mean().item(),
+            "grad_norm_d": grad_norm,
+        }
+
+    def _generator_update(self, update: bool = True) -> dict:
+        """Fresh noise; L_G, its gradient, and (if ``update``) one G step (+ EMA update)."""
+        tc = self.train_config
+        z, y_fake = self._noise(tc.batch_size), self._fake_labels(tc.batch_size)
+        fake_logits = self._d(self._g(z, y_fake), y_fake)
+        loss = generator_loss(fake_logits, tc.loss)
+        self.optimizer_g.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = _grad_norm(self.generator)
+        if update:
+            self.optimizer_g.step()
+            self.g_updates += 1
+            self._update_ema()
+        self.optimizer_g.zero_grad(set_to_none=True)
+        self.discriminator.zero_grad(set_to_none=True)   # G's backward also reached D's weights
+        return {"loss_g": loss.item(), "grad_norm_g": grad_norm}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if self.generator_ema is None:
+            return
+        decay = self.train_config.ema
+        for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
+            p_ema.lerp_(p, 1.0 - decay)
+        for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
+            b_ema.copy_(b)
+
+    # ------------------------------------------------------------------ stepping
+    def step(self, phase: str = "both") -> dict:
+        """One training step and its metrics row: ``phase="both"`` is one iteration of
+        Algorithm 1 (k_disc D updates, then one G update); ``"d"`` one D update only;
+        ``"g"`` one G update only. Pending live changes are applied first."""
+        if phase not in ("both", "d", "g"):
+            raise GenlabError(f"unknown step phase {phase!r}; allowed: both, d, g")
+        self._phase = phase
+        return super().step()
+
+    def discriminator_step(self) -> dict:
+        """One discriminator update only (G fixed); records a row with ``phase="d"``."""
+        return self.step("d")
+
+    def generator_step(self) -> dict:
+        """One generator update only (D fixed); records a row with ``phase="g"``."""
+        return self.step("g")
+
+    def _train_step(self) -> dict:
+        phase = getattr(self, "_phase", "both")
+        self._phase = "both"
+        self.generator.train()
+        self.discriminator.train()
+        lr_d, lr_g = self._set_learning_rates()
+        if phase == "g":
+            d_rows = [self._discriminator_update(update=False)]
+        else:
+            d_rows = [self._discriminator_update() for _ in range(self.train_config.k_disc if phase == "both" else 1)]
+        g_row = self._generator_update(update=phase != "d")
+        row = {name: float(np.mean([r[name] for r in d_rows])) for name in d_rows[0]}
+        return {**row, **g_row, "lr_d": lr_d, "lr_g": lr_g, "phase": phase}
+
+    # ------------------------------------------------------------------ persistence
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state.update({
+            "model_name": self.model_name,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "generator_ema": self.generator_ema.state_dict() if self.generator_ema is not None else None,
+            "optimizer_d": self.optimizer_d.state_dict(),
+            "optimizer_g": self.optimizer_g.state_dict(),
+            "rng": self.rng.get_state(),
+            "sample_rng": self.sample_rng.get_state(),
+            "d_updates": self.d_updates,
+            "g_updates": self.g_updates,
+        })
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        old_optimizers = (self.train_config.optimizer_d, self.train_config.optimizer_g)
+        super().load_state_dict(state)
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        if self.generator_ema is not None and state.get("generator_ema") is not None:
+            self.generator_ema.load_state_dict(state["generator_ema"])
+        tc = self.train_config
+        if (tc.optimizer_d, tc.optimizer_g) != old_optimizers:   # the saved run had switched optimizers
+            self.optimizer_d = self._make_optimizer(self.discriminator, tc.optimizer_d, tc.lr_d)
+            self.optimizer_g = self._make_optimizer(self.generator, tc.optimizer_g, tc.lr_g)
+        self.optimizer_d.load_state_dict(state["optimizer_d"])
+        self.optimizer_g.load_state_dict(state["optimizer_g"])
+        self.rng.set_state(state["rng"])
+        if state.get("sample_rng") is not None:
+            self.sample_rng.set_state(state["sample_rng"])
+        self.d_updates = int(state.get("d_updates", 0))
+        self.g_updates = int(state.get("g_updates", 0))
+
+    # ------------------------------------------------------------------ sampling
+    @property
+    def sampling_generator(self) -> torch.nn.Module:
+        """The generator used by :meth:`sample`: the EMA copy when ``ema > 0``, else G itself."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+    def _check_labels(self, n: int, labels, generator) -> torch.Tensor | None:
+        if not self.conditional:
+            if labels is not None:
+                raise GenlabError(f"labels can only be given to cgan (this is {self.model_name})")
+            return None
+        k = self.model_config.num_classes
+        if labels is None:
+            return torch.arange(n) % k                    # every class in turn: 0, 1, ..., 9, 0, ...
+        labels = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
+        if labels.dim() == 0:
+            labels = labels.repeat(n)
+        if labels.shape != (n,) or labels.is_floating_point() and not torch.equal(labels, labels.round()):
+            raise GenlabError(f"labels must be one whole number per sample ({n}) or a single number")
+        labels = labels.long()
+        if labels.min() < 0 or labels.max() >= k:
+            raise GenlabError(f"labels must be classes 0 to {k - 1} (got {labels.min().item()}..{labels.max().item()})")
+        return labels
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | None = None, labels=None) -> torch.Tensor:
+        """``n`` samples on the CPU: points ``(n, 2)`` in data units, or images ``(n, 1, H, W)``
+        in [0, 1]. ``seed`` fixes the noise (default: a sampling stream of its own, so that
+        sampling between steps never changes the training run); ``labels`` (cgan
+        only): one class per sample or a single class (default: 0, 1, ..., 9 in turn)."""
+        n = _check_int("n", n, 1, 1_000_000)
+        generator = torch.Generator().manual_seed(int(seed)) if seed is not None else self.sample_rng
+        labels = self._check_labels(n, labels, generator)
+        module = self.sampling_generator
+        was_training = module.training
+        module.eval()
+        out = []
+        for start in range(0, n, 4096):
+            z = self._noise(min(4096, n - start), generator)
+            y = labels[start:start + z.shape[0]].to(self.device) if labels is not None else None
+            out.append(self._g(z, y, module).cpu())
+        module.train(was_training)
+        x = torch.cat(out)
+        if self.is_2d:
+            return x * self.data_scale + self.data_mean              # (n, 2) in data units
+        return ((x + 1) / 2).clamp_(0, 1)                           # (n, 1, H, W) in [0, 1]
+
+    def real_points(self, n: int | None = None) -> np.ndarray:
+        """2D training points in data units ``(n, 2)`` (the first n of the data set)."""
+        self._require_2d("real_points")
+        x = self.data if n is None else self.data[:n]
+        return (x * self.data_scale + self.data_mean).numpy()
+
+    def _require_2d(self, what: str) -> None:
+        if not self.is_2d:
+            raise GenlabError(f"{what} is only available for the 2D gan (this is {self.model_name})")
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self) -> dict[str, float]:
+        """Cheap quality metrics on fresh samples (noise seed fixed, so runs are comparable).
+
+        gan: ``grid_kl_real_fake, grid_kl_fake_real, grid_js`` (30x30 histograms of 2500 real
+        and 2500 fake points) and, on ring8 / grid25, ``modes_covered`` and
+        ``high_quality_share`` (within 3 std of a mode; a mode counts with ≥ 20 of 2500).
+        dcgan / cgan: ``frechet_distance`` of ``reference_size`` samples (360 for digits) to the
+        test split in the metrics classifier's features; cgan also ``label_accuracy`` (share of
+        samples asked for class y that the classifier calls y).
+        """
+        from genlab import metrics
+
+        if self.is_2d:
+            fake = self.sample(EVAL_POINTS, seed=EVAL_SEED).numpy()
+            real = self.real_points(EVAL_POINTS)
+            out = {}
+            modes = toy_modes(self.dataset) if self.dataset in TOY_DATASETS else None
+            if modes is not None:
+                coverage = metrics.mode_coverage(fake, modes, toy_std(self.dataset))
+                out["modes_covered"] = float(coverage.modes_covered)
+                out["high_quality_share"] = float(coverage.high_quality_share)
+            finite = np.isfinite(fake).all(axis=1)
+            if finite.sum() >= 2:
+                div = metrics.grid_divergences(real, fake[finite])
+                out.update({f"grid_{k}": float(v) for k, v in div.items()})
+            return out
+        n = metrics.reference_size(self.dataset)
+        images = self.sample(n, seed=EVAL_SEED)
+        out = {"frechet_distance": float(metrics.frechet_to_reference(images, self.dataset))}
+        if self.conditional:
+            labels = torch.arange(n) % self.model_config.num_classes
+            out["label_accuracy"] = float(metrics.label_accuracy(images, labels, self.dataset))
+        return out
+
+
+def _grad_norm(module: torch.nn.Module) -> float:
+    """‖∇‖₂ over all parameters of ``module`` that have a gradient."""
+    grads = [p.grad.detach().reshape(-1) for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return 0.0
+    return float(torch.linalg.vector_norm(torch.cat(grads)))
+
+
+# ====================================================================== helpers for the 2D page
+
+
+def _to_model_space(trainer: GANTrainer, points) -> torch.Tensor:
+    x = torch.as_tensor(np.asarray(points, dtype=np.float32))
+    if x.dim() != 2 or x.shape[1] != 2:
+        raise GenlabError(f"points must have shape (N, 2) (got {tuple(x.shape)})")
+    return ((x - trainer.data_mean) / trainer.data_scale).to(trainer.device)
+
+
+def _check_extent(extent) -> tuple[float, float, float, float]:
+    try:
+        x_min, x_max, y_min, y_max = (float(v) for v in extent)
+    except (TypeError, ValueError):
+        raise GenlabError("extent must be four numbers (x_min, x_max, y_min, y_max)") from None
+    if not (np.isfinite([x_min, x_max, y_min, y_max]).all() and x_min < x_max and y_min < y_max):
+        raise GenlabError(f"extent must be finite with x_min < x_max and y_min < y_max (got {tuple(extent)})")
+    return x_min, x_max, y_min, y_max
+
+
+@torch.no_grad()
+def discriminator_grid(trainer: GANTrainer, extent=(-5.0, 5.0, -5.0, 5.0), resolution: int = 60):
+    """D(x) on a ``resolution x resolution`` grid over ``extent = (x_min, x_max, y_min, y_max)``.
+
+    Returns ``(xs (R,), ys (R,), values (R, R))`` numpy arrays with ``values[i, j] = D((xs[j],
+    ys[i]))`` (row = y, as a heatmap wants): a probability for minimax / non-saturating, the
+    least-squares score for lsgan. With ``pack > 1`` each grid point is judged as a pack of
+    copies of itself.
+    """
+    trainer._require_2d("discriminator_grid")
+    x_min, x_max, y_min, y_max = _check_extent(extent)
+    resolution = _check_int("resolution", resolution, 2, 1000)
+    xs, ys = np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution)
+    gx, gy = np.meshgrid(xs, ys)                                              # (R, R), row = y
+    points = _to_model_space(trainer, np.stack([gx.ravel(), gy.ravel()], axis=1))   # (R*R, 2)
+    pack = trainer.model_config.pack
+    was_training = trainer.discriminator.training
+    trainer.discriminator.eval()
+    logits = trainer.discriminator(points.repeat_interleave(pack, dim=0))    # (R*R, 1)
+    trainer.discriminator.train(was_training)
+    values = discriminator_output(logits, trainer.train_config.loss).reshape(resolution, resolution)
+    return xs, ys, values.cpu().numpy()
+
+
+@torch.no_grad()
+def generator_manifold(trainer: GANTrainer, n: int = 30):
+    """G applied to a regular grid over noise space: how G bends the noise into the plane.
+
+    noise_dim 1: ``n`` noise values -> points ``(n, 2)`` (a curve); noise_dim ≥ 2: an ``n x n``
+    grid over the first two noise coordinates (others fixed at 0: a 2D slice) -> points
+    ``(n, n, 2)`` (a warped mesh). The grid spans ±2.5 (gaussian noise) or ±1 (uniform).
+    Uses the sampling generator (EMA weights when ema > 0). Returns ``(noise_grid, points)``.
+    """
+    trainer._require_2d("generator_manifold")
+    n = _check_int("n", n, 2, 500)
+    mc = trainer.model_config
+    bound = 2.5 if mc.noise == "gaussian" else 1.0
+    axis = torch.linspace(-bound, bound, n)
+    if mc.noise_dim == 1:
+        z = axis[:, None]                                                    # (n, 1)
+    else:
+        g1, g2 = torch.meshgrid(axis, axis, indexing="ij")
+        z = torch.zeros(n * n, mc.noise_dim)
+        z[:, 0], z[:, 1] = g1.reshape(-1), g2.reshape(-1)                    # (n*n, noise_dim)
+    module = trainer.sampling_generator
+    was_training = module.training
+    module.eval()
+    points = module(z.to(trainer.device)).cpu() * trainer.data_scale + trainer.data_mean
+    module.train(was_training)
+    shape = (n, 2) if mc.noise_dim == 1 else (n, n, 2)
+    return z.reshape(*shape[:-1], -1).numpy(), points.reshape(shape).numpy()
+
+
+def generator_gradients(trainer: GANTrainer, fake_points):
+    """The direction each fake point would move under G's loss: ``−∇_x L_G(x)`` ``(N, 2)``.
+
+    ``L_G`` is the current loss's generator term for one point (e.g. ``log(1 − D(x))`` for
+    minimax), differentiated with respect to the sample x itself (in data units), which is the
+    signal that flows back into G. With ``pack > 1`` each point is judged as a pack of copies.
+    """
+    trainer._require_2d("generator_gradients")
+    x = _to_model_space(trainer, fake_points).requires_grad_(True)           # (N, 2)
+    pack = trainer.model_config.pack
+    was_training = trainer.discriminator.training
+    trainer.discriminator.eval()
+    logits = trainer.discriminator(x.repeat_interleave(pack, dim=0))         # (N, 1)
+    trainer.discriminator.train(was_training)
+    loss = generator_loss(logits, trainer.train_config.loss) * x.shape[0]   # sum over points
+    (grad,) = torch.autograd.grad(loss, x)
+    trainer.discriminator.zero_grad(set_to_none=True)
+    return (-grad / trainer.data_scale).cpu().numpy()
