@@ -1,0 +1,290 @@
+"""Unit tests for the latent pages' figure builders (dashboard/figures/latent.py) and their
+background-training glue (dashboard/latent_jobs.py): tiny runs (1 epoch of digits) in a temporary
+run store."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from dashboard import latent_jobs as lj
+from dashboard.figures import latent as lf
+from genlab.errors import GenlabError
+from genlab.jobs import JobManager
+from genlab.latent import grid_values, gradient_variance_experiment, latent_grid
+from genlab.runs import RunStore, config_hash
+
+torch.set_num_threads(1)
+
+
+# --------------------------------------------------------------------------- #
+# Figures
+# --------------------------------------------------------------------------- #
+def test_latent_scatter_one_trace_per_class_with_hover_and_prior():
+    points = np.random.default_rng(0).normal(size=(60, 2))
+    labels = np.arange(60) % 10
+    fig = lf.latent_scatter(points, labels, "t", prior_circles=True, prior_points=points[:5], xy_range=(-4, 4))
+    classes = [t for t in fig.data if t.name != "z ~ N(0, I)"]
+    assert len(classes) == 10 and all(len(t.x) == 6 for t in classes)
+    assert "digit 3" in classes[3].hovertemplate
+    assert fig.data[-1].name == "z ~ N(0, I)" and len(fig.data[-1].x) == 5
+    assert len(fig.layout.shapes) == 3  # circles of radius 1, 2, 3
+    assert tuple(fig.layout.xaxis.range) == (-4, 4) and fig.layout.yaxis.scaleanchor == "x"
+    named = lf.latent_scatter(points, labels, class_names=("T-shirt",) * 10, item="class", show_legend=False)
+    assert "class T-shirt" in named.data[0].hovertemplate and named.layout.showlegend is False
+
+
+def test_latent_strip_for_k_1():
+    fig = lf.latent_strip(np.linspace(-1, 1, 20), np.arange(20) % 4)
+    assert len(fig.data) == 4 and list(fig.layout.yaxis.tickvals) == [0, 1, 2, 3]
+
+
+def test_image_mosaic_layout_gaps_and_ticks():
+    images = np.ones((6, 1, 8, 8)) * 0.5
+    mosaic, h, w = lf._mosaic_array(images, 4)
+    assert mosaic.shape == (2 * 9 - 1, 4 * 9 - 1) and (h, w) == (8, 8)
+    assert np.isnan(mosaic[:, 8]).all() and np.isnan(mosaic[8]).all()  # gaps between tiles
+    assert np.isnan(mosaic[9:, 18:]).all()  # the two missing tiles of the last row stay empty
+    fig = lf.image_mosaic(images, 3, x_ticks=["a", "b", "c"])
+    assert fig.data[0].zmin == 0 and fig.data[0].zmax == 1
+    assert list(fig.layout.xaxis.ticktext) == ["a", "b", "c"] and fig.layout.yaxis.autorange == "reversed"
+
+
+def test_latent_grid_figure_axes_follow_the_grid_values():
+    torch.manual_seed(0)
+    from genlab.models.autoencoder import Autoencoder, AutoencoderConfig
+
+    model = Autoencoder(AutoencoderConfig(kind="vae", latent_dim=2, hidden_dims=(8,)))
+    values = grid_values(2.0, 5).numpy()
+    fig = lf.latent_grid_figure(latent_grid(model, 2.0, 5).numpy(), values)
+    assert list(fig.layout.xaxis.ticktext) == ["-2.0", "-1.0", "0.0", "1.0", "2.0"]
+    assert list(fig.layout.yaxis.ticktext) == ["2.0", "1.0", "0.0", "-1.0", "-2.0"]  # z2 grows upwards
+    assert "z₁" in fig.layout.xaxis.title.text and "z₂" in fig.layout.yaxis.title.text
+
+
+def test_side_by_side_keeps_traces_shapes_and_equal_aspect():
+    points = np.random.default_rng(1).normal(size=(30, 2))
+    a = lf.latent_scatter(points, np.arange(30) % 3, prior_circles=True, xy_range=(-5, 5))
+    b = lf.image_mosaic(np.zeros((4, 1, 8, 8)), 2)
+    fig = lf.side_by_side([a, b], ["AE", "VAE"], height=300)
+    assert len(fig.data) == len(a.data) + 1
+    assert fig.data[-1].xaxis == "x2" and fig.data[0].xaxis == "x"
+    assert len(fig.layout.shapes) == 3 and all(s.xref == "x" for s in fig.layout.shapes)
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis2.scaleanchor == "x2"
+    assert tuple(fig.layout.xaxis.range) == (-5, 5) and fig.layout.yaxis2.autorange == "reversed"
+    assert [ann.text for ann in fig.layout.annotations] == ["AE", "VAE"] and fig.layout.height == 300
+
+
+def _frame(K=2, epochs=3, per_epoch=4):
+    rows = []
+    step = 0
+    for epoch in range(1, epochs + 1):
+        for i in range(per_epoch):
+            step += 1
+            row = {"step": step, "epoch": epoch, "loss": 30.0 - step, "recon_loss": 28.0 - step, "kl_loss": 2.0 + 0.1 * step,
+                   "test_elbo": -(30.0 - step) if i == per_epoch - 1 else np.nan}
+            row.update({f"kl_dim_{k}": 1.0 + k + 0.01 * step for k in range(K)})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_elbo_history_is_per_epoch_and_sums_the_terms():
+    fig = lf.elbo_history(_frame(), beta=4.0)
+    total, recon, kl, test = fig.data
+    assert len(total.x) == 3 and list(total.x) == [4, 8, 12]
+    np.testing.assert_allclose(np.asarray(total.y), np.asarray(recon.y) + np.asarray(kl.y))
+    assert list(test.y) == [26.0, 22.0, 18.0]
+    assert "4·KL" in fig.layout.xaxis.title.text
+
+
+def test_kl_per_dim_history_lines_then_heatmap_and_bars():
+    assert [t.name for t in lf.kl_per_dim_history(_frame(K=3), 3).data] == ["z1", "z2", "z3"]
+    heat = lf.kl_per_dim_history(_frame(K=12), 12)
+    assert heat.data[0].type == "heatmap" and len(heat.data[0].y) == 12
+    bars = lf.kl_per_dim_bars([0.001, 0.5])
+    assert bars.data[0].marker.color[0] == "#bbbbbb" and bars.data[0].marker.color[1] != "#bbbbbb"
+
+
+def test_gradient_figures_from_the_experiment():
+    rows = gradient_variance_experiment(1.0, 1.0, "square", (1, 10, 100), repeats=50, seed=0)
+    fig = lf.gradient_variance_figure(rows, "mu")
+    names = [t.name for t in fig.data]
+    assert names == ["score function", "reparameterization", "∝ 1/S"]
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    score, reparam = fig.data[0].y, fig.data[1].y
+    assert all(s > r for s, r in zip(score, reparam))  # z²: reparameterization wins at every S
+    estimates = lf.gradient_estimates_figure(rows, "sigma")
+    assert len(estimates.data) == 2 and len(estimates.data[0].error_y.array) == 3
+
+
+def test_beta_sweep_figure_sorted_by_beta():
+    rows = [{"beta": 4.0, "recon": 30.0, "kl": 0.5, "active": 1}, {"beta": 0.5, "recon": 20.0, "kl": 6.0, "active": 2}]
+    fig = lf.beta_sweep_figure(rows)
+    assert list(fig.data[0].x) == [0.5, 4.0] and list(fig.data[2].y) == [2, 1]
+
+
+def test_class_key_html_escapes_names():
+    html = lf.class_key_html([0, 1], ("<T>", "b"), prefix="Colour:")
+    assert "&lt;T&gt;" in html and html.startswith("Colour:")
+
+
+# --------------------------------------------------------------------------- #
+# Settings and configs
+# --------------------------------------------------------------------------- #
+def test_check_settings_messages():
+    ok = lj.check_settings("digits", 2, 1, 100)
+    assert ok == {"dataset": "digits", "latent_dim": 2, "beta": 1.0, "epochs": 100, "mc_samples": 1, "seed": 0}
+    for args, text in [(("digits", 0, 1, 10), "latent size K must be a whole number from 1 to 64"),
+                       (("digits", 2.5, 1, 10), "latent size K"),
+                       (("digits", 2, 1, 0), "Epochs must be a whole number from 1 to 500"),
+                       (("digits", 2, 1, 501), "Epochs"),
+                       (("digits", 2, -1, 10), "β must be a number from 0 to 100"),
+                       (("svhn", 2, 1, 10), "unknown data set 'svhn'")]:
+        with pytest.raises(GenlabError, match=text):
+            lj.check_settings(*args)
+    with pytest.raises(GenlabError, match="Monte-Carlo samples S"):
+        lj.check_settings("digits", 2, 1, 10, mc_samples=0)
+
+
+def test_mnist_offline_gives_genlabs_dataset_message(tmp_path, monkeypatch):
+    from genlab.errors import DatasetUnavailable
+
+    monkeypatch.setenv("GENLAB_DATA_DIR", str(tmp_path))
+    lj._AVAILABLE.discard("mnist")
+    with pytest.raises(DatasetUnavailable, match="not on disk"):
+        lj.check_dataset_available("mnist")
+    lj.check_dataset_available("digits")  # built in: never a problem
+
+
+@pytest.mark.parametrize("model", ["ae", "vae"])
+def test_config_is_exactly_what_the_trainer_stores(model):
+    """The page finds runs by config hash: its config must equal the trainer's config_dict()."""
+    from genlab.train.registry import build_trainer
+
+    options = {"latent_dim": 3, "epochs": 2, "seed": 1}
+    if model == "vae":
+        options.update(beta=0.5, mc_samples=2)
+    trainer = build_trainer(model, "digits", options)
+    config = lj.autoencoder_config(model, "digits", 3, 0.5, 2, 2, 1)
+    assert config_hash(config) == config_hash(trainer.config_dict())
+    assert lj.expected_steps(config) == trainer.default_steps
+
+
+def test_pair_shares_everything_but_the_kl_and_ae_ignores_beta():
+    a, b = lj.pair_configs(latent_dim=2, beta=1.0), lj.pair_configs(latent_dim=2, beta=4.0)
+    assert config_hash(a["ae"]) == config_hash(b["ae"])  # one AE run serves every β
+    assert config_hash(a["vae"]) != config_hash(b["vae"])
+    assert a["ae"]["model_config"]["hidden_dims"] == a["vae"]["model_config"]["hidden_dims"]
+    assert lj.job_key(a) == lj.job_key(list(reversed(list(a.values()))))
+    assert lj.run_name(a["vae"]).startswith("latent-vae-digits-K2-")
+
+
+def test_robust_limit_and_prior_z():
+    codes = np.concatenate([np.zeros((99, 2)), [[100.0, 100.0]]])
+    assert lj.robust_limit(codes) == pytest.approx(3.3)  # one outlier does not blow up the view
+    assert lj.robust_limit(np.full((10, 2), 10.0)) == pytest.approx(11.0)
+    z = lj.prior_z(3, 5, seed=0)
+    assert z.shape == (5, 3) and np.array_equal(z, lj.prior_z(3, 5, seed=0))
+    assert np.array_equal(lj.prior_z(3, 2, seed=0), z[:2])  # the shown draws are the first scored ones
+
+
+# --------------------------------------------------------------------------- #
+# Turnstile and training jobs
+# --------------------------------------------------------------------------- #
+def test_turnstile_alternates_members():
+    gate = lj.Turnstile()
+    order: list[str] = []
+
+    def member(name: str) -> None:
+        gate.enter(name)
+        for _ in range(5):
+            assert not gate.wait_turn(name, lambda: False)
+            order.append(name)
+            gate.done(name)
+        gate.leave(name)
+
+    gate.enter("a")
+    gate.enter("b")
+    threads = [threading.Thread(target=member, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert order == ["a", "b"] * 5
+    assert gate.wait_turn("a", lambda: True) is True  # a stop request ends the wait
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A finished 1-epoch AE + VAE pair (K = 2) in a temporary store."""
+    root = tmp_path_factory.mktemp("runs")
+    manager = JobManager(1, set_torch_threads=False)
+    configs = lj.pair_configs(epochs=1, latent_dim=2)
+    job = lj.submit_training(manager, configs, "s1", "pair", root)
+    twin = lj.submit_training(manager, configs, "s2", "pair", root)
+    job.wait(120)
+    return {"root": root, "manager": manager, "configs": configs, "job": job, "twin": twin}
+
+
+def test_pair_trains_side_by_side_into_the_store(trained):
+    job = trained["job"]
+    assert trained["twin"] is job  # identical settings share one job
+    assert job.status == "finished", job.error
+    assert job.result == {"ae": "finished", "vae": "finished"}
+    snapshot = job.snapshot()
+    assert set(snapshot["codes"]) <= {"ae", "vae"} and snapshot["models"]["vae"]["step"] == 23
+    store = RunStore(trained["root"])
+    for model, config in trained["configs"].items():
+        run = lj.find_finished(config, trained["root"])
+        assert run is not None and run.name == lj.run_name(config)
+        frame = lj.read_metrics(run)
+        assert len(frame) == 23 and frame["test_elbo"].dtype.kind == "f"  # "nan" cells became NaN
+        assert store.open(run.name).status()["status"] == "finished"
+
+
+def test_identical_settings_never_train_twice(trained):
+    again = lj.submit_training(trained["manager"], trained["configs"], "s3", "pair", trained["root"])
+    again.wait(60)
+    assert again is not trained["job"] and again.result == {"ae": "reused", "vae": "reused"}
+
+
+def test_stop_keeps_a_resumable_checkpoint(tmp_path):
+    manager = JobManager(1, set_torch_threads=False)
+    configs = {"vae": lj.autoencoder_config("vae", epochs=20, latent_dim=2, seed=3)}
+    job = lj.submit_training(manager, configs, "s", "vae", tmp_path)
+    deadline = time.monotonic() + 60
+    while (job.snapshot().get("models") or {}).get("vae", {}).get("step", 0) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.stop()
+    assert job.wait(60) and job.status == "stopped"
+    run = RunStore(tmp_path).open(lj.run_name(configs["vae"]))
+    assert run.status()["status"] == "stopped" and run.has_checkpoint()
+    assert lj.find_finished(configs["vae"], tmp_path) is None
+
+
+def test_failed_model_fails_the_job_with_its_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GENLAB_NO_DOWNLOAD", "1")
+    manager = JobManager(1, set_torch_threads=False)
+    configs = {"vae": lj.autoencoder_config("vae", "mnist", epochs=1)}
+    job = lj.submit_training(manager, configs, "s", "mnist", tmp_path / "runs")
+    job.wait(60)
+    assert job.status == "failed" and "vae: mnist is not on disk" in job.error
+
+
+def test_loaded_model_codes_decode_and_prior_scores(trained):
+    run = lj.find_finished(trained["configs"]["vae"], trained["root"])
+    model = lj.load_model(run, "VAE")
+    assert lj.load_model(run) is model  # cached
+    images, labels = model.test_images()
+    assert images.shape == (360, 1, 8, 8) and labels.shape == (360,)
+    assert model.codes().shape == (360, 2)
+    assert model.decode(np.zeros((3, 2))).shape == (3, 1, 8, 8)
+    scores = model.prior_scores(0)
+    assert scores["n"] == 360 and scores["frechet"] > 0 and 0.1 <= scores["confidence"] <= 1
+    assert scores["class_share"].shape == (10,) and scores["class_share"].sum() == pytest.approx(1.0)
+    assert model.prior_scores(0) is scores
