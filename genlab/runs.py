@@ -298,6 +298,34 @@ class Run:
                 handle.write(buffer.getvalue())  # one write of a complete line
                 handle.flush()
 
+    def _complete_metrics_rows(self) -> list[list[str]]:
+        """The CSV rows of metrics.csv up to its last complete line ([] if none).
+
+        GenlabError for a file that is not a genlab metrics file (binary, not UTF-8, no ``step``
+        column in the header), so pages and the CLI say so instead of plotting garbage."""
+        try:
+            raw = self.metrics_path.read_bytes()
+        except OSError as err:
+            raise GenlabError(f"run {self.name!r}: cannot read {METRICS_FILE} ({err.strerror})") from None
+        raw = raw[: raw.rfind(b"\n") + 1]  # a partially written last line is ignored
+        fix = (f"the run's checkpoint is not affected; move {METRICS_FILE} out of {self.path} to use the run "
+               "without its curves")
+        try:
+            if b"\x00" in raw:
+                raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GenlabError(f"run {self.name!r}: {METRICS_FILE} is corrupt (not a text file); {fix}") from None
+        if not text.strip():
+            return []
+        try:
+            rows = list(csv.reader(io.StringIO(text)))
+        except csv.Error as err:
+            raise GenlabError(f"run {self.name!r}: {METRICS_FILE} is corrupt ({err}); {fix}") from None
+        if "step" not in rows[0]:
+            raise GenlabError(f"run {self.name!r}: {METRICS_FILE} is corrupt (its header has no 'step' column); {fix}")
+        return rows
+
     def read_metrics(self):
         """All complete metrics rows as a pandas DataFrame (empty if none yet).
 
@@ -309,15 +337,9 @@ class Run:
         path = self.metrics_path
         if not path.is_file():
             return pd.DataFrame()
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as err:
-            raise GenlabError(f"run {self.name!r}: cannot read {METRICS_FILE} ({err.strerror})") from None
-        end = text.rfind("\n")
-        text = text[: end + 1] if end >= 0 else ""
-        if not text.strip():
+        rows = self._complete_metrics_rows()
+        if not rows:
             return pd.DataFrame()
-        rows = list(csv.reader(io.StringIO(text)))
         header, body = rows[0], [r for r in rows[1:] if r]
         width = len(header)
         body = [r[:width] + [""] * (width - len(r)) for r in body]
@@ -355,10 +377,7 @@ class Run:
             path = self.metrics_path
             if not path.is_file():
                 return
-            text = path.read_text(encoding="utf-8", errors="replace")
-            end = text.rfind("\n")
-            text = text[: end + 1] if end >= 0 else ""
-            rows = list(csv.reader(io.StringIO(text)))
+            rows = self._complete_metrics_rows()
             if not rows:
                 path.unlink()
                 self._metrics_columns = None
