@@ -210,8 +210,11 @@ def find_finished(config: dict, root=None):
     run = None
     name = run_name(config)
     if store.exists(name):
-        candidate = store.open(name)
-        if _complete(candidate, config):
+        try:
+            candidate = store.open(name)
+        except GenlabError:   # being created right now (folder made, config not yet written)
+            candidate = None
+        if candidate is not None and _complete(candidate, config):
             run = candidate
     if run is None:
         candidate = store.find_by_config(config)

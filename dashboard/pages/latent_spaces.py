@@ -135,10 +135,10 @@ def _train() -> None:
 found = {model: lj.find_finished(config) for model, config in configs.items()}
 ready = all(run is not None for run in found.values())
 job = manager.job_for_key(key)
-if job is None and not ready:
+if job is None:
     mine = manager.get(state.get(SS + "job_id") or "")
     if mine is not None and mine.key == key:
-        job = mine                      # the session's ended job for these settings (stopped / failed)
+        job = mine                      # the session's ended job for these settings (finished / stopped / failed)
 if job is not None and job.active:
     state[SS + "job_id"] = job.id
 if not ready and job is None and is_default and key not in state[SS + "auto"]:
@@ -240,11 +240,17 @@ with st.spinner("Loading the stored runs…"):
         st.error(f"A stored run could not be loaded: {err}")
         st.stop()
 ae, vae = models["ae"], models["vae"]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
 just_trained = job is not None and job.status == "finished"
 st.success(
     f"{'Trained just now' if just_trained else 'Loaded stored runs'}{' (default settings)' if is_default else ''}: "
     f"`{ae.run_name}` and `{vae.run_name}` — {settings['epochs']} epochs, {ae.steps:,} steps each "
-    f"(training took {ae.wall_time:.0f} s + {vae.wall_time:.0f} s).",
+    f"(training took {_seconds(ae.wall_time)} + {_seconds(vae.wall_time)}).",
     icon=":material/check_circle:",
 )
 

@@ -1,0 +1,282 @@
+"""AppTest tests of the two latent pages (issue 4): stored runs load at once, the controls drive
+the figures and the URL, bad input is a message, the default settings train by themselves, Train
+and Stop work. Runs are tiny (1-2 epochs of digits) in a temporary run store."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from dashboard import latent_jobs as lj
+from genlab.jobs import JobManager, get_job_manager
+
+torch.set_num_threads(1)
+
+ROOT = Path(__file__).resolve().parents[2]
+LATENT = str(ROOT / "dashboard" / "pages" / "latent_spaces.py")
+ELBO = str(ROOT / "dashboard" / "pages" / "vae_elbo.py")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """Finished 1-epoch runs: the AE + VAE pair for K = 2 and K = 3, and a VAE with β = 4 (K = 2)."""
+    root = tmp_path_factory.mktemp("latent-runs")
+    manager = JobManager(1, set_torch_threads=False)
+    configs = {**{f"{m}2": c for m, c in lj.pair_configs(epochs=1, latent_dim=2).items()},
+               **{f"{m}3": c for m, c in lj.pair_configs(epochs=1, latent_dim=3).items()},
+               "vae-beta4": lj.autoencoder_config("vae", epochs=1, latent_dim=2, beta=4.0)}
+    job = lj.submit_training(manager, configs, "fixture", "fixture runs", root)
+    assert job.wait(300) and job.status == "finished", job.error
+    return root
+
+
+@pytest.fixture
+def runs_env(store, monkeypatch):
+    monkeypatch.setenv("GENLAB_RUNS_DIR", str(store))
+    lj.forget_found()
+    return store
+
+
+@pytest.fixture
+def empty_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_RUNS_DIR", str(tmp_path / "runs"))
+    lj.forget_found()
+    return tmp_path / "runs"
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _page(path: str, **params) -> AppTest:
+    at = AppTest.from_file(path, default_timeout=180)
+    for name, value in params.items():
+        at.query_params[name] = str(value)
+    return _run(at)
+
+
+def _charts(at: AppTest) -> dict[str, dict]:
+    """Plotly charts by key -> their figure JSON."""
+    out = {}
+    for chart in at.get("plotly_chart"):
+        key = chart.proto.id.rsplit("-", 1)[-1]
+        out[key] = json.loads(chart.proto.spec)
+    return out
+
+
+def _rows(array) -> int:
+    """Number of rows of a plotly array (a list, or plotly's binary {"bdata", "shape"} encoding)."""
+    if isinstance(array, dict):
+        return int(str(array["shape"]).split(",")[0])
+    return len(array)
+
+
+def _texts(elements) -> str:
+    return " | ".join(str(e.value) for e in elements)
+
+
+def _stop_all(key: str) -> None:
+    job = get_job_manager().job_for_key(key)
+    if job is not None:
+        job.stop()
+        job.wait(60)
+
+
+# --------------------------------------------------------------------------- #
+# Latent spaces — autoencoder vs VAE
+# --------------------------------------------------------------------------- #
+def test_stored_pair_loads_with_both_latent_plots_and_scores(runs_env):
+    at = _page(LATENT, epochs=1)
+    assert at.title[0].value == "Latent spaces — autoencoder vs VAE"
+    assert "Loaded stored runs" in _texts(at.success) and "latent-ae-digits-K2-" in _texts(at.success)
+    metrics = {m.label: m.value for m in at.metric}
+    assert set(metrics) == {"AE Fréchet distance", "VAE Fréchet distance", "AE confidence", "VAE confidence"}
+    assert all(float(metrics[f"{m} Fréchet distance"]) > 0 for m in ("AE", "VAE"))
+    assert all(metrics[f"{m} confidence"].endswith("%") for m in ("AE", "VAE"))
+    charts = _charts(at)
+    latent = charts["latent_pair"]
+    titles = [a["text"] for a in latent["layout"]["annotations"]]
+    assert titles == ["Autoencoder (AE)", "Variational autoencoder (VAE)"]
+    assert {t.get("xaxis", "x") for t in latent["data"]} == {"x", "x2"}  # both latent spaces
+    assert any("digit" in (t.get("hovertemplate") or "") for t in latent["data"])
+    assert {"prior_pair", "grid_pair", "trav_point"} <= set(charts)
+    assert at.button(key="_latent_train").disabled and at.button(key="_latent_stop").disabled
+
+
+def test_controls_change_the_figures_and_the_url(runs_env):
+    at = _page(LATENT, epochs=1)
+    assert len(_charts(at)["latent_pair"]["layout"]["shapes"]) == 6  # 3 prior circles per panel
+    at.toggle(key="prior").set_value(False)
+    _run(at)
+    assert not _charts(at)["latent_pair"]["layout"].get("shapes")
+    assert at.query_params["prior"] == "0"
+    at.slider(key="grid").set_value(7)
+    _run(at)
+    grid = _charts(at)["grid_pair"]["data"][0]["z"]
+    assert _rows(grid) == 7 * 9 - 1  # 7 tiles of 8 pixels with 1-pixel gaps
+    assert at.query_params["grid"] == "7"
+    at.radio(key="spacing").set_value("quantile")
+    _run(at)
+    assert at.query_params["spacing"] == "quantile"
+    at.number_input(key="ia").set_value(3)
+    at.slider(key="isteps").set_value(5)
+    _run(at)
+    assert "A is a " in _texts(at.caption)
+    interp = _charts(at)["interp_ae"]
+    assert len(interp["layout"]["xaxis"]["ticktext"]) == 5 + 2  # A, 5 steps, B
+    before = _charts(at)["trav_point"]["data"][0]["z"]
+    at.slider(key="z1").set_value(2.5)
+    _run(at)
+    assert at.query_params["z1"] == "2.5"
+    assert _charts(at)["trav_point"]["data"][0]["z"] != before
+
+
+def test_url_reproduces_the_view(runs_env):
+    at = _page(LATENT, epochs=1, grid=9, same=0, z2=-1.5, tdim=2)
+    assert at.slider(key="grid").value == 9 and at.toggle(key="same").value is False
+    assert at.slider(key="z2").value == -1.5 and at.selectbox(key="tdim").value == 2
+    assert _rows(_charts(at)["grid_pair"]["data"][0]["z"]) == 9 * 9 - 1
+
+
+def test_k3_is_projected_with_pca_and_tsne(runs_env):
+    at = _page(LATENT, epochs=1, k=3, perp=10)
+    pca = _charts(at)["latent_pair"]
+    assert pca["layout"]["xaxis"]["title"]["text"] == "PC 1"
+    assert at.selectbox(key="gx").value == 1 and at.selectbox(key="gy").value == 2
+    assert at.slider(key="perp").disabled and at.slider(key="perp").value == 10  # only for t-SNE
+    at.radio(key="proj").set_value("tsne")
+    _run(at)
+    assert not at.slider(key="perp").disabled
+    tsne = _charts(at)["latent_pair"]
+    assert tsne["layout"]["xaxis"]["title"]["text"] == "t-SNE 1"
+    assert at.query_params["proj"] == "tsne" and at.query_params["perp"] == "10"
+    at.selectbox(key="gy").set_value(1)
+    _run(at)
+    assert "two different latent dimensions" in _texts(at.error)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"k": 0}, "The latent size K must be a whole number from 1 to 64 (got 0)"),
+    ({"k": 65}, "The latent size K must be a whole number from 1 to 64"),
+    ({"epochs": 0}, "Epochs must be a whole number from 1 to 500"),
+    ({"epochs": 9999}, "Epochs must be a whole number from 1 to 500"),
+    ({"beta": -1}, "β must be a number from 0 to 100"),
+])
+def test_bad_input_is_a_clear_message(runs_env, params, message):
+    at = _page(LATENT, **params)
+    assert message in _texts(at.error)
+    assert not at.get("plotly_chart")
+
+
+def test_mnist_offline_shows_the_dataset_message(runs_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("GENLAB_DATA_DIR", str(tmp_path))
+    lj._AVAILABLE.discard("mnist")
+    at = _page(LATENT, data="mnist")
+    text = _texts(at.error)
+    assert "mnist is not on disk" in text and str(tmp_path) in text
+    at = _page(ELBO, data="mnist")
+    assert "mnist is not on disk" in _texts(at.error)
+
+
+def test_default_settings_train_by_themselves_and_stop(empty_store):
+    key = lj.job_key(lj.pair_configs())
+    try:
+        at = _page(LATENT)
+        job = get_job_manager().job_for_key(key)
+        assert job is not None and job.active
+        progress = at.get("progress")
+        queued = _texts(at.warning)
+        assert progress or "queue" in queued
+        assert at.button(key="_latent_stop").disabled is False and at.button(key="_latent_train").disabled
+        at.button(key="_latent_stop").click()
+        _run(at)
+        assert job.wait(60) and job.status == "stopped"
+        _run(at)
+        assert "Training was stopped" in _texts(at.info)
+        # stopped by the user: not restarted by itself on the next rerun
+        assert get_job_manager().job_for_key(key) is None
+    finally:
+        _stop_all(key)
+
+
+def test_train_button_trains_then_the_runs_load(empty_store):
+    configs = lj.pair_configs(epochs=2)
+    at = _page(LATENT, epochs=2)
+    assert "have not been trained yet" in _texts(at.info)
+    assert get_job_manager().job_for_key(lj.job_key(configs)) is None  # only the defaults start by themselves
+    at.button(key="_latent_train").click()
+    _run(at)
+    job = get_job_manager().job_for_key(lj.job_key(configs))
+    assert job is not None
+    assert job.wait(180) and job.status == "finished", job.error
+    _run(at)
+    assert "Trained just now" in _texts(at.success)
+    assert "latent_pair" in _charts(at)
+
+
+# --------------------------------------------------------------------------- #
+# Latent ELBO & reparameterization
+# --------------------------------------------------------------------------- #
+def test_elbo_page_loads_terms_and_beta_comparison(runs_env):
+    at = _page(ELBO, epochs=1)
+    assert at.title[0].value == "Latent ELBO & reparameterization"
+    assert "Loaded the stored run" in _texts(at.success)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Active latent dimensions"].endswith("of 2")
+    assert float(metrics["Test ELBO (nats / image)"]) < 0
+    charts = _charts(at)
+    names = [t["name"] for t in charts["elbo"]["data"]]
+    assert names[:3] == ["−ELBO = reconstruction + KL", "reconstruction −E_q[log p(x|z)]", "KL(q(z|x) ‖ p(z))"]
+    assert [t["name"] for t in charts["kl_dims"]["data"]] == ["z1", "z2"]
+    sweep = charts["beta_sweep"]
+    assert sorted(sweep["data"][0]["x"]) == [1.0, 4.0]  # the stored β = 1 and β = 4 runs
+    assert "beta_samples" in charts
+
+
+def test_gradient_controls_drive_the_variance_experiment(runs_env):
+    at = _page(ELBO, epochs=1)
+    ratio = {m.label: m.value for m in at.metric}["Variance ratio at S = 1, ∂/∂μ"]
+    assert float(ratio.rstrip("×").replace(",", "")) > 1  # z²: the reparameterization wins
+    at.selectbox(key="f").set_value("cos")
+    at.slider(key="mu").set_value(0.5)
+    at.selectbox(key="rep").set_value(200)
+    _run(at)
+    assert at.query_params["f"] == "cos" and at.query_params["mu"] == "0.5"
+    assert {m.label: m.value for m in at.metric}["Variance ratio at S = 1, ∂/∂μ"] != ratio
+    variance = _charts(at)["grad_var_mu"]
+    assert [t["name"] for t in variance["data"]] == ["score function", "reparameterization", "∝ 1/S"]
+    assert variance["data"][0]["x"] == [1, 2, 5, 10, 20, 50, 100, 200, 500]
+    assert "grad_est_sigma" in _charts(at)
+
+
+def test_elbo_bad_input_and_untrained_settings(runs_env):
+    at = _page(ELBO, epochs=1, s=0)
+    assert "Monte-Carlo samples S must be a whole number from 1 to 100" in _texts(at.error)
+    assert "grad_var_mu" in _charts(at)  # the reparameterization section still works
+    at = _page(ELBO, epochs=1, s=3)
+    assert "No stored VAE with these settings" in _texts(at.info)
+
+
+def test_beta_sweep_button_trains_the_missing_betas(runs_env):
+    at = _page(ELBO, epochs=1)
+    button = at.button(key="_elbo_sweep")
+    assert "5 to go" in button.label
+    button.click()
+    _run(at)
+    sweep_configs = {b: lj.autoencoder_config("vae", epochs=1, latent_dim=2, beta=b) for b in (0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)}
+    job = get_job_manager().job_for_key(lj.job_key(sweep_configs))
+    assert job is not None and job.wait(300) and job.status == "finished", job and job.error
+    assert job.result["β=1"] == "reused" and job.result["β=4"] == "reused"
+    _run(at)
+    sweep = _charts(at)["beta_sweep"]
+    assert sorted(sweep["data"][0]["x"]) == [0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
+    assert "β sweep complete" in at.button(key="_elbo_sweep").label
+    active = np.asarray(sweep["data"][2]["y"])
+    assert active.shape == (7,)
