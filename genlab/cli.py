@@ -1,4 +1,4 @@
-"""Command line interface: ``python -m genlab {train,eval,sample,reconstruct,encode,runs}``.
+"""Command line interface: ``python -m genlab {train,eval,sample,reconstruct,encode,runs,demos}``.
 
 ::
 
@@ -9,6 +9,7 @@
     python -m genlab reconstruct RUN_DIR --input F.npy --out G.npy
     python -m genlab encode RUN_DIR --input F.npy --out Z.npy   # latent means, (N, K)
     python -m genlab runs [--root DIR]                  # lists runs
+    python -m genlab demos [--only NAME ...] [--force] [--list] [--check]   # shipped demo runs (genlab.demos)
 
 ``RUN_DIR`` is a run folder: its parent is the run store root and its name the run name (letters,
 digits, ``- _ .``). Training prints progress to stderr; Ctrl-C stops after the current step and
@@ -123,6 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("runs", help="list the runs in a run store")
     listing.add_argument("--root", default=None, help="run store folder (default: GENLAB_RUNS_DIR or ./runs)")
+
+    demos = commands.add_parser(
+        "demos", help="(re)train the shipped demo runs (demos/) with the pages' default settings",
+        description="Train the shipped demo runs that are missing or out of date (their settings differ from "
+                    "what the current code gives the same options) with `python -m genlab train`, then slim them "
+                    "(float16 weights, no optimizer state, thinned metrics) for the repository.",
+    )
+    demos.add_argument("--only", nargs="+", default=None, metavar="NAME", help="only these demos")
+    demos.add_argument("--force", action="store_true", help="retrain even if up to date")
+    demos.add_argument("--list", action="store_true", help="list the demos and whether they are up to date")
+    demos.add_argument("--check", action="store_true", help="exit 1 if a demo is missing or out of date")
+    demos.add_argument("--root", default=None, help="demo folder (default: GENLAB_DEMOS_DIR or the repository's demos/)")
+    demos.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"),
+                       help="device to train on (default: cpu, reproducible)")
+    demos.add_argument("--threads", type=int, default=1,
+                       help="torch CPU threads while training (default 1: fastest on a busy machine)")
     return parser
 
 
@@ -445,6 +462,35 @@ def cmd_runs(args) -> int:
     return EXIT_OK
 
 
+def cmd_demos(args) -> int:
+    from genlab import demos
+
+    names = args.only
+    for name in names or ():
+        demos.spec(name)  # unknown name: one-line error listing the demos
+    if args.threads is not None and not 1 <= args.threads <= 256:
+        raise GenlabError(f"--threads must be from 1 to 256 (got {args.threads})")
+    chosen = [demos.spec(n) for n in names] if names else list(demos.DEMO_SPECS)
+    if args.list or args.check:
+        store = demos.demo_store(args.root)
+        bad = []
+        for demo in chosen:
+            state = demos.demo_state(demo, args.root)
+            if state != "ok":
+                bad.append(demo.name)
+            size = demos.folder_bytes(store.root / demo.name) if store.exists(demo.name) else 0
+            step = store.open(demo.name).status().get("step", 0) if store.exists(demo.name) else 0
+            print(f"{demo.name:<20} {state:<8} {step:>6} steps {size / 1024:>7.0f} KB  {demo.page}")
+        total = demos.folder_bytes(store.root) if store.root.is_dir() else 0
+        print(f"total {total / 2**20:.2f} MB in {store.root}")
+        if args.check and bad:
+            _err(f"demos missing or out of date: {', '.join(bad)}; run `python -m genlab demos`")
+            return EXIT_ERROR
+        return EXIT_OK
+    demos.regenerate(names, force=args.force, root=args.root, device=args.device, threads=args.threads)
+    return EXIT_OK
+
+
 COMMANDS = {
     "train": cmd_train,
     "eval": cmd_eval,
@@ -452,6 +498,7 @@ COMMANDS = {
     "reconstruct": lambda args: _autoencoder_command(args, "reconstruct"),
     "encode": lambda args: _autoencoder_command(args, "encode"),
     "runs": cmd_runs,
+    "demos": cmd_demos,
 }
 
 

@@ -1,0 +1,593 @@
+"""Runs: the run store and the shipped demos.
+
+Lists every run of the user's run store (``GENLAB_RUNS_DIR`` or ``./runs``) and every shipped
+demo (``demos/``, see genlab/demos.py) with status (finished / running / stopped / interrupted /
+corrupt), model, data set, steps and key metrics. The selected run (``?run=`` in the URL) shows
+its metrics chart, its samples and its settings, and offers: metrics as CSV, the run as a zip
+that ``genlab`` loads again, importing such a zip, deleting a run (with confirmation), copying
+a demo into the run store, and resuming an interrupted or stopped run in a background job
+(progress bar with time left, stop button).
+
+Controls that an instructor link can hide (``?hide=...``): run, m, smooth, logy (the widgets)
+and the sections table, export, import, manage, settings.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import common
+from genlab import demos
+from genlab.errors import GenlabError
+from genlab.jobs import get_job_manager, release_session, train_in_job
+from genlab.runs import EXTRA_COLUMN, METRICS_FILE, SAMPLES_FILE, Run, RunStore, validate_run_name
+
+SS = "_runs_"            # this page's session-state prefix
+REFRESH_S = 1.0          # progress refresh while a resume job runs
+USER, DEMO = "run", "demo"
+HIDDEN_COLUMNS = {"step", "wall_time", "epoch", "changed", "phase", EXTRA_COLUMN}
+KEY_METRICS = ("test_elbo", "test_recon_mse", "modes_covered", "high_quality_share", "frechet_distance",
+               "label_accuracy", "loss", "loss_d", "loss_g", "d_real", "d_fake")
+DEFAULT_CHART = {
+    "ae": ("recon_loss", "test_recon_loss"),
+    "vae": ("recon_loss", "kl_loss", "test_recon_loss"),
+    "gan": ("loss_d", "loss_g"),
+    "dcgan": ("loss_d", "loss_g"),
+    "cgan": ("loss_d", "loss_g"),
+}
+STATUS_BADGE = {
+    "finished": ":green-badge[:material/check: finished]",
+    "running": ":blue-badge[:material/autorenew: running]",
+    "stopped": ":orange-badge[:material/pause: stopped]",
+    "interrupted": ":red-badge[:material/error: interrupted]",
+}
+
+
+# --------------------------------------------------------------------------- #
+# Session, job manager
+# --------------------------------------------------------------------------- #
+def _session_id() -> str:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run_ctx = get_script_run_ctx()
+        if run_ctx is not None:
+            return str(run_ctx.session_id)
+    except Exception:  # pragma: no cover
+        pass
+    return "local"
+
+
+@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
+def _release_on_close(session_id: str) -> str:
+    """When the tab's session ends, Streamlit stops its jobs (a resumed run keeps its checkpoint)."""
+    return session_id
+
+
+# --------------------------------------------------------------------------- #
+# Reading runs (cached on the files' modification time and size)
+# --------------------------------------------------------------------------- #
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return (0, 0)
+    return (info.st_mtime_ns, info.st_size)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _metrics_frame(run_path: str, stamp: tuple[int, int]):
+    """All metrics rows of a run (pandas DataFrame; empty when there are none)."""
+    return Run(run_path).read_metrics()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _last_row(run_path: str, stamp: tuple[int, int]) -> dict:
+    """The last complete metrics row, read from the end of metrics.csv (cheap for long runs)."""
+    import csv
+
+    path = Path(run_path) / METRICS_FILE
+    try:
+        with open(path, "rb") as handle:
+            header = handle.readline().decode("utf-8", "replace")
+            size = handle.seek(0, io.SEEK_END)
+            handle.seek(max(len(header), size - 65536))
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return {}
+    lines = [line for line in tail.split("\n")[:-1] if line.strip()]  # the last piece may be partial
+    if not header.endswith("\n") or not lines:
+        return {}
+    columns = next(csv.reader([header]))
+    values = next(csv.reader([lines[-1]]))
+    row: dict = {}
+    for name, text in zip(columns, values):
+        if name == EXTRA_COLUMN and text:
+            try:
+                extra = json.loads(text)
+            except json.JSONDecodeError:
+                extra = {}
+            row.update(extra if isinstance(extra, dict) else {})
+            continue
+        try:
+            row[name] = float(text)
+        except ValueError:
+            row[name] = text
+    return row
+
+
+def _finite(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _key_metrics(row: dict, evaluation: dict | None, limit: int = 4) -> str:
+    """A few headline numbers: the run's evaluation (demos) first, then the last metrics row."""
+    values: dict[str, float] = {}
+    for source in (evaluation or {}, row):
+        for name in KEY_METRICS:
+            number = _finite(source.get(name))
+            if number is not None and name not in values:
+                values[name] = number
+    parts = [f"{name} {value:.4g}" for name, value in list(values.items())[:limit]]
+    return " · ".join(parts)
+
+
+def _entry(run: Run, where: str) -> dict:
+    info = run.info()
+    entry = {"id": f"{where}/{run.name}", "where": where, "name": run.name, "path": str(run.path),
+             "status": info.status, "model": info.model, "dataset": info.dataset, "step": info.step,
+             "target": None, "metrics": "", "updated": info.updated, "eval": None, "message": info.message}
+    if not info.ok:
+        return entry
+    try:
+        status = run.status()
+    except GenlabError:
+        status = {}
+    entry["target"] = status.get("target_steps")
+    entry["eval"] = status.get("eval") if isinstance(status.get("eval"), dict) else None
+    metrics_path = run.path / METRICS_FILE
+    entry["metrics"] = _key_metrics(_last_row(str(run.path), _stamp(metrics_path)), entry["eval"])
+    return entry
+
+
+def _entries(store: RunStore) -> list[dict]:
+    rows = [_entry(Run(store.root / name), USER) for name in store.names()]
+    rows += [_entry(Run(demos.demo_store().root / name), DEMO) for name in demos.demo_store().names()]
+    return rows
+
+
+def _steps_text(entry: dict) -> str:
+    target = entry.get("target")
+    if target and int(target) != int(entry["step"]):
+        return f"{int(entry['step']):,} / {int(target):,}"
+    return f"{int(entry['step']):,}"
+
+
+def _label(entry: dict) -> str:
+    where = "demo" if entry["where"] == DEMO else "your run"
+    return f"{entry['name']}  ({where}, {entry['status'].split(':')[0]})"
+
+
+# --------------------------------------------------------------------------- #
+# Figures and images
+# --------------------------------------------------------------------------- #
+def _numeric_columns(frame) -> list[str]:
+    columns = []
+    for name in frame.columns:
+        if name in HIDDEN_COLUMNS or name.startswith("kl_dim_"):
+            continue
+        if np.issubdtype(frame[name].dtype, np.number) and frame[name].notna().any():
+            columns.append(name)
+    return columns
+
+
+def metrics_figure(frame, columns: list[str], smooth: int = 1, log_y: bool = False, title: str = "") -> go.Figure:
+    """Metric curves against the step; NaN rows (e.g. between test evaluations) are skipped;
+    ``smooth`` > 1 draws a moving average over that many rows (the raw curve stays, faint)."""
+    fig = go.Figure()
+    steps = frame["step"].to_numpy(dtype=float) if "step" in frame else np.arange(1, len(frame) + 1, dtype=float)
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+    for index, name in enumerate(columns):
+        values = frame[name].to_numpy(dtype=float)
+        keep = np.isfinite(values)
+        x, y = steps[keep], values[keep]
+        colour = palette[index % len(palette)]
+        if smooth > 1 and len(y) > smooth:
+            kernel = np.ones(smooth) / smooth
+            smoothed = np.convolve(y, kernel, mode="valid")
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=colour, width=1), opacity=0.25,
+                                     name=f"{name} (raw)", showlegend=False, hoverinfo="skip"))
+            fig.add_trace(go.Scatter(x=x[smooth - 1:], y=smoothed, mode="lines", line=dict(color=colour, width=2.5),
+                                     name=name))
+        else:
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers" if len(y) < 60 else "lines",
+                                     line=dict(color=colour, width=2.5), marker=dict(size=5), name=name))
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left") if title else None,
+        xaxis_title="step", yaxis_title="value", height=420,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text=""),
+        margin=dict(l=60, r=20, t=70 if title else 40, b=55),
+    )
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def _sharp_png(data: bytes, min_side: int = 320) -> bytes:
+    """Enlarge small sample grids with nearest-neighbour pixels (crisp digits on a projector)."""
+    from PIL import Image
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception:  # noqa: BLE001 - a broken preview must not break the page
+        return data
+    side = max(image.size)
+    if side >= min_side:
+        return data
+    factor = max(1, math.ceil(min_side / side))
+    image = image.resize((image.size[0] * factor, image.size[1] * factor), Image.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- #
+# URL-bound multiselect (the chosen curves live in the link too)
+# --------------------------------------------------------------------------- #
+def qp_multiselect(label: str, key: str, options: list[str], default: list[str], **kw) -> list[str]:
+    """``st.multiselect`` bound to ``?key=a,b``; values not in ``options`` are dropped."""
+    default = [o for o in default if o in options] or options[:1]
+    url = st.query_params.get(key)
+    from_url = [o for o in url.split(",") if o in options] if url is not None else None
+    initial = from_url if from_url else default
+    if common.control_hidden(key):
+        return initial
+    current = st.session_state.get(key)
+    if current is None or any(o not in options for o in current):
+        st.session_state[key] = initial
+
+    def on_change() -> None:
+        chosen = st.session_state[key]
+        if list(chosen) == default:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = ",".join(chosen)
+
+    value = st.multiselect(label, options, key=key, on_change=on_change, **kw)
+    if list(value) == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = ",".join(value)
+    return list(value)
+
+
+# --------------------------------------------------------------------------- #
+# Actions (callbacks run before the script, so they may set widget state)
+# --------------------------------------------------------------------------- #
+def _notice(kind: str, text: str) -> None:
+    st.session_state[SS + "notice"] = (kind, text)
+
+
+def _select(entry_id: str) -> None:
+    st.session_state["run"] = entry_id
+    st.query_params["run"] = entry_id
+
+
+def _ask_delete(name: str) -> None:
+    st.session_state[SS + "confirm"] = name
+
+
+def _cancel_delete() -> None:
+    st.session_state[SS + "confirm"] = None
+
+
+def _delete(store_root: str, name: str) -> None:
+    st.session_state[SS + "confirm"] = None
+    store = RunStore(store_root)
+    try:
+        run = store.open(name)
+        if run.status().get("status") == "running":
+            raise GenlabError(f"run {name!r} is being trained right now; stop it first, then delete it")
+        store.delete(name)
+    except GenlabError as err:
+        _notice("error", str(err))
+        return
+    st.session_state.pop("run", None)
+    st.query_params.pop("run", None)
+    _notice("success", f"Deleted run `{name}`.")
+
+
+def _import(store_root: str) -> None:
+    upload = st.session_state.get("import_zip")
+    name = (st.session_state.get("import_name") or "").strip()
+    if upload is None:
+        _notice("error", "Choose a run zip first (exported from this page or from genlab).")
+        return
+    if not name:
+        name = _name_from_file(upload.name)
+    try:
+        run = RunStore(store_root).import_zip(upload.getvalue(), name)
+    except GenlabError as err:
+        _notice("error", f"Import failed: {err}")
+        return
+    _select(f"{USER}/{run.name}")
+    _notice("success", f"Imported run `{run.name}`; it is selected below.")
+
+
+def _name_from_file(file_name: str) -> str:
+    stem = Path(file_name or "imported").stem
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip(".-") or "imported"
+    return stem[:100]
+
+
+def _copy_demo(store_root: str, name: str) -> None:
+    store = RunStore(store_root)
+    target = name
+    counter = 2
+    while store.exists(target):
+        target = f"{name}-{counter}"
+        counter += 1
+    try:
+        run = demos.copy_demo(name, store, target)
+    except GenlabError as err:
+        _notice("error", str(err))
+        return
+    _select(f"{USER}/{run.name}")
+    _notice("success", f"Copied the demo into your runs as `{run.name}`; train it further from there.")
+
+
+def _resume_fn(run_path: str, target: int):
+    def fn(ctx):
+        from genlab.train.registry import trainer_class
+
+        run = Run(run_path)
+        config = run.config
+        ctx.set_progress(0.0, "loading the checkpoint")
+        trainer = trainer_class(str(config["model"])).from_config(config)
+        return train_in_job(ctx, trainer, target, run=run, publish_every=25)
+    return fn
+
+
+def _resume(run_path: str, target: int, name: str) -> None:
+    manager = get_job_manager()
+    job = manager.submit(_resume_fn(run_path, target), session_id=SESSION, key=f"resume:{run_path}",
+                         name=f"resume {name}")
+    st.session_state[SS + "job"] = job.id
+    _notice("info", f"Resuming `{name}` in the background up to step {target:,}.")
+
+
+def _stop(job_id: str) -> None:
+    job = get_job_manager().get(job_id)
+    if job is not None:
+        job.stop()
+
+
+# --------------------------------------------------------------------------- #
+# Page
+# --------------------------------------------------------------------------- #
+ctx = common.setup_page("Runs")
+SESSION = _session_id()
+_release_on_close(SESSION)
+state = st.session_state
+state.setdefault(SS + "confirm", None)
+state.setdefault(SS + "job", None)
+store = RunStore()
+
+common.explain(
+    "Every model trained in genlab is a **run**: a folder with its settings (`config.json`), one row of "
+    "metrics per step (`metrics.csv`), the weights (`checkpoint.pt`) and a picture of samples. "
+    "**Your runs** live in the run store "
+    f"(`{store.root}`, shared by everyone using this server); **demos** are pretrained runs shipped with "
+    f"genlab for the pages' default settings (made with `{demos.REGENERATE_COMMAND}`)."
+)
+
+notice = state.pop(SS + "notice", None)
+if notice:
+    getattr(st, notice[0])(notice[1])
+
+entries = _entries(store)
+by_id = {e["id"]: e for e in entries}
+
+if not common.control_hidden("table"):
+    if entries:
+        import pandas as pd
+
+        table = pd.DataFrame([{
+            "where": "demo" if e["where"] == DEMO else "your runs",
+            "run": e["name"],
+            "status": e["status"],
+            "model": e["model"],
+            "data set": e["dataset"],
+            "steps": _steps_text(e),
+            "key metrics": e["metrics"],
+            "updated": e["updated"].replace("T", " ").split("+")[0],
+        } for e in entries])
+        st.dataframe(table, hide_index=True, width="stretch", key="runs_table")
+    else:
+        st.info(f"No runs yet: train a model on a lesson page (or `python -m genlab train ...`), "
+                f"and no shipped demos in `{demos.demo_dir()}` (create them with `{demos.REGENERATE_COMMAND}`).")
+
+if not entries:
+    selected = None
+else:
+    ids = [e["id"] for e in entries]
+    if state.get("run") is not None and state["run"] not in ids:
+        del state["run"]   # a deleted run: fall back to the default
+    selected_id = common.qp_select("Run", "run", ids, ids[0], format_func=lambda i: _label(by_id[i]),
+                                   help="Your runs first, then the shipped demos. The link keeps the choice.")
+    selected = by_id[selected_id]
+
+if selected is not None:
+    run = Run(selected["path"])
+    is_demo = selected["where"] == DEMO
+    status = selected["status"]
+    badge = STATUS_BADGE.get(status, f":red-badge[:material/broken_image: {status[:160]}]")
+    where = ":violet-badge[shipped demo]" if is_demo else ":gray-badge[your run]"
+    st.subheader(f"{selected['name']}", anchor=False)
+    st.markdown(f"{badge} {where} **{selected['model']}** on **{selected['dataset']}** · "
+                f"{_steps_text(selected)} steps"
+                + (f" · {selected['metrics']}" if selected["metrics"] else ""))
+    if status == "interrupted":
+        st.warning("This run was interrupted (its training process is gone). Resume it below: training "
+                   "continues from its last checkpoint.")
+    if is_demo:
+        spec = demos.SPECS_BY_NAME.get(selected["name"])
+        command = spec.command() if spec else f"{demos.REGENERATE_COMMAND} --only {selected['name']}"
+        st.info(f"Shipped demo run, trained with `{demos.REGENERATE_COMMAND}`, i.e. `{command}`. "
+                f"Its checkpoint is slimmed ({demos.SLIM_NOTE}); copy it into your runs to train it further.",
+                icon=":material/inventory_2:")
+
+    if status.startswith("corrupt"):
+        st.error(f"This run cannot be read: {status.removeprefix('corrupt: ')}. Delete it, or fix its files in "
+                 f"`{run.path}`.")
+        frame = None
+    else:
+        try:
+            frame = _metrics_frame(str(run.path), _stamp(run.path / METRICS_FILE))
+        except GenlabError as err:
+            st.error(str(err))
+            frame = None
+
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        columns = _numeric_columns(frame) if frame is not None and len(frame) else []
+        if columns:
+            default = list(DEFAULT_CHART.get(selected["model"], columns[:2]))
+            c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+            with c1:
+                chosen = qp_multiselect("Curves", "m", columns, default,
+                                        help="Metrics of the run, one curve each (NaN rows are skipped).")
+            with c2:
+                smooth = common.qp_slider("Smoothing (moving average over rows)", "smooth", 1, 200, 1)
+            with c3:
+                log_y = common.qp_toggle("log y", "logy", False)
+            fig = metrics_figure(frame, chosen or columns[:1], smooth=int(smooth), log_y=bool(log_y),
+                                 title=f"{selected['name']}: metrics per step")
+            common.show_figure(fig, key="run-metrics")
+        elif frame is not None:
+            st.caption("No metrics recorded yet.")
+    with right:
+        samples = run.path / SAMPLES_FILE
+        if samples.is_file():
+            st.markdown("**Samples** (written when training ended or stopped)")
+            st.image(_sharp_png(samples.read_bytes()), width="stretch")
+        else:
+            st.caption("No sample picture yet (written when training ends or stops).")
+        evaluation = selected.get("eval")
+        if evaluation:
+            shown = {k: round(v, 4) for k, v in evaluation.items() if _finite(v) is not None}
+            st.markdown("**Evaluation at the end of training**  \n"
+                        + " · ".join(f"{k} = {v:g}" for k, v in shown.items()))
+
+    # ----------------------------------------------------------------- export
+    if not common.control_hidden("export") and not status.startswith("corrupt"):
+        st.markdown("**Export**")
+        e1, e2, e3 = st.columns(3)
+        run_path = str(run.path)
+        e1.download_button(
+            "Metrics (CSV)", data=lambda: Run(run_path).read_metrics().to_csv(index=False).encode("utf-8"),
+            file_name=f"{selected['name']}-metrics.csv", mime="text/csv", key="download_csv",
+            icon=":material/table:", on_click="ignore", width="stretch",
+            help="One row per step (thinned for demos), every metric a column.",
+        )
+        e2.download_button(
+            "Run (zip)", data=lambda: Run(run_path).export_zip(), file_name=f"{selected['name']}.zip",
+            mime="application/zip", key="download_zip", icon=":material/folder_zip:", on_click="ignore",
+            width="stretch",
+            help="config.json, metrics.csv, checkpoint.pt, samples.png, status.json: import it below or "
+                 "unzip it into a run store folder and use `python -m genlab eval/sample` on it.",
+        )
+        e3.caption("Figures: the camera icon in each chart's toolbar saves PNG or SVG (sidebar choice).")
+
+    # ----------------------------------------------------------------- manage
+    if not common.control_hidden("manage"):
+        manager = get_job_manager()
+        job = manager.get(state[SS + "job"]) if state[SS + "job"] else None
+        job_here = job is not None and job.key == f"resume:{run.path}"
+        try:
+            run_status = run.status() if not status.startswith("corrupt") else {}
+        except GenlabError:
+            run_status = {}
+        target = int(run_status.get("target_steps") or 0)
+        step = int(run_status.get("step") or 0)
+        resumable = (not is_demo and status in ("interrupted", "stopped") and run.has_checkpoint()
+                     and target > step)
+        m1, m2, m3 = st.columns(3)
+        if resumable and not (job_here and job.active):
+            m1.button(f"Resume training to step {target:,}", key="resume", icon=":material/play_arrow:",
+                      type="primary", on_click=_resume, args=(str(run.path), target, selected["name"]),
+                      width="stretch")
+        if is_demo:
+            m2.button("Copy into your runs", key="copy_demo", icon=":material/content_copy:",
+                      on_click=_copy_demo, args=(str(store.root), selected["name"]), width="stretch",
+                      help="A copy in the run store can be trained further, renamed or deleted.")
+        elif state[SS + "confirm"] != selected["name"]:
+            m3.button("Delete…", key="delete", icon=":material/delete:", on_click=_ask_delete,
+                      args=(selected["name"],), width="stretch")
+        if not is_demo and state[SS + "confirm"] == selected["name"]:
+            st.warning(f"Delete run `{selected['name']}` and all its files? This cannot be undone.")
+            d1, d2, _ = st.columns([1, 1, 2])
+            d1.button("Yes, delete", key="delete_yes", type="primary", on_click=_delete,
+                      args=(str(store.root), selected["name"]))
+            d2.button("Cancel", key="delete_no", on_click=_cancel_delete)
+
+        if job_here:
+            @st.fragment(run_every=REFRESH_S if job.active else None)
+            def _progress() -> None:
+                current = manager.get(job.id)
+                if current is None:
+                    return
+                if current.status == "queued":
+                    ahead = current.jobs_ahead() or 0
+                    st.progress(0.0, text=f"Queued: {ahead} job(s) ahead; starts automatically.")
+                elif current.active:
+                    eta = current.eta_seconds()
+                    left_text = f" · about {eta:,.0f} s left" if eta else ""
+                    label = "Paused" if current.status == "paused" else "Resuming"
+                    st.progress(current.progress, text=f"{label}: {current.message}{left_text}")
+                    st.button("Stop", key="stop_resume", icon=":material/stop:", on_click=_stop, args=(current.id,))
+                elif current.status == "failed":
+                    st.error(f"Resuming failed: {current.error}")
+                else:
+                    st.success(f"Training {current.status} at {current.message or 'the end'}.")
+                if not current.active and state.get(SS + "shown_end") != current.id:
+                    state[SS + "shown_end"] = current.id
+                    st.rerun(scope="app")   # refresh the table, chart and samples once
+
+            _progress()
+
+    if not common.control_hidden("settings") and not status.startswith("corrupt"):
+        with st.expander("Settings of this run (config.json)"):
+            try:
+                st.json(run.config, expanded=2)
+            except GenlabError as err:
+                st.error(str(err))
+
+# --------------------------------------------------------------------------- import
+if not common.control_hidden("import"):
+    st.markdown("**Import a run**")
+    limit = st.get_option("server.maxUploadSize")
+    st.file_uploader(f"Run zip (exported above or by genlab; at most {limit} MB on this server)",
+                     type=["zip"], key="import_zip")
+    i1, i2 = st.columns([3, 1], vertical_alignment="bottom")
+    with i1:
+        st.text_input("Name for the imported run (letters, digits, - _ .; empty: the file name)",
+                      key="import_name", max_chars=100)
+    with i2:
+        st.button("Import", key="import", icon=":material/upload:", on_click=_import, args=(str(store.root),),
+                  width="stretch")
+
+common.copy_link_button()
