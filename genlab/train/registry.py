@@ -18,10 +18,10 @@ from typing import Any
 from genlab.data import IMAGE_DATASETS, TOY_DATASETS
 from genlab.errors import GenlabError, check_range
 
-MODELS = ("ae", "vae", "gan", "dcgan", "cgan")
-IMAGE_MODELS = ("ae", "vae", "dcgan", "cgan")
+MODELS = ("ae", "vae", "gan", "dcgan", "cgan", "tgan")
+IMAGE_MODELS = ("ae", "vae", "dcgan", "cgan", "tgan")
 AUTOENCODERS = ("ae", "vae")
-GANS = ("gan", "dcgan", "cgan")
+GANS = ("gan", "dcgan", "cgan", "tgan")
 POINTS_DATASET = "points"  # the data set name of a gan trained on a --points CSV
 
 MAX_STEPS = 10_000_000
@@ -40,6 +40,7 @@ _TRAINERS = {
     "gan": ("genlab.train.gan", "GANTrainer"),
     "dcgan": ("genlab.train.gan", "GANTrainer"),
     "cgan": ("genlab.train.gan", "GANTrainer"),
+    "tgan": ("genlab.train.transformer_gan", "TransformerGANTrainer"),  # transformer GAN (issue 9)
 }
 
 COMMON_OPTIONS = ("epochs", "steps", "latent_dim", "seed", "lr", "batch_size")
@@ -52,6 +53,7 @@ MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
     "gan": tuple(o for o in GAN_OPTIONS if o not in ("disc", "epochs")) + ("points",),  # 2D: no epochs
     "dcgan": GAN_OPTIONS,
     "cgan": GAN_OPTIONS,
+    "tgan": tuple(o for o in GAN_OPTIONS if o != "disc"),  # a ViT discriminator, no PatchGAN option
 }
 CHOICES = {
     "arch": ("mlp", "conv"),
@@ -240,11 +242,20 @@ def _apply_gan(config: dict, model_name: str, dataset: str, given: dict) -> None
     from genlab.models.gan import GANConfig
     from genlab.train import gan as gan_training
 
-    model_fields = {f.name for f in fields(GANConfig if model_name == "gan" else DCGANConfig)}
+    if model_name == "tgan":   # the transformer GAN: same training options, its own architecture config
+        from genlab.models.transformer_gan import TransformerGANConfig
+        from genlab.train import transformer_gan as tgan_training
+
+        model_cls, presets = TransformerGANConfig, tgan_training.PRESETS
+        default_batch = tgan_training.tgan_configs()[1].batch_size
+    else:
+        model_cls = GANConfig if model_name == "gan" else DCGANConfig
+        presets = gan_training.GAN_PRESETS if model_name == "gan" else gan_training.DCGAN_PRESETS
+        default_batch = None
+    model_fields = {f.name for f in fields(model_cls)}
     train_fields = {f.name for f in fields(gan_training.GANTrainConfig)}
     settings: dict[str, Any] = {}
     if "preset" in given:
-        presets = gan_training.GAN_PRESETS if model_name == "gan" else gan_training.DCGAN_PRESETS
         settings.update(presets[given["preset"]])
     if "lr" in given:
         settings["lr_d"] = settings["lr_g"] = given["lr"]
@@ -258,7 +269,7 @@ def _apply_gan(config: dict, model_name: str, dataset: str, given: dict) -> None
             settings[name] = given[name]
     if "epochs" in given:  # image GANs: epochs over the training split -> steps
         batch = settings.get("batch_size") or config["train_config"].get("batch_size") \
-            or gan_training.gan_configs(model_name)[1].batch_size
+            or default_batch or gan_training.gan_configs(model_name)[1].batch_size
         settings["steps"] = _whole("steps", -(-given["epochs"] * TRAIN_SIZES[dataset] // int(batch)), 1, MAX_STEPS)
     for name, value in settings.items():
         if name in model_fields:

@@ -1,0 +1,258 @@
+"""A small transformer GAN for 8x8 digits (TransGAN, Jiang et al. 2021, arXiv 2102.07074; ViTGAN,
+Lee et al. 2021, arXiv 2107.04589), built from the Vision Transformer of the slides (ViT,
+Dosovitskiy et al. 2020, arXiv 2010.11929).
+
+Tokens. An ``S x S`` image is cut into ``P x P`` patches, read row by row: ``T = (S / P)^2`` tokens.
+Digits use ``P = 2``: ``T = 16`` tokens of 4 pixels each. (``P = 4`` would leave 4 tokens of 16
+pixels: the attention map would be a 2 x 2 picture and the generator's per-token head would have to
+draw a quarter of a digit at once. 16 tokens keep the sequence short enough that attention costs
+nothing (17 x 17 weights) while each token is still a meaningful piece of a stroke.)
+
+Discriminator (a ViT classifier with one output, the real/fake logit)::
+
+    x                                        (B, 1, S, S)        pixels in [-1, 1]
+    patchify                                 (B, T, P*P)         patch t = rows/cols of grid cell t
+    Linear(P*P -> D)                         (B, T, D)           "each patch is embedded linearly"
+    prepend the class token [*]              (B, 1 + T, D)       a learned vector
+    + 1D positional embedding                (B, 1 + T, D)       one learned vector per position
+    depth x Block                            (B, 1 + T, D)
+    LayerNorm, take token 0 ([*])            (B, D)
+    Linear(D -> 1)                           (B, 1)              logit l(x); D(x) = sigmoid(l)
+
+The score comes from the classification embedding [*], as in ViTGAN's figure: the class token
+attends to the patches, so its attention weights (last block, :meth:`TransformerDiscriminator.
+class_attention`) say which patches the verdict looked at.
+
+Generator (TransGAN's "MLP maps z to a token sequence", then a transformer, then every output token
+is projected to its own patch of pixels: the image is produced patch by patch)::
+
+    z                                        (B, noise_dim)
+    Linear(noise_dim -> T*D), reshape        (B, T, D)
+    + 1D positional embedding                (B, T, D)           which patch each token will become
+    depth x Block                            (B, T, D)
+    LayerNorm, Linear(D -> P*P), tanh        (B, T, P*P)         patch t's pixels
+    unpatchify                               (B, 1, S, S)
+
+Block (pre-norm transformer encoder layer)::
+
+    h = h + MHSA(LN(h));   h = h + MLP(LN(h))        MLP: Linear(D -> r*D), GELU, Linear(r*D -> D)
+    MHSA: per head, A = softmax(Q K^T / sqrt(d_head)) (rows sum to 1), out = A V
+
+Attention is written out (q, k, v projections and the softmax) so that the weights ``A`` can be
+returned.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from genlab.errors import GenlabError
+from genlab.models.gan import _check_int, check_noise
+
+IMAGE_SIZES = (8, 28)
+DEFAULT_PATCH = {8: 2, 28: 4}
+
+
+@dataclass
+class TransformerGANConfig:
+    """Architecture of the transformer GAN (``tgan``)."""
+
+    noise_dim: int = 32           # size of z
+    noise: str = "gaussian"       # p(z): "gaussian" or "uniform"
+    patch_size: int = 2           # P: square patches of P x P pixels (8x8 digits: 2 -> 16 tokens)
+    dim: int = 64                 # D: token embedding size
+    depth_g: int = 2              # transformer blocks in the generator
+    depth_d: int = 2              # transformer blocks in the discriminator
+    heads: int = 4                # attention heads (dim must be a multiple)
+    mlp_ratio: int = 2            # width of each block's MLP, as a multiple of dim
+    image_size: int = 8           # S: 8 (digits) or 28 (mnist, fashion-mnist); set from the data set
+    spectral_norm: bool = False   # spectral normalization on D's linear layers
+    # Set by the trainer from the data set (the transformer GAN is unconditional).
+    num_classes: int = 10
+    conditional: bool = False
+
+    def validate(self) -> "TransformerGANConfig":
+        check_noise(self.noise)
+        if self.image_size not in IMAGE_SIZES:
+            raise GenlabError(f"image_size must be one of {', '.join(map(str, IMAGE_SIZES))} (got {self.image_size!r})")
+        if self.conditional:
+            raise GenlabError("the transformer GAN is unconditional (conditional=False)")
+        self.noise_dim = _check_int("noise_dim", self.noise_dim, 1, 1024)
+        self.patch_size = _check_int("patch_size", self.patch_size, 1, self.image_size)
+        if self.image_size % self.patch_size:
+            allowed = [p for p in range(1, self.image_size + 1) if self.image_size % p == 0]
+            raise GenlabError(f"patch_size must divide the image size {self.image_size} "
+                              f"(got {self.patch_size}); allowed: {', '.join(map(str, allowed))}")
+        self.dim = _check_int("dim", self.dim, 4, 1024)
+        self.heads = _check_int("heads", self.heads, 1, 64)
+        if self.dim % self.heads:
+            raise GenlabError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
+        self.depth_g = _check_int("depth_g", self.depth_g, 1, 12)
+        self.depth_d = _check_int("depth_d", self.depth_d, 1, 12)
+        self.mlp_ratio = _check_int("mlp_ratio", self.mlp_ratio, 1, 8)
+        self.num_classes = _check_int("num_classes", self.num_classes, 2, 1000)
+        return self
+
+    @property
+    def grid(self) -> int:
+        """Patches per side, ``S / P``."""
+        return self.image_size // self.patch_size
+
+    @property
+    def tokens(self) -> int:
+        """Number of patch tokens ``T = (S / P)^2`` (the discriminator adds one class token)."""
+        return self.grid ** 2
+
+
+# --------------------------------------------------------------------------- patches
+
+
+def patchify(x: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """Images ``(B, C, S, S)`` -> patch vectors ``(B, T, C*P*P)``; patch ``t`` is grid cell
+    ``(t // (S/P), t % (S/P))`` (row by row), its pixels in row-major order."""
+    b, c, h, w = x.shape
+    p = patch_size
+    x = x.reshape(b, c, h // p, p, w // p, p)               # (B, C, gh, P, gw, P)
+    x = x.permute(0, 2, 4, 1, 3, 5)                         # (B, gh, gw, C, P, P)
+    return x.reshape(b, (h // p) * (w // p), c * p * p)
+
+
+def unpatchify(tokens: torch.Tensor, patch_size: int, channels: int = 1) -> torch.Tensor:
+    """Inverse of :func:`patchify`: ``(B, T, C*P*P)`` -> ``(B, C, S, S)``."""
+    b, t, _ = tokens.shape
+    g, p = math.isqrt(t), patch_size
+    x = tokens.reshape(b, g, g, channels, p, p)             # (B, gh, gw, C, P, P)
+    x = x.permute(0, 3, 1, 4, 2, 5)                         # (B, C, gh, P, gw, P)
+    return x.reshape(b, channels, g * p, g * p)
+
+
+# --------------------------------------------------------------------------- transformer pieces
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention written out: ``A = softmax(Q K^T / sqrt(d_head))``, ``out = A V``.
+
+    ``forward(h)`` returns ``(out (B, N, D), A (B, heads, N, N))``; row ``i`` of ``A`` is how token
+    ``i`` spreads its attention over all tokens (it sums to 1).
+    """
+
+    def __init__(self, dim: int, heads: int, wrap=lambda layer: layer):
+        super().__init__()
+        self.heads = heads
+        self.qkv = wrap(nn.Linear(dim, 3 * dim))
+        self.out = wrap(nn.Linear(dim, dim))
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, n, d = h.shape
+        q, k, v = self.qkv(h).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)  # (B, H, N, dh) each
+        weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(d // self.heads), dim=-1)     # (B, H, N, N)
+        out = (weights @ v).transpose(1, 2).reshape(b, n, d)                                      # (B, N, D)
+        return self.out(out), weights
+
+
+class Block(nn.Module):
+    """Pre-norm transformer encoder block: ``h + MHSA(LN(h))``, then ``h + MLP(LN(h))``."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: int, wrap=lambda layer: layer):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = SelfAttention(dim, heads, wrap)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(wrap(nn.Linear(dim, mlp_ratio * dim)), nn.GELU(), wrap(nn.Linear(mlp_ratio * dim, dim)))
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        a, weights = self.attn(self.norm1(h))
+        h = h + a
+        return h + self.mlp(self.norm2(h)), weights
+
+
+def _check_images(x: torch.Tensor, size: int) -> None:
+    if x.dim() != 4 or tuple(x.shape[1:]) != (1, size, size):
+        raise GenlabError(f"images must have shape (B, 1, {size}, {size}) (got {tuple(x.shape)})")
+
+
+# --------------------------------------------------------------------------- the two networks
+
+
+class TransformerDiscriminator(nn.Module):
+    """ViT discriminator: ``l(x)`` logits ``(B, 1)`` of images ``(B, 1, S, S)`` in [-1, 1]
+    (see the module docstring). ``forward(x, return_attention=True)`` also returns the attention
+    weights of every block, ``[(B, heads, 1+T, 1+T), ...]``."""
+
+    def __init__(self, config: TransformerGANConfig):
+        super().__init__()
+        self.config = config
+        d, p = config.dim, config.patch_size
+        wrap = nn.utils.parametrizations.spectral_norm if config.spectral_norm else (lambda layer: layer)
+        self.embed = wrap(nn.Linear(p * p, d))                                    # patch embedding E
+        self.class_token = nn.Parameter(torch.zeros(1, 1, d))                    # [*]
+        self.position = nn.Parameter(torch.randn(1, 1 + config.tokens, d) * 0.02)  # 1D positions 0..T
+        self.blocks = nn.ModuleList(Block(d, config.heads, config.mlp_ratio, wrap) for _ in range(config.depth_d))
+        self.norm = nn.LayerNorm(d)
+        self.head = wrap(nn.Linear(d, 1))
+
+    def forward(self, x: torch.Tensor, return_attention: bool = False):
+        _check_images(x, self.config.image_size)
+        tokens = self.embed(patchify(x, self.config.patch_size))                 # (B, T, D)
+        cls = self.class_token.expand(x.shape[0], -1, -1)                         # (B, 1, D)
+        h = torch.cat([cls, tokens], dim=1) + self.position                       # (B, 1+T, D)
+        attentions = []
+        for block in self.blocks:
+            h, weights = block(h)
+            attentions.append(weights)
+        logits = self.head(self.norm(h[:, 0]))                                    # (B, 1) from [*]
+        return (logits, attentions) if return_attention else logits
+
+    @torch.no_grad()
+    def class_attention(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The class token's attention over the patches in the last block, and the logits.
+
+        Returns ``(weights (B, heads, gh, gw), logits (B,))``: ``weights[b, h, i, j]`` is how much
+        head ``h`` of [*] attends to the patch in grid row ``i``, column ``j`` (each head's weights
+        over the ``T`` patches and [*] itself sum to 1; the share [*] keeps for itself is
+        ``1 - weights[b, h].sum()``).
+        """
+        logits, attentions = self.forward(x, return_attention=True)
+        g = self.config.grid
+        weights = attentions[-1][:, :, 0, 1:]                                     # (B, H, T) row of [*]
+        return weights.reshape(x.shape[0], self.config.heads, g, g), logits[:, 0]
+
+
+class TransformerGenerator(nn.Module):
+    """Transformer generator: noise ``(B, noise_dim)`` -> images ``(B, 1, S, S)`` in [-1, 1],
+    every output token projected to its own ``P x P`` patch (see the module docstring)."""
+
+    def __init__(self, config: TransformerGANConfig):
+        super().__init__()
+        self.config = config
+        d, p = config.dim, config.patch_size
+        self.project = nn.Linear(config.noise_dim, config.tokens * d)             # z -> T tokens
+        self.position = nn.Parameter(torch.randn(1, config.tokens, d) * 0.02)
+        self.blocks = nn.ModuleList(Block(d, config.heads, config.mlp_ratio) for _ in range(config.depth_g))
+        self.norm = nn.LayerNorm(d)
+        self.to_pixels = nn.Linear(d, p * p)                                      # token t -> patch t
+
+    def tokens(self, z: torch.Tensor) -> torch.Tensor:
+        """The output patches before unpatchify: ``(B, T, P*P)`` in [-1, 1]."""
+        h = self.project(z).reshape(z.shape[0], self.config.tokens, self.config.dim) + self.position
+        for block in self.blocks:
+            h, _ = block(h)
+        return torch.tanh(self.to_pixels(self.norm(h)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return unpatchify(self.tokens(z), self.config.patch_size)
+
+
+def position_similarity(module: nn.Module) -> torch.Tensor:
+    """Cosine similarity of the learned positional embeddings of the patch tokens, ``(T, T)``
+    (the ViT paper's figure 7: after training, nearby patches have similar embeddings)."""
+    position = module.position.detach()[0]
+    if isinstance(module, TransformerDiscriminator):
+        position = position[1:]                                                   # drop [*]'s slot
+    unit = F.normalize(position, dim=-1)
+    return unit @ unit.T
