@@ -1,0 +1,99 @@
+"""The latent pages in chromium (issue 4): the default view trains by itself and shows both latent
+spaces live (then Stop), a small pair trained with the Train button shows both latent plots, the
+prior samples and the tabs, in normal and instructor mode; the ELBO page loads its VAE.
+Screenshots: tests/screenshots/latent-*.png and vae-elbo-*.png."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import open_page, screenshot, wait_for_streamlit
+
+pytestmark = pytest.mark.browser
+
+LATENT = "/latent_spaces"
+ELBO = "/vae_elbo"
+TRAIN_TIMEOUT_MS = 240_000  # the CI machine is shared: training 2 x 46 steps can take a while
+
+
+def _button(page, name: str):
+    """A button of the page itself (Streamlit's own running-status widget has a "Stop" button too)."""
+    return page.locator('[data-testid="stMain"]').get_by_role("button", name=name, exact=True)
+
+
+def _latent_pair_points(page) -> int:
+    """Markers drawn in the first plotly figure on the page (the latent spaces)."""
+    return page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").count()
+
+
+def _both_titles_visible(page, live: bool = False) -> None:
+    plot = page.locator(".js-plotly-plot").first
+    ae = "Autoencoder (AE), step" if live else "Autoencoder (AE)"
+    plot.get_by_text(ae).first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+    plot.get_by_text("Variational autoencoder (VAE)").first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+
+
+def test_default_view_trains_live_with_both_latent_spaces_then_stops(browser_page, app_server):
+    page = browser_page
+    page.goto(app_server + LATENT)
+    # the default settings are not in the (temporary) run store: they train by themselves, live
+    page.get_by_text("Training in the background (default settings, first visit)").wait_for(timeout=TRAIN_TIMEOUT_MS)
+    _both_titles_visible(page, live=True)
+    page.wait_for_function(
+        """() => { const p = document.querySelector('.js-plotly-plot');
+                   return p && p.querySelectorAll('.scatterlayer .point').length >= 2 * 300; }""",
+        timeout=TRAIN_TIMEOUT_MS)
+    screenshot(page, "latent-live-1280")
+    _button(page, "Stop").click()
+    page.get_by_text("Training was stopped").wait_for(timeout=TRAIN_TIMEOUT_MS)
+    wait_for_streamlit(page)
+    assert _button(page, "Train").is_enabled()
+
+
+def test_trained_pair_shows_both_latent_plots_samples_and_tabs(browser_page, app_server):
+    page = browser_page
+    open_page(page, app_server + LATENT + "?epochs=2")
+    assert page.locator("h1").first.inner_text().strip() == "Latent spaces — autoencoder vs VAE"
+    assert page.get_by_text("These settings have not been trained yet").count() == 1
+    _button(page, "Train").click()
+    page.get_by_text("Trained just now").wait_for(timeout=TRAIN_TIMEOUT_MS)
+    wait_for_streamlit(page)
+    _both_titles_visible(page)
+    assert _latent_pair_points(page) >= 2 * 360  # every test digit in both latent spaces
+    assert page.locator('[data-testid="stMetric"]').count() == 4
+    assert page.get_by_text("AE Fréchet distance", exact=True).count() == 1
+    assert page.locator(".js-plotly-plot").count() >= 3  # latent spaces, prior samples, decoded plane
+    screenshot(page, "latent-1280")
+    screenshot(page, "latent-1280-full", full_page=True)
+    for tab in ("Interpolation", "Latent traversal"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(500)
+        wait_for_streamlit(page)
+    slider = page.get_by_role("slider").first
+    slider.scroll_into_view_if_needed()
+    screenshot(page, "latent-traversal-1280")
+
+
+def test_instructor_view_at_1920_and_elbo_page(browser_page, app_server):
+    page = browser_page
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    # the 2-epoch pair of the previous test is stored, or trains now (tests may run alone)
+    page.goto(app_server + LATENT + "?epochs=2&instructor=1")
+    page.wait_for_timeout(2000)
+    if page.get_by_text("These settings have not been trained yet").count():
+        _button(page, "Train").click()
+    page.get_by_text("Variational autoencoder (VAE)").first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+    page.locator('[data-testid="stMetric"]').first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+    wait_for_streamlit(page)
+    _both_titles_visible(page)
+    screenshot(page, "latent-instructor-1920")
+    screenshot(page, "latent-instructor-1920-full", full_page=True)
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, app_server + ELBO + "?epochs=2")
+    assert page.locator("h1").first.inner_text().strip() == "Latent ELBO & reparameterization"
+    assert page.get_by_text("Loaded the stored run").count() == 1
+    assert page.get_by_text("Can we backpropagate through z").count() == 1
+    assert page.locator(".js-plotly-plot").count() >= 4  # ELBO terms, KL per dimension, two variance plots
+    screenshot(page, "vae-elbo-1280-full", full_page=True)
+    open_page(page, app_server + ELBO + "?epochs=2&instructor=1&f=sigmoid&mu=0.5")
+    screenshot(page, "vae-elbo-instructor-1280")
