@@ -18,7 +18,6 @@ class Topic:
     name: str
     what: str
     page: str | None = None  # file in dashboard/pages/, None = not covered in genlab
-    link_label: str | None = None  # defaults to the page title
 
 
 @dataclass(frozen=True)
@@ -159,7 +158,7 @@ def render_topic(topic: Topic) -> None:
         st.markdown(":gray-badge[:material/construction: page coming soon]")
         return
     try:
-        st.page_link(f"pages/{topic.page}", label=topic.link_label or title,
+        st.page_link(f"pages/{topic.page}", label=title,
                      icon=":material/arrow_forward:")
     except StreamlitAPIException:
         # The page is not registered (e.g. home.py run on its own by AppTest).
