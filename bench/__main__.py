@@ -56,6 +56,7 @@ def main(argv=None) -> int:
     tables, section_seconds = [], {}
     start = time.perf_counter()
     failed = False
+    mode = "quick (smoke run)" if args.quick else "full"
     for name, fn in plan:
         if name not in wanted:
             continue
@@ -71,9 +72,11 @@ def main(argv=None) -> int:
             tables.append(table)
         section_seconds[name] = time.perf_counter() - t0
         print(f"[bench] {name} done in {section_seconds[name]:.1f} s", flush=True)
+        # write what we have after every section, so an interrupted run still leaves its tables
+        harness.write_results(tables, info, harness.command_line(), mode + " — incomplete, still running",
+                              time.perf_counter() - start, args.out, section_seconds)
     total = time.perf_counter() - start
-    path = harness.write_results(tables, info, harness.command_line(), "quick (smoke run)" if args.quick else "full",
-                                 total, args.out, section_seconds)
+    path = harness.write_results(tables, info, harness.command_line(), mode, total, args.out, section_seconds)
     print(f"[bench] wrote {path} in {total:.1f} s", flush=True)
     return 1 if failed else 0
 

@@ -222,7 +222,7 @@ def render(tables: Sequence[Table], info: dict, command: str, mode: str, total_s
     ]
     if section_seconds:
         lines.append("- Sections: " + ", ".join(f"{k} {v:.1f} s" for k, v in section_seconds.items()))
-    if mode != "full":
+    if mode.startswith("quick"):
         lines += ["", "**This is a smoke run (tiny training budgets): its quality numbers are not the "
                       "benchmark numbers and its targets are not expected to be met.**"]
     lines.append("")

@@ -207,6 +207,21 @@ def projection(quick: bool) -> Table:
 
 
 def page_latency(quick: bool) -> list[Table]:
+    """AppTest timings, with an empty temporary run store (pages show the shipped demos, never the user's runs)."""
+    tmp = tempfile.mkdtemp(prefix="genlab-bench-pages-")
+    saved = os.environ.get("GENLAB_RUNS_DIR")
+    os.environ["GENLAB_RUNS_DIR"] = str(Path(tmp) / "runs")
+    try:
+        return _page_latency(quick)
+    finally:
+        if saved is None:
+            os.environ.pop("GENLAB_RUNS_DIR", None)
+        else:
+            os.environ["GENLAB_RUNS_DIR"] = saved
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _page_latency(quick: bool) -> list[Table]:
     from streamlit.testing.v1 import AppTest
 
     from dashboard.navigation import PAGES_DIR, present_pages
@@ -381,7 +396,7 @@ def live_vs_headless(quick: bool) -> Table:
     return table
 
 
-def run(quick: bool = False, device: str = "cpu", only_fast: bool = False) -> list[Table]:
+def run(quick: bool = False, device: str = "cpu") -> list[Table]:
     tables = [trainers_vs_plain(quick, device), scaling(quick, device), projection(quick)]
     tables += page_latency(quick)
     tables.append(live_vs_headless(quick))
