@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from bench.harness import Table, fmt, verdict
+from bench.harness import Table, fmt, log, verdict
 
 LATENT_DIMS = (2, 8, 16)
 FD_SAMPLE_SEED = 1234
@@ -88,6 +88,7 @@ def run(quick: bool = False, device: str = "cpu") -> list[Table]:
     floor_fd = float(metrics.real_floor_frechet("digits"))
     clf_acc = float(metrics.classifier_accuracy("digits"))
     baseline_s = time.perf_counter() - t0
+    log(f"quality: baselines (GMM, real floor, classifier) {baseline_s:.1f} s")
 
     # ---------------------------------------------------------------- AE / VAE vs PCA
     recon = Table("Reconstruction MSE on the digits test split: AE / VAE vs PCA (same K)",
@@ -100,7 +101,7 @@ def run(quick: bool = False, device: str = "cpu") -> list[Table]:
         for k in dims:
             options = {"latent_dim": k}
             if quick:
-                options["epochs"] = 2
+                options["epochs"] = 1
             trainer = build_trainer(kind, "digits", options, device=device)
             steps = trainer.default_steps
             history: list[tuple[float, float]] = []
@@ -110,6 +111,7 @@ def run(quick: bool = False, device: str = "cpu") -> list[Table]:
                     history.append((seconds, _vae_fd(tr)))
 
             train_s = _train(trainer, steps, checkpoint)
+            log(f"quality: {kind} K={k} trained ({steps} steps, {train_s:.1f} s)")
             mse = float(trainer.evaluate()["test_recon_mse"])
             peer = pca_mse(k)
             recon.add(kind, k, trainer.train_config.epochs, steps, mse, peer, mse / peer, train_s, steps / train_s)
@@ -127,7 +129,7 @@ def run(quick: bool = False, device: str = "cpu") -> list[Table]:
     t_section = time.perf_counter()
     cgan_acc = None
     for model in ("dcgan", "cgan"):
-        overrides = {"steps": 60} if quick else {}
+        overrides = {"steps": 30} if quick else {}
         trainer = GANTrainer(model, "digits", *gan_configs(model, **overrides), device=device)
         steps = trainer.default_steps
         history, acc_history = [], []
@@ -139,6 +141,7 @@ def run(quick: bool = False, device: str = "cpu") -> list[Table]:
                 acc_history.append((seconds, float(m["label_accuracy"])))
 
         train_s = _train(trainer, steps, checkpoint)
+        log(f"quality: {model} trained ({steps} steps, {train_s:.1f} s)")
         target = 0.75 * gmm_fd if model == "dcgan" else None
         fd_rows.append((model.upper() if model == "dcgan" else "cGAN", history[-1][1], train_s, target,
                         _first_time(history, target) if target is not None else None, history))
@@ -178,7 +181,7 @@ def run(quick: bool = False, device: str = "cpu") -> list[Table]:
     for dataset in ("ring8", "grid25"):
         n_modes, share = TARGETS_2D[dataset]
         for preset in ("vanilla", "default"):
-            overrides = {"steps": 200} if quick else {}
+            overrides = {"steps": 100} if quick else {}
             trainer = GANTrainer("gan", dataset, *gan_configs("gan", preset, **overrides), device=device)
             steps = trainer.default_steps
             history = []
@@ -187,6 +190,7 @@ def run(quick: bool = False, device: str = "cpu") -> list[Table]:
                 history.append((seconds, tr.evaluate()))
 
             train_s = _train(trainer, steps, checkpoint)
+            log(f"quality: gan {dataset} {preset} trained ({steps} steps, {train_s:.1f} s)")
             final = history[-1][1]
             met = final.get("modes_covered", 0) >= n_modes and final.get("high_quality_share", 0) >= share
             ttt = next((s for s, m in history if m.get("modes_covered", 0) >= n_modes
