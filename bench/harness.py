@@ -70,6 +70,11 @@ def machine_line(info: dict) -> str:
     return text
 
 
+def log(message: str) -> None:
+    """A progress line on stderr (the results go to RESULTS.md)."""
+    print(f"[bench] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
 # --------------------------------------------------------------------------- timing
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.harness import Table, compare, measure, verdict
+from bench.harness import Table, compare, log, measure, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -95,7 +95,7 @@ def trainers_vs_plain(quick: bool, device: str) -> Table:
     from genlab.train.gan import GANTrainer, gan_configs
     from genlab.train.registry import build_trainer
 
-    steps = 40 if quick else 400
+    steps = 20 if quick else 400
     rounds = 3 if quick else 7
     table = Table("genlab trainers vs a plain PyTorch loop (same model, batch size, optimizer)",
                   ["model", "batch", "steps per round", "genlab steps/s", "plain steps/s (peer)",
@@ -113,6 +113,7 @@ def trainers_vs_plain(quick: bool, device: str) -> Table:
         ours_rate = steps / result.ours.median
         peer_rate = steps / result.peer.median
         batch = trainer.train_config.batch_size
+        log(f"trainers: {name} done")
         table.add(name, batch, steps, ours_rate, peer_rate, result.ratio, "≥ 0.95", verdict(result.ratio, 0.95, "higher"))
     table.seconds = time.perf_counter() - t0
     table.note(f"Medians of {rounds} alternating rounds (genlab, plain, plain, genlab, ...) in one process, "
@@ -130,8 +131,8 @@ def scaling(quick: bool, device: str) -> Table:
     from genlab.train.registry import build_trainer
 
     devices = ["cpu"] + (["cuda"] if device == "cuda" and torch.cuda.is_available() else [])
-    steps = 10 if quick else 50
-    repeats = 3 if quick else 5
+    steps = 5 if quick else 50
+    repeats = 2 if quick else 5
     table = Table("Scaling: step time vs batch size and model width",
                   ["device", "model", "batch", "width", "ms/step (median)", "steps/s", "spread"])
     t0 = time.perf_counter()
