@@ -218,12 +218,25 @@ _AXIS_KEYS = ("range", "autorange", "title", "tickvals", "ticktext", "showtickla
               "zeroline", "zerolinecolor", "constrain", "type", "rangemode", "visible", "exponentformat", "dtick")
 
 
+def _axis_ref(ref, suffix: str):
+    """Map a single-panel axis reference ("x", "y domain", ...) to panel ``suffix``; None for paper refs."""
+    ref = ref or ""
+    for axis in ("x", "y"):
+        if ref == axis:
+            return axis + suffix
+        if ref == axis + " domain":
+            return f"{axis}{suffix} domain"
+    return None
+
+
 def side_by_side(figures: Sequence[go.Figure], titles: Sequence[str], *, height: int | None = None,
-                 spacing: float = 0.07) -> go.Figure:
+                 spacing: float = 0.07, legend: bool = False) -> go.Figure:
     """Put single-panel figures (from the builders above) next to each other in one figure: one
     title per panel, no per-figure margins, the full width for the plots (a projector at 1280 px
-    has no room for two figures with their own margins and titles). Traces, shapes and the axis
-    settings (ranges, equal aspect, tick labels) are carried over; legends are turned off."""
+    has no room for two figures with their own margins and titles). Traces, shapes, axis-bound
+    annotations and the axis settings (ranges, equal aspect, tick labels) are carried over.
+    ``legend``: one legend (below) from the first panel's traces -- for panels that show the same
+    series; otherwise legends are off."""
     from plotly.subplots import make_subplots
 
     n = len(figures)
@@ -232,9 +245,16 @@ def side_by_side(figures: Sequence[go.Figure], titles: Sequence[str], *, height:
         suffix = "" if index == 1 else str(index)
         for trace in figure.data:
             combined.add_trace(trace, row=1, col=index)
+            if not (legend and index == 1):
+                combined.data[-1].showlegend = False
         for shape in figure.layout.shapes or ():
-            if shape.xref in ("x", None) and shape.yref in ("y", None):
-                combined.add_shape(go.layout.Shape(shape.to_plotly_json()).update(xref="x" + suffix, yref="y" + suffix))
+            xref, yref = _axis_ref(shape.xref or "x", suffix), _axis_ref(shape.yref or "y", suffix)
+            if xref and yref:
+                combined.add_shape(go.layout.Shape(shape.to_plotly_json()).update(xref=xref, yref=yref))
+        for annotation in figure.layout.annotations or ():
+            xref, yref = _axis_ref(annotation.xref or "x", suffix), _axis_ref(annotation.yref or "y", suffix)
+            if xref and yref:
+                combined.add_annotation(go.layout.Annotation(annotation.to_plotly_json()).update(xref=xref, yref=yref))
         for axis in ("xaxis", "yaxis"):
             source = figure.layout[axis].to_plotly_json()
             values = {k: v for k, v in source.items() if k in _AXIS_KEYS}
@@ -242,10 +262,12 @@ def side_by_side(figures: Sequence[go.Figure], titles: Sequence[str], *, height:
                 values["scaleanchor"] = "x" + suffix
                 values["scaleratio"] = source.get("scaleratio", 1)
             combined.layout[axis + suffix].update(values)
-    combined.update_traces(showlegend=False)
     combined.update_layout(height=height or max(int(f.layout.height or 400) for f in figures),
-                           margin=dict(l=55, r=15, t=45, b=45), showlegend=False,
+                           margin=dict(l=55, r=15, t=45, b=45), showlegend=legend,
                            plot_bgcolor=figures[0].layout.plot_bgcolor if figures else None)
+    if legend:
+        combined.update_layout(margin=dict(l=55, r=15, t=45, b=110))
+        _legend_bottom(combined, -0.2)
     return combined
 
 
@@ -276,7 +298,8 @@ def _per_epoch(frame, columns: Sequence[str]):
     return out.reset_index()
 
 
-def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380) -> go.Figure:
+def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380,
+                 legend_right: bool = False) -> go.Figure:
     """Reconstruction −E_q[log p(x|z)], KL(q(z|x)‖p(z)) and −ELBO (their sum) per epoch
     (training-batch means, nats per image), and the test split's −ELBO where it was evaluated."""
     epoch = _per_epoch(frame, ["recon_loss", "kl_loss", "loss"])
@@ -301,7 +324,10 @@ def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380
                       hovermode="x unified")
     fig.update_xaxes(title_text="training step" + beta_text)
     fig.update_yaxes(title_text="nats per image", rangemode="tozero")
-    _legend_bottom(fig, -0.22)
+    if legend_right:   # a wide figure (projector): the legend beside the plot, clear of the axis title
+        fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+    else:
+        _legend_bottom(fig, -0.22)
     return fig
 
 
@@ -425,6 +451,7 @@ def beta_sweep_figure(rows: Sequence[dict], title: str = "", *, height: int = 38
         yaxis2=dict(title_text="active dimensions", overlaying="y", side="right", rangemode="tozero",
                     showgrid=False, dtick=1),
     )
-    fig.update_xaxes(type="log", title_text="β (weight of the KL term)")
+    fig.update_xaxes(type="log", title_text="β (weight of the KL term)", tickvals=betas,
+                     ticktext=[f"{b:g}" for b in betas])
     _legend_bottom(fig, -0.22)
     return fig

@@ -61,18 +61,23 @@ state = st.session_state
 state.setdefault(SS + "auto", set())
 
 common.explain(
-    "For each image the VAE minimises L_i = −E_q(z|x)[log p(x|z)] + KL(q(z|x) ‖ p(z)): the first term "
-    "asks the decoder to reconstruct x from a sampled code, the second keeps q(z|x) = N(μ, σ²) close "
-    "to the prior N(0, I). The expectation is estimated with S samples z_s = μ + σ ⊙ ε_s, ε_s ~ N(0, I) "
-    "(the reparameterization trick, section 3); the KL of two Gaussians is exact: "
-    "KL_k = ½(μ_k² + σ_k² − 1 − log σ_k²) per latent dimension k."
+    r"For each image the VAE minimises "
+    r"$L_i = -\mathbb{E}_{q(z|x_i)}[\log p(x_i|z)] + \mathrm{KL}(q(z|x_i)\,\|\,p(z))$: "
+    "the first term asks the decoder to reconstruct x from a sampled code, the second keeps "
+    r"$q(z|x) = \mathcal{N}(\mu, \sigma^2)$ close to the prior $\mathcal{N}(0, I)$. The expectation is "
+    r"estimated with S samples $z_s = \mu + \sigma \odot \varepsilon_s$, $\varepsilon_s \sim \mathcal{N}(0, I)$ "
+    r"(the reparameterization trick, section 3); the KL of two Gaussians is exact, per latent dimension: "
+    r"$\mathrm{KL}_k = \tfrac12(\mu_k^2 + \sigma_k^2 - 1 - \log \sigma_k^2)$."
 )
 
 # --------------------------------------------------------------------------- #
 # Sidebar: the VAE
 # --------------------------------------------------------------------------- #
 st.markdown("**The VAE** — a stored run with these settings is loaded at once")
-row = st.columns([1.6, 1, 1, 1, 1, 1], vertical_alignment="bottom")
+if instructor:   # projector fonts: two rows
+    row = st.columns(3, vertical_alignment="bottom") + st.columns(3, vertical_alignment="bottom")
+else:
+    row = st.columns([1.6, 1, 1, 1, 1, 1], vertical_alignment="bottom")
 with row[0]:
     dataset = common.qp_select("Data set", "data", lj.DATASETS, D["dataset"], format_func=DATASET_LABELS.get,
                                help="MNIST / Fashion-MNIST need their files on disk (no download here).")
@@ -91,7 +96,7 @@ with row[4]:
                               help=f"{lj.LIMITS['epochs'][0]} to {lj.LIMITS['epochs'][1]}.")
 with row[5]:
     seed = common.qp_number("Seed", "seed", 0, 9999, D["seed"])
-buttons = st.columns([1, 1, 4], vertical_alignment="center")
+buttons = st.columns([1, 1, 1] if instructor else [1, 1, 4], vertical_alignment="center")
 
 setting_error = None
 try:
@@ -182,10 +187,11 @@ else:
         if frame is None or frame.empty or "recon_loss" not in frame.columns:
             st.caption("Waiting for the first training steps…")
             return
-        left, right = st.columns([1.25, 1], gap="medium")
+        # side by side; stacked on a projector (each figure needs the full width there)
+        left, right = (st.container(), st.container()) if instructor else st.columns([1.25, 1], gap="medium")
         with left:
             common.show_figure(lf.elbo_history(frame, "ELBO terms per epoch",
-                                               beta=settings["beta"], height=PLOT_H), key="elbo_live" if live else "elbo")
+                                               beta=settings["beta"], height=PLOT_H, legend_right=instructor), key="elbo_live" if live else "elbo")
         with right:
             common.show_figure(lf.kl_per_dim_history(frame, K, "KL of each latent dimension", height=PLOT_H),
                                key="kl_dims_live" if live else "kl_dims")
@@ -219,7 +225,7 @@ else:
         last_epoch = frame[frame["epoch"] == frame["epoch"].max()]
         kl_dims = np.array([last_epoch[f"kl_dim_{k}"].mean() for k in range(K)])
         test = frame[frame["test_elbo"].notna()].iloc[-1] if frame["test_elbo"].notna().any() else None
-        c = st.columns(4)
+        c = (st.columns(2) + st.columns(2)) if instructor else st.columns(4)
         if test is not None:
             c[0].metric("Test ELBO (nats / image)", f"{test['test_elbo']:.2f}",
                         help="−(reconstruction + KL) on the test split, one sample of z per image.")
@@ -340,15 +346,23 @@ if settings is not None:
 # --------------------------------------------------------------------------- #
 st.subheader("3 · Can we backpropagate through z, given that it is stochastic?")
 common.explain(
-    "Training needs ∇_{μ,σ} E_{z~N(μ,σ²)}[f(z)] (f stands for log p(x|z)). Sampling z blocks the gradient, "
-    "so there are two Monte-Carlo estimators with S samples:\n"
-    "- **score function** (REINFORCE): 1/S Σ_s f(z_s) ∇ log N(z_s; μ, σ²) — needs only values of f;\n"
-    "- **reparameterization**: write z_s = μ + σ ε_s with ε_s ~ N(0, 1) *outside* the parameters, then "
-    "1/S Σ_s ∇ f(μ + σ ε_s) — ordinary backpropagation through f.\n\n"
-    "Both are unbiased; the plot shows their variance over repeated estimates. Lower variance means "
-    "fewer samples for the same accuracy — that is why the VAE samples z = μ + σ ⊙ ε."
+    r"Training needs $\nabla_{\mu,\sigma}\, \mathbb{E}_{z \sim \mathcal{N}(\mu, \sigma^2)}[f(z)]$ "
+    r"($f$ stands for $\log p(x|z)$). Sampling z blocks the gradient, so there are two Monte-Carlo estimators "
+    "with S samples:\n"
+    r"- **score function** (REINFORCE): $\frac1S \sum_s f(z_s)\, \nabla \log \mathcal{N}(z_s; \mu, \sigma^2)$ "
+    "— needs only values of f;\n"
+    r"- **reparameterization**: write $z_s = \mu + \sigma \varepsilon_s$ with $\varepsilon_s \sim \mathcal{N}(0, 1)$ "
+    r"*outside* the parameters, then $\frac1S \sum_s \nabla f(\mu + \sigma \varepsilon_s)$ — ordinary "
+    "backpropagation through f.\n\n"
+    "Both are unbiased; the plots show their variance over repeated estimates. Lower variance means fewer "
+    r"samples for the same accuracy — that is why the VAE samples $z = \mu + \sigma \odot \varepsilon$."
 )
-r1, r2, r3, r4, r5 = st.columns(5)
+
+if instructor:
+    r1, r2, r3 = st.columns(3)
+    r4, r5, _ = st.columns(3)
+else:
+    r1, r2, r3, r4, r5 = st.columns(5)
 with r1:
     f_name = common.qp_select("Test function", "f", list(FUNCTIONS), "square", format_func=FUNCTIONS.get)
 with r2:
@@ -370,7 +384,7 @@ except GenlabError as err:
 if rows:
     variance = {(r["estimator"], r["samples"]): r for r in rows}
     score1, reparam1 = variance[("score function", 1)], variance[("reparameterization", 1)]
-    m = st.columns(3)
+    m = (st.columns(2) + st.columns(1)) if instructor else st.columns(3)
     for col, param, label in ((m[0], "mu", "μ"), (m[1], "sigma", "σ")):
         ratio = score1[f"grad_{param}_var"] / max(reparam1[f"grad_{param}_var"], 1e-300)
         col.metric(f"Variance ratio at S = 1, ∂/∂{label}", f"{ratio:,.1f}×",
@@ -381,18 +395,13 @@ if rows:
     m[2].metric("S the score function needs for ∂/∂μ", f"{need}" if need else f"> {SAMPLE_COUNTS[-1]}",
                 help="Smallest S whose score-function variance is at most the variance of one reparameterized sample.")
     tab_var, tab_est = st.tabs(["Variance against S", "Estimates ± 1 sd"])
+    titles = ["∂/∂μ", "∂/∂σ"]
     with tab_var:
-        left, right = st.columns(2, gap="medium")
-        with left:
-            common.show_figure(lf.gradient_variance_figure(rows, "mu", "∂/∂μ", height=PLOT_H), key="grad_var_mu")
-        with right:
-            common.show_figure(lf.gradient_variance_figure(rows, "sigma", "∂/∂σ", height=PLOT_H), key="grad_var_sigma")
+        common.show_figure(lf.side_by_side([lf.gradient_variance_figure(rows, p) for p in ("mu", "sigma")], titles,
+                                           height=PLOT_H + 60, spacing=0.1, legend=True), key="grad_var")
     with tab_est:
-        left, right = st.columns(2, gap="medium")
-        with left:
-            common.show_figure(lf.gradient_estimates_figure(rows, "mu", "∂/∂μ", height=PLOT_H), key="grad_est_mu")
-        with right:
-            common.show_figure(lf.gradient_estimates_figure(rows, "sigma", "∂/∂σ", height=PLOT_H), key="grad_est_sigma")
+        common.show_figure(lf.side_by_side([lf.gradient_estimates_figure(rows, p) for p in ("mu", "sigma")], titles,
+                                           height=PLOT_H + 60, spacing=0.1, legend=True), key="grad_est")
     st.caption("Both variances fall like 1/S (dotted line), but the score function starts much higher: it "
                "multiplies f(z) by a noisy weight and ignores how f changes. For a bounded, wiggly f (cos at "
                "μ = 0.5) it can win for μ — the trick is not a theorem, just usually far better.")

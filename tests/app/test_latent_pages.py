@@ -250,16 +250,19 @@ def test_gradient_controls_drive_the_variance_experiment(runs_env):
     _run(at)
     assert at.query_params["f"] == "cos" and at.query_params["mu"] == "0.5"
     assert {m.label: m.value for m in at.metric}["Variance ratio at S = 1, ∂/∂μ"] != ratio
-    variance = _charts(at)["grad_var_mu"]
-    assert [t["name"] for t in variance["data"]] == ["score function", "reparameterization", "∝ 1/S"]
+    variance = _charts(at)["grad_var"]
+    names = [t["name"] for t in variance["data"]]
+    assert names == ["score function", "reparameterization", "∝ 1/S"] * 2  # ∂/∂μ and ∂/∂σ panels
     assert variance["data"][0]["x"] == [1, 2, 5, 10, 20, 50, 100, 200, 500]
-    assert "grad_est_sigma" in _charts(at)
+    assert variance["data"][3]["xaxis"] == "x2"
+    estimates = _charts(at)["grad_est"]
+    assert any("true ∂/∂σ" in a["text"] for a in estimates["layout"]["annotations"])
 
 
 def test_elbo_bad_input_and_untrained_settings(runs_env):
     at = _page(ELBO, epochs=1, s=0)
     assert "Monte-Carlo samples S must be a whole number from 1 to 100" in _texts(at.error)
-    assert "grad_var_mu" in _charts(at)  # the reparameterization section still works
+    assert "grad_var" in _charts(at)  # the reparameterization section still works
     at = _page(ELBO, epochs=1, s=3)
     assert "No stored VAE with these settings" in _texts(at.info)
 

@@ -77,6 +77,19 @@ def test_side_by_side_keeps_traces_shapes_and_equal_aspect():
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis2.scaleanchor == "x2"
     assert tuple(fig.layout.xaxis.range) == (-5, 5) and fig.layout.yaxis2.autorange == "reversed"
     assert [ann.text for ann in fig.layout.annotations] == ["AE", "VAE"] and fig.layout.height == 300
+    assert fig.layout.showlegend is False
+
+
+def test_side_by_side_one_legend_and_axis_annotations():
+    rows = gradient_variance_experiment(0.5, 1.0, "cos", (1, 10), repeats=20, seed=0)
+    fig = lf.side_by_side([lf.gradient_estimates_figure(rows, p) for p in ("mu", "sigma")], ["mu", "sigma"],
+                          legend=True)
+    shown = [t.showlegend for t in fig.data]
+    assert shown == [None, None, False, False] and fig.layout.showlegend is True
+    lines = [s for s in fig.layout.shapes]
+    assert [s.yref for s in lines] == ["y", "y2"] and [s.xref for s in lines] == ["x domain", "x2 domain"]
+    texts = [a.text for a in fig.layout.annotations]
+    assert any(t.startswith("true ∂/∂μ") for t in texts) and any(t.startswith("true ∂/∂σ") for t in texts)
 
 
 def _frame(K=2, epochs=3, per_epoch=4):
