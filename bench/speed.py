@@ -359,8 +359,22 @@ def live_vs_headless(quick: bool) -> Table:
             train.click()
             bar = page.locator('[data-testid="stProgress"]').first
             bar.wait_for(timeout=120_000)
-            end = time.monotonic() + watch_s
             pattern = re.compile(r"step ([\d,]+) of")
+            # wait (up to 120 s) until the job runs: the counter has moved since the first reading
+            start_deadline, first_step = time.monotonic() + 120, None
+            while time.monotonic() < start_deadline:
+                try:
+                    m = pattern.search(bar.inner_text(timeout=2000))
+                except Exception:
+                    m = None
+                if m:
+                    step = int(m.group(1).replace(",", ""))
+                    if first_step is None:
+                        first_step = step
+                    elif step > first_step:
+                        break
+                page.wait_for_timeout(100)
+            end = time.monotonic() + watch_s
             while time.monotonic() < end:
                 try:
                     text = bar.inner_text(timeout=2000)
@@ -382,7 +396,8 @@ def live_vs_headless(quick: bool) -> Table:
             server.kill()
         shutil.rmtree(tmp, ignore_errors=True)
     if len(observations) < 2 or observations[-1][1] == observations[0][1]:
-        table.skipped = "the page showed no training progress while watched"
+        last = observations[-1][2] if observations else "no 'step N of M' progress text"
+        table.skipped = f"the page showed no training progress while watched (last progress text: {last[:120]!r})"
         return table
     (ta, sa, _), (tb, sb, _) = observations[0], observations[-1]
     live = (sb - sa) / (tb - ta)
