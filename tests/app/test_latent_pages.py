@@ -283,3 +283,27 @@ def test_beta_sweep_button_trains_the_missing_betas(runs_env):
     assert "β sweep complete" in at.button(key="_elbo_sweep").label
     active = np.asarray(sweep["data"][2]["y"])
     assert active.shape == (7,)
+
+
+def test_busy_server_shows_the_queue_position(empty_store, monkeypatch):
+    """With every job slot taken the default training waits in the queue, and the page says so."""
+    import threading
+
+    from genlab import jobs
+
+    manager = JobManager(1, set_torch_threads=False)
+    monkeypatch.setattr(jobs, "_MANAGER", manager)
+    release = threading.Event()
+    blocker = manager.submit(lambda ctx: release.wait(60), session_id="someone else", name="blocker")
+    try:
+        at = _page(LATENT)
+        assert "yours is next in the queue" in _texts(at.warning)
+        job = manager.job_for_key(lj.job_key(lj.pair_configs()))
+        assert job is not None and job.status == "queued" and job.queue_position() == 1
+        at.button(key="_latent_stop").click()
+        _run(at)
+        assert job.status == "stopped"  # a queued job stops at once
+    finally:
+        release.set()
+        blocker.wait(10)
+        manager.shutdown(10)
