@@ -52,6 +52,7 @@ __all__ = [
     "prior_z",
     "robust_limit",
     "read_metrics",
+    "vae_variants",
     "run_name",
     "submit_training",
     "train_models",
@@ -233,6 +234,64 @@ def _complete(run, config: dict) -> bool:
         return False
     return (status.get("status") == "finished" and int(status.get("step") or 0) >= expected_steps(config)
             and run.has_checkpoint())
+
+
+_SUMMARIES: dict[tuple[str, int], dict | None] = {}   # (metrics.csv path, mtime) -> run summary
+INACTIVE_KL = 0.01   # nats; the same threshold as dashboard.figures.latent.INACTIVE_KL
+
+
+def _summary(run) -> dict | None:
+    """Final test-split terms of a finished run, from its metrics.csv (cached per file version)."""
+    try:
+        stamp = run.metrics_path.stat().st_mtime_ns
+    except OSError:
+        return None
+    key = (str(run.metrics_path), stamp)
+    if key in _SUMMARIES:
+        return _SUMMARIES[key]
+    frame = read_metrics(run)
+    summary = None
+    if not frame.empty and "test_elbo" in frame.columns and frame["test_elbo"].notna().any():
+        test = frame[frame["test_elbo"].notna()].iloc[-1]
+        last = frame[frame["epoch"] == frame["epoch"].max()]
+        kl_dims = np.array([last[c].mean() for c in frame.columns if c.startswith("kl_dim_")])
+        summary = {"recon": float(test["test_recon_loss"]), "kl": float(test["test_kl"]),
+                   "elbo": float(test["test_elbo"]), "active": int((kl_dims >= INACTIVE_KL).sum()),
+                   "seconds": float(frame["wall_time"].max())}
+    if len(_SUMMARIES) > 2000:
+        _SUMMARIES.clear()
+    _SUMMARIES[key] = summary
+    return summary
+
+
+def vae_variants(settings: dict, vary: str, root=None) -> list[dict]:
+    """Finished, complete VAE runs in the store whose settings (data set, K, epochs, seed, β, S)
+    equal ``settings`` except for ``vary`` (``"beta"`` or ``"mc_samples"``): one dict per run with
+    ``beta``, ``S``, the final test ``recon``, ``kl``, ``elbo``, ``active`` dimensions (average KL of
+    the last epoch >= 0.01 nats), training ``seconds`` and the ``run``."""
+    from genlab.runs import Run
+
+    out = []
+    for info in _store(root).list():
+        if not info.ok or info.model != "vae" or info.status != "finished" or info.dataset != settings["dataset"]:
+            continue
+        run = Run(info.path)
+        try:
+            config = run.config
+            train, model = config["train_config"], config["model_config"]
+            same = (int(model.get("latent_dim", -1)) == settings["latent_dim"]
+                    and int(train.get("epochs") or -1) == settings["epochs"]
+                    and int(train.get("seed", -1)) == settings["seed"]
+                    and (vary == "beta" or float(train.get("beta", -1)) == settings["beta"])
+                    and (vary == "mc_samples" or int(train.get("mc_samples", -1)) == settings["mc_samples"]))
+            if not same or info.step < expected_steps(config):
+                continue
+        except (GenlabError, KeyError, TypeError, ValueError):
+            continue
+        summary = _summary(run)
+        if summary is not None:
+            out.append({"beta": float(train["beta"]), "S": int(train["mc_samples"]), **summary, "run": run})
+    return out
 
 
 def forget_found() -> None:
@@ -525,6 +584,7 @@ def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: f
                     slot.step = int(status.get("step") or 0)
                     time.sleep(0.5)
                     continue
+                slot.step = int(status.get("step") or 0)   # a resumed run starts from its checkpoint
                 if slot.trainer is None:
                     slot.trainer = trainer_class(slot.config["model"]).from_config(slot.config)
                     with lock:

@@ -260,39 +260,7 @@ common.explain(
 
 def _matching_runs(settings: dict, vary: str) -> list[dict]:
     """Finished VAE runs in the store equal to ``settings`` except for ``vary`` ("beta" or "mc_samples")."""
-    from genlab.runs import RunStore
-
-    out = []
-    for info in RunStore().list():
-        if not info.ok or info.model != "vae" or info.status != "finished" or info.dataset != settings["dataset"]:
-            continue
-        try:
-            from genlab.runs import Run
-
-            run = Run(info.path)
-            cfg = run.config
-            train, model = cfg["train_config"], cfg["model_config"]
-        except (GenlabError, KeyError, TypeError):
-            continue
-        same = (int(model.get("latent_dim", -1)) == settings["latent_dim"]
-                and int(train.get("epochs") or -1) == settings["epochs"]
-                and int(train.get("seed", -1)) == settings["seed"]
-                and (vary == "beta" or float(train.get("beta", -1)) == settings["beta"])
-                and (vary == "mc_samples" or int(train.get("mc_samples", -1)) == settings["mc_samples"]))
-        if not same or info.step < lj.expected_steps(cfg):
-            continue
-        frame = lj.read_metrics(run)
-        if frame.empty or "test_elbo" not in frame.columns or not frame["test_elbo"].notna().any():
-            continue
-        test = frame[frame["test_elbo"].notna()].iloc[-1]
-        last = frame[frame["epoch"] == frame["epoch"].max()]
-        dims = [c for c in frame.columns if c.startswith("kl_dim_")]
-        kl_dims = np.array([last[c].mean() for c in dims])
-        out.append({"beta": float(train["beta"]), "S": int(train["mc_samples"]), "recon": float(test["test_recon_loss"]),
-                    "kl": float(test["test_kl"]), "elbo": float(test["test_elbo"]),
-                    "active": int((kl_dims >= lf.INACTIVE_KL).sum()), "seconds": float(frame["wall_time"].max()),
-                    "run": run})
-    return out
+    return lj.vae_variants(settings, vary)
 
 
 if settings is not None:

@@ -301,3 +301,13 @@ def test_loaded_model_codes_decode_and_prior_scores(trained):
     assert scores["n"] == 360 and scores["frechet"] > 0 and 0.1 <= scores["confidence"] <= 1
     assert scores["class_share"].shape == (10,) and scores["class_share"].sum() == pytest.approx(1.0)
     assert model.prior_scores(0) is scores
+
+
+def test_vae_variants_finds_runs_that_differ_in_beta_only(trained, tmp_path):
+    settings = lj.check_settings("digits", 2, 1.0, 1)
+    rows = lj.vae_variants(settings, "beta", trained["root"])
+    assert [r["beta"] for r in rows] == [1.0] and rows[0]["S"] == 1
+    assert rows[0]["recon"] > 0 and rows[0]["elbo"] < 0 and 0 <= rows[0]["active"] <= 2
+    assert lj.vae_variants({**settings, "epochs": 2}, "beta", trained["root"]) == []
+    assert lj.vae_variants(settings, "mc_samples", tmp_path) == []  # an empty store
+    assert lj.INACTIVE_KL == lf.INACTIVE_KL
