@@ -15,8 +15,10 @@ Policies (chosen for a classroom server where every student has a browser sessio
   because the Streamlit server itself needs CPU for reruns and plots, and at most 4 because jobs
   are threads of one process sharing the GIL: small models are dominated by Python overhead, so
   more concurrent threads add contention rather than throughput.
-* **Torch threads.** ``torch.set_num_threads(max(1, cores // max_concurrent))`` so that the
-  running jobs together do not oversubscribe the cores. This setting is *process-wide* (it also
+* **Torch threads.** ``torch.set_num_threads(max(1, (cores // 2) // max_concurrent))`` so that the
+  running jobs together use at most half the cores and leave the rest to the server's reruns: an
+  oversubscribed CPU makes torch's multi-threaded kernels spin-wait (a 2D GAN step measured 20-40x
+  slower with 2 threads than with 1 on a busy 2-core machine). This setting is *process-wide* (it also
   affects anything else computing with torch in the server process); pass
   ``set_torch_threads=False`` to leave it alone. Each worker thread applies it again on start.
 * **One job per session.** A session (browser tab) has at most one queued/running/paused job.
@@ -308,7 +310,7 @@ class JobManager:
         if not isinstance(max_concurrent, int) or not 1 <= max_concurrent <= MAX_JOBS_LIMIT:
             raise GenlabError(f"max_concurrent must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {max_concurrent!r})")
         self.max_concurrent = max_concurrent
-        self.torch_threads = max(1, cores // max_concurrent)
+        self.torch_threads = max(1, (cores // 2) // max_concurrent)
         self.set_torch_threads = set_torch_threads
         self.paused_timeout_s = paused_timeout_s
         self.keep_finished = keep_finished
