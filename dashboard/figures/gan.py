@@ -210,8 +210,9 @@ def plane_figure(
         if z.size:
             data.append(dict(
                 type="heatmap", x=_list(hx), y=_list(hy), z=_list(z),
-                zmin=0.0, zmax=1.0, colorscale=D_COLORSCALE, zsmooth="best", name="D(x)",
-                colorbar=dict(title=dict(text="D(x)", side="right"), thickness=14, len=0.8,
+                zmin=0.0, zmax=1.0, colorscale=D_COLORSCALE, zsmooth="fast", name="D(x)",
+                colorbar=dict(title=dict(text="D(x)", side="top"), thickness=12, len=0.9, orientation="h",
+                              x=0.5, xanchor="center", y=-0.13, yanchor="top",
                               tickvals=[0, 0.5, 1], ticktext=["0 fake", "0.5", "1 real"]),
                 hovertemplate="x=%{x:.2f}, y=%{y:.2f}<br>D(x)=%{z:.2f}<extra></extra>",
             ))
@@ -235,12 +236,15 @@ def plane_figure(
         data.extend(_arrow_traces(gradients[0], gradients[1], span))
     if title is None and step is not None:
         title = f"step {step}"
+    has_colorbar = any(t.get("type") == "heatmap" for t in data)
     layout = _base_layout(
         title, height, showlegend=show_legend,
-        xaxis=dict(range=[x0, x1], title=dict(text="x₁"), zeroline=False, constrain="domain"),
+        xaxis=dict(range=[x0, x1], title=dict(text="x₁", standoff=4), zeroline=False, constrain="domain"),
         yaxis=dict(range=[y0, y1], title=dict(text="x₂"), zeroline=False, scaleanchor="x", scaleratio=1,
                    constrain="domain"),
     )
+    if has_colorbar:  # the D(x) colour bar lies under the plot: room for it
+        layout["margin"]["b"] = 110
     return _fig(data, layout)
 
 
@@ -488,7 +492,7 @@ def patch_map_figure(real_images, real_maps, fake_images, fake_maps, *, n: int =
                                         anchor=f"y{ax}")
             layout[f"yaxis{ax}"] = dict(domain=[y_top - cell_h, y_top], range=[H - 0.5, -0.5], visible=False,
                                         anchor=f"x{ax}", scaleanchor=f"x{ax}")
-            data.append(dict(type="heatmap", z=_list(img), colorscale="gray", reversescale=False,
+            data.append(dict(type="heatmap", z=_list(img), colorscale=[[0.0, "#000000"], [1.0, "#ffffff"]],
                              zmin=0, zmax=1, showscale=False, xaxis=f"x{ax}", yaxis=f"y{ax}", hoverinfo="skip"))
             data.append(dict(
                 type="heatmap", z=_list(m), x0=(W / w - 1) / 2, dx=W / w, y0=(H / h - 1) / 2,

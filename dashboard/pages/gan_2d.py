@@ -23,6 +23,7 @@ TITLE = "GAN lab — 2D"
 ctx = common.setup_page(TITLE)
 
 PLANE_HEIGHT = 560
+PLANE_HEIGHT_INSTRUCTOR = 680
 REFRESH_S = 0.4                     # fragment polling period while training (2.5 Hz)
 SS = "_gan2d_"                      # session-state prefix of this page
 TOY = ("ring8", "grid25", "two-moons", "spiral", "two-gaussians")
@@ -311,10 +312,18 @@ if state[SS + "notice"]:
 if data_error and dataset in (DRAWN, UPLOADED):
     st.warning(data_error)
 
-buttons = st.columns([1.1, 1, 1, 1, 1, 1.5], vertical_alignment="bottom")
-buttons[0].button("Train", icon=":material/play_arrow:", type="primary", on_click=_on_train, disabled=running, key=SS + "play",
-                  help="Run Algorithm 1 in the background: k D steps, then 1 G step, repeated.", width="stretch")
-buttons[1].button("Pause", icon=":material/pause:", on_click=_on_pause, disabled=not running, key=SS + "pause", width="stretch")
+# Instructor mode (projector, large fonts): buttons in two rows, controls stacked, so nothing is cut
+# off at 1280x720 with the sidebar open.
+if ctx.instructor:
+    row1, row2 = st.columns(3), st.columns(3)
+    buttons = [*row1, *row2]
+else:
+    buttons = st.columns([1.1, 1, 1, 1, 1, 1.5], vertical_alignment="bottom")
+buttons[0].button("Train", icon=":material/play_arrow:", type="primary", on_click=_on_train, disabled=running,
+                  key=SS + "play", help="Run Algorithm 1 in the background: k D steps, then 1 G step, repeated.",
+                  width="stretch")
+buttons[1].button("Pause", icon=":material/pause:", on_click=_on_pause, disabled=not running, key=SS + "pause",
+                  width="stretch")
 buttons[2].button("Reset", icon=":material/restart_alt:", on_click=_on_reset, key=SS + "reset", width="stretch",
                   help="Fresh weights (same settings).")
 buttons[3].button("1 D step", on_click=_on_single, args=("d",), key=SS + "step_d", width="stretch",
@@ -324,14 +333,25 @@ buttons[4].button("1 G step", on_click=_on_single, args=("g",), key=SS + "step_g
 buttons[5].button("1 step: k D + 1 G", on_click=_on_single, args=("both",), key=SS + "step_both", width="stretch",
                   help="One iteration of Algorithm 1 (pauses training).")
 
+SHORT_LAYER_LABELS = {"real": "Real", "fake": "Fake", "heatmap": "D(x)", "manifold": "Mesh",
+                      "gradients": "Arrows"}
+LAYER_KEYS = {"real": "show_real", "fake": "show_fake", "heatmap": "show_d", "manifold": "show_manifold",
+              "gradients": "show_grad"}
+toggles = st.columns(5 if ctx.instructor else [1, 1, 1, 1, 1, 3.5])
+shown = []
+for (name, key), col in zip(LAYER_KEYS.items(), toggles):
+    with col:
+        if common.qp_toggle(SHORT_LAYER_LABELS[name], key, True):
+            shown.append(name)
+
 # --------------------------------------------------------------------------- #
 # Main area: the plane (live) | live controls and the explanation
 # --------------------------------------------------------------------------- #
-left, right = st.columns([1.35, 1], gap="medium")
+left, right = st.columns([1.7, 1] if ctx.instructor else [1.35, 1], gap="medium")
 
 with right:
     st.markdown("**Live settings** — applied at the next step, no restart")
-    c1, c2 = st.columns(2)
+    c1, c2 = (right, right) if ctx.instructor else st.columns(2)
     with c1:
         lr_d = common.qp_number("lr_D (discriminator)", "lr_d", None, 1.0, DEFAULTS["lr_d"], step=0.0001,
                                 format="%.5f", on_change=_send_live)
@@ -404,19 +424,10 @@ def _status_line(job, snap) -> None:
         st.error(f"Live change refused: {snap['command_error']}")
 
 
-SHORT_LAYER_LABELS = {"real": "Real", "fake": "Fake", "heatmap": "D(x) map", "manifold": "Manifold",
+SHORT_LAYER_LABELS = {"real": "Real", "fake": "Fake", "heatmap": "D(x)", "manifold": "Mesh",
                       "gradients": "Arrows"}
 LAYER_KEYS = {"real": "show_real", "fake": "show_fake", "heatmap": "show_d", "manifold": "show_manifold",
               "gradients": "show_grad"}
-with left:
-    toggles = st.columns(5)
-    shown = []
-    for (name, key), col in zip(LAYER_KEYS.items(), toggles):
-        with col:
-            if common.qp_toggle(SHORT_LAYER_LABELS[name], key, True):
-                shown.append(name)
-
-
 @st.fragment(run_every=REFRESH_S if running else None)
 def plane_view() -> None:
     job = _job()
@@ -427,12 +438,12 @@ def plane_view() -> None:
         fig = gf.plane_figure(
             snap["real"], view.get("fake"), heatmap=view.get("heatmap"), manifold=view.get("manifold"),
             gradients=view.get("gradients"), layers=shown, bounds=snap["bounds"], show_legend=False,
-            height=PLANE_HEIGHT,
+            height=PLANE_HEIGHT_INSTRUCTOR if ctx.instructor else PLANE_HEIGHT,
         )
     else:
         real = _preview_real()
         fig = gf.plane_figure(real, None, layers=[n for n in shown if n == "real"], show_legend=False,
-                              height=PLANE_HEIGHT)
+                              height=PLANE_HEIGHT_INSTRUCTOR if ctx.instructor else PLANE_HEIGHT)
     common.show_figure(fig, key="gan2d_plane")
     # The job ended or was paused elsewhere (e.g. timeout): one full rerun switches polling off.
     if running and job is not None and job.status not in ("running", "queued"):
@@ -461,9 +472,9 @@ with right:
     common.explain(
         "**What you see.** Green points are real data x ~ p_data, purple points are fakes G(z) "
         "(always the same z, so you watch them move). The background is the discriminator's "
-        "opinion D(x): green where it says *real*, purple where it says *fake*. The mesh is G "
-        "applied to a grid of noise vectors (how G folds the noise space into the plane); orange "
-        "arrows show where G's update pushes each fake.\n\n"
+        "opinion D(x): green where it says *real*, purple where it says *fake*. The **mesh** is the "
+        "generator's manifold: G applied to a grid of noise vectors (how G folds the noise space into "
+        "the plane); orange **arrows** show where G's update pushes each fake.\n\n"
         "**The game on the slide.** D ascends log D(x) + log(1 − D(G(z))): it paints the background "
         "green under real points and purple under fakes. G minimises log(1 − D(G(z))): the arrows "
         "point uphill on D's map, toward where D says *real*. **Algorithm 1**: every step makes k "
@@ -496,9 +507,10 @@ def charts_view() -> None:
                                                     n_modes=snap["n_modes"], height=h)))
     else:
         figs.append(("gan2d_sat", gf.saturation_figure(_last(hist["d_fake"]), loss=loss_name, height=h)))
-    for row in range(0, len(figs), 2):
-        cols = st.columns(2)
-        for col, (key, fig) in zip(cols, figs[row:row + 2]):
+    per_row = 1 if ctx.instructor else 2          # projector: one chart per row, full width
+    for row in range(0, len(figs), per_row):
+        cols = st.columns(per_row)
+        for col, (key, fig) in zip(cols, figs[row:row + per_row]):
             with col:
                 common.show_figure(fig, key=key)
 

@@ -21,7 +21,7 @@ from genlab.runs import default_runs_root
 TITLE = "Image GANs — DCGAN, conditional, PatchGAN"
 ctx = common.setup_page(TITLE)
 
-REFRESH_S = 0.5
+REFRESH_S = 1.0   # the sample grid changes slowly; a cheaper page leaves more CPU to training
 SS = "_ganimg_"
 MODELS = ("dcgan", "cgan")
 MODEL_LABELS = {"dcgan": "DCGAN (unconditional)", "cgan": "Conditional GAN p(x | y)"}
@@ -242,14 +242,14 @@ elif stored_status == "finished":
 elif stored_status in ("stopped", "interrupted"):
     train_label = "Resume stored run"
 
-buttons = st.columns([1.4, 1, 1, 3.6], vertical_alignment="center")
+buttons = st.columns([1.8, 1.1, 1.1] if ctx.instructor else [1.4, 1, 1, 3.6], vertical_alignment="center")
 buttons[0].button(train_label, icon=":material/play_arrow:", type="primary", on_click=_on_train, key=SS + "train",
                   disabled=running or bool(problem) or config is None, width="stretch")
 buttons[1].button("Pause", icon=":material/pause:", on_click=_on_pause, disabled=not running, key=SS + "pause",
                   width="stretch")
 buttons[2].button("Stop", icon=":material/stop:", on_click=_on_stop, disabled=not (running or paused),
                   key=SS + "stop", width="stretch", help="Stop and keep the checkpoint (Train resumes it).")
-with buttons[3]:
+with (st.container() if ctx.instructor else buttons[3]):
     if stored_status == "finished" and state[SS + "loaded"] != stored.name:
         st.caption(f"Stored run with these settings: **{stored.name}** (finished) — shown at once, no training.")
     elif run_name:
@@ -336,15 +336,15 @@ def live_view() -> None:
             st.markdown(f"**Samples, one row per class y = 0…9** (fixed noise) — step {snap['step']:,}")
         else:
             st.markdown(f"**Samples from fixed noise** — step {snap['step']:,}")
-        st.image(view["grid"], width="stretch", clamp=True)
+        st.image(view.get("grid_png", view["grid"]), width="stretch")
         fd = _last(evals.get("frechet_distance", []))
         acc = _last(evals.get("label_accuracy", []))
         c1, c2 = st.columns(2)
-        c1.metric("Fréchet distance (classifier features)", "—" if fd is None else f"{fd:,.1f}",
+        c1.metric("Fréchet distance ↓", "—" if fd is None else f"{fd:,.1f}",
                   help="Lower is better: the FID formula on the genlab digit classifier's 64 features, "
                        "360 samples vs the test split.")
         if snap.get("conditional"):
-            c2.metric("Samples classified as their y", "—" if acc is None else f"{acc:.0%}",
+            c2.metric("Classified as y", "—" if acc is None else f"{acc:.0%}",
                       help="Share of samples generated for class y that the digit classifier calls y.")
     with right:
         h = 250 if not ctx.instructor else 290

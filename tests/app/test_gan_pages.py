@@ -280,7 +280,7 @@ def test_images_identical_settings_reuse_the_stored_run():
     assert f"Showing run **{run.name}** at step 3" in _texts(at)
     assert len(at.get("image")) >= 2                           # sample grid + class samples
     labels = [m.label for m in at.metric]
-    assert "Fréchet distance (classifier features)" in labels and "Samples classified as their y" in labels
+    assert "Fréchet distance ↓" in labels and "Classified as y" in labels
     assert any(s.value.startswith("PatchGAN") for s in at.subheader)
     # pick a class and draw fresh samples from p(x | y)
     at.selectbox(key="y").set_value(7)

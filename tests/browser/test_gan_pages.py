@@ -1,0 +1,193 @@
+"""The GAN pages in chromium (issue 5 acceptance).
+
+* GAN lab — 2D: start training, see the step counter, the plane and the charts change over a few
+  seconds, pause, change lr_D and k live, take a single Algorithm-1 step with the new k, resume,
+  and no exception or console error anywhere.
+* Bad CSV uploads give a clear message (never a traceback).
+* Image GANs: train a little, see the live sample grid and charts, stop.
+* Screenshots (tests/screenshots/gan-*.png) at 1280x720, 1920x1080 and in instructor mode.
+
+Training needs CPU: on a busy shared machine a step can take a while, so the waits are long
+(they return as soon as the condition holds).
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.browser.conftest import open_page, screenshot, wait_for_streamlit
+
+pytestmark = pytest.mark.browser
+
+TRAIN_TIMEOUT_MS = 300_000        # first Train: torch's one-time optimizer import + model build
+TINY_2D = "layers=1&width=32&data=two-gaussians"
+
+STATUS_JS = r"""() => {
+    const m = document.body.innerText.match(/(Training|Paused): step ([\d,]+) of [\d,]+ · D updates ([\d,]+) · G updates ([\d,]+)/);
+    return m ? {state: m[1], step: +m[2].replace(/,/g, ''), d: +m[3].replace(/,/g, ''), g: +m[4].replace(/,/g, '')} : null;
+}"""
+
+# A short fingerprint of every plotly chart's data (last values of each trace): changes when a chart updates.
+CHARTS_JS = r"""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd =>
+    (gd.data || []).map(t => {
+        const pick = a => a ? Array.from(a).slice(-2).map(v => v === null ? 'n' : (+v).toFixed(4)).join(',') : '';
+        const z = t.z ? Array.from(t.z).slice(0, 3).map(r => Array.from(r).slice(0, 3).join(',')).join(';') : '';
+        return [t.x ? t.x.length : 0, pick(t.x), pick(t.y), z].join('/');
+    }).join('|')).join('#')"""
+
+
+def _main(page):
+    return page.locator('[data-testid="stMain"]')
+
+
+def _button(page, name: str):
+    return _main(page).get_by_role("button", name=name, exact=True)
+
+
+def _status(page) -> dict | None:
+    return page.evaluate(STATUS_JS)
+
+
+def _wait_status(page, predicate_js: str, timeout_ms: int = TRAIN_TIMEOUT_MS) -> dict:
+    page.wait_for_function(f"() => {{ const s = ({STATUS_JS})(); return s && ({predicate_js}); }}",
+                           timeout=timeout_ms)
+    return _status(page)
+
+
+def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
+    page = browser_page
+    open_page(page, f"{app_server}/gan_2d?{TINY_2D}")
+    assert "GAN lab — 2D" in page.locator("h1").first.inner_text()
+    screenshot(page, "gan-2d-1280-idle")
+
+    _button(page, "Train").click()
+    first = _wait_status(page, "s.state === 'Training' && s.step >= 2")
+    charts_before = page.evaluate(CHARTS_JS)
+    page.wait_for_timeout(4000)
+    later = _wait_status(page, f"s.step > {first['step']}", timeout_ms=120_000)
+    assert later["step"] > first["step"]
+    page.wait_for_function(f"() => ({CHARTS_JS})() !== {charts_before!r}", timeout=120_000)
+    assert page.locator(".js-plotly-plot").count() >= 5      # the plane + 4 charts over time
+    screenshot(page, "gan-2d-1280-training")
+
+    # Pause: the counter stops
+    _button(page, "Pause").click()
+    paused = _wait_status(page, "s.state === 'Paused'", timeout_ms=120_000)
+    page.wait_for_timeout(1500)
+    assert _status(page)["step"] == paused["step"]
+
+    # Change lr_D and k live (while paused: applied at the next step)
+    lr = _main(page).get_by_label("lr_D (discriminator)")
+    lr.fill("0.002")
+    lr.press("Enter")
+    page.wait_for_function("() => location.search.includes('lr_d=0.002')", timeout=120_000)
+    slider = _main(page).get_by_role("slider").first
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_function("() => location.search.includes('k=2')", timeout=120_000)
+    slider.press("ArrowRight")
+    page.wait_for_function("() => location.search.includes('k=3')", timeout=120_000)
+
+    # One Algorithm-1 iteration with the new k: 3 discriminator updates, 1 generator update
+    before = _status(page)
+    _button(page, "1 step: k D + 1 G").click()
+    after = _wait_status(page, f"s.step === {before['step'] + 1}", timeout_ms=120_000)
+    assert after["d"] == before["d"] + 3 and after["g"] == before["g"] + 1
+    assert after["state"] == "Paused"
+    # the loss chart marks the live change
+    page.wait_for_function("() => document.body.innerText.includes('lr_d=0.002') || "
+                           "Array.from(document.querySelectorAll('.js-plotly-plot text')).some(t => "
+                           "t.textContent.includes('lr_d=0.002'))", timeout=120_000)
+
+    # Resume: training continues with the new settings
+    _button(page, "Train").click()
+    resumed = _wait_status(page, f"s.state === 'Training' && s.step > {after['step'] + 1}", timeout_ms=120_000)
+    assert resumed["step"] > after["step"]
+    screenshot(page, "gan-2d-1280-after-live-change")
+    _button(page, "Reset").click()
+    page.wait_for_function("() => document.body.innerText.includes('Not trained yet')", timeout=120_000)
+    wait_for_streamlit(page)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"hello world, this is text\nnot,numbers\n", "columns named x and y"),
+    (b"x,y\n1,2\nnan,3\n", "not a number"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a CSV"),
+])
+def test_gan2d_bad_csv_gives_a_clear_message(browser_page, app_server, content, message):
+    page = browser_page
+    open_page(page, f"{app_server}/gan_2d?data=upload%20a%20CSV")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "points.csv", "mimeType": "text/csv", "buffer": content}])
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('[data-testid=\"stAlertContentWarning\"], "
+        "[data-testid=\"stAlertContentError\"]')).some(e => e.innerText.includes('That file cannot be used'))",
+        timeout=120_000)
+    wait_for_streamlit(page)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert re.search(message, text, re.I), text[:2000]
+    assert "Traceback" not in text
+
+
+def test_gan2d_good_csv_trains(browser_page, app_server):
+    page = browser_page
+    open_page(page, f"{app_server}/gan_2d?data=upload%20a%20CSV&layers=1&width=16")
+    rows = "\n".join(f"{x},{y}" for x, y in [(0, 0), (1, 1), (2, 0), (0.5, 0.2), (1.5, 0.8), (3, 3)] * 20)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "points.csv", "mimeType": "text/csv", "buffer": ("x,y\n" + rows + "\n").encode()}])
+    wait_for_streamlit(page)
+    assert "That file cannot be used" not in _main(page).inner_text()
+    _button(page, "1 D step").click()
+    page.wait_for_function("() => document.body.innerText.includes('Step 1 (D updates 1')", timeout=TRAIN_TIMEOUT_MS)
+    wait_for_streamlit(page)
+
+
+def test_gan2d_screens_1920_and_instructor(browser_page, app_server):
+    page = browser_page
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    open_page(page, f"{app_server}/gan_2d?{TINY_2D}")
+    _button(page, "1 step: k D + 1 G").click()
+    page.wait_for_function("() => document.body.innerText.includes('Step 1 (D updates 1')", timeout=TRAIN_TIMEOUT_MS)
+    wait_for_streamlit(page)
+    screenshot(page, "gan-2d-1920")
+    open_page(page, f"{app_server}/gan_2d?{TINY_2D}&instructor=1")
+    assert float(page.evaluate("() => getComputedStyle(document.documentElement).fontSize")[:-2]) > 18
+    screenshot(page, "gan-2d-1920-instructor")
+    screenshot(page, "gan-2d-1920-instructor-full", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(500)
+    screenshot(page, "gan-2d-1280-instructor")
+
+
+def test_image_gan_trains_live_and_stops(browser_page, app_server):
+    page = browser_page
+    open_page(page, f"{app_server}/gan_images?steps=200&zdim=8&disc=patch")
+    assert "Image GANs" in page.locator("h1").first.inner_text()
+    _button(page, "Train").click()
+    page.wait_for_function(r"() => /Training: step [1-9]/.test(document.body.innerText)", timeout=TRAIN_TIMEOUT_MS)
+    images = _main(page).locator('[data-testid="stImage"] img')
+    images.first.wait_for(timeout=120_000)
+    src = images.first.get_attribute("src")
+    page.wait_for_function(
+        "(src) => { const i = document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stImage\"] img');"
+        " return i && i.getAttribute('src') !== src; }", arg=src, timeout=120_000)   # the grid updates
+    screenshot(page, "gan-images-1280-training")
+    _button(page, "Stop").click()
+    page.wait_for_function("() => document.body.innerText.includes('Showing run')", timeout=120_000)
+    wait_for_streamlit(page)
+    assert _button(page, "Resume stored run").count() == 1
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.wait_for_timeout(800)
+    screenshot(page, "gan-images-1920-stopped", full_page=True)
+    open_page(page, f"{app_server}/gan_images?steps=200&zdim=8&disc=patch&instructor=1")
+    _main(page).get_by_text("Load a saved run").click()
+    _button(page, "Load").click()
+    page.wait_for_function("() => document.body.innerText.includes('Showing run')", timeout=120_000)
+    wait_for_streamlit(page)
+    screenshot(page, "gan-images-1920-instructor")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(500)
+    screenshot(page, "gan-images-1280-instructor")
