@@ -102,8 +102,16 @@ with settings_row[4]:
 
 
 def _stop() -> None:
+    """Stop the session's job -- unless other sessions watch the same (shared) job: then this
+    session only leaves it and training goes on for them."""
     job = manager.get(state.get(SS + "job_id") or "")
-    if job is not None and job.active:
+    if job is None or not job.active:
+        return
+    if set(job.sessions) - {SESSION}:
+        manager.release_session(SESSION)
+        state[SS + "notice"] = ("Other sessions are training the same settings, so training goes on for them; "
+                                "the finished runs will load here too.")
+    else:
         job.stop()
 
 
@@ -153,6 +161,8 @@ settings_row[5].button("Train", icon=":material/play_arrow:", type="primary", on
                             "the run store, so these settings never train twice.")
 settings_row[6].button("Stop", icon=":material/stop:", on_click=_stop, disabled=not training, key=SS + "stop",
                        width="stretch", help="Stops after the current step; the checkpoint is kept and Train resumes it.")
+if state.get(SS + "notice"):
+    st.info(state.pop(SS + "notice"))
 
 
 # --------------------------------------------------------------------------- #

@@ -108,8 +108,16 @@ except GenlabError as err:
 
 
 def _stop() -> None:
+    """Stop the session's job -- unless other sessions watch the same (shared) job: then this
+    session only leaves it and training goes on for them."""
     job = manager.get(state.get(SS + "job_id") or "")
-    if job is not None and job.active:
+    if job is None or not job.active:
+        return
+    if set(job.sessions) - {SESSION}:
+        manager.release_session(SESSION)
+        state[SS + "notice"] = ("Other sessions are training the same settings, so training goes on for them; "
+                                "the finished runs will load here too.")
+    else:
         job.stop()
 
 
@@ -169,6 +177,8 @@ else:
                       help=f"Train this VAE: {lj.expected_steps(config):,} Adam steps; stored in the run store.")
     buttons[1].button("Stop", icon=":material/stop:", on_click=_stop, disabled=not training, key=SS + "stop",
                       width="stretch", help="Stops after the current step; Train resumes from the checkpoint.")
+    if state.get(SS + "notice"):
+        st.info(state.pop(SS + "notice"))
 
     def _frame_of(name: str | None):
         if not name:

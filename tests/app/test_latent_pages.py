@@ -307,3 +307,23 @@ def test_busy_server_shows_the_queue_position(empty_store, monkeypatch):
         release.set()
         blocker.wait(10)
         manager.shutdown(10)
+
+
+def test_stop_leaves_a_job_that_other_sessions_share(empty_store, monkeypatch):
+    """Two students with the same settings share one job; one pressing Stop only leaves it."""
+    from genlab import jobs
+
+    manager = JobManager(1, set_torch_threads=False)
+    monkeypatch.setattr(jobs, "_MANAGER", manager)
+    configs = lj.pair_configs(epochs=50)
+    other = lj.submit_training(manager, configs, "another student", "pair")
+    try:
+        at = _page(LATENT, epochs=50)
+        assert manager.job_for_key(lj.job_key(configs)) is other  # the page shows the running job
+        assert at.button(key="_latent_train").disabled  # no second training of the same settings
+        at.button(key="_latent_stop").click()
+        _run(at)
+        assert other.active and other.sessions == {"another student"}
+        assert "training goes on for them" in _texts(at.info)
+    finally:
+        manager.shutdown(30)
