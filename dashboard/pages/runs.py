@@ -85,8 +85,20 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _metrics_frame(run_path: str, stamp: tuple[int, int]):
-    """All metrics rows of a run (pandas DataFrame; empty when there are none)."""
-    return Run(run_path).read_metrics()
+    """All metrics rows of a run (pandas DataFrame; empty when there are none), with text columns
+    of numbers (e.g. test metrics written as "nan" between evaluations) made numeric."""
+    import pandas as pd
+
+    frame = Run(run_path).read_metrics()
+    for name in frame.columns:
+        if name in HIDDEN_COLUMNS or pd.api.types.is_numeric_dtype(frame[name]):
+            continue
+        text = frame[name].astype(str).str.strip()
+        numbers = pd.to_numeric(text.where(~text.str.lower().isin(["", "nan", "none"])), errors="coerce")
+        meaningful = ~text.str.lower().isin(["", "nan", "none"])
+        if meaningful.any() and numbers[meaningful].notna().all():
+            frame[name] = numbers.astype(float)
+    return frame
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -106,8 +118,11 @@ def _last_row(run_path: str, stamp: tuple[int, int]) -> dict:
     lines = [line for line in tail.split("\n")[:-1] if line.strip()]  # the last piece may be partial
     if not header.endswith("\n") or not lines:
         return {}
-    columns = next(csv.reader([header]))
-    values = next(csv.reader([lines[-1]]))
+    try:
+        columns = next(csv.reader([header]))
+        values = next(csv.reader([lines[-1]]))
+    except (csv.Error, StopIteration):   # a damaged file: no summary (selecting the run says why)
+        return {}
     row: dict = {}
     for name, text in zip(columns, values):
         if name == EXTRA_COLUMN and text:
@@ -184,16 +199,20 @@ def _label(entry: dict) -> str:
 # Figures and images
 # --------------------------------------------------------------------------- #
 def _numeric_columns(frame) -> list[str]:
+    import pandas as pd
+
     columns = []
     for name in frame.columns:
         if name in HIDDEN_COLUMNS or name.startswith("kl_dim_"):
             continue
-        if np.issubdtype(frame[name].dtype, np.number) and frame[name].notna().any():
+        if pd.api.types.is_numeric_dtype(frame[name]) and not pd.api.types.is_bool_dtype(frame[name]) \
+                and frame[name].notna().any():
             columns.append(name)
     return columns
 
 
-def metrics_figure(frame, columns: list[str], smooth: int = 1, log_y: bool = False, title: str = "") -> go.Figure:
+def metrics_figure(frame, columns: list[str], smooth: int = 1, log_y: bool = False, title: str = "",
+                   height: int | None = 440) -> go.Figure:
     """Metric curves against the step; NaN rows (e.g. between test evaluations) are skipped;
     ``smooth`` > 1 draws a moving average over that many rows (the raw curve stays, faint)."""
     fig = go.Figure()
@@ -215,10 +234,10 @@ def metrics_figure(frame, columns: list[str], smooth: int = 1, log_y: bool = Fal
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers" if len(y) < 60 else "lines",
                                      line=dict(color=colour, width=2.5), marker=dict(size=5), name=name))
     fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left") if title else None,
-        xaxis_title="step", yaxis_title="value", height=420,
+        title=dict(text=title, x=0, xanchor="left", y=0.98, yanchor="top", yref="container") if title else None,
+        xaxis_title="step", yaxis_title="value", height=height,
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text=""),
-        margin=dict(l=60, r=20, t=70 if title else 40, b=55),
+        margin=dict(l=60, r=20, t=95 if title else 40, b=55),
     )
     if log_y:
         fig.update_yaxes(type="log")
@@ -415,7 +434,10 @@ if not common.control_hidden("table"):
             "key metrics": e["metrics"],
             "updated": e["updated"].replace("T", " ").split("+")[0],
         } for e in entries])
-        st.dataframe(table, hide_index=True, width="stretch", key="runs_table")
+        if ctx.instructor:   # HTML table: its text grows with instructor mode's font size
+            st.table(table.set_index("run"))
+        else:
+            st.dataframe(table, hide_index=True, width="stretch", key="runs_table")
     else:
         st.info(f"No runs yet: train a model on a lesson page (or `python -m genlab train ...`), "
                 f"and no shipped demos in `{demos.demo_dir()}` (create them with `{demos.REGENERATE_COMMAND}`).")
@@ -461,21 +483,26 @@ if selected is not None:
             st.error(str(err))
             frame = None
 
+    columns = _numeric_columns(frame) if frame is not None and len(frame) else []
+    if columns:
+        default = list(DEFAULT_CHART.get(selected["model"], columns[:2]))
+        c1, c2, c3 = st.columns([4, 3, 1], vertical_alignment="bottom")
+        with c1:
+            chosen = qp_multiselect("Curves", "m", columns, default,
+                                    help="Metrics of the run, one curve each (NaN rows are skipped).")
+        with c2:
+            smooth = common.qp_slider("Smoothing", "smooth", 1, 200, 1,
+                                      help="Moving average over this many rows (1 = raw values).")
+        with c3:
+            log_y = common.qp_toggle("log y", "logy", False)
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        columns = _numeric_columns(frame) if frame is not None and len(frame) else []
         if columns:
-            default = list(DEFAULT_CHART.get(selected["model"], columns[:2]))
-            c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
-            with c1:
-                chosen = qp_multiselect("Curves", "m", columns, default,
-                                        help="Metrics of the run, one curve each (NaN rows are skipped).")
-            with c2:
-                smooth = common.qp_slider("Smoothing (moving average over rows)", "smooth", 1, 200, 1)
-            with c3:
-                log_y = common.qp_toggle("log y", "logy", False)
+            # instructor mode: no figure title (the heading names the run; the legend gets the
+            # room) and common.style_figure's projector height
             fig = metrics_figure(frame, chosen or columns[:1], smooth=int(smooth), log_y=bool(log_y),
-                                 title=f"{selected['name']}: metrics per step")
+                                 title="" if ctx.instructor else f"{selected['name']}: metrics per step",
+                                 height=None if ctx.instructor else 440)
             common.show_figure(fig, key="run-metrics")
         elif frame is not None:
             st.caption("No metrics recorded yet.")

@@ -83,6 +83,8 @@ def demo_template(tmp_path_factory):
     try:
         demos.build_demo(demos.DemoSpec("gan-ring8", "gan", "ring8", dict(TINY_OPTIONS), "gan_2d.py", "tiny"),
                          root, log=lambda text: None)
+        demos.build_demo(demos.DemoSpec("ae-digits-k2", "ae", "digits", {"latent_dim": 2, "epochs": 1, "seed": 0},
+                                        "latent_spaces.py", "tiny"), root, log=lambda text: None)
     finally:
         torch.set_num_threads(previous)
     return root
@@ -171,8 +173,10 @@ def test_selection_and_chart_settings_live_in_the_url(env):
 
 def test_demo_is_labelled_and_can_be_copied_into_the_store(env):
     store, _ = env
-    at = run_page()   # no user runs: the demo is selected
-    assert at.selectbox(key="run").value == "demo/gan-ring8"
+    at = run_page()   # no user runs: the first demo is selected
+    assert at.selectbox(key="run").value == "demo/ae-digits-k2"
+    at.selectbox(key="run").set_value("demo/gan-ring8")
+    ok(at)
     assert "python -m genlab demos" in texts(at) and "Shipped demo run" in texts(at)
     assert [b.label for b in at.button if b.label.startswith("Delete")] == []   # demos cannot be deleted
     at.button(key="copy_demo").click()
@@ -203,7 +207,7 @@ def test_delete_asks_for_confirmation(env):
     ok(at)
     assert not store.exists("doomed")
     assert "Deleted run" in texts(at)
-    assert at.selectbox(key="run").value == "demo/gan-ring8"
+    assert at.selectbox(key="run").value == "demo/ae-digits-k2"
 
 
 def _wait_job(at: AppTest, timeout: float = 60.0):
@@ -252,6 +256,17 @@ def test_stop_button_stops_a_resumed_run(env):
     assert job.status == "stopped"
     status = run.status()
     assert status["status"] == "stopped" and 10 < status["step"] < 1_000_000
+
+
+def test_autoencoder_demo_chart_has_the_test_metrics(env):
+    """AE/VAE metrics hold test metrics only at the end of each epoch ("nan" in between)."""
+    at = run_page({"run": "demo/ae-digits-k2"})
+    options = at.multiselect(key="m").options
+    assert {"recon_loss", "test_recon_loss", "test_elbo"} <= set(options)
+    assert at.multiselect(key="m").value == ["recon_loss", "test_recon_loss"]
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert '"test_recon_loss"' in figure
+    assert "test_recon_mse" in table(at).set_index("run").loc["ae-digits-k2", "key metrics"]
 
 
 def test_instructor_link_hides_chosen_controls(env):
