@@ -443,6 +443,9 @@ def load_model(run, label: str | None = None) -> LoadedModel:
             _LOADED.move_to_end(key)
             return _LOADED[key]
     trainer = load_trainer(run)
+    # A loaded run is only viewed (encode / decode / the test split): drop the training images,
+    # which for MNIST are ~190 MB per model, so that several cached models fit in memory.
+    trainer.train_images = trainer.train_images[:1]
     config = run.config
     loaded = LoadedModel(label or config["model"].upper(), run.name, run.path, trainer, config,
                          int(trainer.step_count), float(trainer.elapsed_seconds))
