@@ -94,6 +94,12 @@ def test_deep_link_first_after_server_start(browser_context, fresh_app_server, p
     page.on("pageerror", lambda err: page_errors.append(str(err)))
     try:
         open_page(page, f"{fresh_app_server}/{url_path(file_name)}?instructor=1")
+        # setup_page reruns the first session through app.py; let that rerun settle.
+        page.wait_for_function(
+            f"() => getComputedStyle(document.documentElement).fontSize === '{INSTRUCTOR_FONT}'",
+            timeout=60_000,
+        )
+        wait_for_streamlit(page)
         assert title in page.locator("h1").first.inner_text()
         if len(PAGES) > 1:
             nav = [t.strip() for t in page.locator(NAV_LINK).all_inner_texts()]
