@@ -128,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     demos = commands.add_parser(
         "demos", help="(re)train the shipped demo runs (demos/) with the pages' default settings",
         description="Train the shipped demo runs that are missing or out of date (their settings differ from "
-                    "what the current code gives the same options) with `python -m genlab train`, then slim them "
-                    "(float16 weights, no optimizer state, thinned metrics) for the repository.",
+                    "what the current code gives the same options, or the model/training code changed since they "
+                    "were trained) with `python -m genlab train`, then slim them (float16 weights, no optimizer "
+                    "state, thinned metrics) for the repository.",
     )
     demos.add_argument("--only", nargs="+", default=None, metavar="NAME", help="only these demos")
     demos.add_argument("--force", action="store_true", help="retrain even if up to date")
@@ -480,7 +481,7 @@ def cmd_demos(args) -> int:
                 bad.append(demo.name)
             size = demos.folder_bytes(store.root / demo.name) if store.exists(demo.name) else 0
             step = store.open(demo.name).status().get("step", 0) if store.exists(demo.name) else 0
-            print(f"{demo.name:<20} {state:<8} {step:>6} steps {size / 1024:>7.0f} KB  {demo.page}")
+            print(f"{demo.name:<20} {state:<12} {step:>6} steps {size / 1024:>7.0f} KB  {demo.page}")
         total = demos.folder_bytes(store.root) if store.root.is_dir() else 0
         print(f"total {total / 2**20:.2f} MB in {store.root}")
         if args.check and bad:

@@ -6,7 +6,7 @@ CLI with the page's default settings (``python -m genlab train MODEL ... --out d
 so a page can show a trained model at first start without waiting. One command regenerates
 them all::
 
-    python -m genlab demos                 # (re)train the demos whose settings changed or that are missing
+    python -m genlab demos                 # (re)train the demos that are missing or whose settings or code changed
     python -m genlab demos --force         # retrain all of them
     python -m genlab demos --only gan-ring8 --force
     python -m genlab demos --list          # name, status, steps, size, up to date?
@@ -158,6 +158,31 @@ def spec(name: str) -> DemoSpec:
     if name not in SPECS_BY_NAME:
         raise GenlabError(f"unknown demo {name!r}; the demos are: {', '.join(SPECS_BY_NAME)}")
     return SPECS_BY_NAME[name]
+
+
+# The source files whose code decides what a model learns (a change retrains its demos).
+_CODE_FILES = {
+    "autoencoder": ("genlab/train/autoencoder.py", "genlab/models/autoencoder.py"),
+    "gan": ("genlab/train/gan.py", "genlab/models/gan.py", "genlab/models/dcgan.py", "genlab/losses.py"),
+}
+_SHARED_CODE_FILES = ("genlab/train/base.py", "genlab/data.py")
+
+
+def code_fingerprint(model: str) -> str:
+    """SHA-256 (16 hex digits) of the training and model source files of ``model`` (plus the
+    shared trainer base and data module). Stored with each demo: a demo whose code changed
+    since it was trained counts as out of date even when its config did not change."""
+    import hashlib
+
+    from genlab.train.registry import AUTOENCODERS
+
+    family = "autoencoder" if model in AUTOENCODERS else "gan"
+    digest = hashlib.sha256()
+    for relative in (*_CODE_FILES[family], *_SHARED_CODE_FILES):
+        path = REPO_ROOT / relative
+        digest.update(relative.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- config matching
@@ -480,8 +505,9 @@ def slim_run(run: Run, max_rows: int = MAX_METRICS_ROWS) -> None:
 
 
 def demo_state(demo: DemoSpec, root: str | os.PathLike | None = None) -> str:
-    """``missing``, ``broken``, ``stale`` (the current code gives these options another config)
-    or ``ok``. Building the current config loads the (small) data set."""
+    """``missing``, ``broken``, ``stale`` (the current code gives these options another config),
+    ``code-changed`` (same config, but the model/training code changed since it was trained, see
+    :func:`code_fingerprint`) or ``ok``. Building the current config loads the (small) data set."""
     store = demo_store(root)
     if not store.exists(demo.name):
         return "missing"
@@ -492,7 +518,13 @@ def demo_state(demo: DemoSpec, root: str | os.PathLike | None = None) -> str:
         current = demo.current_config()
     except GenlabError:
         return "broken"
-    return "ok" if config_hash(current) == run.config_hash else "stale"
+    if config_hash(current) != run.config_hash:
+        return "stale"
+    try:
+        trained_with = run.read_status_file().get("code")
+    except GenlabError:
+        trained_with = None
+    return "ok" if trained_with == code_fingerprint(demo.model) else "code-changed"
 
 
 def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device: str = "cpu",
@@ -513,6 +545,7 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
     if threads:
         torch.set_num_threads(int(threads))
     started = time.monotonic()
+    fingerprint = code_fingerprint(demo.model)
     try:
         log(f"[{demo.name}] {demo.command(build_path)}")
         code = cli_main(demo.argv(build_path, device=device))
@@ -521,13 +554,15 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
         run = RunStore(build_root).open(demo.name)
         slim_run(run)
         trainer = load_trainer(run)       # the slimmed checkpoint must load
+        status = run.read_status_file()
+        status["code"] = fingerprint      # the code it was trained with (demo_state compares)
+        if code_fingerprint(demo.model) != fingerprint:
+            log(f"[{demo.name}] warning: the model code changed while training; run `{REGENERATE_COMMAND}` again")
         if evaluate:
             with torch.no_grad():
-                metrics = {k: (float(v) if isinstance(v, (int, float)) and math.isfinite(float(v)) else None)
-                           for k, v in dict(trainer.evaluate()).items()}
-            status = run.read_status_file()
-            status["eval"] = metrics
-            (run.path / STATUS_FILE).write_text(json.dumps(status, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                status["eval"] = {k: (float(v) if isinstance(v, (int, float)) and math.isfinite(float(v)) else None)
+                                  for k, v in dict(trainer.evaluate()).items()}
+        (run.path / STATUS_FILE).write_text(json.dumps(status, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     finally:
         torch.set_num_threads(previous_threads)
     final = root_path / demo.name
@@ -587,7 +622,8 @@ def write_index(root: str | os.PathLike | None = None) -> Path:
 
 def regenerate(names: list[str] | None = None, *, force: bool = False, root: str | os.PathLike | None = None,
                device: str = "cpu", threads: int | None = 1, log=None) -> list[str]:
-    """Train the demos that are missing, broken or stale (all of ``names`` with ``force``);
+    """Train the demos that are missing, broken, stale or trained with older code (all of ``names``
+    with ``force``);
     returns the names trained. Writes ``demos/README.md`` and checks the size limit."""
     log = log or (lambda text: print(text, file=sys.stderr, flush=True))
     chosen = [spec(n) for n in names] if names else list(DEMO_SPECS)

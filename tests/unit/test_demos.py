@@ -46,6 +46,13 @@ def _spec(name: str) -> DemoSpec:
 # --------------------------------------------------------------------------- specs
 
 
+def test_code_fingerprint_follows_the_model_family():
+    assert demos.code_fingerprint("ae") == demos.code_fingerprint("vae")
+    assert demos.code_fingerprint("gan") == demos.code_fingerprint("dcgan") == demos.code_fingerprint("cgan")
+    assert demos.code_fingerprint("ae") != demos.code_fingerprint("gan")
+    assert len(demos.code_fingerprint("gan")) == 16
+
+
 def test_specs_cover_the_page_defaults_and_parse_as_cli_commands():
     names = [s.name for s in demos.DEMO_SPECS]
     assert len(names) == len(set(names))
@@ -229,6 +236,12 @@ def test_regenerate_trains_missing_demos_and_skips_up_to_date_ones(tmp_path, mon
     assert demos.demo_state(tiny, tmp_path) == "ok"
     assert demos.regenerate(root=tmp_path, log=messages.append) == []
     assert any("up to date" in m for m in messages)
+    assert demos.open_demo("gan-tiny", tmp_path).read_status_file()["code"] == demos.code_fingerprint("gan")
+    # the model code changed (same config): the demo is retrained
+    monkeypatch.setattr(demos, "code_fingerprint", lambda model: "0123456789abcdef")
+    assert demos.demo_state(tiny, tmp_path) == "code-changed"
+    assert demos.regenerate(root=tmp_path, log=messages.append) == ["gan-tiny"]
+    assert demos.demo_state(tiny, tmp_path) == "ok"
     index = (tmp_path / "README.md").read_text()
     assert "gan-tiny" in index and "python -m genlab demos" in index
 
