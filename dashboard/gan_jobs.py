@@ -15,6 +15,7 @@ Speed rules (the live page should train at nearly headless speed):
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -24,6 +25,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from genlab.errors import GenlabError
+
+log = logging.getLogger("genlab.gan_jobs")
 
 __all__ = [
     "MetricHistory",
@@ -284,21 +287,6 @@ class RateMeter:
         return self.steps / self.seconds if self.seconds > 0 else float("nan")
 
 
-def one_torch_thread() -> None:
-    """Train the GANs with one intra-op thread.
-
-    These models are tiny (an MLP on 2D points, an 8x8 DCGAN): extra intra-op threads only add
-    synchronisation, and on a busy machine they are ruinous (measured on the shared 2-core dev
-    machine: 2D GAN 34 vs 2.6 steps/s, DCGAN 6-9 vs 0.3-0.4 steps/s with 1 vs 2 threads).
-    Note: ``torch.set_num_threads`` is process-wide, so this also applies to the rest of the
-    server until another job sets its own value (genlab.jobs does at each job start).
-    """
-    import torch
-
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
-
-
 def _handle_set(trainer, changes: dict) -> str:
     """Queue live changes on the trainer; '' or the error message."""
     try:
@@ -442,7 +430,6 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
     Publishes a snapshot every ``publish_every_s`` seconds while running, right after single
     steps, and at the end; KL/JS and mode metrics at most every ``eval_every_s`` seconds.
     """
-    one_torch_thread()
     if holder.get("live") is None:
         if factory is None:
             raise GenlabError("no model to train: reset and press Train again")
@@ -457,6 +444,7 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
     command_error = ""
 
     cost = {"view": 0.0, "eval": 0.0}
+    prev = [clock()]
 
     def publish(force_eval: bool = False) -> None:
         nonlocal last_publish, last_eval
@@ -473,6 +461,9 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
         ctx.set_progress(done / max(1, target - start), f"step {trainer.step_count} of {target}")
         ctx.publish(**live.snapshot(command_error=command_error, target=target))
         last_publish = clock()
+        log.debug("gan2d publish: step %d, %.1f steps/s, view %.0f ms, eval %.0f ms, since last %.2f s",
+                  trainer.step_count, live.rate.recent, 1000 * cost["view"], 1000 * cost["eval"], now - prev[0])
+        prev[0] = now
 
     publish(force_eval=True)
     live.rate.start()
@@ -546,9 +537,27 @@ def build_gan2d_live(dataset: str, points=None, *, preset: str = "vanilla", **se
     return Gan2DLive(trainer, seed=int(settings.get("seed") or 0))
 
 
+def freeze_heap() -> int:
+    """Move every object alive now into the garbage collector's permanent generation.
+
+    The server process holds millions of long-lived objects (torch, plotly, streamlit, numpy
+    modules). Each full (generation 2) collection walks them all while holding the GIL: measured
+    1-3 s per collection on the busy dev machine, every few seconds while a page redraws live
+    charts, which froze the training thread too (the live 2D GAN fell from ~15 to ~2 steps/s).
+    After ``gc.freeze()`` full collections only walk objects created later. Call it once the
+    heavy modules are imported (the pages do, once per process). Returns the frozen count.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
 def warm_up_torch() -> threading.Thread:
     """Pay torch's one-time optimizer import (torch._dynamo, seconds) in a background thread
-    when the page first loads, so the first Train press starts training sooner."""
+    when the page first loads, so the first Train press starts training sooner; then freeze
+    the heap again (:func:`freeze_heap`), since that import creates a great many objects."""
 
     def work() -> None:
         import torch
@@ -557,6 +566,7 @@ def warm_up_torch() -> threading.Thread:
         opt = torch.optim.Adam([p], lr=1e-3)
         (p * p).sum().backward()
         opt.step()
+        log.debug("froze %d objects after the torch warm-up", freeze_heap())   # torch._dynamo is huge
 
     thread = threading.Thread(target=work, name="genlab-warmup", daemon=True)
     thread.start()
@@ -750,7 +760,6 @@ def run_image_gan(ctx, holder: dict, steps: int, *, factory: Callable[[], Any] |
     """
     from genlab import metrics
 
-    one_torch_thread()
     if holder.get("live") is None:
         if factory is None:
             raise GenlabError("no model to train: press Train again")

@@ -62,6 +62,7 @@ def _release_on_close(session_id: str) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _warm_up() -> bool:
+    gj.freeze_heap()     # once per process: full GC passes no longer walk the imported modules
     gj.warm_up_torch()   # torch's one-time optimizer import, in a background thread
     return True
 
@@ -428,10 +429,7 @@ SHORT_LAYER_LABELS = {"real": "Real", "fake": "Fake", "heatmap": "D(x)", "manifo
                       "gradients": "Arrows"}
 LAYER_KEYS = {"real": "show_real", "fake": "show_fake", "heatmap": "show_d", "manifold": "show_manifold",
               "gradients": "show_grad"}
-@st.fragment(run_every=REFRESH_S if running else None)
-def plane_view() -> None:
-    job = _job()
-    snap = _current_snapshot()
+def plane_view(job, snap) -> None:
     _status_line(job, snap)
     if snap and snap.get("view"):
         view = snap["view"]
@@ -445,9 +443,6 @@ def plane_view() -> None:
         fig = gf.plane_figure(real, None, layers=[n for n in shown if n == "real"], show_legend=False,
                               height=PLANE_HEIGHT_INSTRUCTOR if ctx.instructor else PLANE_HEIGHT)
     common.show_figure(fig, key="gan2d_plane")
-    # The job ended or was paused elsewhere (e.g. timeout): one full rerun switches polling off.
-    if running and job is not None and job.status not in ("running", "queued"):
-        st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -465,8 +460,9 @@ def _preview_real() -> np.ndarray:
     return np.zeros((0, 2))
 
 
-with left:
-    plane_view()
+over_time = st.container()       # below the two columns; the live fragment draws the charts here
+with over_time:
+    st.subheader("Over time")
 
 with right:
     common.explain(
@@ -487,9 +483,13 @@ with right:
 # --------------------------------------------------------------------------- #
 
 
-@st.fragment(run_every=REFRESH_S if running else None)
-def charts_view() -> None:
-    snap = _current_snapshot()
+def _last(values) -> float | None:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values[-1]) if len(values) else None
+
+
+def charts_view(snap) -> None:
     if not snap:
         return
     hist, evals = snap["history"], snap["evals"]
@@ -515,14 +515,27 @@ def charts_view() -> None:
                 common.show_figure(fig, key=key)
 
 
-def _last(values) -> float | None:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return float(values[-1]) if len(values) else None
+@st.fragment(run_every=REFRESH_S if running else None)
+def live_view() -> None:
+    """One fragment polls the job and redraws the status, the plane (left column) and the charts
+    over time (the container below the columns): one rerun per refresh, one snapshot for all."""
+    started = time.perf_counter()
+    job = _job()
+    snap = _current_snapshot()
+    plane_view(job, snap)
+    with over_time:                  # written on every run (also without data): a stable position
+        with st.container():
+            charts_view(snap)
+    gj.log.debug("gan2d live fragment: %.0f ms", 1000 * (time.perf_counter() - started))
+    # The job ended or was paused elsewhere (e.g. timeout): one full rerun switches polling off.
+    if running and job is not None and job.status not in ("running", "queued"):
+        st.rerun()
 
 
-st.subheader("Over time")
-charts_view()
+with left:
+    live_view()
+
+
 common.explain(
     "**How KL and JS are measured** (as GAN Lab does): both the real points and 2000 fakes from a fixed "
     f"noise sample are binned into a {gj.KL_BINS}×{gj.KL_BINS} grid over the plotted square; empty cells "

@@ -59,6 +59,7 @@ def _release_on_close(session_id: str) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _warm_up() -> bool:
+    gj.freeze_heap()     # once per process: full GC passes no longer walk the imported modules
     gj.warm_up_torch()
     return True
 
