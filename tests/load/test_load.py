@@ -94,7 +94,7 @@ TOGGLE = """async (label) => {
     const key = 'show_real', wasOn = input.checked;
     const t0 = performance.now();
     input.click();
-    while (performance.now() - t0 < 20000) {
+    while (performance.now() - t0 < 10000) {
         const off = new URLSearchParams(location.search).get(key) === '0';
         if (off === wasOn) return performance.now() - t0;
         await new Promise(r => setTimeout(r, 5));
@@ -243,7 +243,7 @@ def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_proper
                     field.press("Enter")
                     try:
                         page.wait_for_function(f"() => location.search.includes('lr_d={float(value):g}')",
-                                               timeout=20_000, polling=10)
+                                               timeout=10_000, polling=10)
                         ms = (time.perf_counter() - began) * 1000
                     except Exception:  # noqa: BLE001 - counted as a failed change
                         ms = -1
@@ -276,7 +276,7 @@ def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_proper
             "worst_loss_chart_gap_s": round(max(chart_gaps), 2),
             "steps_per_s_per_session": [round(r, 1) for r in rates],
             "control_changes": len(latencies) + failed_changes,
-            "control_changes_unanswered_20s": failed_changes,
+            "control_changes_unanswered_10s": failed_changes,
             "control_latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
             "control_latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
             "control_latency_ms_max": round(max(latencies), 1) if latencies else None,
