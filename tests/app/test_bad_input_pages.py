@@ -331,10 +331,8 @@ def test_runs_page_corrupt_files_give_a_message_and_other_runs_still_show(damage
     assert not at.error and at.get("plotly_chart"), "the good run's metrics chart"
 
 
-@pytest.mark.xfail(reason="runs.py page: _last_row parses the metrics tail with csv.reader, which raises "
-                          "csv.Error on a bare carriage return, so one binary metrics.csv breaks the whole page "
-                          "(reported to the Runs page's developer)", strict=False)
 def test_runs_page_survives_a_binary_metrics_file(damaged_store):
+    """A bare carriage return in a metrics.csv once broke the whole page (fixed in ddf42cb)."""
     (damaged_store / "bad-metrics" / "metrics.csv").write_bytes(b"step,loss\n1,0.5\n2,\r0.4\x00\n" + os.urandom(500))
     at = _app(RUNS, run="run/good")
     assert not at.error and at.get("plotly_chart")
