@@ -55,6 +55,7 @@ from genlab.errors import GenlabError
 from genlab.models.gan import _check_int, check_noise
 
 IMAGE_SIZES = (8, 28)
+AUGMENTATIONS = ("none", "translate")
 DEFAULT_PATCH = {8: 2, 28: 4}
 
 
@@ -72,6 +73,10 @@ class TransformerGANConfig:
     mlp_ratio: int = 2            # width of each block's MLP, as a multiple of dim
     image_size: int = 8           # S: 8 (digits) or 28 (mnist, fashion-mnist); set from the data set
     spectral_norm: bool = False   # spectral normalization on D's linear layers
+    patch_overlap: int = 0        # D only: each token sees its P x P patch plus this many pixels around it
+                                  # (ViTGAN's overlapping patches); 0 = ViT's disjoint patches
+    augment: str = "none"         # D's inputs while training: "none" or "translate" (DiffAugment, Zhao et al.
+                                  # 2020: every real and fake image shifted by -1..1 pixels, as TransGAN does)
     # Set by the trainer from the data set (the transformer GAN is unconditional).
     num_classes: int = 10
     conditional: bool = False
@@ -95,6 +100,9 @@ class TransformerGANConfig:
         self.depth_g = _check_int("depth_g", self.depth_g, 1, 12)
         self.depth_d = _check_int("depth_d", self.depth_d, 1, 12)
         self.mlp_ratio = _check_int("mlp_ratio", self.mlp_ratio, 1, 8)
+        self.patch_overlap = _check_int("patch_overlap", self.patch_overlap, 0, self.image_size // 2)
+        if self.augment not in AUGMENTATIONS:
+            raise GenlabError(f"unknown augment {self.augment!r}; allowed: {', '.join(AUGMENTATIONS)}")
         self.num_classes = _check_int("num_classes", self.num_classes, 2, 1000)
         return self
 
@@ -189,7 +197,8 @@ class TransformerDiscriminator(nn.Module):
         self.config = config
         d, p = config.dim, config.patch_size
         wrap = nn.utils.parametrizations.spectral_norm if config.spectral_norm else (lambda layer: layer)
-        self.embed = wrap(nn.Linear(p * p, d))                                    # patch embedding E
+        window = p + 2 * config.patch_overlap
+        self.embed = wrap(nn.Linear(window * window, d))                          # patch embedding E
         self.class_token = nn.Parameter(torch.zeros(1, 1, d))                    # [*]
         self.position = nn.Parameter(torch.randn(1, 1 + config.tokens, d) * 0.02)  # 1D positions 0..T
         self.blocks = nn.ModuleList(Block(d, config.heads, config.mlp_ratio, wrap) for _ in range(config.depth_d))
@@ -198,7 +207,7 @@ class TransformerDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, return_attention: bool = False):
         _check_images(x, self.config.image_size)
-        tokens = self.embed(patchify(x, self.config.patch_size))                 # (B, T, D)
+        tokens = self.embed(self.patches(x))                                      # (B, T, D)
         cls = self.class_token.expand(x.shape[0], -1, -1)                         # (B, 1, D)
         h = torch.cat([cls, tokens], dim=1) + self.position                       # (B, 1+T, D)
         attentions = []
@@ -207,6 +216,15 @@ class TransformerDiscriminator(nn.Module):
             attentions.append(weights)
         logits = self.head(self.norm(h[:, 0]))                                    # (B, 1) from [*]
         return (logits, attentions) if return_attention else logits
+
+    def patches(self, x: torch.Tensor) -> torch.Tensor:
+        """The pixels each token embeds, ``(B, T, w*w)``: the ``P x P`` patches, or with
+        ``patch_overlap = o`` windows of ``P + 2o`` pixels around them (background padding)."""
+        o, p = self.config.patch_overlap, self.config.patch_size
+        if o == 0:
+            return patchify(x, p)
+        windows = F.unfold(F.pad(x, (o, o, o, o), value=-1.0), kernel_size=p + 2 * o, stride=p)  # (B, w*w, T)
+        return windows.transpose(1, 2)
 
     @torch.no_grad()
     def class_attention(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -246,6 +264,20 @@ class TransformerGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return unpatchify(self.tokens(z), self.config.patch_size)
+
+
+def translate(x: torch.Tensor, generator: torch.Generator | None = None, shift: int = 1) -> torch.Tensor:
+    """DiffAugment's translation (Zhao et al. 2020, arXiv 2006.10738): every image moved by its own
+    random ``-shift..shift`` pixels in x and y, the uncovered border filled with background (-1).
+    Differentiable in ``x``, so G's gradient passes through it."""
+    b, c, h, w = x.shape
+    padded = F.pad(x, (shift, shift, shift, shift), value=-1.0)                  # (B, C, H+2s, W+2s)
+    offsets = torch.randint(0, 2 * shift + 1, (b, 2), generator=generator).to(x.device)
+    rows = (offsets[:, 0:1] + torch.arange(h, device=x.device))[:, None, :, None]   # (B, 1, H, 1)
+    cols = (offsets[:, 1:2] + torch.arange(w, device=x.device))[:, None, None, :]   # (B, 1, 1, W)
+    batch = torch.arange(b, device=x.device)[:, None, None, None]
+    channel = torch.arange(c, device=x.device)[None, :, None, None]
+    return padded[batch, channel, rows, cols]
 
 
 def position_similarity(module: nn.Module) -> torch.Tensor:

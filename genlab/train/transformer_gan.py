@@ -33,6 +33,7 @@ from genlab.models.transformer_gan import (
     TransformerGANConfig,
     TransformerGenerator,
     position_similarity,
+    translate,
 )
 from genlab.train.base import dataclass_from_dict
 from genlab.train.gan import GANTrainConfig, GANTrainer
@@ -117,6 +118,13 @@ class TransformerGANTrainer(GANTrainer):
         train_config = dataclass_from_dict(GANTrainConfig, {**asdict(base_train), **(config.get("train_config") or {})})
         return cls(dataset, model_config, train_config, device, data_dir)
 
+    def _d(self, x, y=None) -> torch.Tensor:
+        """D's logits; while training with ``augment="translate"`` every input (real or fake, in the D
+        and in the G update) is randomly shifted first (DiffAugment), drawn from the trainer's stream."""
+        if self.model_config.augment == "translate" and self.discriminator.training:
+            x = translate(x, self.rng)
+        return self.discriminator(x)
+
     # ------------------------------------------------------------------ what the page shows
     def _to_model_images(self, images) -> torch.Tensor:
         x = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images).float()
@@ -159,6 +167,23 @@ class TransformerGANTrainer(GANTrainer):
             raise GenlabError(f"which must be 'discriminator' or 'generator' (got {which!r})")
         module = self.discriminator if which == "discriminator" else self.sampling_generator
         return position_similarity(module).cpu().numpy()
+
+    def inspect(self, real_images, n_fake: int = 6, seed: int = 0) -> dict:
+        """Everything the page draws about the transformer, as numpy arrays: the class token's
+        attention and D(x) for ``real_images`` and for ``n_fake`` samples (fixed noise ``seed``),
+        the samples' patches as the generator emits them, and the cosine similarity of D's
+        position embeddings."""
+        fake = self.sample(int(n_fake), seed=int(seed))
+        real_attention, real_scores = self.class_attention(real_images)
+        fake_attention, fake_scores = self.class_attention(fake)
+        return {
+            "real_images": np.asarray(torch.as_tensor(real_images).float().clamp(0, 1)),
+            "real_attention": real_attention, "real_scores": real_scores,
+            "fake_images": fake.numpy(), "fake_attention": fake_attention, "fake_scores": fake_scores,
+            "patches": self.generator_patches(int(n_fake), seed=int(seed)),
+            "position_similarity": self.position_similarity("discriminator"),
+            "patch_size": int(self.model_config.patch_size), "heads": int(self.model_config.heads),
+        }
 
     def parameter_counts(self) -> dict[str, int]:
         """Trainable parameters of G and D."""
@@ -374,3 +399,28 @@ def load_race(store, key: str, names: tuple[str, ...] = ("tgan", "dcgan")) -> Eq
     race = EqualTimeRace(trainers, seconds)
     race.evals = {k: {kk: list(vv) for kk, vv in v.items()} for k, v in evals.items()}
     return race
+
+
+def race_configs(patch_size: int = 2, dim: int = 64, depth: int = 2, heads: int = 4, seed: int = 0,
+                 with_dcgan: bool = True) -> dict[str, dict]:
+    """The full ``config_dict()``s of the page's race (built without loading data): the transformer
+    GAN with these settings (``depth`` blocks in G and in D) and, with ``with_dcgan``, DCGAN with
+    its benchmark settings and the same seed."""
+    from genlab.train.gan import gan_configs
+
+    model, train = tgan_configs(patch_size=patch_size, dim=dim, depth_g=depth, depth_d=depth, heads=heads, seed=seed)
+    model.validate()
+    configs = {"tgan": {"model": MODEL_NAME, "dataset": "digits", "model_config": asdict(model),
+                        "train_config": asdict(train)}}
+    if with_dcgan:
+        model, train = gan_configs("dcgan", seed=seed)
+        configs["dcgan"] = {"model": "dcgan", "dataset": "digits", "model_config": asdict(model),
+                            "train_config": asdict(train)}
+    return configs
+
+
+def build_race_trainers(configs: Mapping[str, dict], device="cpu") -> dict:
+    """Fresh trainers for :func:`race_configs` output (name -> trainer, same order)."""
+    from genlab.train.registry import trainer_class
+
+    return {name: trainer_class(config["model"]).from_config(config, device=device) for name, config in configs.items()}

@@ -1,0 +1,315 @@
+"""Transformer GAN (issue 9): TransGAN / ViTGAN on 8x8 digits, raced against DCGAN.
+
+* From image to tokens: the digit cut into P x P patches, the token sequence with the class token.
+* A race: the transformer GAN and DCGAN train side by side in one background job
+  (genlab.train.transformer_gan.EqualTimeRace), each for the same seconds of training time; the
+  page shows both models' samples at equal training time and their Fréchet distance over time.
+  A finished race is stored (run store, runs ``race-<key>-tgan`` / ``-dcgan``) and shown again
+  at once for the same settings.
+* Inside the transformer: where the discriminator's class token [*] looks (last block's attention),
+  the generator's image patch by patch, and the learned position embeddings.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dashboard import common
+from dashboard.figures import transformer as tf
+from genlab.errors import GenlabError
+from genlab.jobs import get_job_manager, release_session
+
+TITLE = "Transformer GAN"
+ctx = common.setup_page(TITLE)
+
+SS = "_tgan_"
+REFRESH_S = 1.0
+PATCHES = (2, 4)
+PATCH_LABELS = {2: "2×2 → 16 tokens", 4: "4×4 → 4 tokens"}
+DIMS = (32, 48, 64, 96)
+DEPTHS = (1, 2, 3)
+HEADS = (1, 2, 4)
+N_SHOW = 6          # images in the attention / patch-by-patch views
+SAMPLE_N = 32       # samples per model in the race view
+
+
+def _session_id() -> str:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run_ctx = get_script_run_ctx()
+        if run_ctx is not None:
+            return str(run_ctx.session_id)
+    except Exception:  # pragma: no cover
+        pass
+    return "local"
+
+
+@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
+def _release_on_close(session_id: str) -> str:
+    return session_id
+
+
+@st.cache_resource(show_spinner=False)
+def _digits():
+    from genlab.data import load_image_dataset
+
+    test = load_image_dataset("digits", "test")
+    return test.images, test.labels.numpy()
+
+
+@st.cache_data(show_spinner=False)
+def _reference_lines() -> tuple[float, float]:
+    from genlab import metrics
+
+    return metrics.real_floor_frechet("digits"), metrics.gmm_baseline_frechet("digits")
+
+
+def _store():
+    from genlab.runs import RunStore
+
+    return RunStore()
+
+
+def _view(race, real_images) -> dict:
+    """What the page draws: the race snapshot plus the transformer's inside views."""
+    snap = race.snapshot()
+    snap["inspect"] = race.trainers["tgan"].inspect(real_images, n_fake=N_SHOW, seed=0)
+    return snap
+
+
+def race_job(ctx_job, configs: dict, seconds: float, key: str, real_images) -> str:
+    """Job: the equal-time race; stored in the run store when it finishes."""
+    from genlab.train.transformer_gan import EqualTimeRace, build_race_trainers, save_race
+
+    race = EqualTimeRace(build_race_trainers(configs), seconds, eval_every_s=max(seconds / 6, 2.0), sample_n=SAMPLE_N)
+
+    def publish(r) -> None:
+        done = min(1.0, r.training_seconds / seconds)
+        steps = ", ".join(f"{name} step {t.step_count:,}" for name, t in r.trainers.items())
+        ctx_job.set_progress(done, f"{r.training_seconds:,.0f} of {seconds:,.0f} s of training each ({steps})")
+        ctx_job.publish(view=_view(r, real_images))
+
+    status = race.run(should_stop=ctx_job.should_stop, on_progress=publish, progress_every_s=1.5)
+    publish(race)
+    if status == "finished":
+        save_race(race, _store(), key)
+    return status
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _stored_race(key: str, stamp: str, names: tuple):
+    from genlab.train.transformer_gan import load_race
+
+    return load_race(_store(), key, names)
+
+
+def _stored_stamp(key: str, names: tuple) -> str | None:
+    """Modification times of the stored race's checkpoints (None: no complete stored race)."""
+    from genlab.train.transformer_gan import race_run_name
+
+    store = _store()
+    stamps = []
+    for name in names:
+        run_name = race_run_name(key, name)
+        if not store.exists(run_name):
+            return None
+        run = store.open(run_name)
+        if not run.has_checkpoint() or run.status().get("status") != "finished":
+            return None
+        stamps.append(str(run.checkpoint_path.stat().st_mtime_ns))
+    return "-".join(stamps)
+
+
+SESSION = _session_id()
+_release_on_close(SESSION)
+manager = get_job_manager()
+state = st.session_state
+state.setdefault(SS + "job", None)
+state.setdefault(SS + "view", None)          # (key, view) of the last finished/stopped race of this session
+images, labels = _digits()
+real_show = images[:N_SHOW]
+
+# --------------------------------------------------------------------------- settings
+with st.sidebar:
+    st.markdown("**Transformer GAN** — a race is defined by these settings")
+    patch = common.qp_radio("Patch size P", "patch", PATCHES, 2, format_func=PATCH_LABELS.get, horizontal=True,
+                            help="8×8 digits cut into P×P patches. 2×2 gives 16 tokens: a 4×4 attention map and "
+                                 "4 pixels per token; 4×4 leaves only 4 tokens of 16 pixels each.")
+    dim = common.qp_select("Token size D", "dim", DIMS, 64)
+    depth = common.qp_select("Transformer blocks (G and D)", "depth", DEPTHS, 2)
+    heads = common.qp_select("Attention heads", "heads", HEADS, 4)
+    seconds = common.qp_slider("Training time per model (s)", "seconds", 15, 900, 120, step=15,
+                               help="Both models get exactly this much training time (inside their training "
+                                    "steps), taking turns in one process, so the comparison is fair on a busy CPU.")
+    with_dcgan = common.qp_toggle("Race against DCGAN", "dcgan", True)
+    seed = common.qp_number("Seed", "seed", 0, 9999, 0)
+
+common.explain(
+    "**ViT on the slides:** the image is cut into P×P pixel patches, *each patch is embedded linearly*, a learned "
+    "**1D positional embedding** says where it came from, and a learned **class token [\\*]** is put in front. "
+    "A transformer lets every token attend to every other. **TransGAN / ViTGAN:** the discriminator *is* such a "
+    "ViT whose real/fake score is read from [\\*]'s output embedding; the generator is a transformer too, and "
+    "it **generates the image patch by patch** — each output token is turned into the pixels of its patch."
+)
+
+# --------------------------------------------------------------------------- 1. tokens
+st.subheader("1. From an image to a sequence of tokens")
+c1, c2 = st.columns([3, 1], vertical_alignment="center")
+with c2:
+    token_digit = common.qp_number("Test digit #", "digit", 0, len(images) - 1, 0)
+with c1:
+    common.show_figure(tf.patch_grid_figure(images[int(token_digit), 0].numpy(), int(patch),
+                                            height=360 if ctx.instructor else 300), key=SS + "patches")
+g = 8 // int(patch)
+st.caption(f"{g * g} patch tokens of {int(patch) ** 2} pixels, plus [\\*] at position 0: a sequence of "
+           f"{g * g + 1}. Attention compares all {(g * g + 1) ** 2} pairs — nothing for a CPU.")
+
+# --------------------------------------------------------------------------- 2. the race
+st.subheader("2. Race: the transformer GAN vs DCGAN at equal training time" if with_dcgan
+             else "2. Training the transformer GAN")
+config_error = None
+configs = key = None
+try:
+    from genlab.train.transformer_gan import race_configs, race_key
+
+    configs = race_configs(int(patch), int(dim), int(depth), int(heads), int(seed), bool(with_dcgan))
+    key = race_key(configs, float(seconds))
+except GenlabError as err:
+    config_error = str(err)
+if config_error:
+    st.error(config_error)
+    common.copy_link_button()
+    st.stop()
+names = tuple(configs)
+job = manager.get(state[SS + "job"]) if state[SS + "job"] else None
+running = job is not None and job.active
+
+
+def _on_train() -> None:
+    job = manager.get(state[SS + "job"]) if state[SS + "job"] else None
+    if job is not None and job.active:
+        return
+    cfg, total, k, reals = dict(configs), float(seconds), key, real_show
+    new = manager.submit(lambda c: race_job(c, cfg, total, k, reals), session_id=SESSION, key=f"race:{k}",
+                         name="transformer GAN race")
+    state[SS + "job"] = new.id
+    state[SS + "view"] = None
+
+
+def _on_stop() -> None:
+    job = manager.get(state[SS + "job"]) if state[SS + "job"] else None
+    if job is not None and job.active:
+        job.stop()
+        job.wait(10)
+        snap = job.snapshot()
+        if snap.get("view"):
+            state[SS + "view"] = (job.key, snap["view"])
+
+
+stamp = _stored_stamp(key, names)
+stored = _stored_race(key, stamp, names) if stamp else None
+buttons = st.columns([1.3, 1, 3.7], vertical_alignment="center")
+buttons[0].button("Train",
+                  icon=":material/play_arrow:", type="primary", disabled=running or stored is not None,
+                  on_click=_on_train, key=SS + "train", width="stretch")
+buttons[1].button("Stop", icon=":material/stop:", disabled=not running, on_click=_on_stop, key=SS + "stop",
+                  width="stretch")
+with buttons[2]:
+    if stored is not None:
+        st.caption(f"A stored race has exactly these settings (runs `race-{key}-…`): shown below, no training.")
+    else:
+        st.caption(f"Each model trains for {int(seconds)} s, taking turns step by step. Samples use fixed noise.")
+
+
+def _current_view():
+    job = manager.get(state[SS + "job"]) if state[SS + "job"] else None
+    if job is not None and job.key == f"race:{key}":
+        snap = job.snapshot()
+        if snap.get("view"):
+            return snap["view"], job
+    if stored is not None:
+        return _view(stored, real_show), None
+    held = state[SS + "view"]
+    if held and held[0] == f"race:{key}":
+        return held[1], None
+    return None, job
+
+
+def _model_column(name: str, model: dict, title: str, color: str) -> None:
+    st.markdown(f"<span style='color:{color};font-weight:700'>{title}</span> — step {model['step']:,}, "
+                f"{model['seconds']:,.0f} s, {model['steps_per_s']:,.1f} steps/s", unsafe_allow_html=True)
+    st.image(tf.image_grid(model["samples"], nrow=8, target_width=520), width="stretch", clamp=True)
+    fd = model.get("frechet_distance")
+    st.metric("Fréchet distance (classifier features)", "—" if fd is None or not np.isfinite(fd) else f"{fd:,.1f}",
+              help="FID's formula on the genlab digit classifier's features: 360 samples vs the test split. "
+                   "Lower is better.")
+
+
+@st.fragment(run_every=REFRESH_S if running else None)
+def race_view() -> None:
+    view, job = _current_view()
+    if job is not None and job.status == "failed":
+        st.error(f"Training failed: {job.error}")
+    elif job is not None and job.status == "queued":
+        st.warning(f"The server is busy: {job.jobs_ahead() or 0} job(s) ahead of yours. It starts automatically.")
+    elif job is not None and job.active:
+        st.progress(job.progress, text=job.message or "starting")
+    if view is None:
+        if job is None or not job.active:
+            st.info("Press **Train** to race the two models (or change the settings to a stored race).")
+        return
+    models = view["models"]
+    cols = st.columns(len(models), gap="medium")
+    titles = {"tgan": ("Transformer GAN", tf.TGAN_COLOR), "dcgan": ("DCGAN", tf.DCGAN_COLOR)}
+    for col, name in zip(cols, models):
+        with col:
+            _model_column(name, models[name], *titles[name])
+    curves = {name: (ev["seconds"], ev["frechet_distance"]) for name, ev in view["evals"].items()}
+    floor, gmm = _reference_lines()
+    common.show_figure(tf.race_figure(curves, floor=floor, baseline=gmm, height=380 if ctx.instructor else 320),
+                       key=SS + "race")
+    if job is not None and job.done:
+        st.rerun()
+
+
+race_view()
+
+# --------------------------------------------------------------------------- 3. inside the transformer
+view, _ = _current_view()
+st.subheader("3. Where does the discriminator's class token look?")
+if view is None:
+    st.caption("Appears once a transformer GAN has trained (press Train above).")
+else:
+    ins = view["inspect"]
+    head_options = ["mean"] + [str(h + 1) for h in range(int(ins["heads"]))]
+    head = common.qp_select("Attention head", "head", head_options, "mean",
+                            help="Each head has its own query/key/value projections and attends differently.")
+    head_index = None if head == "mean" else int(head) - 1
+    both = np.concatenate([ins["real_images"], ins["fake_images"]])
+    weights = np.concatenate([ins["real_attention"], ins["fake_attention"]])
+    scores = np.concatenate([ins["real_scores"], ins["fake_scores"]])
+    tags = [f"real {int(d)}" for d in labels[:len(ins["real_images"])]] + ["fake"] * len(ins["fake_images"])
+    common.show_figure(tf.attention_figure(both, weights, scores, labels=tags, head=head_index,
+                                           height=420 if ctx.instructor else 340,
+                                           title="[*]'s attention over the patches (last block)"), key=SS + "attention")
+    common.explain(
+        "Each map is one row of the last block's attention matrix: how [\\*] — whose output becomes the "
+        "real/fake score — spreads its attention over the patches (bright = looked at). "
+        "D(x) is the discriminator's probability that the image is real."
+    )
+    T = int(np.asarray(ins["patches"]).shape[1])
+    st.subheader("4. The generator draws patch by patch")
+    shown = common.qp_slider("Tokens shown", "tokens", 1, T, T,
+                             help="Each of the generator's output tokens becomes one patch of pixels.")
+    common.show_figure(tf.patch_by_patch_figure(ins["patches"], int(shown), height=300 if ctx.instructor else 240,
+                                                title=f"The first {int(shown)} of {T} output tokens as pixels "
+                                                      "(red: the latest)"), key=SS + "pbp")
+    with st.expander("Learned 1D position embeddings (discriminator)", expanded=False):
+        common.show_figure(tf.position_similarity_figure(ins["position_similarity"],
+                                                         height=460 if ctx.instructor else 380), key=SS + "pos")
+        st.caption("Cell (i, j) shows how similar the embedding of patch position (i, j) is to every other "
+                   "position's (red = similar). The positions are only numbered 0..T; a trained ViT often "
+                   "learns the 2D neighbourhood from the data (ViT paper, fig. 7).")
+
+common.copy_link_button()
