@@ -250,7 +250,9 @@ def plane_figure(
 
 def draw_canvas_figure(points, bounds=(-5.0, 5.0, -5.0, 5.0), *, grid_n: int = 41, height: int = 420) -> go.Figure:
     """A canvas to draw a data set on: the points so far plus an almost invisible grid of
-    clickable points (Streamlit reports a click only on a point), box and lasso selection on."""
+    clickable points (Streamlit reports a click only on a point). Show it with
+    ``on_select`` and ``selection_mode=("points", "box", "lasso")``: a click selects the nearest
+    grid point; the toolbar's box / lasso tools select an area."""
     x0, x1, y0, y1 = bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, grid_n), np.linspace(y0, y1, grid_n))
     pts = _points(points)
@@ -263,7 +265,7 @@ def draw_canvas_figure(points, bounds=(-5.0, 5.0, -5.0, 5.0), *, grid_n: int = 4
              marker=dict(color=REAL_COLOR, size=5, opacity=0.85), hoverinfo="skip"),
     ]
     layout = _base_layout(
-        None, height, dragmode="select",
+        None, height,   # no dragmode: Streamlit then lets a click select a point (a drag-select would not)
         xaxis=dict(range=[x0, x1], title=dict(text="x₁"), zeroline=True, fixedrange=True),
         yaxis=dict(range=[y0, y1], title=dict(text="x₂"), zeroline=True, scaleanchor="x", fixedrange=True),
     )
@@ -415,9 +417,9 @@ def saturation_figure(current_d_fake: float | None = None, *, loss: str | None =
                                 yanchor="top", text=f" now: D(G(z))={c:.2f}", font=dict(size=12)))
     annotations.append(dict(x=0.02, y=0.55, xref="x", yref="y", showarrow=False, xanchor="left",
                             text="early: D rejects fakes,<br>D(G(z)) ≈ 0", font=dict(size=11, color="#555")))
-    title = "Generator gradient size vs D(G(z))"
+    title = "G's gradient vs D(G(z))"
     if loss:
-        title += f" — you use: {loss}"
+        title += f" ({loss})"
     layout = _base_layout(
         title, height, shapes=shapes, annotations=annotations,
         xaxis=dict(title=dict(text="D(G(z))"), range=[0, 1]),

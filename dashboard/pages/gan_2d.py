@@ -313,6 +313,68 @@ if state[SS + "notice"]:
 if data_error and dataset in (DRAWN, UPLOADED):
     st.warning(data_error)
 
+# --------------------------------------------------------------------------- #
+# Drawing canvas (data set "draw your own"): shown above the training controls
+# --------------------------------------------------------------------------- #
+def draw_section() -> None:
+    st.caption("Click anywhere on the canvas to add a Gaussian blob there. For a uniform rectangle, pick the "
+               "box-select tool in the chart's toolbar (top right) and drag. The shapes are kept in the link; "
+               "training restarts when the data change.")
+    d1, d2 = st.columns([2, 1])
+    with d2:
+        st.slider("Blob size (std)", 0.05, 1.0, 0.2, 0.05, key=SS + "blob_std")
+        st.markdown("**Add a cluster at (x, y)**")
+        st.number_input("x", -5.0, 5.0, 0.0, 0.5, key=SS + "cx")
+        st.number_input("y", -5.0, 5.0, 0.0, 0.5, key=SS + "cy")
+
+        def _add_blob() -> None:
+            try:
+                new = shapes + [gj.blob(state[SS + "cx"], state[SS + "cy"], state[SS + "blob_std"])]
+                st.query_params["shapes"] = gj.shapes_to_text(new)
+            except GenlabError as err:
+                state[SS + "notice"] = str(err)
+
+        def _clear() -> None:
+            if "shapes" in st.query_params:
+                del st.query_params["shapes"]
+
+        def _undo() -> None:
+            if shapes:
+                text = gj.shapes_to_text(shapes[:-1])
+                if text:
+                    st.query_params["shapes"] = text
+                else:
+                    _clear()
+
+        st.button("Add cluster", on_click=_add_blob, key=SS + "add")
+        b1, b2 = st.columns(2)
+        b1.button("Undo last", on_click=_undo, key=SS + "undo", disabled=not shapes)
+        b2.button("Clear", on_click=_clear, key=SS + "clear", disabled=not shapes)
+    with d1:
+        def _on_draw() -> None:
+            selection = state.get(SS + "canvas")
+            try:
+                shape = gj.shape_from_selection(selection, blob_std=state.get(SS + "blob_std", 0.2))
+            except GenlabError as err:
+                state[SS + "notice"] = str(err)
+                return
+            if shape is None:
+                return
+            new = shapes + [shape]
+            if len(new) > gj.MAX_SHAPES:
+                state[SS + "notice"] = f"At most {gj.MAX_SHAPES} shapes; use Undo or Clear."
+                return
+            st.query_params["shapes"] = gj.shapes_to_text(new)
+
+        canvas_points = points if points is not None else np.zeros((0, 2))
+        common.show_figure(gf.draw_canvas_figure(canvas_points, height=380), key=SS + "canvas", on_select=_on_draw,
+                           selection_mode=("points", "box", "lasso"))
+
+
+if dataset == DRAWN:
+    with st.expander("Draw your data set", expanded=True):
+        draw_section()
+
 # Instructor mode (projector, large fonts): buttons in two rows, controls stacked, so nothing is cut
 # off at 1280x720 with the sidebar open.
 if ctx.instructor:
@@ -547,7 +609,8 @@ common.explain(
 # --------------------------------------------------------------------------- #
 # Minimax vs non-saturating
 # --------------------------------------------------------------------------- #
-with st.expander("Why the slide's minimax loss stalls early (minimax vs non-saturating)", expanded=False):
+with st.expander("Why the slide's minimax loss stalls early (minimax vs non-saturating)",
+                 expanded=(loss == "minimax")):
     snap = _current_snapshot()
     d_fake_now = _last(snap["history"]["d_fake"]) if snap else None
     common.show_figure(gf.saturation_figure(d_fake_now, loss=loss, height=340), key="gan2d_saturation")
@@ -559,62 +622,5 @@ with st.expander("Why the slide's minimax loss stalls early (minimax vs non-satu
         "pick *minimax (slide)*, raise k to 5 so D wins early, and compare loss_G and the arrows with "
         "*non-saturating*."
     )
-
-# --------------------------------------------------------------------------- #
-# Drawing canvas
-# --------------------------------------------------------------------------- #
-if dataset == DRAWN:
-    st.subheader("Draw your data set")
-    st.caption("Click anywhere to add a Gaussian blob; drag a box (box-select tool) to add a uniform "
-               "rectangle. The shapes are kept in the link. Training restarts when the data change.")
-    d1, d2 = st.columns([2, 1])
-    with d2:
-        blob_std = st.slider("Blob size (std)", 0.05, 1.0, 0.2, 0.05, key=SS + "blob_std")
-        st.markdown("**Add a cluster at (x, y)**")
-        cx = st.number_input("x", -5.0, 5.0, 0.0, 0.5, key=SS + "cx")
-        cy = st.number_input("y", -5.0, 5.0, 0.0, 0.5, key=SS + "cy")
-
-        def _add_blob() -> None:
-            try:
-                new = shapes + [gj.blob(state[SS + "cx"], state[SS + "cy"], state[SS + "blob_std"])]
-                st.query_params["shapes"] = gj.shapes_to_text(new)
-            except GenlabError as err:
-                state[SS + "notice"] = str(err)
-
-        def _clear() -> None:
-            if "shapes" in st.query_params:
-                del st.query_params["shapes"]
-
-        def _undo() -> None:
-            if shapes:
-                text = gj.shapes_to_text(shapes[:-1])
-                if text:
-                    st.query_params["shapes"] = text
-                else:
-                    _clear()
-
-        st.button("Add cluster", on_click=_add_blob, key=SS + "add")
-        b1, b2 = st.columns(2)
-        b1.button("Undo last", on_click=_undo, key=SS + "undo", disabled=not shapes)
-        b2.button("Clear", on_click=_clear, key=SS + "clear", disabled=not shapes)
-    with d1:
-        def _on_draw() -> None:
-            selection = state.get(SS + "canvas")
-            try:
-                shape = gj.shape_from_selection(selection, blob_std=state.get(SS + "blob_std", 0.2))
-            except GenlabError as err:
-                state[SS + "notice"] = str(err)
-                return
-            if shape is None:
-                return
-            new = shapes + [shape]
-            if len(new) > gj.MAX_SHAPES:
-                state[SS + "notice"] = f"At most {gj.MAX_SHAPES} shapes; use Undo or Clear."
-                return
-            st.query_params["shapes"] = gj.shapes_to_text(new)
-
-        canvas_points = points if points is not None else np.zeros((0, 2))
-        common.show_figure(gf.draw_canvas_figure(canvas_points), key=SS + "canvas", on_select=_on_draw,
-                           selection_mode=("points", "box", "lasso"))
 
 common.copy_link_button()

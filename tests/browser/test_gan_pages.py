@@ -113,6 +113,7 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
 
 @pytest.mark.parametrize("content, message", [
     (b"", "empty"),
+    (b"x,y\n" + b"1,2\n" * 100_001, "more than 100000 rows"),
     (b"hello world, this is text\nnot,numbers\n", "columns named x and y"),
     (b"x,y\n1,2\nnan,3\n", "not a number"),
     (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a CSV"),
@@ -191,3 +192,42 @@ def test_image_gan_trains_live_and_stops(browser_page, app_server):
     page.set_viewport_size({"width": 1280, "height": 720})
     page.wait_for_timeout(500)
     screenshot(page, "gan-images-1280-instructor")
+
+
+def test_gan2d_draw_by_clicking_and_box_select(browser_page, app_server):
+    page = browser_page
+    open_page(page, f"{app_server}/gan_2d?data=draw%20your%20own&layers=1&width=16")
+    canvas = _main(page).locator('[data-testid="stExpander"] .js-plotly-plot').first
+    canvas.wait_for(timeout=120_000)
+    canvas.scroll_into_view_if_needed()
+
+    def pixel(x: float, y: float):
+        return page.evaluate(
+            """([el, x, y]) => { const L = el._fullLayout; const r = el.getBoundingClientRect();
+                return [r.left + L.xaxis._offset + L.xaxis.l2p(x), r.top + L.yaxis._offset + L.yaxis.l2p(y)]; }""",
+            [canvas.element_handle(), x, y])
+
+    # a click adds a Gaussian blob where it lands (the nearest point of the click grid)
+    px, py = pixel(-2.5, 2.5)
+    page.mouse.move(px, py)
+    page.mouse.click(px, py)
+    page.wait_for_function("() => location.search.includes('shapes=g')", timeout=120_000)
+    wait_for_streamlit(page)
+    # the box-select tool adds a uniform rectangle
+    canvas = _main(page).locator('[data-testid="stExpander"] .js-plotly-plot').first
+    canvas.hover()
+    canvas.locator('.modebar-btn[data-val="select"]').click()
+    x0, y0 = pixel(1.0, -1.0)
+    x1, y1 = pixel(3.0, -3.0)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => location.search.includes('%3Bb') || location.search.includes(';b')",
+                           timeout=120_000)
+    wait_for_streamlit(page)
+    assert "Nothing drawn yet" not in _main(page).inner_text()
+    _button(page, "1 D step").click()
+    page.wait_for_function("() => document.body.innerText.includes('Step 1 (D updates 1')", timeout=TRAIN_TIMEOUT_MS)
+    wait_for_streamlit(page)
+    screenshot(page, "gan-2d-1280-drawn", full_page=True)
