@@ -156,6 +156,7 @@ def _load_run(name: str, message: str | None = None) -> None:
     state[SS + "snapshot"] = live.snapshot(target=trainer.step_count, run_name=name)
     state[SS + "loaded"] = name
     state[SS + "job_id"] = None
+    st.query_params["run"] = name          # a link to this view reopens the run
     if message:
         state[SS + "notice"] = ("info", message)
 
@@ -189,6 +190,8 @@ def _on_train() -> None:
     holder = {"live": None}
     state[SS + "holder"] = holder
     state[SS + "loaded"] = run.name
+    if "run" in st.query_params:
+        del st.query_params["run"]
     cfg, total = dict(config), int(steps)
 
     def factory():
@@ -223,6 +226,17 @@ def _on_stop() -> None:
 job = _job()
 running = job is not None and job.status in ("running", "queued")
 paused = job is not None and job.status == "paused"
+
+# ?run=<name> (a shared link to a loaded run): show that run
+url_run = st.query_params.get("run")
+if url_run and url_run != state[SS + "loaded"] and not (running or paused):
+    try:
+        store.open(url_run)
+    except GenlabError as err:
+        st.warning(f"The link names a run that is not here: {err}")
+        del st.query_params["run"]
+    else:
+        _load_run(url_run)
 
 if problem:
     st.error(f"{DATASET_LABELS[dataset]} is not available on this server. {problem}")

@@ -320,3 +320,15 @@ def test_images_train_stop_and_resume_label():
 
     infos = RunStore().list()
     assert len(infos) == 1 and infos[0].status == "stopped" and infos[0].step >= 2
+
+
+def test_images_link_to_a_loaded_run():
+    from dashboard import gan_jobs as gj
+
+    config = gj.image_config("dcgan", "digits", noise_dim=8, steps=100, seed=9)
+    run = _train_stored_run(config, 2)
+    at = _app(IMAGES, run=run.name)
+    assert f"Showing run **{run.name}** at step 2" in _texts(at)
+    at = _app(IMAGES, run="no-such-run")
+    assert any("not here" in w.value for w in at.warning)
+    assert "run" not in at.query_params
