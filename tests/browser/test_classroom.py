@@ -1,7 +1,7 @@
 """The lecture-hall features of issue 6 in chromium, page by page.
 
-For each present lesson page (the two KL pages always; the GAN, latent, Bayesian-network and Runs
-pages when they exist):
+For each present lesson page (the two KL pages always; the GAN, transformer GAN, latent, image
+editing, Bayesian-network and Runs pages when they exist):
 
 1. open it, change a setting as a student would, and see the setting appear in the address;
 2. open that address in a *new tab* (a new Streamlit session) and see the same setting;
@@ -179,6 +179,8 @@ CASES = [
     # non-default seeds: the latent pages would otherwise start training their default models
     number_case("latent_spaces.py", "?seed=1", "Latent size K", 3, "k"),
     number_case("vae_elbo.py", "?seed=1", "Latent size K", 3, "k"),
+    number_case("transformer_gan.py", "", "Seed", 7, "seed"),
+    number_case("image_editing.py", "", "Seed", 7, "seed"),
     number_case("bayesian_networks.py", "", "Number of samples n", 500, "n"),
     Case("runs.py", "runs", "", _runs_change, ["smooth=5"], _runs_check, "smooth",
          "Smoothing"),
