@@ -332,3 +332,24 @@ def test_images_link_to_a_loaded_run():
     at = _app(IMAGES, run="no-such-run")
     assert any("not here" in w.value for w in at.warning)
     assert "run" not in at.query_params
+
+
+def test_gan2d_shows_the_queue_position_when_the_server_is_busy():
+    manager = get_job_manager()
+
+    def busy(ctx):                      # another student's job holding every slot
+        while not ctx.should_stop():
+            time.sleep(0.02)
+
+    others = [manager.submit(busy, session_id=f"other-{i}") for i in range(manager.max_concurrent + 1)]
+    at = _app(GAN2D, **TINY)
+    at.button(key="_gan2d_play").click()
+    _run(at)
+    mine = [j for j in manager.jobs(active_only=True) if j not in others]
+    assert mine and mine[0].status == "queued"
+    assert any("1 job ahead of you" in w.value for w in at.warning), [w.value for w in at.warning]
+    for job in others:
+        job.stop()
+    _wait(lambda: mine[0].status == "running" or mine[0].done, timeout=60)
+    _run(at)
+    assert not any("ahead of you" in w.value for w in at.warning)
