@@ -3,7 +3,7 @@
 Fixtures
     app_server    (session) base URL of `streamlit run dashboard/app.py` on a free port
     fresh_app_server (function) the same, a new server per test (slow: only for first-visit tests)
-    browser       (session) Playwright Browser (/usr/bin/chromium, headless)
+    browser       (session, tests/conftest.py) Playwright Browser (/usr/bin/chromium, headless)
     browser_context (session) the context all pages share (HTTP cache of the app's JS)
     browser_page  (function) a new tab at 1280x720; the test fails if a console
                   error, a page error or a Streamlit exception box shows up
@@ -190,24 +190,8 @@ def fresh_app_server(tmp_path):
         yield base
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Debian chromium driven by Playwright; skips when it cannot start."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); browser tests skipped")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as err:  # pragma: no cover
-        pytest.skip(f"playwright is not installed ({err}); browser tests skipped")
-    manager = sync_playwright().start()
-    try:
-        instance = manager.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    except Exception as err:
-        manager.stop()
-        pytest.skip(f"playwright could not launch {CHROMIUM}: {str(err).splitlines()[0]}")
-    yield instance
-    instance.close()
-    manager.stop()
+# `browser` (the one session-wide chromium) is in tests/conftest.py: Playwright's sync API allows one
+# running instance per thread, so tests/app, tests/browser and tests/load must share one fixture.
 
 
 @pytest.fixture(scope="session")

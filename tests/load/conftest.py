@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import (  # noqa: F401 - `browser` is a fixture for the load tests
-    ROOT, SERVER_START_TIMEOUT, _free_port, browser)
+from tests.browser.conftest import ROOT, SERVER_START_TIMEOUT, _free_port  # `browser`: tests/conftest.py
 
 
 def _proc_status(pid: int) -> dict[str, int]:
