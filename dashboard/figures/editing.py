@@ -33,6 +33,9 @@ METHOD_COLORS = {
 }
 
 
+GRAY = [[0.0, "#000000"], [1.0, "#ffffff"]]   # digits: black background, white ink
+
+
 def _fig(data: list[dict], layout: dict) -> go.Figure:
     return go.Figure(data=data, layout=layout, _validate=False)
 
@@ -64,7 +67,7 @@ def mask_picker_figure(image, mask, *, title: str | None = None, height: int | N
     tint = np.where(m < 0.5, 1.0, np.nan)
     rows, cols = np.mgrid[0:H, 0:W]
     data = [
-        dict(type="heatmap", z=_list(img), colorscale="gray", zmin=0, zmax=1, showscale=False,
+        dict(type="heatmap", z=_list(img), colorscale=GRAY, zmin=0, zmax=1, showscale=False,
              hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"),
         dict(type="heatmap", z=_list(tint), colorscale=[[0, MISSING_TINT], [1, MISSING_TINT]], zmin=0, zmax=1,
              showscale=False, hoverinfo="skip"),
@@ -75,7 +78,7 @@ def mask_picker_figure(image, mask, *, title: str | None = None, height: int | N
              hovertemplate="row %{y}, col %{x}<extra></extra>", showlegend=False, name="pixels"),
     ]
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
-                  dragmode="select", margin=dict(l=30, r=10, t=50 if title else 10, b=30),
+                  dragmode="select", margin=dict(l=55, r=10, t=50 if title else 10, b=45),
                   xaxis=dict(range=[-0.5, W - 0.5], tickvals=list(range(W)), showgrid=False, zeroline=False,
                              title=dict(text="column"), constrain="domain"),
                   yaxis=dict(range=[H - 0.5, -0.5], tickvals=list(range(H)), showgrid=False, zeroline=False,
@@ -110,7 +113,7 @@ def panels_figure(panels: Sequence[dict], *, mask=None, title: str | None = None
                                     fixedrange=True)
         layout[f"yaxis{ax}"] = dict(domain=[0.0, 1.0], range=[H - 0.5, -0.5], visible=False, anchor=f"x{ax}",
                                     scaleanchor=f"x{ax}", fixedrange=True)
-        data.append(dict(type="heatmap", z=_list(img), colorscale="gray", zmin=0, zmax=1, showscale=False,
+        data.append(dict(type="heatmap", z=_list(img), colorscale=GRAY, zmin=0, zmax=1, showscale=False,
                          xaxis=f"x{ax}", yaxis=f"y{ax}", hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
         if box is not None and panel.get("outline", False):
             r0, r1, c0, c1 = box
@@ -129,16 +132,17 @@ def panels_figure(panels: Sequence[dict], *, mask=None, title: str | None = None
     return _fig(data, layout)
 
 
-def convergence_figure(history, *, title: str = "Latent optimization: objective (best restart so far, mean)",
+def convergence_figure(history, *, title: str | None = "Latent optimization: objective (best restart so far, mean)",
                        height: int | None = 260) -> go.Figure:
-    """The objective ‖A(decode(z)) − y‖² + λ‖z‖² against the Adam step (log y)."""
+    """The objective ‖A(decode(z)) − y‖² + λ‖z‖² against the Adam step."""
     h = np.asarray(history, dtype=float)
     steps = np.arange(len(h))
     ok = np.isfinite(h) & (h > 0)
     data = [dict(type="scatter", mode="lines", x=steps[ok].tolist(), y=h[ok].tolist(), name="objective",
                  line=dict(color=METHOD_COLORS["latent"], width=2.5), hovertemplate="step %{x}: %{y:.4f}<extra></extra>")]
-    layout = dict(title=dict(text=title), height=height, margin=dict(l=60, r=20, t=50, b=45), showlegend=False,
-                  xaxis=dict(title=dict(text="Adam step")), yaxis=dict(title=dict(text="objective"), type="log"))
+    layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
+                  margin=dict(l=60, r=20, t=50 if title else 15, b=45),
+                  xaxis=dict(title=dict(text="Adam step")), yaxis=dict(title=dict(text="objective"), rangemode="tozero", nticks=5))
     return _fig(data, layout)
 
 

@@ -30,6 +30,9 @@ GRID_COLOR = "#ff4d4d"     # patch borders over a digit
 ATTENTION_SCALE = "Viridis"
 
 
+GRAY = [[0.0, "#000000"], [1.0, "#ffffff"]]   # digits: black background, white ink
+
+
 def _fig(data: list[dict], layout: dict) -> go.Figure:
     return go.Figure(data=data, layout=layout, _validate=False)
 
@@ -76,10 +79,11 @@ def image_grid(images, nrow: int = 8, *, pad: int = 1, target_width: int = 480, 
 # --------------------------------------------------------------------------- the patch grid
 
 
-def patch_grid_figure(image, patch_size: int, *, title: str | None = None, height: int | None = 330) -> go.Figure:
+def patch_grid_figure(image, patch_size: int, *, title: str | None = None, height: int | None = 330,
+                      per_row: int = 9) -> go.Figure:
     """A digit cut into ``P x P`` patches (red grid, token numbers 1..T) and, beside it, the token
     sequence the transformer reads: ``[*]`` (the class token) then patch 1 .. T, each a little
-    ``P x P`` picture, with its 1D position index underneath."""
+    ``P x P`` picture, with its 1D position index underneath (``per_row`` tokens to a row)."""
     img = _img(image)
     H, W = img.shape
     p = int(patch_size)
@@ -90,7 +94,7 @@ def patch_grid_figure(image, patch_size: int, *, title: str | None = None, heigh
                   margin=dict(l=10, r=10, t=50 if title else 10, b=10), plot_bgcolor="rgba(0,0,0,0)")
     # left: the digit with the grid
     ax = _axes(layout, 1, (0.0, 0.3), (0.08, 1.0), W, H)
-    data.append(dict(type="heatmap", z=_list(img), colorscale="gray", zmin=0, zmax=1, showscale=False,
+    data.append(dict(type="heatmap", z=_list(img), colorscale=GRAY, zmin=0, zmax=1, showscale=False,
                      xaxis="x", yaxis="y", hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
     shapes, annotations = [], []
     for i in range(1, g):
@@ -114,7 +118,7 @@ def patch_grid_figure(image, patch_size: int, *, title: str | None = None, heigh
         x0 = (t + 1) * (p + gap)
         strip[:, x0:x0 + p] = patches[t]
     # the strip may have to wrap into rows to stay readable: at most 9 tokens per row
-    per_row = min(T + 1, 9)
+    per_row = max(1, min(T + 1, int(per_row)))
     n_rows = math.ceil((T + 1) / per_row)
     row_w = per_row * (p + gap) - gap
     wrapped = np.full((n_rows * (p + 2) - 2, row_w), np.nan)
@@ -124,7 +128,7 @@ def patch_grid_figure(image, patch_size: int, *, title: str | None = None, heigh
         wrapped[rr * (p + 2):rr * (p + 2) + p, cc * (p + gap):cc * (p + gap) + p] = src
     ax2 = _axes(layout, 2, (0.36, 1.0), (0.08, 1.0), row_w, wrapped.shape[0])
     layout[f"yaxis{ax2}"]["range"] = [wrapped.shape[0] - 0.5 + 0.9, -0.5]
-    data.append(dict(type="heatmap", z=_list(wrapped), colorscale="gray", zmin=0, zmax=1, showscale=False,
+    data.append(dict(type="heatmap", z=_list(wrapped), colorscale=GRAY, zmin=0, zmax=1, showscale=False,
                      xaxis=f"x{ax2}", yaxis=f"y{ax2}", hoverinfo="skip"))
     for slot in range(T + 1):
         rr, cc = divmod(slot, per_row)
@@ -136,7 +140,7 @@ def patch_grid_figure(image, patch_size: int, *, title: str | None = None, heigh
             annotations.append(dict(xref=f"x{ax2}", yref=f"y{ax2}", x=cx, y=top + (p - 1) / 2, text="<b>[*]</b>",
                                     showarrow=False, font=dict(color="white", size=13)))
         annotations.append(dict(xref=f"x{ax2}", yref=f"y{ax2}", x=cx, y=top + p - 0.5, yanchor="top",
-                                text=f"pos {slot}", showarrow=False, font=dict(size=11)))
+                                text=str(slot), showarrow=False, font=dict(size=11)))
     layout["shapes"] = shapes
     layout["annotations"] = annotations
     return _fig(data, layout)
@@ -146,12 +150,13 @@ def patch_grid_figure(image, patch_size: int, *, title: str | None = None, heigh
 
 
 def attention_figure(images, weights, scores, *, labels: Sequence[str] | None = None, head: int | None = None,
-                     title: str | None = None, height: int | None = 360) -> go.Figure:
-    """Per image: the digit (top) and the class token's attention over its patches (bottom).
+                     per_row: int = 6, title: str | None = None, height: int | None = None) -> go.Figure:
+    """Per image, side by side: the digit and the class token's attention over its patches.
 
     ``images (N, 1, S, S)``, ``weights (N, heads, g, g)`` (last block, row of [*]), ``scores (N,)``
-    = D(x). ``head=None`` averages the heads. Each attention map shares one colour scale (0 to the
-    largest weight shown), so maps are comparable across images.
+    = D(x); ``labels`` name each image (e.g. "real 7", "fake"). ``head=None`` averages the heads.
+    Pairs are laid out ``per_row`` to a row. All maps share one colour scale (0 to the largest weight
+    shown), so they are comparable across images.
     """
     imgs = np.asarray(images, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -160,30 +165,36 @@ def attention_figure(images, weights, scores, *, labels: Sequence[str] | None = 
         raise ValueError("attention_figure needs at least one image")
     maps = w[:n].mean(axis=1) if head is None else w[:n, int(head)]
     vmax = float(np.nanmax(maps)) if np.isfinite(maps).any() else 1.0
+    per_row = max(1, min(int(per_row), n))
+    rows = math.ceil(n / per_row)
+    height = height or 170 * rows + (60 if title else 20)
     data: list[dict] = []
+    top_margin = 60 if title else 20
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
-                  margin=dict(l=10, r=70, t=60 if title else 30, b=10))
+                  margin=dict(l=10, r=80, t=top_margin, b=10))
     annotations = []
-    gap = 0.02
-    cell = (1 - gap * (n - 1)) / n
+    pair_w = 1.0 / per_row
+    row_h = 1.0 / rows
     for i in range(n):
+        r, c = divmod(i, per_row)
         img = _img(imgs[i])
         H, W = img.shape
         m = maps[i]
-        x0 = i * (cell + gap)
-        ax = _axes(layout, 2 * i + 1, (x0, x0 + cell), (0.52, 0.92), W, H)
-        data.append(dict(type="heatmap", z=_list(img), colorscale="gray", zmin=0, zmax=1, showscale=False,
-                         xaxis=f"x{ax}", yaxis=f"y{ax}", hoverinfo="skip"))
-        label = labels[i] if labels is not None and i < len(labels) else ""
-        annotations.append(dict(xref=f"x{ax} domain", yref=f"y{ax} domain", x=0.5, y=1.02, yanchor="bottom",
-                                showarrow=False, text=f"{label}<br>D(x) = {float(scores[i]):.2f}",
-                                font=dict(size=12)))
         g = m.shape[-1]
-        ax2 = _axes(layout, 2 * i + 2, (x0, x0 + cell), (0.0, 0.44), g, g)
+        x0 = c * pair_w
+        y1 = 1.0 - r * row_h
+        y0 = y1 - row_h * 0.7
+        ax = _axes(layout, 2 * i + 1, (x0 + 0.04 * pair_w, x0 + 0.48 * pair_w), (y0, y1), W, H)
+        data.append(dict(type="heatmap", z=_list(img), colorscale=GRAY, zmin=0, zmax=1, showscale=False,
+                         xaxis=f"x{ax}", yaxis=f"y{ax}", hoverinfo="skip"))
+        ax2 = _axes(layout, 2 * i + 2, (x0 + 0.52 * pair_w, x0 + 0.96 * pair_w), (y0, y1), g, g)
         data.append(dict(type="heatmap", z=_list(m), colorscale=ATTENTION_SCALE, zmin=0, zmax=vmax,
-                         xaxis=f"x{ax2}", yaxis=f"y{ax2}", showscale=(i == n - 1),
-                         colorbar=dict(title=dict(text="attention"), thickness=12, len=0.45, y=0.22),
+                         xaxis=f"x{ax2}", yaxis=f"y{ax2}", showscale=(i == 0),
+                         colorbar=dict(title=dict(text="attention"), thickness=12, len=0.8),
                          hovertemplate="patch row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
+        label = labels[i] if labels is not None and i < len(labels) else ""
+        annotations.append(dict(xref="paper", yref="paper", x=x0 + 0.5 * pair_w, y=y0 - 0.01, yanchor="top",
+                                showarrow=False, text=f"{label}<br>D(x) = {float(scores[i]):.2f}", font=dict(size=12)))
     layout["annotations"] = annotations
     return _fig(data, layout)
 
@@ -233,7 +244,7 @@ def patch_by_patch_figure(patches, shown: int, *, title: str | None = None, heig
             img[r * p:(r + 1) * p, c * p:(c + 1) * p] = pt[i, t]
         x0 = i * (cell + gap)
         ax = _axes(layout, i + 1, (x0, x0 + cell), (0.0, 1.0), S, S)
-        data.append(dict(type="heatmap", z=_list(img), colorscale="gray", zmin=0, zmax=1, showscale=False,
+        data.append(dict(type="heatmap", z=_list(img), colorscale=GRAY, zmin=0, zmax=1, showscale=False,
                          xaxis=f"x{ax}", yaxis=f"y{ax}", hoverinfo="skip"))
         shapes.append(dict(type="rect", xref=f"x{ax}", yref=f"y{ax}", x0=-0.5, x1=S - 0.5, y0=-0.5, y1=S - 0.5,
                            line=dict(color="#555", width=1)))
@@ -270,6 +281,6 @@ def race_figure(curves: dict, *, title: str = "Fréchet distance at equal traini
                                     text=text, showarrow=False, font=dict(size=11, color="#666")))
     layout = dict(title=dict(text=title), height=height, margin=dict(l=60, r=20, t=60, b=50),
                   xaxis=dict(title=dict(text="training time (s, inside step())"), rangemode="tozero"),
-                  yaxis=dict(title=dict(text="Fréchet distance"), type="log"),
+                  yaxis=dict(title=dict(text="Fréchet distance"), type="log", dtick=1),
                   legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), shapes=shapes, annotations=annotations)
     return _fig(data, layout)

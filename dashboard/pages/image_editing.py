@@ -36,6 +36,8 @@ LAMBDAS = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 TASKS = ("inpaint", "superres")
 TASK_LABELS = {"inpaint": "Inpainting & uncropping (hide part of the digit)",
                "superres": "Super-resolution (4×4 → 8×8)"}
+HEADINGS = {"top": "the top half", "bottom": "the bottom half", "left": "the left half", "right": "the right half",
+            "center": "the centre square", "rectangle": "the rectangle"}
 MASK_LABELS = {"top": "top half", "bottom": "bottom half", "left": "left half", "right": "right half",
                "center": "centre square", "rectangle": "a rectangle (drag on the picture)"}
 EVAL_SIZES = (60, 120, 360)
@@ -111,6 +113,13 @@ def _vae_name(config: dict) -> str:
     from genlab.runs import config_hash
 
     return f"edit-vae-digits-K{config['model_config']['latent_dim']}-{config_hash(config)[:10]}"
+
+
+def _rerun_once(job) -> None:
+    """A polling fragment saw its job end: rerun the whole page once (never in a loop)."""
+    if state.get(SS + "reran") != job.id:
+        state[SS + "reran"] = job.id
+        st.rerun()
 
 
 def prepare_models(ctx_job, config: dict, cvae_config: ed.ConditionalVAEConfig) -> str:
@@ -226,7 +235,7 @@ def model_status() -> None:
         return
     st.progress(job.progress, text=job.message or "starting")
     if job.done:
-        st.rerun()
+        _rerun_once(job)
 
 
 model_status()
@@ -294,6 +303,28 @@ def _superres(run_key: str, index: int, fit: tuple) -> dict:
             "objectives": fit_out.all_objectives.numpy(), "best": int(fit_out.best[0]), "history": fit_out.history}
 
 
+def _short(image) -> str:
+    digit, p = _reading(image)
+    color = "#2fb344" if digit == label else "#e03131"
+    return f"<span style='color:{color}'>{digit} · {p:.0%}</span>"
+
+
+def _restarts_and_history(result: dict, prefix: str) -> None:
+    """Every random start's decode(z*) (best first, framed) and the convergence curve."""
+    order = np.argsort(result["objectives"][0])
+    restart_panels = [{"title": f"start {int(i) + 1}", "image": result["all"][0, int(i), 0],
+                       "caption": f"{result['objectives'][0, int(i)]:.3f}"} for i in order[:12]]
+    c1, c2 = st.columns([2, 1], gap="medium")
+    with c1:
+        st.markdown("**Each random start's decode(z)** and its objective — best first (framed)")
+        common.show_figure(ef.panels_figure(restart_panels, height=height - 60, highlight=0),
+                           key=SS + prefix + "restarts")
+    with c2:
+        st.markdown("**Objective** (mean over starts of the best so far)")
+        common.show_figure(ef.convergence_figure(result["history"], height=height - 60, title=None),
+                           key=SS + prefix + "history")
+
+
 run_key = f"{run.path}|{run.checkpoint_path.stat().st_mtime_ns}"
 fit_key = tuple(sorted(fit_kwargs.items()))
 height = 330 if ctx.instructor else 270
@@ -317,6 +348,7 @@ if task == "inpaint":
 
     left, right = st.columns([1, 2.3], gap="medium")
     with left:
+        picker_box = st.container()
         kind = common.qp_radio("Missing part", "mask", ed.MASK_KINDS, "bottom", format_func=MASK_LABELS.get)
         rows = cols = None
         if kind == "rectangle":
@@ -331,12 +363,12 @@ if task == "inpaint":
         except GenlabError as err:
             st.error(str(err))
             mask = ed.make_mask("bottom")
+    with picker_box:
+        st.markdown(f"**Test digit #{index}** (a {label}) — drag a box to hide it")
         common.show_figure(ef.mask_picker_figure(x[0, 0].numpy(), mask[0, 0].numpy(),
-                                                 title=f"Test digit #{index} (a {label}): drag a box to hide it",
-                                                 height=380 if ctx.instructor else 330),
+                                                 height=380 if ctx.instructor else 300),
                            key=SS + "picker", on_select=_on_box, selection_mode=("box",))
-        st.caption("Red = missing. Drag a box over the digit (the toolbar's box-select is on) to hide that "
-                   "rectangle; the choice goes into the link.")
+        st.caption("Red = missing. Drag a box over the digit to hide that rectangle (it goes into the link).")
     with right:
         try:
             result = _inpaint(run_key, index, mask.numpy().astype(np.float32).tobytes(), fit_key)
@@ -347,39 +379,31 @@ if task == "inpaint":
         naive = vae.reconstruct(x * mask).numpy()
         panels = [
             {"title": "original", "image": x[0, 0].numpy(), "caption": _caption(x)},
-            {"title": "what we see", "image": masked[0, 0], "caption": _caption(masked), "outline": True},
-            {"title": "VAE encoder on it", "image": naive[0, 0], "caption": _caption(naive), "outline": True},
-            {"title": "latent optimization", "image": result["completed"][0, 0], "caption": _caption(result["completed"]),
-             "outline": True},
+            {"title": "what we<br>see", "image": masked[0, 0], "caption": _caption(masked), "outline": True},
+            {"title": "VAE encoder<br>on it", "image": naive[0, 0], "caption": _caption(naive), "outline": True},
+            {"title": "latent<br>optimization", "image": result["completed"][0, 0],
+             "caption": _caption(result["completed"]), "outline": True},
         ]
         m_t = mask.expand(1, -1, -1, -1)
         cvae_draws = None
         if cvae is not None:
             filled = cvae.complete(x, m_t).numpy()
-            panels.append({"title": "conditional VAE", "image": filled[0, 0], "caption": _caption(filled), "outline": True})
+            panels.append({"title": "conditional<br>VAE", "image": filled[0, 0], "caption": _caption(filled), "outline": True})
             cvae_draws = cvae.complete(x, m_t, samples=8, seed=int(seed))[0].numpy()
-        common.show_figure(ef.panels_figure(panels, mask=mask[0, 0].numpy(), height=height,
-                                            title=f"Filling in the {MASK_LABELS[kind]} (dashed box)"), key=SS + "panels")
+        st.markdown(f"**Filling in {HEADINGS[kind]}** (dashed box)")
+        common.show_figure(ef.panels_figure(panels, mask=mask[0, 0].numpy(), height=height), key=SS + "panels")
         st.caption(f"Latent optimization: ‖m ⊙ (decode(z\\*) − x)‖² = {result['data']:.3f}, λ‖z\\*‖² = {result['prior']:.3f}. "
                    "“VAE encoder on it” = decode(encoder(masked digit)): the encoder never saw holes, so it "
                    "explains the black pixels as part of the digit.")
         if cvae_draws is not None:
-            draws = [{"title": f"z{i + 1}", "image": cvae_draws[i, 0], "caption": _caption(cvae_draws[i:i + 1]),
+            draws = [{"title": f"z{i + 1}", "image": cvae_draws[i, 0], "caption": _short(cvae_draws[i:i + 1]),
                       "outline": True} for i in range(len(cvae_draws))]
-            common.show_figure(ef.panels_figure(draws, mask=mask[0, 0].numpy(), height=height - 40,
-                                                title="Conditional VAE: different completions, z ~ N(0, I)"),
+            st.markdown("**Conditional VAE: different completions**, z ~ N(0, I)")
+            common.show_figure(ef.panels_figure(draws, mask=mask[0, 0].numpy(), height=height - 60),
                                key=SS + "cvae_draws")
 
     order = np.argsort(result["objectives"][0])
-    restart_panels = [{"title": f"start {int(i) + 1}", "image": result["all"][0, int(i), 0],
-                       "caption": f"{result['objectives'][0, int(i)]:.3f}"} for i in order[:12]]
-    c1, c2 = st.columns([2, 1], gap="medium")
-    with c1:
-        common.show_figure(ef.panels_figure(restart_panels, height=height - 40, highlight=0,
-                                            title="Each random start's decode(z) and objective (best first, framed)"),
-                           key=SS + "restarts")
-    with c2:
-        common.show_figure(ef.convergence_figure(result["history"], height=height - 40), key=SS + "history")
+    _restarts_and_history(result, "")
 
 # --------------------------------------------------------------------------- super-resolution
 else:
@@ -403,19 +427,9 @@ else:
         {"title": "bilinear", "image": bil[0, 0], "caption": f"{_caption(bil)}<br>{mse(bil)}"},
         {"title": "latent optimization", "image": high[0, 0], "caption": f"{_caption(high)}<br>{mse(high)}"},
     ]
-    common.show_figure(ef.panels_figure(panels, height=height + 20,
-                                        title="Super-resolution: find z with avgpool2(decode(z)) ≈ the 4×4 image"),
-                       key=SS + "sr_panels")
-    order = np.argsort(result["objectives"][0])
-    restart_panels = [{"title": f"start {int(i) + 1}", "image": result["all"][0, int(i), 0],
-                       "caption": f"{result['objectives'][0, int(i)]:.3f}"} for i in order[:12]]
-    c1, c2 = st.columns([2, 1], gap="medium")
-    with c1:
-        common.show_figure(ef.panels_figure(restart_panels, height=height - 40, highlight=0,
-                                            title="Each random start's decode(z) and objective (best first, framed)"),
-                           key=SS + "sr_restarts")
-    with c2:
-        common.show_figure(ef.convergence_figure(result["history"], height=height - 40), key=SS + "sr_history")
+    st.markdown("**Super-resolution:** find z with avgpool2(decode(z)) ≈ the 4×4 image")
+    common.show_figure(ef.panels_figure(panels, height=height + 20), key=SS + "sr_panels")
+    _restarts_and_history(result, "sr_")
     common.explain("Bilinear upsampling can only smooth the 4×4 blocks; the VAE knows what digits look like, so "
                    "among all 8×8 images whose 2×2 averages match, it picks one that looks like a digit.")
 
@@ -453,10 +467,8 @@ def score_status() -> None:
         st.error(f"Scoring failed: {job.error}")
     elif job.active:
         st.progress(job.progress, text=job.message or "queued")
-    if job.done and score_key in _score_cache():
-        st.rerun()
-    elif job.done and job.status == "finished":
-        st.rerun()
+    if job.done:
+        _rerun_once(job)
 
 
 score_status()

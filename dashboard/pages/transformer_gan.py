@@ -159,10 +159,11 @@ c1, c2 = st.columns([3, 1], vertical_alignment="center")
 with c2:
     token_digit = common.qp_number("Test digit #", "digit", 0, len(images) - 1, 0)
 with c1:
-    common.show_figure(tf.patch_grid_figure(images[int(token_digit), 0].numpy(), int(patch),
-                                            height=360 if ctx.instructor else 300), key=SS + "patches")
+    common.show_figure(tf.patch_grid_figure(images[int(token_digit), 0].numpy(), int(patch), per_row=6 if ctx.instructor else 9,
+                                            height=400 if ctx.instructor else 250), key=SS + "patches")
 g = 8 // int(patch)
-st.caption(f"{g * g} patch tokens of {int(patch) ** 2} pixels, plus [\\*] at position 0: a sequence of "
+st.caption(f"{g * g} patch tokens of {int(patch) ** 2} pixels, plus [\\*] at position 0 (numbers under the "
+           f"tokens: their 1D positions): a sequence of "
            f"{g * g + 1}. Attention compares all {(g * g + 1) ** 2} pairs — nothing for a CPU.")
 
 # --------------------------------------------------------------------------- 2. the race
@@ -269,7 +270,7 @@ def race_view() -> None:
     floor, gmm = _reference_lines()
     common.show_figure(tf.race_figure(curves, floor=floor, baseline=gmm, height=380 if ctx.instructor else 320),
                        key=SS + "race")
-    if job is not None and job.done:
+    if running and job is not None and job.done:   # the race ended while this view polled: redraw the page
         st.rerun()
 
 
@@ -290,9 +291,10 @@ else:
     weights = np.concatenate([ins["real_attention"], ins["fake_attention"]])
     scores = np.concatenate([ins["real_scores"], ins["fake_scores"]])
     tags = [f"real {int(d)}" for d in labels[:len(ins["real_images"])]] + ["fake"] * len(ins["fake_images"])
-    common.show_figure(tf.attention_figure(both, weights, scores, labels=tags, head=head_index,
-                                           height=420 if ctx.instructor else 340,
-                                           title="[*]'s attention over the patches (last block)"), key=SS + "attention")
+    st.markdown("**[\\*]'s attention over the patches** (last block) — top row real test digits, bottom row "
+                "generated ones; each digit with its attention map beside it")
+    common.show_figure(tf.attention_figure(both, weights, scores, labels=tags, head=head_index, per_row=N_SHOW,
+                                           height=440 if ctx.instructor else 360), key=SS + "attention")
     common.explain(
         "Each map is one row of the last block's attention matrix: how [\\*] — whose output becomes the "
         "real/fake score — spreads its attention over the patches (bright = looked at). "

@@ -75,6 +75,8 @@ class TransformerGANConfig:
     spectral_norm: bool = False   # spectral normalization on D's linear layers
     patch_overlap: int = 0        # D only: each token sees its P x P patch plus this many pixels around it
                                   # (ViTGAN's overlapping patches); 0 = ViT's disjoint patches
+    output_overlap: int = 0       # G only: each token emits a window of P + 2*output_overlap pixels around its
+                                  # patch; overlapping windows are added up (like a transposed convolution)
     augment: str = "none"         # D's inputs while training: "none" or "translate" (DiffAugment, Zhao et al.
                                   # 2020: every real and fake image shifted by -1..1 pixels, as TransGAN does)
     # Set by the trainer from the data set (the transformer GAN is unconditional).
@@ -101,6 +103,7 @@ class TransformerGANConfig:
         self.depth_d = _check_int("depth_d", self.depth_d, 1, 12)
         self.mlp_ratio = _check_int("mlp_ratio", self.mlp_ratio, 1, 8)
         self.patch_overlap = _check_int("patch_overlap", self.patch_overlap, 0, self.image_size // 2)
+        self.output_overlap = _check_int("output_overlap", self.output_overlap, 0, self.image_size // 2)
         if self.augment not in AUGMENTATIONS:
             raise GenlabError(f"unknown augment {self.augment!r}; allowed: {', '.join(AUGMENTATIONS)}")
         self.num_classes = _check_int("num_classes", self.num_classes, 2, 1000)
@@ -243,27 +246,40 @@ class TransformerDiscriminator(nn.Module):
 
 class TransformerGenerator(nn.Module):
     """Transformer generator: noise ``(B, noise_dim)`` -> images ``(B, 1, S, S)`` in [-1, 1],
-    every output token projected to its own ``P x P`` patch (see the module docstring)."""
+    every output token projected to the pixels of its own patch (see the module docstring). With
+    ``output_overlap = o`` each token emits a ``(P + 2o)``-pixel window centred on its patch and
+    the windows are added up where they overlap before the tanh (as a transposed convolution with
+    kernel ``P + 2o`` and stride ``P`` would), so neighbouring patches blend instead of meeting at
+    a seam."""
 
     def __init__(self, config: TransformerGANConfig):
         super().__init__()
         self.config = config
-        d, p = config.dim, config.patch_size
+        d, p, o = config.dim, config.patch_size, config.output_overlap
+        self.window = p + 2 * o
         self.project = nn.Linear(config.noise_dim, config.tokens * d)             # z -> T tokens
         self.position = nn.Parameter(torch.randn(1, config.tokens, d) * 0.02)
         self.blocks = nn.ModuleList(Block(d, config.heads, config.mlp_ratio) for _ in range(config.depth_g))
         self.norm = nn.LayerNorm(d)
-        self.to_pixels = nn.Linear(d, p * p)                                      # token t -> patch t
+        self.to_pixels = nn.Linear(d, self.window * self.window)                   # token t -> its patch (window)
 
     def tokens(self, z: torch.Tensor) -> torch.Tensor:
-        """The output patches before unpatchify: ``(B, T, P*P)`` in [-1, 1]."""
+        """The output tokens as pixel windows before the tanh: ``(B, T, w*w)``, ``w = P + 2o``."""
         h = self.project(z).reshape(z.shape[0], self.config.tokens, self.config.dim) + self.position
         for block in self.blocks:
             h, _ = block(h)
-        return torch.tanh(self.to_pixels(self.norm(h)))
+        return self.to_pixels(self.norm(h))
+
+    def assemble(self, windows: torch.Tensor) -> torch.Tensor:
+        """Pixel windows ``(B, T, w*w)`` -> images ``(B, 1, S, S)`` in [-1, 1] (overlaps added)."""
+        o, p, S = self.config.output_overlap, self.config.patch_size, self.config.image_size
+        if o == 0:
+            return torch.tanh(unpatchify(windows, p))
+        summed = F.fold(windows.transpose(1, 2), output_size=(S + 2 * o, S + 2 * o), kernel_size=self.window, stride=p)
+        return torch.tanh(summed[:, :, o:o + S, o:o + S])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return unpatchify(self.tokens(z), self.config.patch_size)
+        return self.assemble(self.tokens(z))
 
 
 def translate(x: torch.Tensor, generator: torch.Generator | None = None, shift: int = 1) -> torch.Tensor:

@@ -32,6 +32,7 @@ from genlab.models.transformer_gan import (
     TransformerDiscriminator,
     TransformerGANConfig,
     TransformerGenerator,
+    patchify,
     position_similarity,
     translate,
 )
@@ -150,16 +151,13 @@ class TransformerGANTrainer(GANTrainer):
 
     @torch.no_grad()
     def generator_patches(self, n: int, seed: int = 0) -> np.ndarray:
-        """The generator's output tokens for ``n`` noise vectors, as pixels: ``(n, T, P, P)`` in
-        [0, 1] (token ``t`` becomes grid cell ``(t // (S/P), t % (S/P))``; sampling weights)."""
-        generator = torch.Generator().manual_seed(int(seed))
-        module = self.sampling_generator
-        was_training = module.training
-        module.eval()
-        tokens = module.tokens(self._noise(int(n), generator)).cpu()              # (n, T, P*P)
-        module.train(was_training)
+        """``n`` samples (noise ``seed``, as :meth:`sample` draws it) cut into the patches their
+        output tokens are responsible for: ``(n, T, P, P)`` in [0, 1]; patch ``t`` is grid cell
+        ``(t // (S/P), t % (S/P))`` (with ``output_overlap`` a token also blends into its
+        neighbours' borders)."""
+        images = self.sample(int(n), seed=int(seed))                              # (n, 1, S, S)
         p = self.model_config.patch_size
-        return ((tokens + 1) / 2).clamp(0, 1).reshape(int(n), -1, p, p).numpy()
+        return patchify(images, p).reshape(int(n), -1, p, p).numpy()
 
     def position_similarity(self, which: str = "discriminator") -> np.ndarray:
         """Cosine similarity ``(T, T)`` of the learned positional embeddings of D or G."""
@@ -424,3 +422,91 @@ def build_race_trainers(configs: Mapping[str, dict], device="cpu") -> dict:
     from genlab.train.registry import trainer_class
 
     return {name: trainer_class(config["model"]).from_config(config, device=device) for name, config in configs.items()}
+
+
+# ====================================================================== benchmark
+
+
+def measure_speed(trainers: Mapping[str, object], rounds: int = 6, block: int = 5, warmup: int = 3) -> dict[str, dict]:
+    """Steps per second of each trainer, measured back to back in this process: ``rounds`` times,
+    ``block`` steps of each in turn (so a change in the machine's load hits all of them alike).
+    Returns ``name -> {"steps_per_s": wall, "cpu_steps_per_s": process CPU time}``."""
+    import time
+
+    for trainer in trainers.values():
+        for _ in range(warmup):
+            trainer.step()
+    wall = {name: 0.0 for name in trainers}
+    cpu = {name: 0.0 for name in trainers}
+    for _ in range(int(rounds)):
+        for name, trainer in trainers.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(int(block)):
+                trainer.step()
+            wall[name] += time.perf_counter() - w0
+            cpu[name] += time.process_time() - c0
+    n = int(rounds) * int(block)
+    return {name: {"steps_per_s": n / wall[name], "cpu_steps_per_s": n / cpu[name]} for name in trainers}
+
+
+def _bench_main(argv=None) -> int:
+    """``python -m genlab.train.transformer_gan speed|train ...``: the numbers of the closing note.
+
+    * ``speed``: steps/s of the default DCGAN and the default transformer GAN, back to back.
+    * ``train MODEL STEPS [--every N] [--set k=v ...]``: train ``dcgan`` or ``tgan`` with its default
+      recipe for STEPS steps (the learning-rate decay ends at STEPS) and print the Fréchet distance
+      every N steps as JSON lines.
+    """
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m genlab.train.transformer_gan", description=_bench_main.__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("speed", "train"))
+    parser.add_argument("model", nargs="?", choices=("dcgan", "tgan"))
+    parser.add_argument("steps", nargs="?", type=int)
+    parser.add_argument("--every", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    overrides = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        try:
+            overrides[name] = json.loads(value)
+        except ValueError:
+            overrides[name] = value
+    from genlab.train.gan import gan_configs
+
+    def build(model: str, steps: int | None = None):
+        extra = {"steps": steps} if steps else {}
+        if model == "dcgan":
+            return GANTrainer("dcgan", "digits", *gan_configs("dcgan", seed=args.seed, **extra))
+        return TransformerGANTrainer("digits", *tgan_configs(seed=args.seed, **{**overrides, **extra}))
+
+    if args.command == "speed":
+        speeds = measure_speed({"dcgan": build("dcgan"), "tgan": build("tgan")}, rounds=args.rounds)
+        speeds["ratio_tgan_to_dcgan"] = {
+            "steps_per_s": speeds["tgan"]["steps_per_s"] / speeds["dcgan"]["steps_per_s"],
+            "cpu_steps_per_s": speeds["tgan"]["cpu_steps_per_s"] / speeds["dcgan"]["cpu_steps_per_s"]}
+        print(json.dumps({"threads": args.threads, "overrides": overrides, **speeds}), flush=True)
+        return 0
+    if not args.model or not args.steps:
+        parser.error("train needs MODEL (dcgan or tgan) and STEPS")
+    trainer = build(args.model, args.steps)
+    while trainer.step_count < args.steps:
+        trainer.step()
+        if trainer.step_count % args.every == 0 or trainer.step_count == args.steps:
+            out = {"model": args.model, "overrides": overrides if args.model == "tgan" else {}, "step": trainer.step_count,
+                   "train_seconds": round(trainer.elapsed_seconds, 1),
+                   "steps_per_s": round(trainer.step_count / trainer.elapsed_seconds, 3),
+                   **{k: round(v, 2) for k, v in trainer.evaluate().items()}}
+            print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(_bench_main())

@@ -40,6 +40,9 @@ def prepare_stores(root: Path) -> dict[str, str]:
 
     runs, cache, demos = root / "runs", root / "cache", root / "demos"
     demos.mkdir(parents=True, exist_ok=True)
+    # train (or load) the digit classifier and its reference distances in the user's cache first: on a
+    # fresh machine the pages would otherwise train it inside a script run, beside a training job
+    metrics.real_floor_frechet("digits"), metrics.gmm_baseline_frechet("digits")
     classifier = metrics.classifier_cache_dir()
     (cache / "classifier").mkdir(parents=True, exist_ok=True)
     if classifier.is_dir():

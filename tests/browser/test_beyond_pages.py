@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+import time
+
 import pytest
 
 from tests.browser.conftest import open_page, screenshot, serve_app, wait_for_streamlit
@@ -69,9 +71,10 @@ def test_editing_drag_a_rectangle(browser_page, beyond_server):
     page.wait_for_timeout(500)
     drag = picker.locator(".nsewdrag").first
     box = drag.bounding_box()
-    # drag from about pixel (row 1, col 1) to (row 3, col 5)
-    x0, y0 = box["x"] + box["width"] * 1.5 / 8, box["y"] + box["height"] * 1.5 / 8
-    x1, y1 = box["x"] + box["width"] * 5.5 / 8, box["y"] + box["height"] * 3.5 / 8
+    # drag from between pixels 0 and 1 to between 3 and 4 (rows) and 5 and 6 (columns): the box holds
+    # the centres of rows 1..3 and columns 1..5, each half a pixel away from its edges
+    x0, y0 = box["x"] + box["width"] * 1.0 / 8, box["y"] + box["height"] * 1.0 / 8
+    x1, y1 = box["x"] + box["width"] * 6.0 / 8, box["y"] + box["height"] * 4.0 / 8
     page.mouse.move(x0, y0)
     page.mouse.down()
     page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
@@ -81,7 +84,7 @@ def test_editing_drag_a_rectangle(browser_page, beyond_server):
     wait_for_streamlit(page)
     assert "mask=rectangle" in page.url, page.url
     assert "rows=1%2C3" in page.url or "rows=1,3" in page.url, page.url
-    assert page.get_by_text("Filling in the a rectangle", exact=False).count() >= 1
+    assert page.get_by_text("Filling in the rectangle", exact=False).count() >= 1
     screenshot(page, "beyond-editing-rectangle-1920")
 
 
@@ -90,7 +93,7 @@ def test_editing_superres_from_the_url_in_instructor_mode(browser_page, beyond_s
     page.set_viewport_size({"width": 1920, "height": 1080})
     open_page(page, beyond_server + EDIT + "?task=superres&digit=12&restarts=4&instructor=1")
     assert page.get_by_text("Super-resolution: find z", exact=False).count() >= 1
-    assert page.get_by_label("Test digit #").input_value() == "12"
+    assert page.get_by_label("Test digit #", exact=True).and_(page.locator("input")).input_value() == "12"
     screenshot(page, "beyond-editing-superres-instructor-1920")
     screenshot(page, "beyond-editing-superres-instructor-1920-full", full_page=True)
 
@@ -100,7 +103,7 @@ def test_tgan_page_opens(browser_page, beyond_server):
     open_page(page, beyond_server + TGAN)
     assert _h1(page) == "Transformer GAN"
     assert page.get_by_text("16 patch tokens of 4 pixels", exact=False).count() == 1
-    assert page.get_by_role("button", name="Train").is_enabled()
+    assert page.get_by_role("button", name="Train", exact=True).is_enabled()
     screenshot(page, "beyond-tgan-1280")
 
 
@@ -120,10 +123,14 @@ def test_tgan_stored_race_and_attention(browser_page, beyond_server):
 def test_tgan_train_and_stop(browser_page, beyond_server):
     page = browser_page
     open_page(page, beyond_server + TGAN + "?dim=32&depth=1&heads=2&seconds=30&dcgan=0&seed=5")
-    page.get_by_role("button", name="Train").click()
+    page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_timeout(4000)
     assert page.locator('[data-testid="stProgress"]').count() >= 1 or page.get_by_text("starting").count() >= 1
     page.get_by_role("button", name="Stop").click()
-    page.wait_for_timeout(2000)
+    # the step or evaluation in progress finishes first; the polling view then redraws the page
+    train = page.get_by_role("button", name="Train", exact=True)
+    deadline = time.monotonic() + 120
+    while not train.is_enabled() and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
     wait_for_streamlit(page)
-    assert page.get_by_role("button", name="Train").is_enabled()
+    assert train.is_enabled()

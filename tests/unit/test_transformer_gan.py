@@ -99,7 +99,14 @@ def test_generator_emits_one_token_per_patch():
     assert tokens.shape == (4, 16, 4)
     images = g(z)
     assert images.shape == (4, 1, 8, 8) and images.abs().max() <= 1
-    assert torch.equal(patchify(images, 2), tokens)
+    assert torch.allclose(patchify(images, 2), torch.tanh(tokens))          # token t -> patch t
+    # overlapping output windows (4x4 around each 2x2 patch) are added up like a transposed conv
+    wide = TransformerGenerator(TransformerGANConfig(dim=16, heads=2, depth_g=1, noise_dim=8, output_overlap=1).validate())
+    windows = torch.zeros(1, 16, 16)
+    windows[0, 5] = 1.0                                                     # token 5: grid cell (1, 1)
+    out = torch.atanh(wide.assemble(windows).clamp(-0.999999, 0.999999))[0, 0]
+    assert torch.allclose(out[1:5, 1:5], torch.ones(4, 4), atol=1e-4) and out.sum().item() == pytest.approx(16, abs=1e-3)
+    assert wide(z).shape == (4, 1, 8, 8)
     assert position_similarity(g).shape == (16, 16)
     d = TransformerDiscriminator(config)
     sim = position_similarity(d)
@@ -232,3 +239,31 @@ def test_race_evaluates_at_equal_times_and_is_stored(tmp_path):
     assert load_race(store, "0000000000") is None
     stopped = EqualTimeRace({"tgan": tiny_trainer()}, 5.0)
     assert stopped.run(should_stop=lambda: True) == "stopped"
+
+
+def test_overlapping_patches_and_translation():
+    from genlab.models.transformer_gan import translate
+
+    config = TransformerGANConfig(dim=16, heads=2, depth_d=1, patch_overlap=1).validate()
+    d = TransformerDiscriminator(config)
+    x = torch.arange(64.0).reshape(1, 1, 8, 8)
+    windows = d.patches(x)
+    assert windows.shape == (1, 16, 16)                   # 16 tokens, each a 4x4 window around its 2x2 patch
+    first = windows[0, 0].reshape(4, 4)
+    assert first[0].tolist() == [-1.0] * 4 and first[1:, 0].tolist() == [-1.0] * 3   # background padding
+    assert first[1:3, 1:3].flatten().tolist() == [0.0, 1.0, 8.0, 9.0]               # its own patch inside
+    assert d(torch.rand(3, 1, 8, 8)).shape == (3, 1)
+    with pytest.raises(GenlabError, match="unknown augment"):
+        TransformerGANConfig(augment="flip").validate()
+    # translation: each image shifted by -1..1 pixels, background (-1) shifted in, differentiable
+    img = torch.rand(64, 1, 8, 8, requires_grad=True)
+    moved = translate(img, torch.Generator().manual_seed(0))
+    assert moved.shape == img.shape
+    for i in range(64):
+        assert any(torch.equal(moved[i, 0, 1:-1, 1:-1], img[i, 0, 1 + dy:7 + dy, 1 + dx:7 + dx])
+                   for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    moved.sum().backward()
+    assert img.grad is not None and img.grad.abs().sum() > 0
+    trainer = tiny_trainer(patch_overlap=1, augment="translate")
+    row = trainer.step()
+    assert math.isfinite(row["loss_d"]) and trainer.class_attention(trainer.sample(2, seed=0))[0].shape == (2, 2, 4, 4)
