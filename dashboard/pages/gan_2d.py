@@ -139,8 +139,10 @@ elif dataset == UPLOADED:
             points = load_points_csv(upload.getvalue())
             state[SS + "csv_points"] = points
         except GenlabError as err:
-            data_error = f"That file cannot be used: {err}."
-            state.pop(SS + "csv_points", None)
+            # keep the points (and the model trained on them) of the last good upload
+            points = state.get(SS + "csv_points")
+            kept = "" if points is None else f" The {len(points)} points of the last good file are kept."
+            data_error = f"That file cannot be used: {err}.{kept}"
     else:
         points = state.get(SS + "csv_points")
         if points is None:

@@ -191,8 +191,6 @@ def test_gan2d_good_csv_upload_trains():
     assert "Step 1 " in _texts(at)
 
 
-@pytest.mark.xfail(reason="gan_2d.py: a refused upload drops the earlier uploaded points and resets the trained "
-                          "model (reported to the GAN pages' developer)", strict=False)
 def test_gan2d_a_refused_upload_keeps_the_model_and_the_earlier_points():
     at = _app(GAN2D, data="upload a CSV", layers="1", width="16")
     at.file_uploader[0].set_value(("ok.csv", b"x,y\n" + b"0,1\n1,0\n-1,0\n0,-1\n" * 32, "text/csv"))
@@ -204,6 +202,7 @@ def test_gan2d_a_refused_upload_keeps_the_model_and_the_earlier_points():
     at.file_uploader[0].set_value(("bad.csv", b"x,y\n1,2\nabc,3\n", "text/csv"))
     _run(at)
     assert "That file cannot be used" in _messages(at, "warning")
+    assert "The 128 points of the last good file are kept" in _messages(at, "warning")
     assert "Step 2 " in _texts(at), "a bad upload must not discard the model trained on the earlier points"
 
 
