@@ -6,7 +6,8 @@ their script run. They ask this module for the runs of a configuration:
 * :func:`autoencoder_config` builds the full ``config_dict()`` of an AE or a VAE from the page's
   settings (the same dict the trainer stores as ``config.json``), without loading any data;
 * :func:`find_finished` looks it up in the run store (``GENLAB_RUNS_DIR`` or ``./runs``; a run
-  trained from the CLI with the same settings counts too) -- a finished run is loaded at once;
+  trained from the CLI with the same settings counts too), then among the shipped demos
+  (``genlab.demos``, exact settings only) -- a finished run is loaded at once;
 * :func:`submit_training` queues :func:`train_models` in ``genlab.jobs`` under a key made of the
   configs' hashes, so identical settings share one job and never train twice in one server;
 * :func:`load_model` rebuilds a finished run's trainer (cached in-process) and
@@ -45,6 +46,7 @@ __all__ = [
     "display_subset",
     "expected_steps",
     "find_finished",
+    "is_demo",
     "job_key",
     "load_model",
     "pair_configs",
@@ -221,10 +223,26 @@ def find_finished(config: dict, root=None):
         candidate = store.find_by_config(config)
         if candidate is not None and _complete(candidate, config):
             run = candidate
+    if run is None:              # not trained here yet: a shipped demo with exactly these settings
+        from genlab import demos
+
+        candidate = demos.find_demo(config, exact=True)
+        if candidate is not None and _complete(candidate, config):
+            run = candidate
     if run is not None:
         with _FOUND_LOCK:
             _FOUND[key] = run.path
     return run
+
+
+def is_demo(run) -> bool:
+    """Whether ``run`` is one of the shipped demos (genlab.demos) rather than a run of the store."""
+    from genlab import demos
+
+    try:
+        return Path(run.path).resolve().parent == Path(demos.demo_dir()).resolve()
+    except (OSError, TypeError, AttributeError):
+        return False
 
 
 def _complete(run, config: dict) -> bool:

@@ -142,6 +142,11 @@ def _train() -> None:
 
 found = {model: lj.find_finished(config) for model, config in configs.items()}
 ready = all(run is not None for run in found.values())
+if ready and any(lj.is_demo(run) for run in found.values()):
+    from genlab import demos
+
+    st.caption(" ".join(demos.source_message(run, "demo" if lj.is_demo(run) else "store")
+                        for run in found.values()))
 job = manager.job_for_key(key)
 if job is None:
     mine = manager.get(state.get(SS + "job_id") or "")

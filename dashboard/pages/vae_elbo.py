@@ -162,6 +162,10 @@ else:
         state[SS + "job_id"] = job.id
 
     vae_run = lj.find_finished(config)
+    if vae_run is not None and lj.is_demo(vae_run):
+        from genlab import demos
+
+        st.caption(demos.source_message(vae_run, "demo"))
     job = manager.get(state.get(SS + "job_id") or "")
     shared = manager.job_for_key(key) or manager.job_for_key(sweep_key)
     if shared is not None:

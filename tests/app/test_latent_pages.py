@@ -44,7 +44,9 @@ def runs_env(store, monkeypatch):
 
 @pytest.fixture
 def empty_store(tmp_path, monkeypatch):
+    """No runs and no shipped demos: the pages must train (as on a checkout without demos/)."""
     monkeypatch.setenv("GENLAB_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("GENLAB_DEMOS_DIR", str(tmp_path / "no-demos"))
     lj.forget_found()
     return tmp_path / "runs"
 
@@ -183,6 +185,23 @@ def test_mnist_offline_shows_the_dataset_message(runs_env, monkeypatch, tmp_path
     assert "mnist is not on disk" in text and str(tmp_path) in text
     at = _page(ELBO, data="mnist")
     assert "mnist is not on disk" in _texts(at.error)
+
+
+def test_default_settings_load_the_shipped_demos_at_once(empty_store, monkeypatch):
+    from genlab import demos
+
+    monkeypatch.delenv("GENLAB_DEMOS_DIR")                               # the repository's demos/
+    lj.forget_found()
+    configs = lj.pair_configs()
+    if not all(demos.find_demo(c, exact=True) for c in configs.values()):
+        pytest.skip("no shipped demos for the default settings (python -m genlab demos)")
+    at = _page(LATENT)
+    assert get_job_manager().job_for_key(lj.job_key(configs)) is None      # nothing trains
+    captions = _texts(at.caption)
+    assert "shipped demo run" in captions and "ae-digits-k2" in captions and "vae-digits-k2" in captions
+    assert at.button(key="_latent_train").disabled                          # already trained
+    at = _page(ELBO)
+    assert "shipped demo run" in _texts(at.caption)
 
 
 def test_default_settings_train_by_themselves_and_stop(empty_store):
