@@ -138,12 +138,13 @@ def _stored_run():
         return None
 
 
-def _load_run(name: str, message: str | None = None) -> None:
-    """Load a stored run's model into the page (no training)."""
+def _load_run(name: str, message: str | None = None, run=None, link: bool = True) -> None:
+    """Load a stored run's model into the page (no training); ``run``: a Run of another folder
+    (a shipped demo), which a ``?run=`` link cannot name (``link=False``)."""
     from genlab.runs import load_trainer
 
     try:
-        run = store.open(name)
+        run = run if run is not None else store.open(name)
         trainer = load_trainer(run)
         live = gj.ImageLive.from_run(trainer, run.read_metrics())
         if trainer.step_count and not len(live.evals.arrays()["step"]):
@@ -156,7 +157,10 @@ def _load_run(name: str, message: str | None = None) -> None:
     state[SS + "snapshot"] = live.snapshot(target=trainer.step_count, run_name=name)
     state[SS + "loaded"] = name
     state[SS + "job_id"] = None
-    st.query_params["run"] = name          # a link to this view reopens the run
+    if link:
+        st.query_params["run"] = name      # a link to this view reopens the run
+    elif "run" in st.query_params:
+        del st.query_params["run"]
     if message:
         state[SS + "notice"] = ("info", message)
 
@@ -237,6 +241,17 @@ if url_run and url_run != state[SS + "loaded"] and not (running or paused):
         del st.query_params["run"]
     else:
         _load_run(url_run)
+
+# Nothing shown yet: a finished stored run or the shipped demo (genlab.demos) with exactly these
+# settings is shown at once, without training (once per settings and session: Train still trains).
+if (state[SS + "holder"].get("live") is None and job is None and not url_run and config is not None
+        and not problem and state.get(SS + "auto_loaded") != run_name):
+    state[SS + "auto_loaded"] = run_name
+    from genlab import demos
+
+    found, source = demos.resolve_run(config, store, exact_demo=True)
+    if found is not None:
+        _load_run(found.name, demos.source_message(found, source, config), run=found, link=source == "store")
 
 if problem:
     st.error(f"{DATASET_LABELS[dataset]} is not available on this server. {problem}")
