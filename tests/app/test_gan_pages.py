@@ -353,3 +353,20 @@ def test_gan2d_shows_the_queue_position_when_the_server_is_busy():
     _wait(lambda: mine[0].status == "running" or mine[0].done, timeout=60)
     _run(at)
     assert not any("ahead of you" in w.value for w in at.warning)
+
+
+def test_images_page_shows_the_shipped_demo_at_first_visit(monkeypatch):
+    """Default settings, no stored run: the shipped dcgan-digits demo is shown at once (no job)."""
+    from genlab import demos
+
+    monkeypatch.delenv("GENLAB_DEMOS_DIR", raising=False)
+    if demos.find_demo(demos.SPECS_BY_NAME["dcgan-digits"].build_config(), exact=True) is None:
+        pytest.skip("no shipped dcgan-digits demo (python -m genlab demos)")
+    at = _app(IMAGES)
+    assert "shipped demo run" in _texts(at) and "dcgan-digits" in _texts(at)
+    assert _active_job() is None
+    assert len(at.get("plotly_chart")) >= 3   # the demo run's loss, D(x) and Fréchet-distance curves
+    # with a demos folder that lacks it, the page waits for Train
+    monkeypatch.setenv("GENLAB_DEMOS_DIR", str(Path(__file__).parent / "no-such-folder"))
+    at = _app(IMAGES)
+    assert "shipped demo run" not in _texts(at) and _active_job() is None
