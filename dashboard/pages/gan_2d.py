@@ -18,6 +18,7 @@ from dashboard import gan_jobs as gj
 from dashboard.figures import gan as gf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager, release_session
+from genlab.models.gan import NOISE_DISTRIBUTIONS
 
 TITLE = "GAN lab — 2D"
 ctx = common.setup_page(TITLE)
@@ -33,7 +34,7 @@ LOSSES = ("minimax", "non-saturating", "lsgan")
 LOSS_LABELS = {"minimax": "minimax (slide)", "non-saturating": "non-saturating", "lsgan": "least squares (LSGAN)"}
 OPTIMIZERS = ("adam", "sgd")
 PRESETS = ("vanilla", "default")
-PRESET_LABELS = {"vanilla": "vanilla (plain GAN)", "default": "stabilised (EMA of G)"}
+PRESET_LABELS = {"vanilla": "vanilla (plain GAN)", "default": "stabilised (clustered noise, EMA of G)"}
 WIDTHS = (16, 32, 64, 128, 256)
 NOISE_DIMS = (1, 2, 4, 8, 16)
 DEFAULTS = {"lr_d": 0.001, "lr_g": 0.001, "k": 1, "loss": "non-saturating", "opt_d": "adam", "opt_g": "adam"}
@@ -101,13 +102,19 @@ with st.sidebar:
                                help="ring8 / grid25: 8 or 25 Gaussian modes (mode coverage is measured). "
                                     "'draw your own': click or drag on a canvas below the charts.")
     preset = common.qp_select("Preset", "preset", PRESETS, "vanilla", format_func=lambda p: PRESET_LABELS[p],
-                              help="vanilla: Goodfellow's plain GAN. stabilised: genlab's benchmark setting; "
-                                   "the plotted fakes then come from an exponential moving average of G's weights.")
+                              help="vanilla: Goodfellow's plain GAN. stabilised: genlab's benchmark setting "
+                                   "(clustered noise, G(z) = z + MLP(z), batch 256); the plotted fakes then come "
+                                   "from an exponential moving average of G's weights.")
     layers = common.qp_slider("Hidden layers (G and D)", "layers", 1, 4, 3)
     width = common.qp_select("Neurons per layer", "width", WIDTHS, 128)
     noise_dim = common.qp_select("Noise dimension", "zdim", NOISE_DIMS, 2,
                                  help="1 or 2: the manifold shows all of G's noise space; more: a 2D slice.")
-    noise = common.qp_radio("Noise distribution p(z)", "noise", ("gaussian", "uniform"), "gaussian", horizontal=True)
+    noise = common.qp_radio("Noise distribution p(z)", "noise", NOISE_DISTRIBUTIONS,
+                            "gaussian" if preset == "vanilla" else "clusters", horizontal=True,
+                            help="gaussian N(0, I) or uniform U(-1, 1): one connected blob, which a continuous G "
+                                 "can only tear into separate modes by leaving thin bridges of bad samples "
+                                 "between them. clusters: 256 small separate Gaussians (a 16 x 16 grid) — each "
+                                 "piece can go to a mode with nothing in between (Khayatkhoei et al. 2018).")
     seed = common.qp_number("Seed", "seed", 0, 9999, 0)
     budget = common.qp_number("Train for (steps per Train)", "steps", 100, 200_000, 20_000, step=1000,
                               help="Each press of Train runs up to this many more steps (progress bar), "
@@ -482,6 +489,10 @@ def _status_line(job, snap) -> None:
         return
     rate = snap.get("steps_per_s")
     rate_text = f" · {rate:,.0f} steps/s" if rate is not None and np.isfinite(rate) else ""
+    left = snap.get("target", snap["step"]) - snap["step"]
+    if rate and np.isfinite(rate) and rate > 0 and left > 0 and job.status != "paused":
+        seconds = left / rate
+        rate_text += f" · about {seconds / 60:.0f} min left" if seconds >= 90 else f" · about {seconds:.0f} s left"
     label = "Paused" if job.status == "paused" else "Training"
     st.progress(job.progress, text=f"{label}: step {snap['step']:,} of {snap.get('target', snap['step']):,} · "
                                    f"{_updates_text(snap)}{rate_text}")

@@ -1,13 +1,25 @@
 """A GAN for 2D points: MLP generator and MLP discriminator (Goodfellow et al. 2014, arXiv 1406.2661).
 
-    z ~ p(z) = N(0, I) or U(−1, 1)^d         noise,               (B, noise_dim)
+    z ~ p(z) = N(0, I), U(−1, 1)^d or clusters  noise (see sample_noise), (B, noise_dim)
     G_θ(z) = W_out · h(z) + b_out             a fake point,        (B, 2)
     D_φ(x) = sigmoid(l_φ(x))                  probability "real",  l_φ(x): (B, 1) logit
 
 The generator ends in a plain linear layer (no tanh) so it can place points anywhere on the
 plane; the trainer rescales the data to unit spread, so the networks work at scale ~1.
 
-Options (all off in the "vanilla" preset):
+The defaults (the CLI's, and the page's "stabilised" preset) differ from Goodfellow's plain GAN
+(the "vanilla" preset: gaussian noise, no skip) in two ways, both about mode collapse and the
+thin "bridges" of samples between separate modes:
+
+* ``noise = "clusters"``: z's first two coordinates come from 256 small, well separated Gaussians.
+  A continuous G maps connected noise to a connected set, so from one Gaussian it can reach 8 or 25
+  separate modes only through bridges of bad samples (Khayatkhoei et al. 2018, arXiv 1806.00880);
+  noise in separate pieces lets G send each piece to a mode with nothing in between.
+* ``noise_skip = 1``: ``G(z) = (z_1, z_2) / std + MLP(z)``, so the first fakes are spread over the
+  plane like the (standardized) data instead of sitting in a blob at the origin; every mode has
+  fakes near it from the first step, which D pulls onto it.
+
+Further options (all off by default and in the "vanilla" preset):
 
 * ``pack`` (PacGAN, Lin et al. 2018, arXiv 1712.04086): D sees ``pack`` samples of the same
   kind concatenated, ``(B, 2·pack)``, and judges them jointly; a collapsed generator produces
@@ -25,7 +37,13 @@ import torch.nn as nn
 
 from genlab.errors import GenlabError, check_range
 
-NOISE_DISTRIBUTIONS = ("gaussian", "uniform")
+NOISE_DISTRIBUTIONS = ("gaussian", "uniform", "clusters")
+
+# "clusters": the first two noise coordinates come from 256 small Gaussians (std CLUSTER_STD) on a
+# 16 x 16 grid with spacing CLUSTER_SPACING, so the noise itself is in separate pieces (see sample_noise).
+# Many pieces per mode (10 for grid25, 32 for ring8) keep the share of each mode close to right, so D
+# has little reason to push pieces from mode to mode (with 64 pieces, grid25 kept ~10% in transit).
+CLUSTER_GRID, CLUSTER_SPACING, CLUSTER_STD = 16, 0.25, 0.01
 
 
 @dataclass
@@ -33,19 +51,17 @@ class GANConfig:
     """Architecture of the 2D GAN."""
 
     noise_dim: int = 2           # size of z; 1 or 2 lets the page draw G's whole noise space
-    noise: str = "gaussian"      # p(z): "gaussian" N(0, I) or "uniform" U(-1, 1)
+    noise: str = "clusters"      # p(z): "gaussian" N(0, I), "uniform" U(-1, 1) or "clusters" (see sample_noise)
     hidden: int = 128            # width of every hidden layer of G
     layers: int = 3              # hidden layers of G
     disc_hidden: int = 128       # width of every hidden layer of D
     disc_layers: int = 3         # hidden layers of D
     pack: int = 1                # PacGAN packing degree (1 = ordinary D)
     spectral_norm: bool = False  # spectral normalization on D's layers
-    output_std: float = 0.0      # calibrate G's last layer so G(z) starts with mean 0, cov output_std² I; 0 = plain init
-    noise_skip: float = 0.0      # G(z) = noise_skip * (z1, z2) / std(z) + MLP(z): fakes start spread like the data; 0 = off
+    noise_skip: float = 1.0      # G(z) = noise_skip * (z1, z2) / std(z) + MLP(z): fakes start spread like the data; 0 = off
 
     def validate(self) -> "GANConfig":
         check_noise(self.noise)
-        check_range("output_std", self.output_std, 0, 100)
         check_range("noise_skip", self.noise_skip, 0, 100)
         for name, high in (("noise_dim", 256), ("hidden", 4096), ("layers", 16), ("disc_hidden", 4096),
                            ("disc_layers", 16), ("pack", 16)):
@@ -66,11 +82,37 @@ def _check_int(name: str, value, low: int, high: int) -> int:
 
 
 def sample_noise(n: int, noise_dim: int, noise: str, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Draw ``n`` noise vectors ``(n, noise_dim)`` on the CPU from ``N(0, I)`` or ``U(-1, 1)``."""
+    """Draw ``n`` noise vectors ``(n, noise_dim)`` on the CPU.
+
+    * ``gaussian``: ``z ~ N(0, I)``;  ``uniform``: ``z ~ U(-1, 1)^d``.
+    * ``clusters``: ``(z_1, z_2) = c + 0.01 ε`` with ``c`` drawn uniformly from the 256 points of a
+      16 x 16 grid with spacing 0.25 (−1.875 … 1.875) and ``ε ~ N(0, I)``; the other coordinates
+      are ``N(0, I)``. A continuous G maps connected noise to a connected set, so from one Gaussian blob
+      it can only reach separate modes through thin "bridges" of samples between them (Khayatkhoei
+      et al. 2018, arXiv 1806.00880); noise that already comes in 256 separate pieces lets G send
+      each piece to a mode with nothing in between.
+    """
     check_noise(noise)
     if noise == "gaussian":
         return torch.randn(n, noise_dim, generator=generator)
-    return torch.rand(n, noise_dim, generator=generator) * 2 - 1
+    if noise == "uniform":
+        return torch.rand(n, noise_dim, generator=generator) * 2 - 1
+    z = torch.randn(n, noise_dim, generator=generator)                                    # (n, noise_dim)
+    k = min(noise_dim, 2)
+    cell = torch.randint(CLUSTER_GRID, (n, k), generator=generator).float()               # (n, k) grid index
+    z[:, :k] = (cell - (CLUSTER_GRID - 1) / 2) * CLUSTER_SPACING + CLUSTER_STD * z[:, :k]
+    return z
+
+
+def noise_std(noise: str) -> float:
+    """Standard deviation of one of the first two noise coordinates under ``noise``."""
+    check_noise(noise)
+    if noise == "gaussian":
+        return 1.0
+    if noise == "uniform":
+        return 3 ** -0.5
+    offsets = (torch.arange(CLUSTER_GRID) - (CLUSTER_GRID - 1) / 2) * CLUSTER_SPACING
+    return float((offsets.pow(2).mean() + CLUSTER_STD ** 2).sqrt())
 
 
 def _mlp(d_in: int, width: int, depth: int, d_out: int, activation, spectral_norm: bool = False) -> nn.Sequential:
@@ -86,37 +128,28 @@ def _mlp(d_in: int, width: int, depth: int, d_out: int, activation, spectral_nor
 class Generator2D(nn.Module):
     """``G(z)``: noise ``(B, noise_dim)`` -> points ``(B, 2)``; ReLU MLP with a linear output layer.
 
-    With ``output_std = s > 0`` the last layer ``(W, b)`` is calibrated at construction (on 4096
-    noise draws from torch's global RNG): with ``μ, Σ`` the mean and covariance of the raw
-    outputs, ``W <- s Σ^{-1/2} W`` and ``b <- s Σ^{-1/2} (b − μ)``, so that the first fakes are
-    spread like the standardized data (mean 0, covariance s² I) instead of sitting in a tiny
-    blob near the origin. Every region of the data then starts with fakes nearby, which D pulls
-    to their nearest mode: much less mode collapse from the very first steps.
+    With ``noise_skip = s > 0`` the first two noise coordinates are added to the output::
+
+        G(z) = s · (z_1, z_2) / std(z) + MLP(z)
+
+    so the very first fakes are already spread like the standardized data (mean 0, std s)
+    instead of sitting in a tiny blob at the origin, and every mode starts with fakes nearby
+    that D pulls onto it. The MLP only learns the displacement to the nearest mode, with the
+    small default-initialized weights that keep its updates precise. (Scaling the MLP's last
+    layer up instead would also spread the first fakes, but it multiplies every later update
+    too: G jumps between modes and collapses.)
     """
 
     def __init__(self, config: GANConfig):
         super().__init__()
         self.config = config
         self.net = _mlp(config.noise_dim, config.hidden, config.layers, 2, nn.ReLU)
-        if config.output_std > 0:
-            self._calibrate_output(config.output_std)
-
-    @torch.no_grad()
-    def _calibrate_output(self, std: float) -> None:
-        z = sample_noise(4096, self.config.noise_dim, self.config.noise)       # (4096, noise_dim)
-        out = self.net(z)                                                      # (4096, 2)
-        eigenvalues, vectors = torch.linalg.eigh(torch.cov(out.T))
-        whiten = vectors @ torch.diag(eigenvalues.clamp_min(1e-12).rsqrt()) @ vectors.T * std   # (2, 2)
-        last = self.net[-1]
-        last.bias.copy_(whiten @ (last.bias - out.mean(dim=0)))
-        last.weight.copy_(whiten @ last.weight)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         out = self.net(z)                                                  # (B, 2)
         if self.config.noise_skip > 0:
             skip = z[:, :2] if z.shape[1] >= 2 else torch.cat([z, torch.zeros_like(z)], dim=1)
-            noise_std = 1.0 if self.config.noise == "gaussian" else 3 ** -0.5
-            out = out + self.config.noise_skip / noise_std * skip        # (B, 2)
+            out = out + self.config.noise_skip / noise_std(self.config.noise) * skip   # (B, 2)
         return out
 
 

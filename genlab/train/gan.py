@@ -33,7 +33,6 @@ exactly as an uninterrupted one.
 from __future__ import annotations
 
 import copy
-import math
 import os
 from dataclasses import dataclass, fields, replace
 
@@ -42,7 +41,7 @@ import torch
 
 from genlab.data import IMAGE_DATASETS, TOY_DATASETS, load_image_dataset, load_points_csv, sample_toy, toy_modes, toy_std
 from genlab.errors import GenlabError, check_range
-from genlab.losses import GAN_LOSSES, check_loss, discriminator_loss, discriminator_output, generator_loss, r1_penalty
+from genlab.losses import check_loss, discriminator_loss, discriminator_output, generator_loss, r1_penalty
 from genlab.models.dcgan import DCDiscriminator, DCGANConfig, DCGenerator
 from genlab.models.gan import Discriminator2D, GANConfig, Generator2D, _check_int, sample_noise
 from genlab.train.base import Trainer, dataclass_from_dict
@@ -57,15 +56,15 @@ EVAL_SEED = 1234                # noise seed of evaluate(): every run is scored 
 MAX_STEPS = 10_000_000
 
 # Steps of the default (benchmark) run: see bench/gan_quality.py for the numbers they reach.
-DEFAULT_STEPS = {"gan": 4000, "dcgan": 3000, "cgan": 3000}
+DEFAULT_STEPS = {"gan": 6000, "dcgan": 3000, "cgan": 3000}
 
 
 @dataclass
 class GANTrainConfig:
     """Training settings. ``lr_d, lr_g, k_disc, loss, optimizer_d, optimizer_g`` are live."""
 
-    lr_d: float = 1e-3                 # discriminator learning rate, (0, 1]
-    lr_g: float = 1e-3                 # generator learning rate, (0, 1]
+    lr_d: float = 5e-4                 # discriminator learning rate, (0, 1]
+    lr_g: float = 5e-4                 # generator learning rate, (0, 1]
     k_disc: int = 1                    # D updates per G update (Algorithm 1's k), 1..100
     loss: str = "non-saturating"       # minimax | non-saturating | lsgan
     optimizer_d: str = "adam"          # adam | sgd (an optimizer switch keeps the network)
@@ -76,7 +75,7 @@ class GANTrainConfig:
     steps: int | None = None           # length of the run (for the lr decay); None: DEFAULT_STEPS[model]
     lr_decay: str = "linear"           # none | linear: lr falls linearly to lr_final * lr at `steps`
     lr_final: float = 0.0              # fraction of the lr left at the end of the decay, 0..1
-    ema: float = 0.999                 # decay of the EMA of G's weights used for sampling; 0 = off
+    ema: float = 0.999                 # EMA decay of G's weights used for sampling (warm-up: min(ema, (1+t)/(10+t))); 0 = off
     r1_gamma: float = 0.0              # weight γ of the R1 penalty γ/2 E‖∇_x l(x)‖²; 0 = off
     seed: int = 0
 
@@ -119,8 +118,9 @@ GAN_PRESETS: dict[str, dict] = {
     "default": {},
     "vanilla": {
         "noise_dim": 2, "hidden": 128, "layers": 3, "disc_hidden": 128, "disc_layers": 3, "pack": 1,
-        "spectral_norm": False, "output_std": 0.0, "loss": "non-saturating", "batch_size": 64, "lr_d": 1e-3, "lr_g": 1e-3,
-        "k_disc": 1, "optimizer_d": "adam", "optimizer_g": "adam", "lr_decay": "none", "ema": 0.0, "r1_gamma": 0.0,
+        "spectral_norm": False, "noise": "gaussian", "noise_skip": 0.0, "loss": "non-saturating",
+        "batch_size": 64, "lr_d": 1e-3, "lr_g": 1e-3, "k_disc": 1, "optimizer_d": "adam", "optimizer_g": "adam",
+        "lr_decay": "none", "ema": 0.0, "r1_gamma": 0.0,
     },
 }
 # Image GANs: the same two names so that a --preset option means something everywhere.
@@ -401,7 +401,9 @@ class GANTrainer(Trainer):
     def _update_ema(self) -> None:
         if self.generator_ema is None:
             return
-        decay = self.train_config.ema
+        # warm-up as in TensorFlow's ExponentialMovingAverage(num_updates): early on the average
+        # follows G closely instead of dragging the random initial weights along
+        decay = min(self.train_config.ema, (1 + self.g_updates) / (10 + self.g_updates))
         for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
             p_ema.lerp_(p, 1.0 - decay)
         for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers()):
@@ -500,15 +502,16 @@ class GANTrainer(Trainer):
         return labels
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int | None = None, labels=None) -> torch.Tensor:
+    def sample(self, n: int, seed: int | None = None, labels=None, ema: bool = True) -> torch.Tensor:
         """``n`` samples on the CPU: points ``(n, 2)`` in data units, or images ``(n, 1, H, W)``
         in [0, 1]. ``seed`` fixes the noise (default: a sampling stream of its own, so that
         sampling between steps never changes the training run); ``labels`` (cgan
-        only): one class per sample or a single class (default: 0, 1, ..., 9 in turn)."""
+        only): one class per sample or a single class (default: 0, 1, ..., 9 in turn);
+        ``ema=False``: use the raw generator being trained instead of its EMA copy."""
         n = _check_int("n", n, 1, 1_000_000)
         generator = torch.Generator().manual_seed(int(seed)) if seed is not None else self.sample_rng
         labels = self._check_labels(n, labels, generator)
-        module = self.sampling_generator
+        module = self.sampling_generator if ema else self.generator
         was_training = module.training
         module.eval()
         out = []
@@ -621,18 +624,19 @@ def discriminator_grid(trainer: GANTrainer, extent=(-5.0, 5.0, -5.0, 5.0), resol
 
 
 @torch.no_grad()
-def generator_manifold(trainer: GANTrainer, n: int = 30):
+def generator_manifold(trainer: GANTrainer, n: int = 30, ema: bool = True):
     """G applied to a regular grid over noise space: how G bends the noise into the plane.
 
     noise_dim 1: ``n`` noise values -> points ``(n, 2)`` (a curve); noise_dim ≥ 2: an ``n x n``
     grid over the first two noise coordinates (others fixed at 0: a 2D slice) -> points
-    ``(n, n, 2)`` (a warped mesh). The grid spans ±2.5 (gaussian noise) or ±1 (uniform).
-    Uses the sampling generator (EMA weights when ema > 0). Returns ``(noise_grid, points)``.
+    ``(n, n, 2)`` (a warped mesh). The grid spans ±2.5 (gaussian noise), ±1 (uniform) or ±2 (clusters).
+    Uses the sampling generator (EMA weights when the run has ema > 0; ``ema=False``: the raw
+    generator being trained). Returns ``(noise_grid, points)``.
     """
     trainer._require_2d("generator_manifold")
     n = _check_int("n", n, 2, 500)
     mc = trainer.model_config
-    bound = 2.5 if mc.noise == "gaussian" else 1.0
+    bound = {"gaussian": 2.5, "uniform": 1.0, "clusters": 2.0}[mc.noise]
     axis = torch.linspace(-bound, bound, n)
     if mc.noise_dim == 1:
         z = axis[:, None]                                                    # (n, 1)
@@ -640,7 +644,7 @@ def generator_manifold(trainer: GANTrainer, n: int = 30):
         g1, g2 = torch.meshgrid(axis, axis, indexing="ij")
         z = torch.zeros(n * n, mc.noise_dim)
         z[:, 0], z[:, 1] = g1.reshape(-1), g2.reshape(-1)                    # (n*n, noise_dim)
-    module = trainer.sampling_generator
+    module = trainer.sampling_generator if ema else trainer.generator
     was_training = module.training
     module.eval()
     points = module(z.to(trainer.device)).cpu() * trainer.data_scale + trainer.data_mean

@@ -5,7 +5,7 @@ import torch
 
 from genlab.errors import GenlabError
 from genlab.models.dcgan import DCDiscriminator, DCGANConfig, DCGenerator, patch_map_shape
-from genlab.models.gan import Discriminator2D, GANConfig, Generator2D, sample_noise
+from genlab.models.gan import Discriminator2D, GANConfig, Generator2D, noise_std, sample_noise
 
 torch.set_num_threads(1)
 B = 6
@@ -20,13 +20,38 @@ def test_2d_generator_and_discriminator_shapes(noise_dim):
     assert d(x).shape == (B, 1)
 
 
-def test_2d_generator_output_is_calibrated_to_unit_spread_at_init():
+@pytest.mark.parametrize("noise", ["gaussian", "uniform", "clusters"])
+def test_noise_skip_spreads_the_first_fakes_like_standardized_data(noise):
     torch.manual_seed(0)
-    g = Generator2D(GANConfig(noise_dim=2, hidden=32, output_std=1.0))
+    plain = Generator2D(GANConfig(noise=noise, hidden=32, noise_skip=0.0))
+    torch.manual_seed(0)
+    skip = Generator2D(GANConfig(noise=noise, hidden=32, noise_skip=1.0))
+    z = sample_noise(4000, 2, noise, torch.Generator().manual_seed(1))
     with torch.no_grad():
-        x = g(torch.randn(4000, 2))
-    assert torch.allclose(x.mean(0), torch.zeros(2), atol=0.1)
-    assert torch.allclose(torch.cov(x.T), torch.eye(2), atol=0.15)
+        x_plain, x_skip = plain(z), skip(z)
+    assert x_plain.std(0).max() < 0.3                              # default init: a small blob
+    assert torch.allclose(x_skip.std(0), torch.ones(2), atol=0.15)
+    scale = 1 / noise_std(noise)
+    assert torch.allclose(x_skip - x_plain, z * scale, atol=1e-5)  # G(z) = s z / std(z) + MLP(z)
+
+
+def test_clustered_noise_comes_in_256_separate_pieces():
+    z = sample_noise(40_000, 3, "clusters", torch.Generator().manual_seed(0))   # (N, 3)
+    index = (z[:, :2] / 0.25 + 7.5).round().clamp(0, 15)                        # (N, 2) grid cell 0..15
+    offset = z[:, :2] - (index - 7.5) * 0.25                                     # (N, 2) from its centre
+    assert offset.abs().max() < 0.06                  # every point is near one of the 256 centres...
+    assert 0.008 < offset.std() < 0.012               # ...with std 0.01: gaps of ~25 std between pieces
+    assert len({(int(a), int(b)) for a, b in index.tolist()}) == 256            # all pieces are used
+    assert abs(z[:, 2].std().item() - 1) < 0.05       # further coordinates stay N(0, 1)
+    assert abs(z[:, :2].std().item() - noise_std("clusters")) < 0.02
+
+
+def test_default_and_vanilla_noise():
+    from genlab.train.gan import gan_configs
+
+    assert (GANConfig().noise, GANConfig().noise_skip) == ("clusters", 1.0)
+    model, _ = gan_configs("gan", "vanilla")
+    assert (model.noise, model.noise_skip) == ("gaussian", 0.0)
 
 
 def test_packed_discriminator_judges_groups_of_points():
@@ -113,7 +138,7 @@ def test_conditional_networks_need_labels():
     (GANConfig(noise="cauchy"), "gaussian, uniform"),
     (GANConfig(hidden=0), "hidden"),
     (GANConfig(pack=0), "pack"),
-    (GANConfig(output_std=-1.0), "output_std"),
+    (GANConfig(noise_skip=-1.0), "noise_skip"),
     (DCGANConfig(disc="global"), "standard, patch"),
     (DCGANConfig(image_size=32), "8, 28"),
     (DCGANConfig(noise_dim=0), "noise_dim"),

@@ -89,12 +89,12 @@ def test_each_loss_trains(loss):
 def test_live_changes_apply_at_the_next_step_and_are_recorded():
     trainer = small_gan(lr_decay="none")
     trainer.step()
-    trainer.set_hyperparameters(lr_d=5e-4, k_disc=2, loss="lsgan")
-    assert trainer.train_config.lr_d == 1e-3          # not yet
+    trainer.set_hyperparameters(lr_d=2e-3, k_disc=2, loss="lsgan")
+    assert trainer.train_config.lr_d == 5e-4          # not yet
     row = trainer.step()
-    assert row["changed"] == "lr_d=0.0005;k_disc=2;loss=lsgan"
-    assert row["lr_d"] == pytest.approx(5e-4)
-    assert trainer.optimizer_d.param_groups[0]["lr"] == pytest.approx(5e-4)
+    assert row["changed"] == "lr_d=0.002;k_disc=2;loss=lsgan"
+    assert row["lr_d"] == pytest.approx(2e-3)
+    assert trainer.optimizer_d.param_groups[0]["lr"] == pytest.approx(2e-3)
     assert trainer.d_updates == 1 + 2
     assert trainer.step()["changed"] == ""
     assert trainer.hyperparameters()["loss"] == "lsgan"
@@ -128,7 +128,7 @@ def test_bad_live_changes_raise_genlab_error(changes, match):
 
 
 def test_lr_decays_linearly_to_lr_final():
-    trainer = small_gan(steps=4, lr_final=0.5)
+    trainer = small_gan(steps=4, lr_final=0.5, lr_g=1e-3)
     rows = trainer.run(4)
     assert [r["lr_g"] for r in rows] == pytest.approx([1e-3, 0.875e-3, 0.75e-3, 0.625e-3])
     assert trainer.step()["lr_g"] == pytest.approx(0.5e-3)     # stays at lr_final after `steps`
@@ -236,7 +236,7 @@ def test_bad_data_sets_and_models_are_refused():
 def test_presets():
     model, train = gan_configs("gan", "vanilla")
     assert set(GAN_PRESETS) == {"default", "vanilla"}
-    assert (model.pack, model.spectral_norm, model.output_std) == (1, False, 0.0)
+    assert (model.pack, model.spectral_norm, model.noise_skip) == (1, False, 0.0)
     assert (train.ema, train.r1_gamma, train.lr_decay) == (0.0, 0.0, "none")
     assert train.loss in ("minimax", "non-saturating")
     model, _ = gan_configs("cgan")
@@ -315,10 +315,9 @@ def test_generator_gradients_point_downhill_of_the_generator_loss(loss):
     assert loss_at((fake + step * direction).astype(np.float32)) < loss_at(fake)
 
 
-@pytest.mark.xfail(reason="GAN defaults are mid-tuning: with hidden=64 and 300 steps the fakes do not yet move onto the ring reliably (seen 1.73 -> 1.76 mean distance); re-tighten when the defaults settle", strict=False)
 def test_short_training_moves_fakes_onto_the_ring():
     trainer = GANTrainer("gan", "ring8", GANConfig(hidden=64, disc_hidden=64),
-                         GANTrainConfig(batch_size=64, steps=300, seed=0))
+                         GANTrainConfig(batch_size=64, steps=300, seed=0, lr_d=1e-3, lr_g=1e-3))
     off_ring = lambda: np.abs(np.linalg.norm(trainer.sample(500, seed=0).numpy(), axis=1) - 2.0).mean()  # noqa: E731
     before = off_ring()
     trainer.run(300)
