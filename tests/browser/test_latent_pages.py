@@ -1,5 +1,5 @@
-"""The latent pages in chromium (issue 4): the default view trains by itself and shows both latent
-spaces live (then Stop), a small pair trained with the Train button shows both latent plots, the
+"""The latent pages in chromium (issue 4): the default view shows the shipped demos at once; a
+training shows both latent spaces live (then Stop); a small pair trained with the Train button shows both latent plots, the
 prior samples and the tabs, in normal and instructor mode; the ELBO page loads its VAE.
 Screenshots: tests/screenshots/latent-*.png and vae-elbo-*.png."""
 from __future__ import annotations
@@ -32,11 +32,21 @@ def _both_titles_visible(page, live: bool = False) -> None:
     plot.get_by_text("Variational autoencoder (VAE)").first.wait_for(timeout=TRAIN_TIMEOUT_MS)
 
 
-def test_default_view_trains_live_with_both_latent_spaces_then_stops(browser_page, app_server):
+def test_default_view_shows_the_shipped_demos_at_once(browser_page, app_server):
     page = browser_page
-    page.goto(app_server + LATENT)
-    # the default settings are not in the (temporary) run store: they train by themselves, live
-    page.get_by_text("Training in the background (default settings, first visit)").wait_for(timeout=TRAIN_TIMEOUT_MS)
+    open_page(page, app_server + LATENT)
+    # the default settings are not in the (temporary) run store, but demos/ ships them: no waiting
+    page.get_by_text("shipped demo run").first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+    _both_titles_visible(page)
+    assert _latent_pair_points(page) >= 2 * 360   # every test digit in both latent spaces
+    assert not _button(page, "Train").is_enabled()
+    screenshot(page, "latent-demo-1280")
+
+
+def test_training_shows_both_latent_spaces_live_then_stops(browser_page, app_server):
+    page = browser_page
+    open_page(page, app_server + LATENT + "?epochs=40")
+    _button(page, "Train").click()
     _both_titles_visible(page, live=True)
     page.wait_for_function(
         """() => { const p = document.querySelector('.js-plotly-plot');
