@@ -48,8 +48,13 @@ EXCEPTION = '[data-testid="stException"]'
 # Console errors that are not app errors, matched against "<message> @ <resource url>".
 # Opening a page URL directly (e.g. /kl_discrete) makes Streamlit's frontend probe
 # /kl_discrete/_stcore/health and .../host-config first (404) before the app root.
+# A live image (st.image redrawn twice a second while a GAN trains) replaces its media file: the
+# browser may still fetch the previous frame's file after the server dropped it (404, "Image source
+# error"); the next frame follows at once.
 IGNORED_CONSOLE = (
     re.compile(r"status of 404 .* @ \S+/_stcore/(health|host-config)$"),
+    re.compile(r"status of 404 \(Not Found\) @ \S+/media/[0-9a-f]+\.(jpg|png)$"),
+    re.compile(r"Image source error - \S+/media/[0-9a-f]+\.(jpg|png) @ "),
 )
 
 

@@ -187,6 +187,9 @@ CASES = [
 ]
 
 
+INSTRUCTOR_CHECKED = {"kl_discrete", "gan_2d", "latent_spaces", "image_editing", "runs"}
+
+
 def _params() -> list:
     out = []
     for case in CASES:
@@ -225,7 +228,11 @@ def test_link_reproduces_settings_and_instructor_link_hides_controls(browser_pag
         other.close()
     assert not errors, errors
 
-    # 3. the instructor link hides the control and the explanations, and enlarges everything
+    # 3. the instructor link hides the control and the explanations, and enlarges everything. ?hide= and
+    # the instructor styles come from dashboard/common.py for every page; checked here on a sample of
+    # pages to keep `make test` within its time (test_shell opens every page in instructor mode).
+    if case.slug not in INSTRUCTOR_CHECKED:
+        return
     hide_url = f"{app_server}/{case.slug}?instructor=1&hide={case.hide},explanations"
     if case.start:
         hide_url += "&" + case.start.lstrip("?")
