@@ -632,3 +632,38 @@ def copy_link_button(label: str = "Link to this view") -> str:
                "it reopens this page with the same settings.")
     st.code(url, language=None, wrap_lines=True)
     return url
+
+
+# --------------------------------------------------------------------------- #
+# Session id for background jobs
+# --------------------------------------------------------------------------- #
+def _session_id() -> str:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run_ctx = get_script_run_ctx()
+        if run_ctx is not None:
+            return str(run_ctx.session_id)
+    except Exception:  # pragma: no cover
+        pass
+    return "local"
+
+
+def _release_session(session_id: str) -> None:
+    from genlab.jobs import release_session
+
+    release_session(session_id)
+
+
+@st.cache_resource(scope="session", on_release=_release_session, show_spinner=False)
+def _release_on_close(session_id: str) -> str:
+    """Session-scoped: when the tab's session ends, Streamlit calls genlab.jobs.release_session."""
+    return session_id
+
+
+def job_session() -> str:
+    """This browser session's id for ``genlab.jobs`` ("local" outside a server), registered once
+    per session so that closing the tab releases it: its jobs stop unless another session shares them."""
+    session_id = _session_id()
+    _release_on_close(session_id)
+    return session_id

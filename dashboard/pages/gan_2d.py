@@ -17,7 +17,7 @@ from dashboard import common
 from dashboard import gan_jobs as gj
 from dashboard.figures import gan as gf
 from genlab.errors import GenlabError
-from genlab.jobs import get_job_manager, release_session
+from genlab.jobs import get_job_manager
 from genlab.models.gan import NOISE_DISTRIBUTIONS
 
 TITLE = "GAN lab — 2D"
@@ -43,24 +43,6 @@ DEFAULTS = {"lr_d": 0.001, "lr_g": 0.001, "k": 1, "loss": "non-saturating", "opt
 # --------------------------------------------------------------------------- #
 # Session: one job per browser tab; a closed tab stops its job
 # --------------------------------------------------------------------------- #
-def _session_id() -> str:
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        run_ctx = get_script_run_ctx()
-        if run_ctx is not None:
-            return str(run_ctx.session_id)
-    except Exception:  # pragma: no cover
-        pass
-    return "local"
-
-
-@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
-def _release_on_close(session_id: str) -> str:
-    """Session-scoped: when the tab's session ends, Streamlit calls release_session(session_id)."""
-    return session_id
-
-
 @st.cache_resource(show_spinner=False)
 def _warm_up() -> bool:
     gj.freeze_heap()     # once per process: full GC passes no longer walk the imported modules
@@ -68,8 +50,7 @@ def _warm_up() -> bool:
     return True
 
 
-SESSION = _session_id()
-_release_on_close(SESSION)
+SESSION = common.job_session()
 _warm_up()
 manager = get_job_manager()
 state = st.session_state

@@ -15,7 +15,7 @@ from dashboard import common
 from dashboard import gan_jobs as gj
 from dashboard.figures import gan as gf
 from genlab.errors import GenlabError
-from genlab.jobs import get_job_manager, release_session
+from genlab.jobs import get_job_manager
 from genlab.runs import default_runs_root
 
 TITLE = "Image GANs — DCGAN, conditional, PatchGAN"
@@ -37,24 +37,6 @@ CLASS_NAMES = {
     "fashion-mnist": ("T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
                       "ankle boot"),
 }
-
-
-def _session_id() -> str:
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        run_ctx = get_script_run_ctx()
-        if run_ctx is not None:
-            return str(run_ctx.session_id)
-    except Exception:  # pragma: no cover
-        pass
-    return "local"
-
-
-@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
-def _release_on_close(session_id: str) -> str:
-    """Session-scoped: when the tab's session ends, Streamlit calls release_session(session_id)."""
-    return session_id
 
 
 @st.cache_resource(show_spinner=False)
@@ -83,8 +65,7 @@ def _dataset_problem(name: str) -> str | None:
     return None
 
 
-SESSION = _session_id()
-_release_on_close(SESSION)
+SESSION = common.job_session()
 _warm_up()
 manager = get_job_manager()
 store = _run_store(str(default_runs_root()))

@@ -24,7 +24,7 @@ from dashboard import common
 from dashboard.figures import editing as ef
 from genlab import editing as ed
 from genlab.errors import GenlabError
-from genlab.jobs import get_job_manager, release_session
+from genlab.jobs import get_job_manager
 
 TITLE = "Image editing with a VAE"
 ctx = common.setup_page(TITLE)
@@ -43,23 +43,6 @@ MASK_LABELS = {"top": "top half", "bottom": "bottom half", "left": "left half", 
 EVAL_SIZES = (60, 120, 360)
 CVAE_CONFIG = ed.ConditionalVAEConfig()
 REFRESH_S = 1.0
-
-
-def _session_id() -> str:
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        run_ctx = get_script_run_ctx()
-        if run_ctx is not None:
-            return str(run_ctx.session_id)
-    except Exception:  # pragma: no cover
-        pass
-    return "local"
-
-
-@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
-def _release_on_close(session_id: str) -> str:
-    return session_id
 
 
 @st.cache_resource(show_spinner=False)
@@ -168,8 +151,7 @@ def score_job(ctx_job, vae, cvae, n: int, fit: dict, key, cache: dict) -> str:
     return "finished"
 
 
-SESSION = _session_id()
-_release_on_close(SESSION)
+SESSION = common.job_session()
 manager = get_job_manager()
 state = st.session_state
 state.setdefault(SS + "job", None)

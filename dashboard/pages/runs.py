@@ -27,7 +27,7 @@ import streamlit as st
 from dashboard import common
 from genlab import demos
 from genlab.errors import GenlabError
-from genlab.jobs import get_job_manager, release_session, train_in_job
+from genlab.jobs import get_job_manager, train_in_job
 from genlab.runs import EXTRA_COLUMN, METRICS_FILE, SAMPLES_FILE, Run, RunStore, validate_run_name
 
 SS = "_runs_"            # this page's session-state prefix
@@ -54,24 +54,6 @@ STATUS_BADGE = {
 # --------------------------------------------------------------------------- #
 # Session, job manager
 # --------------------------------------------------------------------------- #
-def _session_id() -> str:
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        run_ctx = get_script_run_ctx()
-        if run_ctx is not None:
-            return str(run_ctx.session_id)
-    except Exception:  # pragma: no cover
-        pass
-    return "local"
-
-
-@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
-def _release_on_close(session_id: str) -> str:
-    """When the tab's session ends, Streamlit stops its jobs (a resumed run keeps its checkpoint)."""
-    return session_id
-
-
 # --------------------------------------------------------------------------- #
 # Reading runs (cached on the files' modification time and size)
 # --------------------------------------------------------------------------- #
@@ -398,8 +380,7 @@ def _stop(job_id: str) -> None:
 # Page
 # --------------------------------------------------------------------------- #
 ctx = common.setup_page("Runs")
-SESSION = _session_id()
-_release_on_close(SESSION)
+SESSION = common.job_session()
 state = st.session_state
 state.setdefault(SS + "confirm", None)
 state.setdefault(SS + "job", None)

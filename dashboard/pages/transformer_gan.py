@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import common
 from dashboard.figures import transformer as tf
 from genlab.errors import GenlabError
-from genlab.jobs import get_job_manager, release_session
+from genlab.jobs import get_job_manager
 
 TITLE = "Transformer GAN"
 ctx = common.setup_page(TITLE)
@@ -31,23 +31,6 @@ DEPTHS = (1, 2, 3)
 HEADS = (1, 2, 4)
 N_SHOW = 6          # images in the attention / patch-by-patch views
 SAMPLE_N = 32       # samples per model in the race view
-
-
-def _session_id() -> str:
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        run_ctx = get_script_run_ctx()
-        if run_ctx is not None:
-            return str(run_ctx.session_id)
-    except Exception:  # pragma: no cover
-        pass
-    return "local"
-
-
-@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
-def _release_on_close(session_id: str) -> str:
-    return session_id
 
 
 @st.cache_resource(show_spinner=False)
@@ -121,8 +104,7 @@ def _stored_stamp(key: str, names: tuple) -> str | None:
     return "-".join(stamps)
 
 
-SESSION = _session_id()
-_release_on_close(SESSION)
+SESSION = common.job_session()
 manager = get_job_manager()
 state = st.session_state
 state.setdefault(SS + "job", None)

@@ -20,7 +20,7 @@ from dashboard import common
 from dashboard import latent_jobs as lj
 from dashboard.figures import latent as lf
 from genlab.errors import GenlabError
-from genlab.jobs import get_job_manager, release_session
+from genlab.jobs import get_job_manager
 
 TITLE = "Latent ELBO & reparameterization"
 ctx = common.setup_page(TITLE)
@@ -36,26 +36,7 @@ instructor = ctx.instructor
 PLOT_H = 460 if instructor else 380
 
 
-def _session_id() -> str:
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        run_ctx = get_script_run_ctx()
-        if run_ctx is not None:
-            return str(run_ctx.session_id)
-    except Exception:  # pragma: no cover
-        pass
-    return "local"
-
-
-@st.cache_resource(scope="session", on_release=release_session, show_spinner=False)
-def _release_on_close(session_id: str) -> str:
-    """Session-scoped: when the tab's session ends, Streamlit calls release_session(session_id)."""
-    return session_id
-
-
-SESSION = _session_id()
-_release_on_close(SESSION)
+SESSION = common.job_session()
 manager = get_job_manager()
 state = st.session_state
 state.setdefault(SS + "auto", set())
