@@ -94,7 +94,7 @@ with st.sidebar:
     loss = common.qp_select("Loss", "loss", LOSSES, "non-saturating")
     preset = common.qp_select("Preset", "preset", PRESETS, "default", format_func=lambda p: PRESET_LABELS[p])
     noise_dim = common.qp_select("Noise dimension", "zdim", NOISE_DIMS, 32)
-    steps = common.qp_number("Training steps", "steps", 100, 100_000, 3000, step=500,
+    steps = common.qp_number("Training steps", "steps", 100, 100_000, 4000, step=500,
                              help="Total generator steps of the run (each: 1 D update + 1 G update, batch 64).")
     seed = common.qp_number("Seed", "seed", 0, 9999, 0)
 

@@ -323,3 +323,38 @@ def test_short_training_moves_fakes_onto_the_ring():
     trainer.run(300)
     after = off_ring()
     assert after < 0.5 * before and after < 0.3
+
+
+# ---------------------------------------------------------------- lazy R1
+
+
+def test_lazy_r1_penalizes_every_nth_discriminator_update_with_n_times_the_weight(monkeypatch):
+    """r1_every = n: the R1 term is computed on D updates 0, n, 2n, ... only, weighted γ·n."""
+    import genlab.train.gan as gan_module
+
+    calls = []
+    real_penalty = gan_module.r1_penalty
+
+    def spy(logits, x):
+        value = real_penalty(logits, x)
+        calls.append(value.item())
+        return value
+
+    monkeypatch.setattr(gan_module, "r1_penalty", spy)
+    trainer = small_image_gan(r1_gamma=2.0, r1_every=3, k_disc=2)
+    losses = []
+    for _ in range(4):                                   # 8 D updates: 0..7
+        before = len(calls)
+        losses.append(trainer.step()["loss_d"])
+        assert len(calls) - before == sum(1 for u in (trainer.d_updates - 2, trainer.d_updates - 1) if u % 3 == 0)
+    assert len(calls) == 3                               # updates 0, 3, 6
+    with pytest.raises(GenlabError, match="r1_every"):
+        GANTrainConfig(r1_every=0)
+
+
+def test_image_gan_defaults_are_the_benchmark_settings():
+    model, train = gan_configs("dcgan")
+    assert (model.channels, train.lr_d, train.lr_g, train.r1_gamma, train.r1_every) == (32, 4e-4, 4e-4, 1.0, 4)
+    assert GANTrainer("dcgan", "digits", model, train).default_steps == 4000
+    model, train = gan_configs("dcgan", "vanilla")
+    assert train.r1_gamma == 0.0 and train.ema == 0.0
