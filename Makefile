@@ -12,6 +12,9 @@ CHROMIUM    := /usr/bin/chromium
 ADDRESS     ?= 127.0.0.1
 PORT        ?= 8501
 PYTEST_ARGS ?=
+# Two pytest workers (pytest-xdist), one test file per worker at a time: the browser tests spend
+# most of their time waiting for pages, so the other worker's CPU-bound tests fill those gaps.
+TEST_WORKERS ?= 2
 
 .PHONY: run test test-load bench demos venv chromium clean
 
@@ -19,7 +22,7 @@ run: $(STAMP_RUN)
 	$(PY) -m streamlit run dashboard/app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 test: $(STAMP_DEV) chromium
-	$(PY) -m pytest -m "not load" --durations=10 $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not load" -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 test-load: $(STAMP_DEV) chromium
 	$(PY) -m pytest -m load $(PYTEST_ARGS)
