@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only quality|speed|...] [--device cpu|cuda] [--out PATH]``.
+"""``python -m bench [--quick] [--only quality|speed|beyond|...] [--device cpu|cuda] [--out PATH]``.
 
 Writes bench/RESULTS.md (or ``--out``): a table per benchmark with the figure, the peer's figure
 measured in the same run, the ratio, the machine and the command. ``--quick`` is a smoke run
@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 
 from bench import harness  # noqa: E402
 
-SECTIONS = ("quality", "speed", "trainers", "scaling", "projection", "pages", "live")
+SECTIONS = ("quality", "speed", "trainers", "scaling", "projection", "pages", "live", "beyond")
 
 
 def main(argv=None) -> int:
@@ -28,7 +28,8 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny training budgets and few repeats")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=None,
-                        help="run only these sections (speed = trainers scaling projection pages live)")
+                        help="run only these sections (speed = trainers scaling projection pages live; "
+                             "beyond = issue #9: transformer GAN vs DCGAN, image editing)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                         help="cuda: training in the quality section on the GPU, and a GPU scaling table")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2 = the target machine)")
@@ -40,10 +41,10 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     os.environ.setdefault("GENLAB_NO_DOWNLOAD", "1")
     info = harness.machine_info(args.device)
-    wanted = set(args.only or ("quality", "speed"))
+    wanted = set(args.only or ("quality", "speed", "beyond"))
     if "speed" in wanted:
         wanted |= {"trainers", "scaling", "projection", "pages", "live"}
-    from bench import quality, speed
+    from bench import beyond, quality, speed
 
     plan = [
         ("quality", lambda: quality.run(args.quick, args.device)),
@@ -52,6 +53,7 @@ def main(argv=None) -> int:
         ("projection", lambda: [speed.projection(args.quick)]),
         ("pages", lambda: speed.page_latency(args.quick)),
         ("live", lambda: [speed.live_vs_headless(args.quick)]),
+        ("beyond", lambda: beyond.run(args.quick, args.device)),
     ]
     tables, section_seconds = [], {}
     start = time.perf_counter()
