@@ -5,8 +5,11 @@ edit the conditional probability tables, sample ancestrally and compare the samp
 with the exact joint, count parameters with and without the graph's independence assumptions,
 and ask P(X | evidence) by enumeration. Everything is tiny and exact, so every rerun is instant.
 
-URL settings: ``preset``, ``n`` (number of samples), ``seed``. Edits to the graph and the tables
-live in the session (download them as JSON).
+URL settings: ``preset``, ``n`` (number of samples), ``seed``, and every change from the preset —
+the graph (``vars``, ``edges``), the tables (``cpt``, and ``draft`` for tables typed but not valid
+yet), the query variable (``query``) and the evidence (``ev``); see :mod:`dashboard.bayesnet_link`.
+So a copied link reopens the same network, tables and question. A part of a link that cannot be
+used falls back to the preset with a warning that says which.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from dashboard import bayesnet_link as link  # noqa: E402
 from dashboard import common  # noqa: E402
 from dashboard.figures import bayesnet as figs  # noqa: E402
 from genlab import bayesnet as bn  # noqa: E402
@@ -128,6 +132,46 @@ def absorb_edits(net: bn.BayesianNetwork) -> tuple[bn.BayesianNetwork, dict[str,
 
 
 # --------------------------------------------------------------------------- #
+# The URL (the link to this view): the changes from the preset, see dashboard.bayesnet_link
+#   bn_link     the page's link parameters as this page last wrote them; when the URL holds
+#               something else (a link opened in this session), the URL wins
+# --------------------------------------------------------------------------- #
+def url_link_params() -> dict[str, str | None]:
+    """The page's link parameters (``vars``, ``edges``, ``cpt``, ``draft``, ``query``, ``ev``) in the URL."""
+    values: dict[str, str | None] = {}
+    for param in link.PARAMS:
+        try:
+            value = st.query_params.get(param)
+        except Exception:  # pragma: no cover - no script context
+            value = None
+        values[param] = None if value is None else str(value)
+    return values
+
+
+def write_link_params(values: dict[str, str | None]) -> None:
+    """Put ``values`` into the URL (None removes a parameter) and remember them in ``bn_link``."""
+    for param, value in values.items():
+        if value is None:
+            if param in st.query_params:
+                del st.query_params[param]
+        elif st.query_params.get(param) != value:
+            st.query_params[param] = value
+    ss["bn_link"] = {**ss.get("bn_link", {}), **values}
+
+
+def load_link(preset_name: str) -> list[str]:
+    """Load the preset with the URL's changes; returns warnings for the parts that were ignored."""
+    state = link.state_from_link(preset_name, url_link_params())
+    store_network(state.network)
+    ss["bn_tables"] = {name: table.tolist() for name, table in state.typed.items()}
+    ss["bn_loaded"] = preset_name
+    ss["bn_query"] = state.query or state.network.names[0]
+    for variable in state.network.names:
+        ss[f"bn_ev_{variable}"] = state.evidence.get(variable, NOT_OBSERVED)
+    return state.warnings
+
+
+# --------------------------------------------------------------------------- #
 # Callbacks of the graph builder (they run before the script, so the page redraws at once)
 # --------------------------------------------------------------------------- #
 def _report(kind: str, text: str) -> None:
@@ -226,6 +270,21 @@ def tv_curve(network_json: str, seed: int) -> pd.DataFrame:
 ctx = common.setup_page("Bayesian networks")
 font_size = getattr(common, "INSTRUCTOR_FONT", 22) if ctx.instructor else getattr(common, "NORMAL_FONT", 15)
 
+
+def columns(spec, gap: str = "small", projector: int | None = None) -> list:
+    """``st.columns(spec)``; in instructor mode (projector fonts) side-by-side blocks are stacked,
+    or put ``projector`` to a row (at 1280 px they cut off formulas, tables and labels)."""
+    count = spec if isinstance(spec, int) else len(spec)
+    if not ctx.instructor:
+        return list(st.columns(spec, gap=gap))
+    if projector is None:
+        return [st.container() for _ in range(count)]
+    out: list = []
+    while len(out) < count:
+        out += list(st.columns(min(projector, count - len(out)), gap=gap))
+    return out
+
+
 common.explain(
     "A **Bayesian network** (a *directed graphical model*) consists of a graph G — the *qualitative* "
     "specification, from domain knowledge or learned from data — and one conditional probability table "
@@ -233,16 +292,28 @@ common.explain(
 )
 st.latex(r"P(X_1,\dots,X_D) \;=\; \prod_{d=1}^{D} P\big(X_d \mid \mathrm{parents}(X_d)\big)")
 
-select_col, about_col = st.columns([1, 2.2], gap="large")
+asked = st.query_params.get("preset")  # before qp_select drops an unknown name from the URL
+select_col, about_col = columns([1, 2.2], gap="large")
 with select_col:
     preset = common.qp_select(
         "Network", "preset", bn.PRESET_NAMES, DEFAULT_PRESET,
         help="A ready-made graph with tables; change it below or start from the empty graph.",
     )
-if ss.get("bn_loaded") != preset or "bn_net" not in ss:
+link_warnings: list[str] = []
+if "bn_net" not in ss:  # first visit: the link's network
+    link_warnings = load_link(preset)
+    if asked is not None and asked != preset:
+        link_warnings.insert(
+            0, f"This link's `preset` setting {asked!r} is not one of the networks; showing “{preset}” instead."
+        )
+elif ss.get("bn_loaded") != preset:  # another preset chosen: its own graph and tables
     load_preset(preset)
+elif url_link_params() != ss.get("bn_link"):  # the URL changed under the page
+    link_warnings = load_link(preset)
 with about_col:
     common.explain(bn.PRESETS[preset].description)
+for text in link_warnings:
+    st.warning(text, icon="⚠️")
 
 try:
     stored = stored_network()
@@ -255,6 +326,7 @@ except GenlabError as err:  # pragma: no cover - only valid networks are stored
 # everything on the page — graph, counts, sampling, queries — uses them.
 current, typed_tables, problems_by_name = absorb_edits(stored)
 invalid = [name for name, problems in problems_by_name.items() if problems]
+write_link_params(link.link_params(bn.PRESETS[preset].network(), current, typed_tables))
 if invalid or current != bn.PRESETS[preset].network():
     st.caption(f"✏️ Changed from the preset “{preset}” — *Reset to preset* (under “Change the graph”) goes back.")
 
@@ -266,16 +338,17 @@ observed_now = [
 ]
 
 # --------------------------------------------------------------------------- graph + factorization
-graph_col, formula_col = st.columns([1.1, 1], gap="large")
+graph_col, formula_col = columns([1.1, 1], gap="large")
 with graph_col:
     st.subheader("The graph G")
     common.show_figure(
         figs.network_figure(current, observed=observed_now, query=query_now, font_size=font_size, dark=ctx.dark),
         key="bn_graph",
     )
-    st.caption(
+    common.caption(
         "Parents are drawn above their children. Grey = observed (evidence in the query below), "
-        "orange ring = query variable. Hover a variable for its states."
+        "orange ring = query variable.",
+        explanation="Hover a variable for its states.",
     )
 with formula_col:
     st.subheader("Its factorization")
@@ -324,7 +397,7 @@ with st.expander(
     if message is not None:
         (st.error if message[0] == "error" else st.success)(message[1])
     names = list(current.names)
-    add_col, remove_col, edge_col, unedge_col = st.columns(4)
+    add_col, remove_col, edge_col, unedge_col = columns(4, projector=2)
     with add_col:
         st.markdown("**Add a variable**")
         st.text_input("Name", key="bn_new_name", placeholder="e.g. Traffic", max_chars=24)
@@ -357,11 +430,11 @@ with st.expander(
             st.button("Remove edge", on_click=on_remove_edge)
         else:
             st.caption("No edges yet: every variable is independent of the others.")
-    st.caption(
+    common.caption(explanation=(
         "A Bayesian network's graph must be acyclic: an edge that would close a directed cycle is refused. "
         "Adding or removing an edge resets the child's table to uniform (its rows change)."
-    )
-    b1, b2, b3, b4 = st.columns(4)
+    ))
+    b1, b2, b3, b4 = columns(4, projector=2)
     b1.button("Uniform tables", on_click=on_uniform, help="Every row 1/|X|.")
     b2.button("Random tables", on_click=on_random, help="Rows drawn from a Dirichlet(1) distribution.")
     b3.button("Reset to preset", on_click=on_reset)
@@ -405,7 +478,7 @@ for name in current.topological_order():
     factor = current.factors()[current.topological_order().index(name)]
     # narrow tables two per row; a table with many or long columns gets the full width
     header_chars = sum(len(c) + 4 for c in list(frame.columns))
-    if header_chars > 48:
+    if header_chars > 48 or ctx.instructor:
         open_pair = []
         place = st.container()
     elif open_pair:
@@ -446,7 +519,7 @@ common.explain(
     "The sample frequencies approach the exact joint; their distance is measured by the total variation "
     "TV = ½ Σ_x |P̂(x) − P(x)|, which shrinks roughly like 1/√n."
 )
-n_col, seed_col, tv_col, full_col = st.columns(4)
+n_col, seed_col, tv_col, full_col = columns(4, projector=2)
 with n_col:
     n = int(common.qp_number("Number of samples n", "n", 1, MAX_N, 1000, step=100))
 with seed_col:
@@ -471,7 +544,7 @@ else:
         figs.marginal_comparison_figure(current.compare_marginals(samples), n), key="bn_marginal_bars"
     )
 
-curve_col, samples_col = st.columns([1.6, 1], gap="large")
+curve_col, samples_col = columns([1.6, 1], gap="large")
 with curve_col:
     st.markdown("**TV shrinks as n grows** (the first n of one run of samples)")
     curve = tv_curve(json.dumps(current.to_dict()), seed)
@@ -490,7 +563,7 @@ common.explain(
 names = list(current.names)
 if ss.get("bn_query") not in names:
     ss["bn_query"] = names[0]
-query_col, evidence_col = st.columns([1, 3], gap="large")
+query_col, evidence_col = columns([1, 3], gap="large")
 with query_col:
     query = st.selectbox("Query variable X", names, key="bn_query")
 evidence: dict[str, str] = {}
@@ -498,7 +571,7 @@ others = [name for name in names if name != query]
 with evidence_col:
     if others:
         st.markdown("**Evidence** (observed values)")
-        cells = st.columns(min(len(others), 4))
+        cells = st.columns(min(len(others), 2 if ctx.instructor else 4))
         for j, name in enumerate(others):
             options = [NOT_OBSERVED] + current.states(name)
             key = f"bn_ev_{name}"
@@ -517,7 +590,7 @@ try:
 except GenlabError as err:
     st.error(str(err))
     posterior = None
-answer_col, chart_col = st.columns([1, 1.35], gap="large")
+answer_col, chart_col = columns([1, 1.35], gap="large")
 with answer_col:
     given = ", ".join(f"{k}={v}" for k, v in evidence.items())
     shown = posterior if posterior is not None else prior
@@ -534,4 +607,5 @@ with answer_col:
 with chart_col:
     common.show_figure(figs.query_figure(prior, posterior), key="bn_query_chart")
 
+write_link_params(link.query_params_for(bn.PRESETS[preset], query, evidence))
 common.copy_link_button()

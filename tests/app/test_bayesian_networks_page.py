@@ -221,3 +221,156 @@ def test_reset_and_random_tables():
     [b for b in at.button if b.label == "Reset to preset"][0].click()
     rerun(at)
     assert not any("Changed from the preset" in c.value for c in at.caption)
+
+
+# --------------------------------------------------------------------------- the link to this view
+def link_of(at: AppTest) -> dict[str, str]:
+    """The page's query parameters as a copied link holds them."""
+    return {key: (value[0] if isinstance(value, list) else value) for key, value in at.query_params.items()}
+
+
+def editor_frame(at: AppTest, variable: str):
+    [editor] = [e for e in at.data_editor if e.key == editor_key(at, variable)]
+    return editor.value
+
+
+def warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def test_cpt_edit_is_in_the_link_and_a_fresh_page_shows_the_same_table():
+    at = run_page()
+    assert link_of(at) == {}  # the preset as it is: nothing to say
+    edit_cell(at, "Rain", 1, {"Rain=no": 0.4, "Rain=yes": 0.6})
+    link = link_of(at)
+    assert link == {"cpt": "Rain:0.8,0.2;0.4,0.6"}, link
+    fresh = run_page(**link)
+    assert not warnings(fresh)
+    frame = editor_frame(fresh, "Rain")
+    assert frame["Rain=no"].tolist() == [0.8, 0.4] and frame["Rain=yes"].tolist() == [0.2, 0.6]
+    assert editor_frame(fresh, "Cloudy").equals(editor_frame(at, "Cloudy"))
+    assert query_table(fresh).equals(query_table(at))
+    assert any("Changed from the preset" in c.value for c in fresh.caption)
+    assert link_of(fresh) == link  # the fresh page keeps describing the same view
+
+
+def test_graph_query_and_evidence_are_in_the_link():
+    at = run_page(preset="chain A → B → C", n="300", seed="4")
+    at.selectbox(key="bn_edge_parent").set_value("A")
+    at.selectbox(key="bn_edge_child").set_value("C")
+    rerun(at)
+    at.button(key="bn_add_edge").click()
+    rerun(at)
+    [b for b in at.button if b.label == "Random tables"][0].click()
+    rerun(at)
+    at.selectbox(key="bn_query").set_value("A")
+    rerun(at)
+    at.selectbox(key="bn_ev_C").set_value("1")
+    rerun(at)
+    link = link_of(at)
+    assert link["edges"] == "A>B,A>C,B>C" and "vars" not in link
+    assert link["query"] == "A" and link["ev"] == "C:1" and link["n"] == "300" and link["seed"] == "4"
+    assert set(link["cpt"].split("|")[0].split(":")[:1]) <= {"A", "B", "C"}
+    fresh = run_page(**link)
+    assert not warnings(fresh)
+    assert latex_text(fresh) == latex_text(at) and r"P(C \mid A, B)" in latex_text(fresh)
+    for variable in ("A", "B", "C"):
+        assert editor_frame(fresh, variable).equals(editor_frame(at, variable)), variable
+    assert fresh.selectbox(key="bn_query").value == "A" and fresh.selectbox(key="bn_ev_C").value == "1"
+    assert fresh.selectbox(key="bn_ev_B").value == "(not observed)"
+    assert query_table(fresh).equals(query_table(at))
+    assert metric(fresh, "TV distance") == metric(at, "TV distance")
+
+
+def test_added_variable_and_no_evidence_are_in_the_link():
+    at = run_page()
+    at.text_input(key="bn_new_name").input("Dog")
+    at.number_input(key="bn_new_states").set_value(3)
+    rerun(at)
+    [b for b in at.button if b.label == "Add variable"][0].click()
+    rerun(at)
+    at.selectbox(key="bn_ev_Wet grass").set_value("(not observed)")
+    rerun(at)
+    link = link_of(at)
+    assert link["vars"].endswith("|Dog:0,1,2") and link["ev"] == "none" and "cpt" not in link
+    fresh = run_page(**link)
+    assert not warnings(fresh)
+    assert "Dog" in {e.key.rsplit("_", 1)[1] for e in fresh.data_editor}
+    assert metric(fresh, "full table") == metric(at, "full table") == "47"  # 2·2·2·2·3 − 1
+    assert query_table(fresh).columns[-1] == "P(X) before"  # no evidence
+
+
+def test_a_table_typed_but_not_valid_yet_is_in_the_link_too():
+    at = run_page()
+    edit_cell(at, "Rain", 1, {"Rain=no": 0.4, "Rain=yes": 0.6})  # valid: the page uses it
+    edit_cell(at, "Rain", 1, {"Rain=yes": 0.5})                   # then a row that sums to 0.9
+    link = link_of(at)
+    assert link["cpt"] == "Rain:0.8,0.2;0.4,0.6" and link["draft"] == "Rain:0.8,0.2;0.4,0.5"
+    fresh = run_page(**link)
+    assert any("CPT of Rain, row 2 (Cloudy=yes)" in m and "sum to 0.9" in m for m in errors(fresh))
+    assert editor_frame(fresh, "Rain")["Rain=yes"].tolist() == [0.2, 0.5]
+    # the rest of the page still uses the last valid table, as in the session the link came from
+    assert query_table(fresh).iloc[1, 1] == pytest.approx(0.4) == query_table(at).iloc[1, 1]
+    assert not [w for w in warnings(fresh) if "link" in w]
+
+
+@pytest.mark.parametrize(
+    "params, names",
+    [
+        ({"cpt": "Rain:abc,0.5;0.2,0.8"}, ["`cpt`", "not a number"]),
+        ({"cpt": "Rain:0.5,0.5"}, ["`cpt`", "2 row(s)"]),                     # wrong shape
+        ({"cpt": "Nope:0.5,0.5"}, ["`cpt`", "'Nope'"]),                         # unknown variable
+        ({"cpt": "no colon here"}, ["`cpt`", "Name:p,p;p,p"]),
+        ({"cpt": "Rain:0.8,0.2;0.9,0.9"}, ["`cpt`", "not a valid CPT"]),        # shown as typed, in red
+        ({"draft": "Rain:1,2,3"}, ["`draft`", "column"]),
+        ({"vars": "A"}, ["`vars`", "Name:state1,state2"]),
+        ({"vars": "9lives:no,yes"}, ["`vars`", "not allowed"]),
+        ({"edges": "Cloudy>Nope"}, ["`edges`", "unknown variable"]),
+        ({"edges": "Rain>Cloudy,Cloudy>Rain"}, ["`edges`", "cycle"]),
+        ({"edges": "Cloudy>Nope", "cpt": "Rain:0.8,0.2;0.4,0.6"}, ["`edges`", "ignored"]),
+        ({"query": "Nope"}, ["`query`", "Nope"]),
+        ({"ev": "Wet grass:maybe"}, ["`ev`", "Wet grass=maybe"]),
+        ({"ev": "garbage"}, ["`ev`", "Variable:state"]),
+        ({"preset": "no such network"}, ["`preset`", "no such network"]),
+        ({"cpt": "Rain:" + "0.5," * 30_000}, ["`cpt`", "characters long"]),
+    ],
+)
+def test_a_bad_link_falls_back_to_the_preset_with_a_warning(params, names):
+    at = run_page(**params)  # run_page asserts: no exception
+    found = [w for w in warnings(at) if names[0] in w]
+    assert found and all(name in found[0] for name in names), warnings(at)
+    assert metric(at, "with graph") == "9"  # the sprinkler preset's graph
+    if "cpt" not in params or "not a valid" not in names[1]:
+        assert not errors(at), errors(at)
+    # the URL now describes what is shown: the bad parameter is gone
+    link = link_of(at)
+    for key in params:
+        assert key not in link or ("not a valid" in names[1] and key == "cpt"), link
+
+
+def test_a_bad_table_leaves_the_good_ones_of_the_link():
+    at = run_page(cpt="Rain:0.8,0.2;0.4,0.6|Cloudy:7")
+    assert any("`cpt`" in w and "Cloudy" in w for w in warnings(at)), warnings(at)
+    assert editor_frame(at, "Rain")["Rain=yes"].tolist() == [0.2, 0.6]
+    assert link_of(at) == {"cpt": "Rain:0.8,0.2;0.4,0.6"}
+
+
+def test_choosing_another_preset_drops_the_old_changes_from_the_link():
+    at = run_page(cpt="Rain:0.8,0.2;0.4,0.6", query="Cloudy")
+    at.selectbox(key="preset").set_value("naive Bayes")
+    rerun(at)
+    link = link_of(at)
+    assert set(link) == {"preset"}, link
+    assert not any("Changed from the preset" in c.value for c in at.caption)
+
+
+def test_hide_explanations_hides_the_teaching_captions():
+    shown = run_page()
+    hidden = run_page(hide="explanations", instructor="1")
+    everything = " ".join(c.value for c in shown.caption)
+    left = " ".join(c.value for c in hidden.caption)
+    for text in ("must be acyclic", "Hover a variable"):
+        assert text in everything and text not in left
+    assert "Grey = observed" in left  # the graph's legend stays
+    assert any("A **Bayesian network**" in m.value for m in shown.markdown)
+    assert not any("A **Bayesian network**" in m.value for m in hidden.markdown)  # explain() text too

@@ -69,3 +69,38 @@ def test_cpt_edit_is_checked_and_normalized(browser_page, app_server):
     wait_for_streamlit(page)
     assert not any("CPT of Rain" in a for a in _alerts(page))
     assert page.get_by_text("Changed from the preset", exact=False).count() == 1
+
+
+def test_cpt_edits_are_in_the_url_and_a_new_tab_shows_them(browser_page, app_server):
+    page = browser_page
+    open_page(page, app_server + PATH)
+    _edit_cell(page, 2, 1, 0.55, "0.7")  # P(Rain=yes | Cloudy=yes) 0.8 -> 0.7: the row sums to 0.9
+    page.wait_for_function("() => location.search.includes('draft=')")
+    invalid_url = page.url
+    other = page.context.new_page()  # a new tab: a new session, only the URL in common
+    try:
+        open_page(other, invalid_url)
+        alerts = _alerts(other)
+        assert any("CPT of Rain, row 2 (Cloudy=yes)" in a and "sum to 0.9" in a for a in alerts), alerts
+        assert not any("could not be used" in a for a in alerts), alerts
+    finally:
+        other.close()
+    page.get_by_role("button", name="Normalize rows of P(Rain | Cloudy)").click()
+    wait_for_streamlit(page)
+    page.wait_for_function("() => location.search.includes('cpt=') && !location.search.includes('draft=')")
+    other = page.context.new_page()
+    try:
+        open_page(other, page.url)
+        assert other.get_by_text("Changed from the preset", exact=False).count() == 1
+        assert not any("CPT of Rain" in a for a in _alerts(other))
+        screenshot(other, "bayesian-networks-from-link")
+    finally:
+        other.close()
+
+
+def test_a_bad_link_shows_a_warning_not_a_traceback(browser_page, app_server):
+    page = browser_page
+    open_page(page, app_server + PATH + "?cpt=Rain%3Aabc&edges=Cloudy%3ENope")
+    alerts = _alerts(page)
+    assert any("graph (edges) could not be used" in a and "unknown variable" in a for a in alerts), alerts
+    assert page.get_by_text("Changed from the preset", exact=False).count() == 0
