@@ -16,7 +16,8 @@ Widgets made with the ``qp_*`` helpers keep their value in the URL
   removed from the URL to keep links short;
 * ``?hide=key1,key2`` hides those controls: the helper returns the value from
   the URL (or the default) without drawing anything.  ``?hide=explanations``
-  hides every :func:`explain` block.
+  hides every :func:`explain` block and the explanatory half of every
+  :func:`caption` (what a figure shows stays; why it matters goes).
 
 ``?instructor=1`` (or the sidebar toggle) switches on instructor mode: larger
 fonts on the page and projector-sized fonts, markers and lines in figures.
@@ -37,6 +38,7 @@ __all__ = [
     "is_instructor",
     "is_dark",
     "explain",
+    "caption",
     "style_figure",
     "show_figure",
     "qp_slider",
@@ -216,6 +218,10 @@ html { font-size: %dpx; }
 [data-testid="stMarkdownContainer"] p,
 [data-testid="stMarkdownContainer"] li { font-size: 1.1rem; line-height: 1.5; }
 [data-testid="stWidgetLabel"] p { font-size: 1.05rem; font-weight: 600; }
+/* Captions grow too (0.875rem would be 19 px; body text is 24 px). */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1rem; line-height: 1.45; }
+/* st.metric values are markdown too: keep them big (the rule above made them body-sized). */
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 1.9rem; line-height: 1.25; }
 /* Widgets whose text is sized in px. */
 .stApp input, .stApp textarea, [role="listbox"] [role="option"], [data-testid="stSliderThumbValue"],
 [data-testid="stSliderTickBar"] div, .stApp button p { font-size: 1rem !important; }
@@ -333,6 +339,23 @@ def explain(markdown: str) -> None:
     if control_hidden("explanations"):
         return
     st.markdown(markdown)
+
+
+def caption(text: str = "", explanation: str = "") -> None:
+    """A caption (small print under a figure or table) in two parts.
+
+    ``text`` says what is shown (legend, numbers, what to hover) and is always drawn;
+    ``explanation`` says what it means or what to try, and is left out like :func:`explain`
+    when the link says ``?hide=explanations`` (the instructor says it instead). Nothing is
+    drawn when what is left is empty. Use it instead of ``st.caption`` for any caption with
+    teaching text in it, so that instructor links hide all of it consistently.
+    """
+    parts = [text.strip()]
+    if not control_hidden("explanations"):
+        parts.append(explanation.strip())
+    shown = " ".join(part for part in parts if part)
+    if shown:
+        st.caption(shown)
 
 
 # --------------------------------------------------------------------------- #

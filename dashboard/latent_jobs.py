@@ -47,6 +47,7 @@ __all__ = [
     "expected_steps",
     "find_finished",
     "is_demo",
+    "source_text",
     "job_key",
     "load_model",
     "pair_configs",
@@ -233,6 +234,28 @@ def find_finished(config: dict, root=None):
         with _FOUND_LOCK:
             _FOUND[key] = run.path
     return run
+
+
+def source_text(runs, just_trained: bool = False) -> str:
+    """One sentence (Markdown) saying where the shown runs come from: trained just now, the user's
+    stored runs, or the shipped demos (``genlab.demos``) — never a demo called a stored run."""
+    def names(group) -> str:
+        return " and ".join(f"`{run.name}`" for run in group)
+
+    runs = list(runs)
+    if just_trained:
+        return f"Trained just now: {names(runs)}"
+    stored = [run for run in runs if not is_demo(run)]
+    shipped = [run for run in runs if is_demo(run)]
+    parts = []
+    if stored:
+        parts.append(f"your stored run{'s' if len(stored) > 1 else ''} {names(stored)}, trained earlier with these settings")
+    if shipped:
+        from genlab import demos
+
+        parts.append(f"the **shipped demo run{'s' if len(shipped) > 1 else ''}** {names(shipped)} "
+                     f"(made with `{demos.REGENERATE_COMMAND}`, no waiting)")
+    return "Showing " + "; and ".join(parts)
 
 
 def is_demo(run) -> bool:

@@ -299,9 +299,12 @@ def _per_epoch(frame, columns: Sequence[str]):
 
 
 def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380,
-                 legend_right: bool = False) -> go.Figure:
+                 projector: bool = False) -> go.Figure:
     """Reconstruction −E_q[log p(x|z)], KL(q(z|x)‖p(z)) and −ELBO (their sum) per epoch
-    (training-batch means, nats per image), and the test split's −ELBO where it was evaluated."""
+    (training-batch means, nats per image), and the test split's −ELBO where it was evaluated.
+
+    ``projector``: instructor-mode layout -- the legend at the bottom edge of the figure, below the
+    x-axis title (a legend beside the plot left it a third of the width at 1280 px)."""
     epoch = _per_epoch(frame, ["recon_loss", "kl_loss", "loss"])
     fig = go.Figure()
     if not epoch.empty and "recon_loss" in epoch:
@@ -324,8 +327,10 @@ def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380
                       hovermode="x unified")
     fig.update_xaxes(title_text="training step" + beta_text)
     fig.update_yaxes(title_text="nats per image", rangemode="tozero")
-    if legend_right:   # a wide figure (projector): the legend beside the plot, clear of the axis title
-        fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"))
+    if projector:   # big fonts: the legend in its own strip at the bottom, clear of the axis title
+        fig.update_layout(height=height + 110,
+                          legend=dict(orientation="h", yref="container", y=0, yanchor="bottom",
+                                      xanchor="center", x=0.5))
     else:
         _legend_bottom(fig, -0.22)
     return fig

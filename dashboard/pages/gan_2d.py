@@ -307,9 +307,9 @@ if data_error and dataset in (DRAWN, UPLOADED):
 # Drawing canvas (data set "draw your own"): shown above the training controls
 # --------------------------------------------------------------------------- #
 def draw_section() -> None:
-    st.caption("Click anywhere on the canvas to add a Gaussian blob there. For a uniform rectangle, pick the "
-               "box-select tool in the chart's toolbar (top right) and drag. The shapes are kept in the link; "
-               "training restarts when the data change.")
+    common.caption(explanation="Click anywhere on the canvas to add a Gaussian blob there. For a uniform "
+                               "rectangle, pick the box-select tool in the chart's toolbar (top right) and drag. "
+                               "The shapes are kept in the link; training restarts when the data change.")
     d1, d2 = st.columns([2, 1])
     with d2:
         st.slider("Blob size (std)", 0.05, 1.0, 0.2, 0.05, key=SS + "blob_std")

@@ -374,9 +374,10 @@ if task == "inpaint":
             cvae_draws = cvae.complete(x, m_t, samples=8, seed=int(seed))[0].numpy()
         st.markdown(f"**Filling in {HEADINGS[kind]}** (dashed box)")
         common.show_figure(ef.panels_figure(panels, mask=mask[0, 0].numpy(), height=height), key=SS + "panels")
-        st.caption(f"Latent optimization: ‖m ⊙ (decode(z\\*) − x)‖² = {result['data']:.3f}, λ‖z\\*‖² = {result['prior']:.3f}. "
-                   "“VAE encoder on it” = decode(encoder(masked digit)): the encoder never saw holes, so it "
-                   "explains the black pixels as part of the digit.")
+        common.caption(f"Latent optimization: ‖m ⊙ (decode(z\\*) − x)‖² = {result['data']:.3f}, "
+                       f"λ‖z\\*‖² = {result['prior']:.3f}.",
+                       explanation="“VAE encoder on it” = decode(encoder(masked digit)): the encoder never saw "
+                                   "holes, so it explains the black pixels as part of the digit.")
         if cvae_draws is not None:
             draws = [{"title": f"z{i + 1}", "image": cvae_draws[i, 0], "caption": _short(cvae_draws[i:i + 1]),
                       "outline": True} for i in range(len(cvae_draws))]

@@ -123,11 +123,6 @@ def _train() -> None:
 
 found = {model: lj.find_finished(config) for model, config in configs.items()}
 ready = all(run is not None for run in found.values())
-if ready and any(lj.is_demo(run) for run in found.values()):
-    from genlab import demos
-
-    st.caption(" ".join(demos.source_message(run, "demo" if lj.is_demo(run) else "store")
-                        for run in found.values()))
 job = manager.job_for_key(key)
 if job is None:
     mine = manager.get(state.get(SS + "job_id") or "")
@@ -243,11 +238,12 @@ def _seconds(value: float) -> str:
 
 
 just_trained = job is not None and job.status == "finished"
-st.success(
-    f"{'Trained just now' if just_trained else 'Loaded stored runs'}{' (default settings)' if is_default else ''}: "
-    f"`{ae.run_name}` and `{vae.run_name}` — {settings['epochs']} epochs, {ae.steps:,} steps each "
-    f"(training took {_seconds(ae.wall_time)} + {_seconds(vae.wall_time)}).",
-    icon=":material/check_circle:",
+# one message: trained just now / your stored runs / the shipped demos (never a demo called a stored run)
+shown_demo = not just_trained and any(lj.is_demo(found[model]) for model in ("ae", "vae"))
+(st.info if shown_demo else st.success)(
+    f"{lj.source_text([found['ae'], found['vae']], just_trained)} — {settings['epochs']} epochs, "
+    f"{ae.steps:,} steps each (training took {_seconds(ae.wall_time)} + {_seconds(vae.wall_time)}).",
+    icon=":material/inventory_2:" if shown_demo else ":material/check_circle:",
 )
 
 images, labels = ae.test_images()
@@ -382,9 +378,10 @@ with tab_grid:
                                                      dims=dims).numpy(), values, dims=dims)
                    for model in ("ae", "vae")], key="grid_pair", height=PLOT_H + 40)
             note = "" if K == 2 else " The other coordinates are 0 (the prior mean)."
-            st.caption("Each tile decodes one grid point (like the Keras VAE example's manifold). The VAE's "
-                       "plane changes smoothly and every tile is a plausible image; the AE's codes live "
-                       "on their own scale, so parts of the same square decode to blurs." + note)
+            common.caption("Each tile decodes one grid point (like the Keras VAE example's manifold)." + note,
+                           explanation="The VAE's plane changes smoothly and every tile is a plausible image; the "
+                                       "AE's codes live on their own scale, so parts of the same square decode "
+                                       "to blurs.")
 
 n_test = len(labels)
 with tab_interp:

@@ -292,8 +292,9 @@ else:
     with st.expander("Learned 1D position embeddings (discriminator)", expanded=False):
         common.show_figure(tf.position_similarity_figure(ins["position_similarity"],
                                                          height=460 if ctx.instructor else 380), key=SS + "pos")
-        st.caption("Cell (i, j) shows how similar the embedding of patch position (i, j) is to every other "
-                   "position's (red = similar). The positions are only numbered 0..T; a trained ViT often "
-                   "learns the 2D neighbourhood from the data (ViT paper, fig. 7).")
+        common.caption("Cell (i, j) shows how similar the embedding of patch position (i, j) is to every other "
+                       "position's (red = similar).",
+                       explanation="The positions are only numbered 0..T; a trained ViT often learns the 2D "
+                                   "neighbourhood from the data (ViT paper, fig. 7).")
 
 common.copy_link_button()

@@ -143,10 +143,6 @@ else:
         state[SS + "job_id"] = job.id
 
     vae_run = lj.find_finished(config)
-    if vae_run is not None and lj.is_demo(vae_run):
-        from genlab import demos
-
-        st.caption(demos.source_message(vae_run, "demo"))
     job = manager.get(state.get(SS + "job_id") or "")
     shared = manager.job_for_key(key) or manager.job_for_key(sweep_key)
     if shared is not None:
@@ -186,7 +182,7 @@ else:
         left, right = (st.container(), st.container()) if instructor else st.columns([1.25, 1], gap="medium")
         with left:
             common.show_figure(lf.elbo_history(frame, "ELBO terms per epoch",
-                                               beta=settings["beta"], height=PLOT_H, legend_right=instructor), key="elbo_live" if live else "elbo")
+                                               beta=settings["beta"], height=PLOT_H, projector=instructor), key="elbo_live" if live else "elbo")
         with right:
             common.show_figure(lf.kl_per_dim_history(frame, K, "KL of each latent dimension", height=PLOT_H),
                                key="kl_dims_live" if live else "kl_dims")
@@ -213,9 +209,12 @@ else:
 
     if vae_run is not None:
         frame = lj.load_model(vae_run, "VAE").metrics_frame()
-        st.success(f"{'Trained just now' if job is not None and job.status == 'finished' else 'Loaded the stored run'}"
-                   f"{' (default settings)' if is_default else ''}: `{vae_run.name}` — "
-                   f"{settings['epochs']} epochs, {int(frame['step'].max()):,} steps.", icon=":material/check_circle:")
+        just_trained = job is not None and job.status == "finished"
+        shown_demo = not just_trained and lj.is_demo(vae_run)
+        (st.info if shown_demo else st.success)(
+            f"{lj.source_text([vae_run], just_trained)} — {settings['epochs']} epochs, "
+            f"{int(frame['step'].max()):,} steps.",
+            icon=":material/inventory_2:" if shown_demo else ":material/check_circle:")
         _elbo_figures(frame, live=False)
         last_epoch = frame[frame["epoch"] == frame["epoch"].max()]
         kl_dims = np.array([last_epoch[f"kl_dim_{k}"].mean() for k in range(K)])
@@ -263,7 +262,8 @@ if settings is not None:
     with b_tab:
         runs_beta = {r["beta"]: r for r in _matching_runs(settings, "beta")}
         missing = [b for b in BETA_SWEEP if b not in runs_beta]
-        c1, c2 = st.columns([1, 2], vertical_alignment="center")
+        # on a projector the button's label needs the full width (it was cut to "Train the β sw…")
+        c1, c2 = (st.container(), st.container()) if instructor else st.columns([1, 2], vertical_alignment="center")
         sweep_active = job is not None and job.active and job.key == sweep_key
         c1.button(f"Train the β sweep ({len(missing)} to go)" if missing else "β sweep complete",
                   on_click=_train_sweep, disabled=not missing or sweep_active, key=SS + "sweep",
@@ -289,8 +289,8 @@ if settings is not None:
                 fig = lf.image_mosaic(images, 12, height=60 + 52 * len(betas) if not instructor else 80 + 64 * len(betas),
                                       y_ticks=[f"β={b:g}" for b in betas])
                 common.show_figure(fig, key="beta_samples")
-                st.caption("At large β the samples stop depending on z: the decoder has learnt to ignore "
-                           "the collapsed latent dimensions and draws an average image.")
+                common.caption(explanation="At large β the samples stop depending on z: the decoder has learnt "
+                                           "to ignore the collapsed latent dimensions and draws an average image.")
         else:
             st.info("Train the β sweep (or train single VAEs with other β above) to compare them here.")
     with s_tab:
@@ -301,8 +301,9 @@ if settings is not None:
             st.dataframe(table, hide_index=True, width="stretch",
                          column_config={c: st.column_config.NumberColumn(format="%.2f")
                                         for c in ("test ELBO", "reconstruction", "KL", "training time (s)")})
-        st.caption(f"Stored VAEs with β = {settings['beta']:g} and these settings, by S. Change S above and "
-                   "train to add a row: the ELBO barely moves while each step costs about S times more decoding.")
+        common.caption(f"Stored VAEs with β = {settings['beta']:g} and these settings, by S.",
+                       explanation="Change S above and train to add a row: the ELBO barely moves while each step "
+                                   "costs about S times more decoding.")
 
 # --------------------------------------------------------------------------- #
 # 3. The reparameterization trick
@@ -359,15 +360,22 @@ if rows:
                 help="Smallest S whose score-function variance is at most the variance of one reparameterized sample.")
     tab_var, tab_est = st.tabs(["Variance against S", "Estimates ± 1 sd"])
     titles = ["∂/∂μ", "∂/∂σ"]
+
+    def _gradient_panels(builder, y_title: str):
+        """The ∂/∂μ and ∂/∂σ panels; the panel titles name the parameter, so one short y-axis title
+        on the left (the right panel's own title ran into the left panel at 1280 px)."""
+        fig = lf.side_by_side([builder(rows, p) for p in ("mu", "sigma")], titles,
+                              height=PLOT_H + 60, spacing=0.12 if instructor else 0.1, legend=True)
+        return fig.update_layout(yaxis_title_text=y_title, yaxis2_title_text=None)
+
     with tab_var:
-        common.show_figure(lf.side_by_side([lf.gradient_variance_figure(rows, p) for p in ("mu", "sigma")], titles,
-                                           height=PLOT_H + 60, spacing=0.1, legend=True), key="grad_var")
+        common.show_figure(_gradient_panels(lf.gradient_variance_figure, "variance of the estimate"), key="grad_var")
     with tab_est:
-        common.show_figure(lf.side_by_side([lf.gradient_estimates_figure(rows, p) for p in ("mu", "sigma")], titles,
-                                           height=PLOT_H + 60, spacing=0.1, legend=True), key="grad_est")
-    st.caption("Both variances fall like 1/S (dotted line), but the score function starts much higher: it "
-               "multiplies f(z) by a noisy weight and ignores how f changes. For a bounded, wiggly f (cos at "
-               "μ = 0.5) it can win for μ — the trick is not a theorem, just usually far better.")
+        common.show_figure(_gradient_panels(lf.gradient_estimates_figure, "estimate ± 1 sd"), key="grad_est")
+    common.caption(explanation="Both variances fall like 1/S (dotted line), but the score function starts much "
+                               "higher: it multiplies f(z) by a noisy weight and ignores how f changes. For a "
+                               "bounded, wiggly f (cos at μ = 0.5) it can win for μ — the trick is not a theorem, "
+                               "just usually far better.")
     with st.expander("The trick in PyTorch"):
         st.code(
             "mu, log_var = encoder(x)                # q(z|x) = N(mu, sigma^2)\n"

@@ -97,7 +97,8 @@ def _stop_all(key: str) -> None:
 def test_stored_pair_loads_with_both_latent_plots_and_scores(runs_env):
     at = _page(LATENT, epochs=1)
     assert at.title[0].value == "Latent spaces — autoencoder vs VAE"
-    assert "Loaded stored runs" in _texts(at.success) and "latent-ae-digits-K2-" in _texts(at.success)
+    assert "Showing your stored runs" in _texts(at.success) and "latent-ae-digits-K2-" in _texts(at.success)
+    assert "shipped demo" not in _texts(at.success) + _texts(at.info) + _texts(at.caption)
     metrics = {m.label: m.value for m in at.metric}
     assert set(metrics) == {"AE Fréchet distance", "VAE Fréchet distance", "AE confidence", "VAE confidence"}
     assert all(float(metrics[f"{m} Fréchet distance"]) > 0 for m in ("AE", "VAE"))
@@ -197,11 +198,18 @@ def test_default_settings_load_the_shipped_demos_at_once(empty_store, monkeypatc
         pytest.skip("no shipped demos for the default settings (python -m genlab demos)")
     at = _page(LATENT)
     assert get_job_manager().job_for_key(lj.job_key(configs)) is None      # nothing trains
-    captions = _texts(at.caption)
-    assert "shipped demo run" in captions and "ae-digits-k2" in captions and "vae-digits-k2" in captions
+    # one message, which says demo (not "stored run"), names both demos and appears once
+    infos = [i.value for i in at.info if "shipped demo run" in i.value]
+    assert len(infos) == 1, _texts(at.info)
+    assert "ae-digits-k2" in infos[0] and "vae-digits-k2" in infos[0] and "python -m genlab demos" in infos[0]
+    assert not _texts(at.success) and "stored run" not in infos[0]                # no second, green box
+    assert "shipped demo" not in _texts(at.caption) + _texts(at.markdown)
     assert at.button(key="_latent_train").disabled                          # already trained
     at = _page(ELBO)
-    assert "shipped demo run" in _texts(at.caption)
+    infos = [i.value for i in at.info if "shipped demo run" in i.value]
+    assert len(infos) == 1 and "vae-digits-k2" in infos[0], _texts(at.info)
+    assert not _texts(at.success) and "stored run" not in infos[0]                # no second, green box
+    assert "shipped demo" not in _texts(at.caption) + _texts(at.markdown)
 
 
 def test_default_settings_train_by_themselves_and_stop(empty_store):
@@ -246,7 +254,7 @@ def test_train_button_trains_then_the_runs_load(empty_store):
 def test_elbo_page_loads_terms_and_beta_comparison(runs_env):
     at = _page(ELBO, epochs=1)
     assert at.title[0].value == "Latent ELBO & reparameterization"
-    assert "Loaded the stored run" in _texts(at.success)
+    assert "Showing your stored run" in _texts(at.success) and "shipped demo" not in _texts(at.success)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Active latent dimensions"].endswith("of 2")
     assert float(metrics["Test ELBO (nats / image)"]) < 0
@@ -276,6 +284,15 @@ def test_gradient_controls_drive_the_variance_experiment(runs_env):
     assert variance["data"][3]["xaxis"] == "x2"
     estimates = _charts(at)["grad_est"]
     assert any("true ∂/∂σ" in a["text"] for a in estimates["layout"]["annotations"])
+
+
+def test_elbo_hide_explanations_hides_the_teaching_captions(runs_env):
+    shown = _page(ELBO, epochs=1)
+    hidden = _page(ELBO, epochs=1, instructor="1", hide="explanations")
+    assert "Both variances fall like 1/S" in _texts(shown.caption)
+    assert "Both variances fall like 1/S" not in _texts(hidden.caption)
+    assert "For each image the VAE minimises" not in _texts(hidden.markdown)     # explain() text too
+    assert "grad_var" in _charts(hidden)                                          # the figures stay
 
 
 def test_elbo_bad_input_and_untrained_settings(runs_env):

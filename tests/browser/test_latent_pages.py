@@ -37,6 +37,9 @@ def test_default_view_shows_the_shipped_demos_at_once(browser_page, app_server):
     open_page(page, app_server + LATENT)
     # the default settings are not in the (temporary) run store, but demos/ ships them: no waiting
     page.get_by_text("shipped demo run").first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+    # one message, in one alert box, that does not call the demos stored runs
+    assert page.locator('[data-testid="stAlert"]', has_text="shipped demo run").count() == 1
+    assert page.get_by_text("Loaded stored runs").count() == 0
     _both_titles_visible(page)
     assert _latent_pair_points(page) >= 2 * 360   # every test digit in both latent spaces
     assert not _button(page, "Train").is_enabled()
@@ -101,7 +104,7 @@ def test_instructor_view_at_1920_and_elbo_page(browser_page, app_server):
     page.set_viewport_size({"width": 1280, "height": 720})
     open_page(page, app_server + ELBO + "?epochs=2")
     assert page.locator("h1").first.inner_text().strip() == "Latent ELBO & reparameterization"
-    assert page.get_by_text("Loaded the stored run").count() == 1
+    assert page.get_by_text("Showing your stored run").count() == 1
     assert page.get_by_text("Can we backpropagate through z").count() == 1
     assert page.locator(".js-plotly-plot").count() >= 4  # ELBO terms, KL per dimension, two variance plots
     screenshot(page, "vae-elbo-1280-full", full_page=True)

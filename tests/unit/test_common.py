@@ -172,3 +172,36 @@ def test_style_figure_dark_template():
     fig = _styled(dark=True)
     assert fig.layout.template.layout.paper_bgcolor is not None
     assert fig.layout.paper_bgcolor == "#0f1117"
+
+
+CAPTION_SCRIPT = """
+from dashboard import common
+
+common.setup_page("Caption test")
+common.caption("Dots: test images.", explanation="Close codes mean similar digits.")
+common.caption(explanation="Only teaching text here.")
+common.caption("Only a legend.")
+"""
+
+
+@pytest.mark.parametrize("hide, expected", [
+    (None, ["Dots: test images. Close codes mean similar digits.", "Only teaching text here.", "Only a legend."]),
+    ("explanations", ["Dots: test images.", "Only a legend."]),
+    ("seed", ["Dots: test images. Close codes mean similar digits.", "Only teaching text here.", "Only a legend."]),
+])
+def test_caption_hides_its_explanation_with_the_explanations(hide, expected):
+    at = AppTest.from_string(CAPTION_SCRIPT, default_timeout=30)
+    if hide:
+        at.query_params["hide"] = hide
+    at.query_params["instructor"] = "1"
+    at.run()
+    assert not at.exception
+    assert [c.value for c in at.main.caption] == expected
+
+
+def test_instructor_css_enlarges_captions_and_keeps_metric_values_big():
+    from dashboard import common
+
+    css = common._INSTRUCTOR_CSS
+    assert '[data-testid="stCaptionContainer"]' in css and "font-size: 1rem" in css
+    assert '[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p' in css

@@ -114,6 +114,16 @@ def test_elbo_history_is_per_epoch_and_sums_the_terms():
     assert "4·KL" in fig.layout.xaxis.title.text
 
 
+def test_elbo_history_projector_legend_is_below_the_whole_plot():
+    normal = lf.elbo_history(_frame(), height=400)
+    big = lf.elbo_history(_frame(), height=400, projector=True)
+    assert normal.layout.legend.yref in (None, "paper") and normal.layout.height == 400
+    # instructor mode: the legend sits in its own strip at the figure's bottom edge, under the x-axis
+    # title, and the figure grows by that strip (a legend beside the plot left it a third of 1280 px)
+    assert big.layout.legend.yref == "container" and big.layout.legend.y == 0
+    assert big.layout.legend.orientation == "h" and big.layout.height > 400
+
+
 def test_kl_per_dim_history_lines_then_heatmap_and_bars():
     assert [t.name for t in lf.kl_per_dim_history(_frame(K=3), 3).data] == ["z1", "z2", "z3"]
     heat = lf.kl_per_dim_history(_frame(K=12), 12)
