@@ -149,20 +149,20 @@ class AutoencoderTrainer(Trainer):
 
     def _train_step(self) -> dict:
         cfg = self.train_config
-        self.model.train()
+        if not self.model.training:   # .train() walks every submodule: only when evaluate()/encode() switched it off
+            self.model.train()
         x = self._next_batch()
         out = self.model(x, mc_samples=cfg.mc_samples, beta=cfg.beta, generator=self._eps_generator)
         self.optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
         self.optimizer.step()
-        row = {
-            "epoch": self.epoch,
-            "loss": out.loss.item(),
-            "recon_loss": out.recon_loss.item(),
-            "kl_loss": out.kl_loss.item(),
-            "elbo": out.elbo.item(),
-        }
-        row.update({f"kl_dim_{k}": v for k, v in enumerate(out.kl_per_dim.detach().cpu().tolist())})
+        # the row's numbers in one read (loss, recon, KL, ELBO, then KL_k for k = 0..K-1) instead of
+        # K + 4 separate .item() calls (each one a device sync on a GPU)
+        with torch.no_grad():
+            losses = torch.stack([out.loss, out.recon_loss, out.kl_loss, out.elbo])
+            values = torch.cat([losses, out.kl_per_dim]).tolist()
+        row = {"epoch": self.epoch, **dict(zip(("loss", "recon_loss", "kl_loss", "elbo"), values[:4]))}
+        row.update({f"kl_dim_{k}": v for k, v in enumerate(values[4:])})
         step = self.step_count + 1  # this step's number
         every = cfg.eval_every or self.steps_per_epoch
         test = self.evaluate() if step % every == 0 else dict.fromkeys(TEST_METRICS, math.nan)

@@ -379,34 +379,44 @@ class GANTrainer(Trainer):
             loss = loss + 0.5 * tc.r1_gamma * tc.r1_every * r1_penalty(real_logits, x)
         self.optimizer_d.zero_grad(set_to_none=True)
         loss.backward()
-        grad_norm = _grad_norm(self.discriminator)
+        grad_norm = _grad_norm(_parameters(self.optimizer_d))
         if update:
             self.optimizer_d.step()
             self.d_updates += 1
-        self.optimizer_d.zero_grad(set_to_none=True)
-        return {
-            "loss_d": loss.item(),
-            "d_real": discriminator_output(real_logits.detach(), tc.loss).mean().item(),
-            "d_fake": discriminator_output(fake_logits.detach(), tc.loss).mean().item(),
-            "grad_norm_d": grad_norm,
-        }
+        with torch.no_grad():
+            d_real = discriminator_output(real_logits, tc.loss).mean()
+            d_fake = discriminator_output(fake_logits, tc.loss).mean()
+            # one read of the four numbers instead of four .item() calls (each one a device sync on a GPU)
+            loss_d, d_real, d_fake, grad_norm = torch.stack([loss.detach(), d_real, d_fake, grad_norm]).tolist()
+        return {"loss_d": loss_d, "d_real": d_real, "d_fake": d_fake, "grad_norm_d": grad_norm}
 
     def _generator_update(self, update: bool = True) -> dict:
-        """Fresh noise; L_G, its gradient, and (if ``update``) one G step (+ EMA update)."""
+        """Fresh noise; L_G, its gradient, and (if ``update``) one G step (+ EMA update).
+
+        D's weights are frozen (``requires_grad`` off) while L_G is differentiated: the backward
+        pass still flows *through* D to G (∂L_G/∂θ = ∂L_G/∂D · ∂D/∂x · ∂G/∂θ) but skips the
+        gradient with respect to D's own weights, which this update would throw away anyway.
+        G's gradient is the same either way."""
         tc = self.train_config
         z, y_fake = self._noise(tc.batch_size), self._fake_labels(tc.batch_size)
-        fake_logits = self._d(self._g(z, y_fake), y_fake)
-        loss = generator_loss(fake_logits, tc.loss)
-        self.optimizer_g.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = _grad_norm(self.generator)
+        d_params = [p for p in _parameters(self.optimizer_d) if p.requires_grad]   # = D's parameters
+        for p in d_params:
+            p.requires_grad_(False)
+        try:
+            fake_logits = self._d(self._g(z, y_fake), y_fake)
+            loss = generator_loss(fake_logits, tc.loss)
+            self.optimizer_g.zero_grad(set_to_none=True)
+            loss.backward()
+        finally:
+            for p in d_params:
+                p.requires_grad_(True)
+        grad_norm = _grad_norm(_parameters(self.optimizer_g))
         if update:
             self.optimizer_g.step()
             self.g_updates += 1
             self._update_ema()
-        self.optimizer_g.zero_grad(set_to_none=True)
-        self.discriminator.zero_grad(set_to_none=True)   # G's backward also reached D's weights
-        return {"loss_g": loss.item(), "grad_norm_g": grad_norm}
+        loss_g, grad_norm = torch.stack([loss.detach(), grad_norm]).tolist()
+        return {"loss_g": loss_g, "grad_norm_g": grad_norm}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -441,15 +451,19 @@ class GANTrainer(Trainer):
     def _train_step(self) -> dict:
         phase = getattr(self, "_phase", "both")
         self._phase = "both"
-        self.generator.train()
-        self.discriminator.train()
+        for module in (self.generator, self.discriminator):
+            if not module.training:   # .train() walks every submodule: only when something switched it off
+                module.train()
         lr_d, lr_g = self._set_learning_rates()
         if phase == "g":
             d_rows = [self._discriminator_update(update=False)]
         else:
             d_rows = [self._discriminator_update() for _ in range(self.train_config.k_disc if phase == "both" else 1)]
         g_row = self._generator_update(update=phase != "d")
-        row = {name: float(np.mean([r[name] for r in d_rows])) for name in d_rows[0]}
+        if len(d_rows) == 1:
+            row = d_rows[0]
+        else:
+            row = {name: float(np.mean([r[name] for r in d_rows])) for name in d_rows[0]}
         return {**row, **g_row, "lr_d": lr_d, "lr_g": lr_g, "phase": phase}
 
     # ------------------------------------------------------------------ persistence
@@ -582,12 +596,21 @@ class GANTrainer(Trainer):
         return out
 
 
-def _grad_norm(module: torch.nn.Module) -> float:
-    """‖∇‖₂ over all parameters of ``module`` that have a gradient."""
-    grads = [p.grad.detach().reshape(-1) for p in module.parameters() if p.grad is not None]
+def _parameters(optimizer: torch.optim.Optimizer) -> list[torch.nn.Parameter]:
+    """The parameters an optimizer updates: for ``optimizer_d`` / ``optimizer_g`` exactly D's /
+    G's parameters (each is built on ``module.parameters()``), read from the optimizer's
+    ready-made lists because walking the module tree at every update costs more than the
+    update's bookkeeping itself."""
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
+def _grad_norm(params: list[torch.nn.Parameter]) -> torch.Tensor:
+    """‖∇‖₂ over the parameters that have a gradient, as a 0-dim tensor (the caller reads it
+    together with the other metrics of the update, in one ``tolist()``)."""
+    grads = [p.grad.reshape(-1) for p in params if p.grad is not None]
     if not grads:
-        return 0.0
-    return float(torch.linalg.vector_norm(torch.cat(grads)))
+        return torch.zeros((), device=params[0].device if params else "cpu")
+    return torch.linalg.vector_norm(torch.cat(grads))
 
 
 # ====================================================================== helpers for the 2D page

@@ -48,6 +48,59 @@ def test_one_step_is_k_discriminator_updates_then_one_generator_update(k):
     assert trainer.d_updates == 4 * k and trainer.g_updates == 4
 
 
+def test_a_step_matches_a_plain_algorithm_1_iteration_written_out():
+    """The trainer's bookkeeping (one metrics read per update, D frozen while G's loss is
+    differentiated, grads cleared only before each backward) must not change what is computed:
+    the same seed written out as a plain loop gives the same weights and the same row."""
+    import torch.nn.functional as F
+
+    def vanilla():   # Goodfellow's plain GAN: Gaussian noise, no EMA / lr decay / R1
+        return GANTrainer("gan", "ring8", *gan_configs("gan", "vanilla", **SMALL_2D, batch_size=32))
+
+    trainer, twin = vanilla(), vanilla()
+    rows = [trainer.step() for _ in range(3)]
+    G, D, rng, m = twin.generator, twin.discriminator, twin.rng, twin.train_config.batch_size
+    for row in rows:
+        x = twin.data[torch.randint(twin.data.shape[0], (m,), generator=rng)]
+        z = torch.randn(m, twin.model_config.noise_dim, generator=rng)
+        with torch.no_grad():
+            fake = G(z)
+        real_logits, fake_logits = D(x), D(fake)
+        loss_d = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+        twin.optimizer_d.zero_grad()
+        loss_d.backward()
+        grad_d = torch.cat([p.grad.reshape(-1) for p in D.parameters()]).norm()
+        twin.optimizer_d.step()
+        loss_g = F.softplus(-D(G(torch.randn(m, twin.model_config.noise_dim, generator=rng)))).mean()
+        twin.optimizer_g.zero_grad()
+        loss_g.backward()
+        grad_g = torch.cat([p.grad.reshape(-1) for p in G.parameters()]).norm()
+        twin.optimizer_g.step()
+        assert row["loss_d"] == loss_d.item() and row["loss_g"] == loss_g.item()
+        assert row["d_real"] == torch.sigmoid(real_logits).mean().item()
+        assert row["d_fake"] == torch.sigmoid(fake_logits).mean().item()
+        assert row["grad_norm_d"] == pytest.approx(grad_d.item(), rel=1e-6)
+        assert row["grad_norm_g"] == pytest.approx(grad_g.item(), rel=1e-6)
+    for ours, plain in ((trainer.generator, G), (trainer.discriminator, D)):
+        assert all(torch.equal(a, b) for a, b in zip(ours.parameters(), plain.parameters()))
+
+
+def test_discriminator_weights_are_trainable_again_after_a_generator_update(monkeypatch):
+    trainer = small_gan()
+    trainer.step()
+    trainer.generator_step()
+    assert all(p.requires_grad for p in trainer.discriminator.parameters())
+    import genlab.train.gan as gan_module
+
+    def broken_loss(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(gan_module, "generator_loss", broken_loss)
+    with pytest.raises(RuntimeError, match="boom"):
+        trainer.step()
+    assert all(p.requires_grad for p in trainer.discriminator.parameters())
+
+
 def test_every_row_has_the_gan_metrics():
     row = small_gan().step()
     for column in METRIC_COLUMNS + ("step", "changed", "phase", "lr_d", "lr_g"):
