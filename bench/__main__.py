@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 
 from bench import harness  # noqa: E402
 
-SECTIONS = ("quality", "speed", "trainers", "scaling", "projection", "pages", "live", "beyond")
+SECTIONS = ("quality", "speed", "trainers", "scaling", "projection", "pages", "latency", "live", "beyond")
 
 
 def main(argv=None) -> int:
@@ -29,6 +29,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny training budgets and few repeats")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=None,
                         help="run only these sections (speed = trainers scaling projection pages live; "
+                             "pages = latency + first render of every page; "
                              "beyond = issue #9: transformer GAN vs DCGAN, image editing)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                         help="cuda: training in the quality section on the GPU, and a GPU scaling table")
@@ -52,6 +53,7 @@ def main(argv=None) -> int:
         ("scaling", lambda: [speed.scaling(args.quick, args.device)]),
         ("projection", lambda: [speed.projection(args.quick)]),
         ("pages", lambda: speed.page_latency(args.quick)),
+        ("latency", lambda: [speed.interaction_latency(args.quick)] if "pages" not in wanted else []),
         ("live", lambda: [speed.live_vs_headless(args.quick)]),
         ("beyond", lambda: beyond.run(args.quick, args.device)),
     ]
