@@ -21,6 +21,7 @@ from dashboard import latent_jobs as lj
 from dashboard.figures import latent as lf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
+from genlab.models.autoencoder import AutoencoderConfig
 
 TITLE = "Latent ELBO & reparameterization"
 ctx = common.setup_page(TITLE)
@@ -40,6 +41,7 @@ SESSION = common.job_session()
 manager = get_job_manager()
 state = st.session_state
 state.setdefault(SS + "auto", set())
+SIGMA = AutoencoderConfig().gaussian_sigma   # the default decoder's fixed noise level (0.15)
 
 common.explain(
     r"For each image the VAE minimises "
@@ -48,7 +50,11 @@ common.explain(
     r"$q(z|x) = \mathcal{N}(\mu, \sigma^2)$ close to the prior $\mathcal{N}(0, I)$. The expectation is "
     r"estimated with S samples $z_s = \mu + \sigma \odot \varepsilon_s$, $\varepsilon_s \sim \mathcal{N}(0, I)$ "
     r"(the reparameterization trick, section 3); the KL of two Gaussians is exact, per latent dimension: "
-    r"$\mathrm{KL}_k = \tfrac12(\mu_k^2 + \sigma_k^2 - 1 - \log \sigma_k^2)$."
+    r"$\mathrm{KL}_k = \tfrac12(\mu_k^2 + \sigma_k^2 - 1 - \log \sigma_k^2)$. "
+    r"The decoder's likelihood is a Gaussian per pixel with a fixed noise level, "
+    rf"$p(x|z) = \mathcal{{N}}(x;\ \hat x(z),\ {SIGMA:g}^2 I)$, so the reconstruction term is "
+    rf"$\sum_j (x_j - \hat x_j)^2 / (2 \cdot {SIGMA:g}^2) + D \log({SIGMA:g}\sqrt{{2\pi}})$ over the D pixels: a squared "
+    "error in nats. A density can exceed 1, so this term (and the ELBO) can be negative; only changes matter."
 )
 
 # --------------------------------------------------------------------------- #

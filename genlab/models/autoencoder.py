@@ -19,10 +19,25 @@ One ``nn.Module`` for both, chosen by ``AutoencoderConfig.kind``:
 
 Decoder likelihoods ``p(x|z)`` (the decoder outputs logits; the mean image is ``sigmoid(logits)``):
 
+* ``gaussian`` (the default): ``-log p(x|z) = sum_pixels (x - m)^2 / (2 sigma^2) + log sigma + 1/2 log 2 pi``,
+  ``m = sigmoid(logits)``, with a fixed ``sigma`` (default 0.15) or one learned scalar sigma
+  (``learn_sigma``, the sigma-VAE of Rybkin et al. 2021, arXiv 2006.13202),
 * ``bernoulli``: ``-log p(x|z) = sum_pixels BCE(logits, x)`` (used for [0,1] grey values too, as in
-  pytorch/examples vae/main.py),
-* ``gaussian``: ``-log p(x|z) = sum_pixels (x - m)^2 / (2 sigma^2) + log sigma + 1/2 log 2 pi``,
-  ``m = sigmoid(logits)``, with a fixed ``sigma`` or one learned scalar sigma (``learn_sigma``).
+  pytorch/examples vae/main.py).
+
+Why Gaussian with sigma = 0.15 by default: sigma sets how much a pixel error costs against the KL.
+Per pixel the gradient of the Gaussian term is (m - x) / sigma^2; the Bernoulli term's gradient in
+the logit is (m - x), about what a Gaussian with sigma^2 = m (1 - m) <= 1/4, i.e. sigma ~ 0.5, would
+give. On the 8x8 digits (grey values in [0, 1]) that noise level is far above the decoder's real
+error (test RMSE ~ 0.12), so the KL wins: at K = 8 half the latent dimensions collapsed (KL ~ 0),
+the rest carried ~ 4 nats in all, and reconstructions and prior samples were blurry. sigma = 0.15
+is close to that RMSE (the maximum-likelihood sigma of a trained decoder). Measured on digits,
+K = 8, 300 epochs, seeds 0/1/2 (classifier Frechet distance of 360 prior samples to the test split;
+a 10-component GMM scores 16.4): Bernoulli 45.3 (seed 0) -> Gaussian sigma 0.15: 26.9 / 25.7 / 24.2,
+test KL ~ 11 nats. A learned sigma is not the default: on the 1437 training digits it shrinks to the
+*training* error (0.07), the codes spread out and the prior samples land in holes (FD 35.4, seed 0).
+Note: a density of continuous pixels can exceed 1, so with a small sigma ``-log p(x|z)`` (and the
+loss) is often negative; only differences matter.
 
 All losses are in nats per example: summed over pixels (and latent dimensions), averaged over the
 batch.
@@ -54,8 +69,8 @@ class AutoencoderConfig:
     latent_dim: int = 2                           # K, 1..64
     hidden_dims: tuple[int, ...] = (256, 128)     # dense layers (after the convs for "conv")
     conv_channels: tuple[int, int] = (32, 64)     # "conv": channels of the two stride-2 convs
-    decoder: str = "bernoulli"                    # "bernoulli" (logits, BCE) | "gaussian"
-    gaussian_sigma: float = 0.1                   # "gaussian": fixed sigma (initial sigma if learned)
+    decoder: str = "gaussian"                     # "gaussian" (fixed sigma, see above) | "bernoulli" (logits, BCE)
+    gaussian_sigma: float = 0.15                  # "gaussian": fixed sigma (initial sigma if learned)
     learn_sigma: bool = False                     # "gaussian": learn one scalar sigma
     beta: float = 1.0                             # weight on the KL (beta-VAE); ignored by the AE
 

@@ -76,12 +76,28 @@ def test_ae_has_zero_kl_and_recon_only_loss():
 
 
 def test_bernoulli_decoder_nll_formula():
-    model = make("ae", latent_dim=2)
+    model = make("ae", latent_dim=2, decoder="bernoulli")
     x = torch.rand(4, 1, 8, 8)
     logits = torch.randn(4, 1, 8, 8)
     p = torch.sigmoid(logits)
     expected = -(x * p.log() + (1 - x) * (1 - p).log()).sum((1, 2, 3))
     torch.testing.assert_close(model.reconstruction_nll(x, logits), expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae"])
+def test_default_likelihood_is_gaussian_with_fixed_sigma_015(kind):
+    """The default p(x|z) = N(x; sigmoid(logits), 0.15^2 I), sigma fixed (a buffer, not trained)."""
+    model = make(kind)
+    assert model.config.decoder == "gaussian" and model.config.gaussian_sigma == 0.15
+    assert "log_sigma" not in dict(model.named_parameters())
+    x = torch.rand(4, 1, 8, 8)
+    logits = torch.randn(4, 1, 8, 8)
+    expected = -Normal(torch.sigmoid(logits), 0.15).log_prob(x).sum((1, 2, 3))
+    torch.testing.assert_close(model.reconstruction_nll(x, logits), expected, rtol=1e-5, atol=1e-4)
+    # a perfect reconstruction has a negative NLL (a density above 1): 64 * (log 0.15 + 1/2 log 2 pi)
+    perfect = model.reconstruction_nll(x, torch.logit(x.clamp(1e-4, 1 - 1e-4)))
+    torch.testing.assert_close(perfect, torch.full((4,), 64 * (math.log(0.15) + 0.5 * math.log(2 * math.pi))),
+                               rtol=1e-3, atol=1e-2)
 
 
 @pytest.mark.parametrize("learn_sigma", [False, True])

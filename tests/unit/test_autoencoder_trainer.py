@@ -196,3 +196,19 @@ def test_bad_configs_raise_genlab_error(model_kw, train_kw, message):
 def test_unknown_dataset_raises():
     with pytest.raises(GenlabError, match="allowed: digits"):
         AutoencoderTrainer(AutoencoderConfig(**SMALL), AutoencoderTrainConfig(), "ring8")
+
+
+def test_default_gaussian_likelihood_uses_the_latent_code_more_than_bernoulli():
+    """Why the default is Gaussian (sigma 0.15): the Bernoulli likelihood on grey [0, 1] pixels
+    weighs pixel errors like a Gaussian with sigma ~ 0.5, so the KL wins and the codes carry
+    little. After the same 100 steps the Gaussian VAE's test KL is several times larger and its
+    reconstructions are closer (measured: KL 4.9 vs 0.5 nats, MSE 0.062 vs 0.066)."""
+    results = {}
+    for decoder in ("bernoulli", "gaussian"):
+        trainer = AutoencoderTrainer(AutoencoderConfig(kind="vae", latent_dim=4, hidden_dims=(64,), decoder=decoder),
+                                     AutoencoderTrainConfig(batch_size=128, seed=3, lr=3e-3), "digits")
+        trainer.run(100)
+        results[decoder] = trainer.evaluate()
+    assert AutoencoderConfig().decoder == "gaussian"
+    assert results["gaussian"]["test_kl"] > 3 * results["bernoulli"]["test_kl"]
+    assert results["gaussian"]["test_recon_mse"] < results["bernoulli"]["test_recon_mse"]
