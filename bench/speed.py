@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import math
 import os
 import re
 import shutil
@@ -32,32 +33,56 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 def plain_vae_loop(trainer):
-    """A pytorch/examples-style VAE loop on a copy of ``trainer``'s model (same weights, batch size, lr).
+    """A pytorch/examples-style VAE loop (vae/main.py) on a copy of ``trainer``'s model: same weights,
+    batch size, lr and decoder likelihood.
 
-    The loop is plain: shuffle, slice a batch, encode, reparameterize, decode, BCE + KL,
-    zero_grad / backward / step. Returns ``run(n_steps)``."""
+    Each step: slice a batch of a shuffled epoch, encode, reparameterize, decode, -log p(x|z) + KL,
+    zero_grad / backward / step, and ``train_loss += loss.item()`` (main.py's running loss). After
+    each epoch a test pass over the test split under ``torch.no_grad()`` (main.py's ``test(epoch)``):
+    the trainer, too, scores the test split at the end of every epoch, for the dashboard's test
+    curves. Written out with torch ops only, not genlab's loss functions. Returns ``run(n_steps)``."""
     model = copy.deepcopy(trainer.model)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=trainer.train_config.lr)
-    data = trainer.train_images
+    data, test_data = trainer.train_images, trainer.test_images
     batch = trainer.train_config.batch_size
-    state = {"order": torch.randperm(data.shape[0]), "pos": 0}
+    gaussian = model.config.decoder == "gaussian"
+    half_log_2pi = 0.5 * math.log(2 * math.pi)
+    state = {"order": torch.randperm(data.shape[0]), "pos": 0, "train_loss": 0.0}
+
+    def loss_function(x):
+        mu, logvar = model.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        logits = model.decode(z).reshape(x.shape)
+        if gaussian:   # N(x | sigmoid(logits), sigma^2) per pixel
+            log_sigma = model.log_sigma
+            nll = (0.5 * ((x - torch.sigmoid(logits)) / log_sigma.exp()).pow(2) + log_sigma + half_log_2pi).sum()
+        else:          # Bernoulli: binary cross-entropy on the logits
+            nll = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+        kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return (nll + kld) / x.shape[0]
+
+    def test() -> float:
+        model.eval()
+        total = 0.0
+        with torch.no_grad():
+            for x in test_data.split(1024):
+                total += loss_function(x).item() * x.shape[0]
+        model.train()
+        return total / test_data.shape[0]
 
     def run(n: int) -> None:
         for _ in range(n):
-            if state["pos"] >= data.shape[0]:
-                state["order"], state["pos"] = torch.randperm(data.shape[0]), 0
             x = data[state["order"][state["pos"]:state["pos"] + batch]]
             state["pos"] += batch
-            mu, logvar = model.encode(x)
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-            logits = model.decode(z).reshape(x.shape)
-            bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
-            kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / x.shape[0]
-            loss = bce + kld
+            loss = loss_function(x)
             opt.zero_grad()
             loss.backward()
+            state["train_loss"] += loss.item()
             opt.step()
+            if state["pos"] >= data.shape[0]:   # end of the epoch
+                test()
+                state["order"], state["pos"], state["train_loss"] = torch.randperm(data.shape[0]), 0, 0.0
 
     return run
 
@@ -118,8 +143,9 @@ def trainers_vs_plain(quick: bool, device: str) -> Table:
     table.seconds = time.perf_counter() - t0
     table.note(f"Medians of {rounds} alternating rounds (genlab, plain, plain, genlab, ...) in one process, "
                f"torch.set_num_threads({torch.get_num_threads()}). genlab's step also computes its metrics row "
-               "(losses, per-dimension KL / gradient norms, and for the VAE a test evaluation at each epoch end); "
-               "the plain loop computes only the loss.")
+               "(losses, per-dimension KL, gradient norms, D(x) and D(G(z))). Both VAE loops score the test split "
+               "at each epoch end (genlab: recon MSE, recon NLL, KL; plain: main.py's test loss); the plain GAN "
+               "loop reads no metrics.")
     return table
 
 
