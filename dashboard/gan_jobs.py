@@ -6,7 +6,7 @@ job's ``publish`` / ``take_commands`` / ``should_stop`` / ``wait_if_paused``.
 
 Speed rules (the live page should train at nearly headless speed):
 
-* the loop publishes a snapshot every ``publish_every_s`` seconds of wall time (default 0.3 s),
+* the loop publishes a snapshot every ``publish_every_s`` seconds of wall time (default 0.2 s),
   not every step; between publishes it only steps the trainer and adds the row to a
   :class:`MetricHistory` (a few dict operations);
 * the expensive views (D(x) on a grid, the generator manifold, gradient arrows, KL/JS, mode
@@ -415,7 +415,7 @@ class Gan2DLive:
 
 
 def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive"] | None = None,
-              publish_every_s: float = 0.3, eval_every_s: float = 2.0,
+              publish_every_s: float = 0.2, eval_every_s: float = 2.0,
               clock: Callable[[], float] = time.perf_counter) -> str:
     """The job: train ``holder["live"].trainer`` for up to ``steps`` more steps; return
     ``finished`` or ``stopped``.

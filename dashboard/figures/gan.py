@@ -41,6 +41,11 @@ FAKE_COLOR = "#7b3fb5"       # purple: generated data / D(x) -> 0
 MANIFOLD_COLOR = "rgba(90, 40, 140, 0.55)"
 GRADIENT_COLOR = "#d9480f"   # orange arrows: where G's gradient pushes the fakes
 SECOND_COLOR = "#2f5fd0"
+# Real and fake points of the 2D plane are drawn with WebGL ("scattergl"): the live page redraws the
+# plane 2-4 times a second, and 1000 SVG circles with outlines were most of the browser's time per
+# redraw (measured in headless Chromium with software GL, Plotly.react of the plane: ~200 ms as SVG,
+# ~50 ms as WebGL). WebGL traces sit above the SVG ones (heatmap, mesh, arrows).
+POINTS_TRACE = "scattergl"
 # D(x) heatmap: purple (fake, 0) -> white (undecided, 0.5) -> green (real, 1)
 D_COLORSCALE = [
     [0.0, "#b69ad6"],
@@ -222,13 +227,13 @@ def plane_figure(
             data.append(trace)
     if "real" in layers and len(real_p):
         data.append(dict(
-            type="scatter", x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
+            type=POINTS_TRACE, x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
             marker=dict(color=REAL_COLOR, size=6, line=dict(color="white", width=0.6), opacity=0.9),
             hovertemplate="real (%{x:.2f}, %{y:.2f})<extra></extra>",
         ))
     if "fake" in layers and len(fake_p):
         data.append(dict(
-            type="scatter", x=_list(fake_p[:, 0]), y=_list(fake_p[:, 1]), mode="markers", name="fake G(z)",
+            type=POINTS_TRACE, x=_list(fake_p[:, 0]), y=_list(fake_p[:, 1]), mode="markers", name="fake G(z)",
             marker=dict(color=FAKE_COLOR, size=6, line=dict(color="white", width=0.6), opacity=0.9),
             hovertemplate="fake (%{x:.2f}, %{y:.2f})<extra></extra>",
         ))

@@ -13,6 +13,7 @@ Fixtures
 Helpers (import them: ``from tests.browser.conftest import open_page, screenshot, wait_for_streamlit``)
     wait_for_streamlit(page)        wait until the script run is over; raise on a Streamlit exception
     open_page(page, url)            goto + wait_for_streamlit
+    wait_for_text(page, text, timeout_ms)  wait until the page shows text; on timeout the error quotes the page
     screenshot(page, name, full_page=False) -> Path   save tests/screenshots/<name>.png
 
 Browser tests are skipped, with the reason, when /usr/bin/chromium is missing or cannot start.
@@ -88,6 +89,20 @@ def wait_for_streamlit(page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
         calm = calm + 1 if (run == "notRunning" and conn == "CONNECTED" and busy == "idle") else 0
         page.wait_for_timeout(250)
     assert_no_exception(page)
+
+
+def wait_for_text(page, text: str, timeout_ms: int = 120_000) -> None:
+    """Wait until ``text`` is part of the page's visible text. On a timeout the assertion quotes
+    what the page did show (a failure under load then says why instead of just "timeout")."""
+    try:
+        page.wait_for_function("(t) => document.body.innerText.includes(t)", arg=text, timeout=timeout_ms)
+    except Exception as err:
+        try:
+            shown = page.locator('[data-testid="stMain"]').inner_text(timeout=5000)[:1500]
+        except Exception:
+            shown = "(page text unavailable)"
+        raise AssertionError(f"{text!r} not shown after {timeout_ms} ms at {page.url} ({type(err).__name__}); "
+                             f"the page showed:\n{shown}") from None
 
 
 def assert_no_exception(page) -> None:

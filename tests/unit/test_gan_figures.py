@@ -52,7 +52,8 @@ def test_plane_all_layers(plane_data):
     fig = F.plane_figure(real, fake, heatmap=heat, manifold=manifold, gradients=grads)
     types = [t.type for t in fig.data]
     assert types[0] == "heatmap"  # drawn first = underneath
-    assert types.count("scatter") == 5  # manifold, real, fake, arrow shafts, arrow heads
+    assert types.count("scatter") == 3  # manifold, arrow shafts, arrow heads (SVG)
+    assert types.count("scattergl") == 2  # real and fake points (WebGL: cheap to redraw live)
     data = _json(fig)["data"]
     heat_json = data[0]
     assert heat_json["zmin"] == 0 and heat_json["zmax"] == 1
