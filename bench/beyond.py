@@ -45,19 +45,22 @@ QUICK_TEST_DIGITS = 40
 QUICK_FIT = {"restarts": 2, "steps": 20}
 
 DCGAN_SETTINGS = ("batch_size", "lr_d", "lr_g", "k_disc", "loss", "lr_decay", "ema", "r1_gamma", "r1_every")
+TRAIN_SETTINGS = DCGAN_SETTINGS + ("betas",)   # the transformer GAN's recipe, as read in the run
 
 
 # --------------------------------------------------------------------------- 1. the race
 
 
-def race(quick: bool = False) -> Table:
-    """Transformer GAN vs DCGAN after the same training wall time on the CPU."""
+def race(quick: bool = False, seed: int = SEED, seconds: float | None = None) -> Table:
+    """Transformer GAN vs DCGAN after the same training wall time on the CPU (``seconds`` each;
+    default: :data:`RACE_SECONDS`, or :data:`QUICK_RACE_SECONDS` with ``quick``)."""
     from genlab import metrics
     from genlab.train.transformer_gan import EqualTimeRace, build_race_trainers, race_configs
 
-    seconds = QUICK_RACE_SECONDS if quick else RACE_SECONDS
+    if seconds is None:
+        seconds = QUICK_RACE_SECONDS if quick else RACE_SECONDS
     t0 = time.perf_counter()
-    configs = race_configs(seed=SEED)            # the page's defaults; DCGAN: gan_configs("dcgan", seed=SEED)
+    configs = race_configs(seed=seed)            # the page's defaults; DCGAN: gan_configs("dcgan", seed=seed)
     trainers = build_race_trainers(configs, device="cpu")
     contest = EqualTimeRace(trainers, seconds, eval_every_s=seconds / RACE_EVALS, sample_n=4)
     status = contest.run()
@@ -81,17 +84,18 @@ def race(quick: bool = False) -> Table:
               floor_fd / fd["dcgan"] if fd["dcgan"] > 0 else None, None, None)
     table.seconds = time.perf_counter() - t0
 
-    tm, dm = trainers["tgan"].model_config, trainers["dcgan"].train_config
+    tm, tt, dm = trainers["tgan"].model_config, trainers["tgan"].train_config, trainers["dcgan"].train_config
     params = trainers["tgan"].parameter_counts()
     table.note(f"Transformer GAN: race_configs() defaults = the Transformer GAN page's race: patch {tm.patch_size}, "
                f"D = {tm.dim}, {tm.depth_g} blocks in G and {tm.depth_d} in D, {tm.heads} heads "
-               f"({params['generator']:,} parameters in G, {params['discriminator']:,} in D).")
+               f"({params['generator']:,} parameters in G, {params['discriminator']:,} in D); training: "
+               + ", ".join(f"{k} {getattr(tt, k)}" for k in TRAIN_SETTINGS) + ".")
     dcgan_text = ", ".join([f"channels {getattr(trainers['dcgan'].model_config, 'channels', '?')}"]
                            + [f"{k} {getattr(dm, k)}" for k in DCGAN_SETTINGS if hasattr(dm, k)])
-    table.note(f"DCGAN: genlab.train.gan.gan_configs('dcgan', seed={SEED}) as read in this run ({dcgan_text}).")
+    table.note(f"DCGAN: genlab.train.gan.gan_configs('dcgan', seed={seed}) as read in this run ({dcgan_text}).")
     table.note("Equal time: EqualTimeRace alternates the two trainers step by step until each has spent the budget "
                "inside step() (evaluation excluded); each one's linear lr decay is stretched to end when its time is "
-               "up (time_schedule). Both train on CPU in one process, one seed (0). The step counts within the "
+               f"up (time_schedule). Both train on CPU in one process, one seed ({seed}). The step counts within the "
                "budget depend on the machine's speed and load, so the race is not bit-for-bit reproducible (the "
                "image-editing tables are): the transformer GAN's FD in particular differs a lot between runs.")
     history = []
@@ -238,3 +242,25 @@ def run(quick: bool = False, device: str = "cpu") -> list[Table]:
     if device != "cpu":
         tables[0].note(f"--device {device} was given; this section runs on the CPU anyway.")
     return tables
+
+
+def _main(argv=None) -> int:
+    """``python -m bench.beyond [--seeds 0 1] [--seconds 60] [--threads 1]``: only the race (no image editing),
+    one race per seed, each table printed as Markdown (RESULTS.md is not touched)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.beyond", description=_main.__doc__)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[SEED])
+    parser.add_argument("--seconds", type=float, default=RACE_SECONDS, help="training seconds per model")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    args = parser.parse_args(argv)
+    if not args.seconds > 0:
+        parser.error(f"--seconds must be a positive number (got {args.seconds})")
+    torch.set_num_threads(args.threads)
+    for seed in args.seeds:
+        print(race(seed=seed, seconds=args.seconds).markdown(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(_main())

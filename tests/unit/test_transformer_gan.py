@@ -33,7 +33,8 @@ from genlab.train.transformer_gan import (
 
 torch.set_num_threads(1)
 
-TINY = {"dim": 16, "heads": 2, "depth_g": 1, "depth_d": 1, "noise_dim": 8, "batch_size": 16}
+# patch 2 (16 tokens, not the default 4): the shapes below tell tokens, heads and grid apart
+TINY = {"dim": 16, "heads": 2, "depth_g": 1, "depth_d": 1, "noise_dim": 8, "batch_size": 16, "patch_size": 2}
 
 
 def tiny_trainer(**overrides) -> TransformerGANTrainer:
@@ -62,6 +63,8 @@ def test_config_validation_messages():
     with pytest.raises(GenlabError, match="image_size"):
         TransformerGANConfig(image_size=16).validate()
     c = TransformerGANConfig().validate()
+    assert (c.patch_size, c.grid, c.tokens) == (4, 2, 4)              # the default: 4 tokens of 4x4 pixels
+    c = TransformerGANConfig(patch_size=2).validate()
     assert (c.grid, c.tokens) == (4, 16)
 
 
@@ -74,7 +77,7 @@ def test_attention_rows_sum_to_one():
 
 def test_discriminator_scores_from_the_class_token_and_returns_its_attention():
     torch.manual_seed(0)
-    config = TransformerGANConfig(dim=16, heads=2, depth_d=2).validate()
+    config = TransformerGANConfig(dim=16, heads=2, depth_d=2, patch_size=2).validate()
     d = TransformerDiscriminator(config)
     x = torch.rand(5, 1, 8, 8) * 2 - 1
     logits, attentions = d(x, return_attention=True)
@@ -92,7 +95,7 @@ def test_discriminator_scores_from_the_class_token_and_returns_its_attention():
 
 def test_generator_emits_one_token_per_patch():
     torch.manual_seed(0)
-    config = TransformerGANConfig(dim=16, heads=2, depth_g=1, noise_dim=8).validate()
+    config = TransformerGANConfig(dim=16, heads=2, depth_g=1, noise_dim=8, patch_size=2).validate()
     g = TransformerGenerator(config)
     z = torch.randn(4, 8)
     tokens = g.tokens(z)
@@ -101,7 +104,8 @@ def test_generator_emits_one_token_per_patch():
     assert images.shape == (4, 1, 8, 8) and images.abs().max() <= 1
     assert torch.allclose(patchify(images, 2), torch.tanh(tokens))          # token t -> patch t
     # overlapping output windows (4x4 around each 2x2 patch) are added up like a transposed conv
-    wide = TransformerGenerator(TransformerGANConfig(dim=16, heads=2, depth_g=1, noise_dim=8, output_overlap=1).validate())
+    wide = TransformerGenerator(TransformerGANConfig(dim=16, heads=2, depth_g=1, noise_dim=8, patch_size=2,
+                                                           output_overlap=1).validate())
     windows = torch.zeros(1, 16, 16)
     windows[0, 5] = 1.0                                                     # token 5: grid cell (1, 1)
     out = torch.atanh(wide.assemble(windows).clamp(-0.999999, 0.999999))[0, 0]
@@ -141,9 +145,9 @@ def test_trainer_steps_samples_and_evaluates():
 
 def test_live_hyperparameters_and_config_round_trip():
     trainer = tiny_trainer()
-    trainer.set_hyperparameters(lr_d=1e-3, k_disc=2)
+    trainer.set_hyperparameters(lr_d=5e-4, k_disc=2)      # the default lr_d is 1e-3
     row = trainer.step()
-    assert "lr_d=0.001" in row["changed"] and trainer.d_updates == 2
+    assert "lr_d=0.0005" in row["changed"] and trainer.d_updates == 2
     config = trainer.config_dict()
     assert config["model"] == "tgan" and config["model_config"]["patch_size"] == 2
     again = TransformerGANTrainer.from_config(config)
@@ -244,7 +248,7 @@ def test_race_evaluates_at_equal_times_and_is_stored(tmp_path):
 def test_overlapping_patches_and_translation():
     from genlab.models.transformer_gan import translate
 
-    config = TransformerGANConfig(dim=16, heads=2, depth_d=1, patch_overlap=1).validate()
+    config = TransformerGANConfig(dim=16, heads=2, depth_d=1, patch_size=2, patch_overlap=1).validate()
     d = TransformerDiscriminator(config)
     x = torch.arange(64.0).reshape(1, 1, 8, 8)
     windows = d.patches(x)
