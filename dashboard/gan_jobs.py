@@ -491,6 +491,14 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
         paused_published = False
         if trainer.step_count >= target:
             break
+        # CPU turns (genlab.jobs): with more jobs than compute slots, jobs take turns; show where
+        # this turn ended before handing the slot over, so the page never waits a whole round.
+        if ctx.cpu_turn_over():
+            live.rate.close_window()
+            live.rate.start()
+            publish()
+        if not ctx.wait_for_cpu():
+            break
         live.record(trainer.step())
         live.rate.tick()
         # publish every publish_every_s, but never spend more than ~1/5 of the time drawing views
@@ -795,7 +803,11 @@ def run_image_gan(ctx, holder: dict, steps: int, *, factory: Callable[[], Any] |
                 ctx.wait_if_paused(timeout=1.0)
                 ctx.take_commands()
             live.rate.start()
-        return ctx.should_stop()
+        if ctx.cpu_turn_over():         # CPU turns (genlab.jobs): show this turn's end, then wait
+            live.rate.close_window()
+            live.rate.start()
+            publish()
+        return not ctx.wait_for_cpu()
 
     def on_row(row: dict) -> None:
         live.rate.tick()

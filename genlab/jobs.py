@@ -21,6 +21,13 @@ Policies (chosen for a classroom server where every student has a browser sessio
   slower with 2 threads than with 1 on a busy 2-core machine). This setting is *process-wide* (it also
   affects anything else computing with torch in the server process); pass
   ``set_torch_threads=False`` to leave it alone. Each worker thread applies it again on start.
+* **CPU turns.** Running jobs beyond ``compute_slots`` (default: the same ``max(1, min(cores // 2,
+  4))``; ``GENLAB_COMPUTE_SLOTS``) take turns instead of all computing at once: a job loop calls
+  ``ctx.wait_for_cpu()`` before each step, and a job that has computed for ``turn_s`` (0.1 s) while
+  another waits hands its slot to the longest-waiting job (FIFO). With 10 students training on 2
+  cores, one training thread holds the CPU at a time, so the server's script runs (the pages'
+  reruns) get the GIL and a core, and every job still moves every ~``turn_s`` x (jobs / slots)
+  seconds. With no more jobs than slots, ``wait_for_cpu`` returns at once.
 * **One job per session.** A session (browser tab) has at most one queued/running/paused job.
   Submitting another *replaces* it: the old job is asked to stop (it finishes its current step and
   ends ``stopped``; a run store checkpoint is kept by :func:`genlab.runs.train_run`) and the new
@@ -65,6 +72,7 @@ JOB_STATUSES = ("queued", "running", "paused", "finished", "stopped", "failed")
 ACTIVE_STATUSES = ("queued", "running", "paused")
 DEFAULT_PAUSED_TIMEOUT_S = 30 * 60
 MAX_JOBS_LIMIT = 256
+DEFAULT_TURN_S = 0.1          # seconds of computing before a job hands its slot to a waiting one
 
 
 def default_max_concurrent(cores: int | None = None) -> int:
@@ -77,6 +85,22 @@ def default_max_concurrent(cores: int | None = None) -> int:
             number = 0
         if not 1 <= number <= MAX_JOBS_LIMIT:
             raise GenlabError(f"GENLAB_MAX_JOBS must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {value!r})")
+        return number
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(cores // 2, 4))
+
+
+def default_compute_slots(cores: int | None = None) -> int:
+    """``$GENLAB_COMPUTE_SLOTS`` if set (1-256), else ``max(1, min(cores // 2, 4))``: how many jobs
+    compute at the same moment (the others wait for their turn)."""
+    value = os.environ.get("GENLAB_COMPUTE_SLOTS", "").strip()
+    if value:
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if not 1 <= number <= MAX_JOBS_LIMIT:
+            raise GenlabError(f"GENLAB_COMPUTE_SLOTS must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {value!r})")
         return number
     cores = cores or os.cpu_count() or 1
     return max(1, min(cores // 2, 4))
@@ -125,6 +149,8 @@ class JobContext:
         manager = job._manager
         deadline = None if timeout is None else time.monotonic() + timeout
         with manager._cond:
+            if job._paused:
+                manager._release_cpu(job)          # a paused job leaves its turn to the others
             while job._paused and not job._stop_requested and not job._commands:
                 now = time.monotonic()
                 waits = [1.0]
@@ -162,6 +188,21 @@ class JobContext:
             commands = list(self.job._commands)
             self.job._commands.clear()
         return commands
+
+    def cpu_turn_over(self) -> bool:
+        """True when this job has computed for its turn (``turn_s``) and another job waits for a
+        slot: the next :meth:`wait_for_cpu` hands the slot over (publish first, so the page shows
+        where this turn ended)."""
+        return self.job._manager._turn_over(self.job)
+
+    def wait_for_cpu(self) -> bool:
+        """Block until this job holds a compute slot (see "CPU turns"); call before each step.
+        Returns ``not should_stop()``; returns at once while slots are free."""
+        return self.job._manager._wait_for_cpu(self.job)
+
+    def release_cpu(self) -> None:
+        """Give the compute slot back (e.g. before a long pause); :meth:`wait_for_cpu` takes one again."""
+        self.job._manager._release_cpu(self.job)
 
 
 class Job:
@@ -303,14 +344,24 @@ class JobManager:
     """Runs jobs in daemon threads with a FIFO queue and the policies in the module docstring."""
 
     def __init__(self, max_concurrent: int | None = None, *, set_torch_threads: bool = True,
-                 paused_timeout_s: float | None = DEFAULT_PAUSED_TIMEOUT_S, keep_finished: int = 200):
+                 paused_timeout_s: float | None = DEFAULT_PAUSED_TIMEOUT_S, keep_finished: int = 200,
+                 compute_slots: int | None = None, turn_s: float = DEFAULT_TURN_S):
         cores = os.cpu_count() or 1
         if max_concurrent is None:
             max_concurrent = default_max_concurrent(cores)
+        if compute_slots is None:
+            compute_slots = default_compute_slots(cores)
+        if not isinstance(compute_slots, int) or not 1 <= compute_slots <= MAX_JOBS_LIMIT:
+            raise GenlabError(f"compute_slots must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {compute_slots!r})")
+        self.compute_slots = compute_slots
+        self.turn_s = float(turn_s)
+        self._holders: dict[Job, float] = {}     # jobs holding a compute slot -> when their turn began
+        self._waiting: deque = deque()            # jobs waiting for a slot, oldest first
         if not isinstance(max_concurrent, int) or not 1 <= max_concurrent <= MAX_JOBS_LIMIT:
             raise GenlabError(f"max_concurrent must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {max_concurrent!r})")
         self.max_concurrent = max_concurrent
-        self.torch_threads = max(1, (cores // 2) // max_concurrent)
+        # threads per job: the jobs that compute at once (at most compute_slots) share half the cores
+        self.torch_threads = max(1, (cores // 2) // min(max_concurrent, compute_slots))
         self.set_torch_threads = set_torch_threads
         self.paused_timeout_s = paused_timeout_s
         self.keep_finished = keep_finished
@@ -422,9 +473,48 @@ class JobManager:
                     job._paused_since = None
                 job._paused = False
                 job.finished_at = time.time()
+                self._release_cpu(job)
                 if job in self._running:
                     self._running.remove(job)
                 self._schedule()
+
+    # ----------------------------------------------------------------- CPU turns
+    def _turn_over(self, job: Job) -> bool:
+        with self._cond:
+            began = self._holders.get(job)
+            return began is not None and bool(self._waiting) and time.monotonic() - began >= self.turn_s
+
+    def _wait_for_cpu(self, job: Job) -> bool:
+        with self._cond:
+            if job in self._holders:
+                if not (self._waiting and time.monotonic() - self._holders[job] >= self.turn_s):
+                    return not job._stop_requested
+                self._release_cpu(job)            # turn over: to the back of the line
+            if job not in self._waiting:
+                self._waiting.append(job)
+            self._grant()
+            while job not in self._holders and not job._stop_requested:
+                self._cond.wait(1.0)
+                self._grant()
+            if job not in self._holders and job in self._waiting:   # stopped while waiting
+                self._waiting.remove(job)
+            return not job._stop_requested
+
+    def _release_cpu(self, job: Job) -> None:
+        with self._cond:
+            if self._holders.pop(job, None) is not None or job in self._waiting:
+                if job in self._waiting:
+                    self._waiting.remove(job)
+                self._grant()
+
+    def _grant(self) -> None:
+        """Hand free slots to the longest-waiting jobs (caller holds the lock)."""
+        granted = False
+        while self._waiting and len(self._holders) < self.compute_slots:
+            self._holders[self._waiting.popleft()] = time.monotonic()
+            granted = True
+        if granted:
+            self._cond.notify_all()
 
     def _prune(self) -> None:
         ended = [j for j in self._jobs.values() if j.done]

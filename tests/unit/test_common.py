@@ -205,3 +205,21 @@ def test_instructor_css_enlarges_captions_and_keeps_metric_values_big():
     css = common._INSTRUCTOR_CSS
     assert '[data-testid="stCaptionContainer"]' in css and "font-size: 1rem" in css
     assert '[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p' in css
+
+
+@pytest.mark.parametrize("name", ["plotly_white", "plotly_dark"])
+def test_set_template_gives_the_figure_update_layout_gives_and_copies_it(name):
+    import plotly.graph_objects as go
+
+    from dashboard import common
+
+    def figure():
+        return go.Figure(go.Scatter(x=[0, 1], y=[1, 0]), layout=dict(title=dict(text="t")))
+
+    slow, fast, other = figure(), figure(), figure()
+    slow.update_layout(template=name)
+    common.set_template(fast, name)
+    common.set_template(other, name)
+    assert fast.to_plotly_json() == slow.to_plotly_json()
+    fast.layout.template.layout.font.size = 99          # each figure owns its copy
+    assert other.layout.template.layout.font.size != 99

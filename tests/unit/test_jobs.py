@@ -268,3 +268,107 @@ def test_train_in_job_with_a_run_store(tmp_path):
     assert job.wait(TIMEOUT) and job.status == "finished" and job.result == "finished"
     assert len(run.read_metrics()) == 20 and run.status()["status"] == "finished"
     assert len(job.snapshot()["rows"]) == 20
+
+
+# --------------------------------------------------------------------------- CPU turns
+
+
+def _turn_taker(log: list, name: str, steps: int, step_s: float = 0.01):
+    """A job loop as the pages write it: wait for a compute slot, then one 'step' of busy work."""
+    def fn(ctx):
+        done = 0
+        while done < steps and ctx.wait_for_cpu():
+            start = time.monotonic()
+            while time.monotonic() - start < step_s:
+                pass
+            log.append((name, start, time.monotonic()))
+            done += 1
+        return done
+    return fn
+
+
+def test_cpu_turns_one_job_computes_at_a_time_and_all_progress():
+    manager = JobManager(max_concurrent=3, compute_slots=1, turn_s=0.05, set_torch_threads=False)
+    log: list = []
+    jobs = [manager.submit(_turn_taker(log, f"j{i}", 30), session_id=f"s{i}") for i in range(3)]
+    for job in jobs:
+        assert job.wait(30), job
+    assert [job.result for job in jobs] == [30, 30, 30]
+    spans = sorted(log, key=lambda r: r[1])
+    # one compute slot: no two steps overlap in time
+    assert all(a[2] <= b[1] + 1e-4 for a, b in zip(spans, spans[1:]))
+    # turns rotate: every job computed before any job finished its 30 steps (no job ran to the end alone)
+    first_end = min(max(t for n, _, t in log if n == name) for name in ("j0", "j1", "j2"))
+    assert all(min(s for n, s, _ in log if n == name) < first_end for name in ("j0", "j1", "j2"))
+    # a turn lasts about turn_s: runs of consecutive steps by one job are short (~5 steps of 10 ms)
+    runs, last, length = [], None, 0
+    for name, _, _ in spans:
+        length = length + 1 if name == last else 1
+        if name != last and last is not None:
+            runs.append(prev_length)
+        prev_length, last = length, name
+    assert runs and max(runs) <= 12
+
+
+def test_cpu_turns_free_slots_never_wait_and_pause_releases_the_slot():
+    manager = JobManager(max_concurrent=2, compute_slots=2, turn_s=0.01, set_torch_threads=False)
+    log: list = []
+    a = manager.submit(_turn_taker(log, "a", 20), session_id="a")
+    b = manager.submit(_turn_taker(log, "b", 20), session_id="b")
+    assert a.wait(30) and b.wait(30)
+    overlap = any(x[0] != y[0] and x[1] < y[2] and y[1] < x[2] for x in log for y in log)
+    assert overlap                      # two slots: both computed at the same time, nobody waited
+
+    solo = JobManager(max_concurrent=2, compute_slots=1, turn_s=0.01, set_torch_threads=False)
+    gate = threading.Event()
+
+    def pausing(ctx):
+        ctx.wait_for_cpu()
+        gate.set()
+        ctx.job.pause()
+        ctx.wait_if_paused(timeout=5)      # paused: the slot goes to the other job
+        return "resumed"
+
+    first = solo.submit(pausing, session_id="p")
+    assert gate.wait(10)
+    other_log: list = []
+    other = solo.submit(_turn_taker(other_log, "o", 5), session_id="o")
+    assert other.wait(10) and other.result == 5       # ran while the first job was paused
+    first.resume()
+    assert first.wait(10) and first.result == "resumed"
+
+
+def test_cpu_turns_stop_while_waiting_and_settings(monkeypatch):
+    manager = JobManager(max_concurrent=2, compute_slots=1, turn_s=10.0, set_torch_threads=False)
+    hold, holding = threading.Event(), threading.Event()
+
+    def hog(ctx):
+        ctx.wait_for_cpu()
+        holding.set()
+        hold.wait(10)
+        return "hog"
+
+    waiting_started = threading.Event()
+
+    def waiter(ctx):
+        waiting_started.set()
+        return ctx.wait_for_cpu()
+
+    h = manager.submit(hog, session_id="h")
+    assert holding.wait(10)
+    w = manager.submit(waiter, session_id="w")
+    assert waiting_started.wait(10)
+    time.sleep(0.05)
+    w.stop()                                  # a job stopped while it waits for the CPU ends at once
+    assert w.wait(5) and w.status == "stopped" and w.result is False
+    hold.set()
+    assert h.wait(5)
+    monkeypatch.setenv("GENLAB_COMPUTE_SLOTS", "3")
+    assert jobs_module.default_compute_slots(16) == 3
+    monkeypatch.setenv("GENLAB_COMPUTE_SLOTS", "zero")
+    with pytest.raises(GenlabError, match="GENLAB_COMPUTE_SLOTS must be a whole number"):
+        jobs_module.default_compute_slots()
+    monkeypatch.delenv("GENLAB_COMPUTE_SLOTS")
+    assert jobs_module.default_compute_slots(2) == 1 and jobs_module.default_compute_slots(64) == 4
+    with pytest.raises(GenlabError, match="compute_slots must be a whole number"):
+        JobManager(compute_slots=0, set_torch_threads=False)
