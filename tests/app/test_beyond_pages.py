@@ -62,7 +62,7 @@ def prepare_stores(root: Path) -> dict[str, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(0)
         torch.save(ed.ConditionalVAE(config).state_dict(), path)
-        configs = race_configs(2, 32, 1, 2, 0, True)
+        configs = race_configs(4, 32, 1, 2, 0, True)        # the page's default patch size 4
         race = EqualTimeRace(build_race_trainers(configs), 0.3, eval_every_s=0.3, sample_n=8)
         race.run()
         race.seconds = 15.0
@@ -182,12 +182,12 @@ def test_editing_without_a_vae_trains_one_in_the_background(stores, tmp_path, mo
 def test_tgan_page_before_training(stores):
     at = run_page(TGAN_PAGE, seconds=30)
     assert not at.error
-    assert at.radio(key="patch").value == 2 and at.slider(key="seconds").value == 30
-    assert "Press **Train**" in texts(at) and "16 patch tokens" in texts(at)
+    assert at.radio(key="patch").value == 4 and at.slider(key="seconds").value == 30
+    assert "Press **Train**" in texts(at) and "4 patch tokens of 16 pixels" in texts(at)
     assert charts(at) == 1                            # the patch grid
-    at.radio(key="patch").set_value(4)
+    at.radio(key="patch").set_value(2)
     rerun(at)
-    assert "4 patch tokens of 16 pixels" in texts(at) and at.query_params["patch"] == "4"
+    assert "16 patch tokens of 4 pixels" in texts(at) and at.query_params["patch"] == "2"
 
 
 def test_tgan_page_shows_a_stored_race(stores):
@@ -198,15 +198,16 @@ def test_tgan_page_shows_a_stored_race(stores):
     assert charts(at) >= 4                            # patches, race curve, attention, patch by patch
     assert at.selectbox(key="head").options == ["mean", "1", "2"]
     at.selectbox(key="head").set_value("2")
-    at.slider(key="tokens").set_value(5)
+    assert at.slider(key="tokens").max == 4           # patch 4: the generator emits 4 tokens
+    at.slider(key="tokens").set_value(3)
     rerun(at)
-    assert at.query_params["head"] == "2" and at.query_params["tokens"] == "5"
+    assert at.query_params["head"] == "2" and at.query_params["tokens"] == "3"
     assert [b for b in at.button if b.label == "Train"][0].disabled
 
 
 def test_tgan_bad_url_values_fall_back(stores):
     at = run_page(TGAN_PAGE, patch=3, dim=7, seconds="abc", head=9, depth=0, tokens=99, digit=-4)
-    assert at.radio(key="patch").value == 2 and at.selectbox(key="dim").value == 64
+    assert at.radio(key="patch").value == 4 and at.selectbox(key="dim").value == 64
     assert at.slider(key="seconds").value == 120 and at.number_input(key="digit").value == 0
     assert not at.error
 

@@ -102,7 +102,7 @@ def test_tgan_page_opens(browser_page, beyond_server):
     page = browser_page
     open_page(page, beyond_server + TGAN)
     assert _h1(page) == "Transformer GAN"
-    assert page.get_by_text("16 patch tokens of 4 pixels", exact=False).count() == 1
+    assert page.get_by_text("4 patch tokens of 16 pixels", exact=False).count() == 1
     assert page.get_by_role("button", name="Train", exact=True).is_enabled()
     screenshot(page, "beyond-tgan-1280")
 
@@ -116,7 +116,7 @@ def test_tgan_stored_race_and_attention(browser_page, beyond_server):
     assert page.locator(".js-plotly-plot").count() >= 4
     screenshot(page, "beyond-tgan-race-1920")
     screenshot(page, "beyond-tgan-race-1920-full", full_page=True)
-    open_page(page, beyond_server + TGAN + RACE + "&instructor=1&head=2&tokens=6")
+    open_page(page, beyond_server + TGAN + RACE + "&instructor=1&head=2&tokens=3")
     screenshot(page, "beyond-tgan-race-instructor-1920-full", full_page=True)
 
 
