@@ -25,6 +25,7 @@ from genlab.train.transformer_gan import (
     EqualTimeRace,
     TransformerGANTrainer,
     load_race,
+    race_configs,
     race_key,
     save_race,
     tgan_configs,
@@ -141,6 +142,27 @@ def test_trainer_steps_samples_and_evaluates():
         trainer.sample(2, labels=[1, 2])
     with pytest.raises(GenlabError, match="images must have shape"):
         trainer.class_attention(np.zeros((2, 8)))
+
+
+def test_default_recipe():
+    model, train = tgan_configs()
+    assert (model.patch_size, model.dim, model.depth_g, model.depth_d) == (4, 64, 2, 2)
+    assert (train.lr_d, train.lr_g, train.betas, train.batch_size) == (1e-3, 1e-3, (0.0, 0.99), 64)
+    assert (train.r1_gamma, train.r1_every, train.loss) == (1.0, 4, "non-saturating")
+    assert race_configs()["tgan"]["model_config"]["patch_size"] == 4
+
+
+@pytest.mark.slow
+def test_default_recipe_keeps_the_discriminator_from_winning_at_once():
+    """The old recipe (patch 2, lr 2e-4, betas (0.5, 0.999), no R1) had D(x) ~0.99 and D(G(z)) ~0.01-0.03
+    after 150 steps (seeds 0-2) and FD 490-690; the default recipe measured D(x) ~0.6, D(G(z)) ~0.4 and FD
+    ~120 (about 5 s of CPU time). The bounds leave room for other machines' floating point."""
+    trainer = TransformerGANTrainer("digits", *tgan_configs(seed=0, steps=150))
+    rows = [trainer.step() for _ in range(150)]
+    d_real = np.mean([r["d_real"] for r in rows[-30:]])
+    d_fake = np.mean([r["d_fake"] for r in rows[-30:]])
+    assert d_real < 0.8 and d_fake > 0.2, (d_real, d_fake)
+    assert trainer.evaluate()["frechet_distance"] < 250
 
 
 def test_live_hyperparameters_and_config_round_trip():
