@@ -414,6 +414,19 @@ class Gan2DLive:
         return self.snapshot()
 
 
+def poll_period(base_s: float, computing_jobs: int, compute_slots: int, turn_s: float,
+                max_s: float = 1.0) -> float:
+    """Seconds between a live page's polls: ``base_s`` while every job computes at once; when jobs
+    take CPU turns (``computing_jobs > compute_slots``) a job publishes about once per round of
+    ``turn_s * computing_jobs / compute_slots`` seconds, so polling faster only costs the server and
+    the browsers redraws of an unchanged snapshot. Never more than ``max_s`` (the pages promise an
+    update at least every 2 s)."""
+    if computing_jobs <= compute_slots:
+        return float(base_s)
+    round_s = turn_s * computing_jobs / max(1, compute_slots)
+    return float(min(max_s, max(base_s, round_s)))
+
+
 def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive"] | None = None,
               publish_every_s: float = 0.2, eval_every_s: float = 2.0,
               clock: Callable[[], float] = time.perf_counter) -> str:

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--beta", type=float, default=None, help="KL weight (vae)")
     group.add_argument("--mc-samples", type=int, default=None, help="samples of z per example (vae)")
     group.add_argument("--arch", default=None, help="mlp or conv")
-    group.add_argument("--decoder", default=None, help="bernoulli or gaussian")
+    group.add_argument("--decoder", default=None, help="likelihood p(x|z) of the AE/VAE decoder: gaussian (default, fixed sigma 0.15) or bernoulli")
     group = train.add_argument_group("gan / dcgan / cgan options")
     group.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate")
     group.add_argument("--lr-g", type=float, default=None, help="generator learning rate")

@@ -571,7 +571,12 @@ def charts_view(snap) -> None:
                 common.show_figure(fig, key=key)
 
 
-@st.fragment(run_every=REFRESH_S if running else None)
+# with many jobs taking CPU turns each job publishes less often: poll about once per round
+_computing = sum(1 for j in manager.running() if j.status == "running")
+REFRESH_NOW = gj.poll_period(REFRESH_S, _computing, manager.compute_slots, manager.turn_s)
+
+
+@st.fragment(run_every=REFRESH_NOW if running else None)
 def live_view() -> None:
     """One fragment polls the job and redraws the status, the plane (left column) and the charts
     over time (the container below the columns): one rerun per refresh, one snapshot for all."""

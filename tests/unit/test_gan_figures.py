@@ -410,3 +410,14 @@ def test_run_image_gan_stores_the_run(tmp_path):
     loaded = gj.ImageLive.from_run(load_trainer(store.open(run.name)), store.open(run.name).read_metrics())
     assert loaded.trainer.step_count == 4 and len(loaded.evals) == len(fd)
     assert loaded.compute_view()["grid"].ndim == 2
+
+
+def test_poll_period_follows_cpu_turns():
+    # every job computes at once: the page's own period
+    assert gj.poll_period(0.3, 1, 1, 0.1) == 0.3
+    assert gj.poll_period(0.3, 2, 2, 0.1) == 0.3
+    # 10 jobs on one slot, 0.1 s turns: a job publishes about once a second -> poll once a second
+    assert gj.poll_period(0.3, 10, 1, 0.1) == pytest.approx(1.0)
+    assert gj.poll_period(0.3, 4, 1, 0.1) == pytest.approx(0.4)
+    assert gj.poll_period(0.3, 3, 2, 0.1) == 0.3          # a round shorter than the base period
+    assert gj.poll_period(0.3, 30, 1, 0.1) == 1.0         # capped: an update at least every 2 s
