@@ -100,7 +100,7 @@ def panels_figure(panels: Sequence[dict], *, mask=None, title: str | None = None
     box = missing_box(mask) if mask is not None else None
     data, shapes, annotations = [], [], []
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
-                  margin=dict(l=10, r=10, t=(95 if title else 60), b=40))
+                  margin=dict(l=10, r=10, t=(110 if title else 78), b=40))  # room for two-line titles at projector font sizes
     gap = 0.025 if n > 1 else 0.0
     cell = (1 - gap * (n - 1)) / n
     for i, panel in enumerate(panels):

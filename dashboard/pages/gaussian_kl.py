@@ -163,17 +163,16 @@ common.explain(
     "Set p, make your guess for q with the sliders and watch both KL values; then reveal the optimum. "
     "Ellipses are drawn at 2 standard deviations (they hold 86% of a 2-D Gaussian's mass)."
 )
-top = st.columns([1.5, 0.9, 0.9, 1.2])
+top = st.columns([1.5, 1.2, 1.2])      # the two toggles stacked: side by side their labels were cut at 1280 px
 with top[0]:
     mode = common.qp_radio("p is", "mode", MODES, MODES[0])
 gaussian = mode == MODES[0]
 with top[1]:
     reveal = common.qp_toggle("Reveal optimum", "reveal", False)
-with top[2]:
     descent = common.qp_toggle("Animate descent", "descent", False)
 objective = QP
 if descent:
-    with top[3]:
+    with top[2]:
         objective = common.qp_radio("gradient descent on", "obj", [QP, PQ], QP, horizontal=True,
                                     format_func=lambda o: PRETTY[o])
 
