@@ -27,7 +27,8 @@ test: $(STAMP_DEV) chromium
 test-load: $(STAMP_DEV) chromium
 	$(PY) -m pytest -m load $(PYTEST_ARGS)
 
-bench: $(STAMP_RUN)
+# The benchmarks drive a real browser too (live page vs headless): Playwright and chromium.
+bench: $(STAMP_DEV) chromium
 	$(PY) -m bench
 
 demos: $(STAMP_RUN)
