@@ -12,6 +12,12 @@ them all::
     python -m genlab demos --list          # name, status, steps, size, up to date?
     python -m genlab demos --check         # exit 1 if a demo is missing or out of date
 
+The Transformer GAN page's default race is a demo too (:class:`RaceDemoSpec`, ``--only tgan-race``):
+not a CLI run but the page's own :class:`~genlab.train.transformer_gan.EqualTimeRace` (settings
+``RACE_DEFAULTS``, ``RACE_DEFAULT_SECONDS`` of training time per model, shared with the page), stored
+with ``save_race`` as ``race-<key>-tgan`` / ``race-<key>-dcgan``; the page finds it by the race's key
+(``load_race(demo_store(), key, names)``), never through :func:`find_demo`.
+
 ``make demos`` runs the first form. To keep the repository small (``MAX_TOTAL_BYTES``), a demo's
 checkpoint is *slimmed* after training: weights are stored as float16 and the optimizer state
 (Adam's moment estimates) is dropped; ``metrics.csv`` keeps at most ``MAX_METRICS_ROWS`` evenly
@@ -72,6 +78,7 @@ LENGTH_KEYS = ("steps", "epochs")      # run length: ignored by the fallback mat
 DERIVED_MODEL_KEYS = ("image_size", "num_classes", "conditional", "image_shape")
 SLIM_NOTE = "float16 weights, no optimizer state"
 BUILD_DIR_NAME = ".build"              # hidden: RunStore.names() skips it
+RACE_PREFIX = "race-"                  # run folders of a stored race (race-<key>-<model>)
 
 
 def demo_dir() -> Path:
@@ -151,12 +158,64 @@ DEMO_SPECS: tuple[DemoSpec, ...] = (
     DemoSpec("cgan-digits", "cgan", "digits", {"steps": 4000, "seed": 0},
              "gan_images.py", "conditional GAN on digits, 4000 steps"),
 )
+TRAIN_SPECS = DEMO_SPECS                # the demos trained by ``python -m genlab train``
+
+
+@dataclass(frozen=True)
+class RaceDemoSpec:
+    """The Transformer GAN page's default race as a shipped demo.
+
+    Not a CLI training run: an :class:`~genlab.train.transformer_gan.EqualTimeRace` of the transformer
+    GAN and DCGAN (``race_configs(**settings)``, ``seconds`` of training time each), stored with
+    :func:`~genlab.train.transformer_gan.save_race` as the two runs ``race-<key>-tgan`` /
+    ``race-<key>-dcgan`` in the demo folder, where the page finds them by the race's key.
+    """
+
+    name: str
+    settings: dict = field(default_factory=dict)  # keyword arguments of race_configs
+    seconds: float = 120.0                        # training time per model
+    page: str = "transformer_gan.py"
+    title: str = ""
+    model: str = "tgan"                           # the code it depends on (code_fingerprint)
+
+    def configs(self) -> dict[str, dict]:
+        from genlab.train.transformer_gan import race_configs
+
+        return race_configs(**self.settings)
+
+    def key(self) -> str:
+        from genlab.train.transformer_gan import race_key
+
+        return race_key(self.configs(), self.seconds)
+
+    def run_names(self, key: str | None = None) -> list[str]:
+        """The run folders of the race with ``key`` (default: the current settings' key)."""
+        from genlab.train.transformer_gan import race_run_name
+
+        key = key or self.key()
+        return [race_run_name(key, name) for name in self.configs()]
+
+    def command(self, out: str | os.PathLike | None = None) -> str:
+        return f"{REGENERATE_COMMAND} --only {self.name}"
+
+
+def _race_demo() -> RaceDemoSpec:
+    from genlab.train.transformer_gan import RACE_DEFAULT_SECONDS, RACE_DEFAULTS
+
+    return RaceDemoSpec("tgan-race", dict(RACE_DEFAULTS), float(RACE_DEFAULT_SECONDS), "transformer_gan.py",
+                        f"transformer GAN vs DCGAN, {RACE_DEFAULT_SECONDS} s each (Transformer GAN page default)")
+
+
+RACE_DEMO = _race_demo()
+DEMO_SPECS = (*TRAIN_SPECS, RACE_DEMO)
 SPECS_BY_NAME = {spec.name: spec for spec in DEMO_SPECS}
+# the race's run folders name their demo too (the Runs page looks a demo run's command up by its name)
+SPECS_BY_NAME.update({run_name: RACE_DEMO for run_name in RACE_DEMO.run_names()})
 
 
-def spec(name: str) -> DemoSpec:
+def spec(name: str) -> DemoSpec | RaceDemoSpec:
     if name not in SPECS_BY_NAME:
-        raise GenlabError(f"unknown demo {name!r}; the demos are: {', '.join(SPECS_BY_NAME)}")
+        raise GenlabError(f"unknown demo {name!r}; the demos are: {', '.join(s.name for s in DEMO_SPECS)}")
     return SPECS_BY_NAME[name]
 
 
@@ -164,6 +223,8 @@ def spec(name: str) -> DemoSpec:
 _CODE_FILES = {
     "autoencoder": ("genlab/train/autoencoder.py", "genlab/models/autoencoder.py"),
     "gan": ("genlab/train/gan.py", "genlab/models/gan.py", "genlab/models/dcgan.py", "genlab/losses.py"),
+    "tgan": ("genlab/train/gan.py", "genlab/models/gan.py", "genlab/models/dcgan.py", "genlab/losses.py",
+             "genlab/train/transformer_gan.py", "genlab/models/transformer_gan.py"),   # the race: both GANs
 }
 _SHARED_CODE_FILES = ("genlab/train/base.py", "genlab/data.py")
 
@@ -176,7 +237,7 @@ def code_fingerprint(model: str) -> str:
 
     from genlab.train.registry import AUTOENCODERS
 
-    family = "autoencoder" if model in AUTOENCODERS else "gan"
+    family = "autoencoder" if model in AUTOENCODERS else "tgan" if model == "tgan" else "gan"
     digest = hashlib.sha256()
     for relative in (*_CODE_FILES[family], *_SHARED_CODE_FILES):
         path = REPO_ROOT / relative
@@ -253,7 +314,7 @@ def _index(root: Path) -> list[tuple[Run, str, str | None, dict | None]]:
     """(run, config hash, settings key, completed config) of every readable demo; cached on the
     config files' modification times."""
     store = demo_store(root)
-    names = store.names()
+    names = [name for name in store.names() if not name.startswith(RACE_PREFIX)]   # races: by key only
     stamp = []
     for name in names:
         try:
@@ -507,7 +568,10 @@ def slim_run(run: Run, max_rows: int = MAX_METRICS_ROWS) -> None:
 def demo_state(demo: DemoSpec, root: str | os.PathLike | None = None) -> str:
     """``missing``, ``broken``, ``stale`` (the current code gives these options another config),
     ``code-changed`` (same config, but the model/training code changed since it was trained, see
-    :func:`code_fingerprint`) or ``ok``. Building the current config loads the (small) data set."""
+    :func:`code_fingerprint`) or ``ok``. Building the current config loads the (small) data set.
+    The race demo: see :func:`race_demo_state`."""
+    if isinstance(demo, RaceDemoSpec):
+        return race_demo_state(demo, root)
     store = demo_store(root)
     if not store.exists(demo.name):
         return "missing"
@@ -582,6 +646,93 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
     return Run(final)
 
 
+def race_demo_state(demo: RaceDemoSpec, root: str | os.PathLike | None = None) -> str:
+    """``ok`` when the runs ``race-<key>-*`` of the current settings' key exist, are finished with a
+    checkpoint and were trained with the current code; ``missing`` when no race is shipped,
+    ``stale`` when only a race of another key (older settings or budget) is, ``broken`` when the
+    current key's runs are incomplete, ``code-changed`` as for the other demos."""
+    store = demo_store(root)
+    names = demo.run_names()
+    if not all(store.exists(name) for name in names):
+        others = [n for n in store.names() if n.startswith(RACE_PREFIX)]
+        return "stale" if others else "missing"
+    try:
+        runs = [store.open(name) for name in names]
+    except GenlabError:
+        return "broken"
+    if not all(_usable(run) for run in runs):
+        return "broken"
+    try:
+        trained_with = {run.read_status_file().get("code") for run in runs}
+    except GenlabError:
+        return "broken"
+    return "ok" if trained_with == {code_fingerprint(demo.model)} else "code-changed"
+
+
+def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *, code: str | None = None) -> list[Run]:
+    """Ship a finished race: :func:`~genlab.train.transformer_gan.save_race` into a hidden build folder,
+    slim both runs (:func:`slim_run`), check that :func:`~genlab.train.transformer_gan.load_race`
+    rebuilds it, then move the runs into ``root`` and remove the runs of any other stored race."""
+    from genlab.train.transformer_gan import load_race, save_race
+
+    root_path = Path(root) if root is not None else demo_dir()
+    build_root = root_path / BUILD_DIR_NAME / "race"
+    if build_root.exists():
+        shutil.rmtree(build_root)
+    build_store = RunStore(build_root)
+    names = save_race(race, build_store, key)
+    for run_name in names.values():
+        run = build_store.open(run_name)
+        slim_run(run)
+        if code is not None:
+            status = run.read_status_file()
+            status["code"] = code
+            (run.path / STATUS_FILE).write_text(json.dumps(status, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if load_race(build_store, key, tuple(names)) is None:     # the slimmed race must load
+        raise GenlabError(f"the race {key} did not load back after slimming")
+    for old in demo_store(root_path).names():
+        if old.startswith(RACE_PREFIX):
+            shutil.rmtree(root_path / old)
+    for run_name in names.values():
+        os.replace(build_root / run_name, root_path / run_name)
+    shutil.rmtree(build_root, ignore_errors=True)
+    try:
+        (root_path / BUILD_DIR_NAME).rmdir()
+    except OSError:
+        pass
+    return [Run(root_path / run_name) for run_name in names.values()]
+
+
+def build_race_demo(demo: RaceDemoSpec, root: str | os.PathLike | None = None, *, device: str = "cpu",
+                    threads: int | None = 1, log=None) -> list[Run]:
+    """Run the race of ``demo`` as the page does (:func:`~genlab.train.transformer_gan.new_race`:
+    ``demo.seconds`` of training time per model, on ``threads`` CPU threads) and ship it
+    (:func:`install_race_demo`). Returns the two runs."""
+    from genlab.train.transformer_gan import new_race
+
+    log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+    previous_threads = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    started = time.monotonic()
+    fingerprint = code_fingerprint(demo.model)
+    try:
+        key = demo.key()
+        log(f"[{demo.name}] race {key}: {', '.join(demo.configs())}, {demo.seconds:g} s of training each")
+        race = new_race(demo.configs(), demo.seconds, device=device)
+        if race.run() != "finished":
+            raise GenlabError(f"the race of demo {demo.name!r} did not finish")
+        runs = install_race_demo(race, key, root, code=fingerprint)
+    finally:
+        torch.set_num_threads(previous_threads)
+    if code_fingerprint(demo.model) != fingerprint:
+        log(f"[{demo.name}] warning: the model code changed while training; run `{REGENERATE_COMMAND}` again")
+    size = sum(folder_bytes(run.path) for run in runs)
+    fds = ", ".join(f"{name} FD {race.evals[name]['frechet_distance'][-1]:.1f}" for name in race.trainers)
+    log(f"[{demo.name}] done in {time.monotonic() - started:.0f} s ({fds}), {size / 1024:.0f} KB")
+    return runs
+
+
 def write_index(root: str | os.PathLike | None = None) -> Path:
     """Write ``<root>/README.md``: what each demo is, the command that made it, size, key metrics."""
     root_path = Path(root) if root is not None else demo_dir()
@@ -590,7 +741,7 @@ def write_index(root: str | os.PathLike | None = None) -> Path:
         "# Shipped demo runs",
         "",
         "Pretrained runs for the default settings of the dashboard pages, so a page shows a trained",
-        "model at first start. Generated by the project's own CLI; do not edit by hand. Regenerate with",
+        "model at first start. Generated by the project's own code; do not edit by hand. Regenerate with",
         "",
         "```bash",
         f"{REGENERATE_COMMAND}            # retrains the demos that are missing or out of date (make demos)",
@@ -605,6 +756,18 @@ def write_index(root: str | os.PathLike | None = None) -> Path:
     ]
     total = 0
     for demo in DEMO_SPECS:
+        if isinstance(demo, RaceDemoSpec):
+            runs = [store.path_of(name) for name in demo.run_names()]
+            if not all(path.is_dir() for path in runs):
+                lines.append(f"| {demo.name} | {demo.page} | {demo.title} | missing | | `{demo.command()}` |")
+                continue
+            size = sum(folder_bytes(path) for path in runs)
+            total += size
+            steps = " / ".join(f"{Run(path).status().get('step', 0)}" for path in runs)
+            folders = ", ".join(path.name for path in runs)
+            lines.append(f"| {demo.name} | {demo.page} | {demo.title}; runs {folders} | {steps} | "
+                         f"{size / 1024:.0f} KB | `{demo.command()}` |")
+            continue
         if not store.exists(demo.name):
             lines.append(f"| {demo.name} | {demo.page} | {demo.title} | missing | | `{demo.command()}` |")
             continue
@@ -634,7 +797,10 @@ def regenerate(names: list[str] | None = None, *, force: bool = False, root: str
             log(f"[{demo.name}] up to date")
             continue
         log(f"[{demo.name}] {state}: training")
-        build_demo(demo, root, device=device, threads=threads, log=log)
+        if isinstance(demo, RaceDemoSpec):
+            build_race_demo(demo, root, device=device, threads=threads, log=log)
+        else:
+            build_demo(demo, root, device=device, threads=threads, log=log)
         trained.append(demo.name)
     _INDEX_CACHE.clear()
     write_index(root)

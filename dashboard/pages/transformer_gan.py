@@ -5,7 +5,8 @@
   (genlab.train.transformer_gan.EqualTimeRace), each for the same seconds of training time; the
   page shows both models' samples at equal training time and their Fréchet distance over time.
   A finished race is stored (run store, runs ``race-<key>-tgan`` / ``-dcgan``) and shown again
-  at once for the same settings.
+  at once for the same settings. The race of the default settings ships as a demo (``demos/``,
+  made by ``python -m genlab demos``): shown at first start when the user has no race of their own.
 * Inside the transformer: where the discriminator's class token [*] looks (last block's attention),
   the generator's image patch by patch, and the learned position embeddings.
 """
@@ -19,6 +20,7 @@ from dashboard.figures import transformer as tf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
 from genlab.models.transformer_gan import TransformerGANConfig
+from genlab.train.transformer_gan import RACE_DEFAULT_SECONDS, RACE_DEFAULTS
 
 TITLE = "Transformer GAN"
 ctx = common.setup_page(TITLE)
@@ -31,7 +33,6 @@ DIMS = (32, 48, 64, 96)
 DEPTHS = (1, 2, 3)
 HEADS = (1, 2, 4)
 N_SHOW = 6          # images in the attention / patch-by-patch views
-SAMPLE_N = 32       # samples per model in the race view
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,9 +65,9 @@ def _view(race, real_images) -> dict:
 
 def race_job(ctx_job, configs: dict, seconds: float, key: str, real_images) -> str:
     """Job: the equal-time race; stored in the run store when it finishes."""
-    from genlab.train.transformer_gan import EqualTimeRace, build_race_trainers, save_race
+    from genlab.train.transformer_gan import new_race, save_race
 
-    race = EqualTimeRace(build_race_trainers(configs), seconds, eval_every_s=max(seconds / 6, 2.0), sample_n=SAMPLE_N)
+    race = new_race(configs, seconds)
 
     def publish(r) -> None:
         done = min(1.0, r.training_seconds / seconds)
@@ -81,18 +82,28 @@ def race_job(ctx_job, configs: dict, seconds: float, key: str, real_images) -> s
     return status
 
 
+def _demo_store():
+    from genlab.demos import demo_store
+
+    return demo_store()
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _stored_race(key: str, stamp: str, names: tuple):
+def _stored_race(key: str, stamp: str, names: tuple, root: str):
+    """The finished race ``key`` of the run store at ``root`` (the user's or the shipped demos')."""
+    from genlab.runs import RunStore
     from genlab.train.transformer_gan import load_race
 
-    return load_race(_store(), key, names)
+    try:
+        return load_race(RunStore(root), key, names)
+    except GenlabError:
+        return None          # a broken stored race: the page offers Train instead
 
 
-def _stored_stamp(key: str, names: tuple) -> str | None:
-    """Modification times of the stored race's checkpoints (None: no complete stored race)."""
+def _stored_stamp(key: str, names: tuple, store) -> str | None:
+    """Modification times of the stored race's checkpoints in ``store`` (None: no complete stored race)."""
     from genlab.train.transformer_gan import race_run_name
 
-    store = _store()
     stamps = []
     for name in names:
         run_name = race_run_name(key, name)
@@ -116,20 +127,20 @@ real_show = images[:N_SHOW]
 # --------------------------------------------------------------------------- settings
 with st.sidebar:
     st.markdown("**Transformer GAN** — a race is defined by these settings")
-    patch = common.qp_radio("Patch size P", "patch", PATCHES, 4, format_func=PATCH_LABELS.get, horizontal=True,
+    patch = common.qp_radio("Patch size P", "patch", PATCHES, RACE_DEFAULTS["patch_size"], format_func=PATCH_LABELS.get, horizontal=True,
                             help="8×8 digits cut into P×P patches. 4×4 gives 4 tokens of 16 pixels each: a step "
                                  "costs half as much and each token draws a whole piece of a stroke, so it learns "
                                  "fast enough to keep up with DCGAN in a one-minute race. 2×2 gives 16 tokens of "
                                  "4 pixels (a 4×4 attention map) but learns more slowly: in 30 s tests its Fréchet "
                                  "distance was 2-3× the 4×4 model's.")
-    dim = common.qp_select("Token size D", "dim", DIMS, 64)
-    depth = common.qp_select("Transformer blocks (G and D)", "depth", DEPTHS, 1)
-    heads = common.qp_select("Attention heads", "heads", HEADS, 4)
-    seconds = common.qp_slider("Training time per model (s)", "seconds", 15, 900, 120, step=15,
+    dim = common.qp_select("Token size D", "dim", DIMS, RACE_DEFAULTS["dim"])
+    depth = common.qp_select("Transformer blocks (G and D)", "depth", DEPTHS, RACE_DEFAULTS["depth"])
+    heads = common.qp_select("Attention heads", "heads", HEADS, RACE_DEFAULTS["heads"])
+    seconds = common.qp_slider("Training time per model (s)", "seconds", 15, 900, RACE_DEFAULT_SECONDS, step=15,
                                help="Both models get exactly this much training time (inside their training "
                                     "steps), taking turns in one process, so the comparison is fair on a busy CPU.")
-    with_dcgan = common.qp_toggle("Race against DCGAN", "dcgan", True)
-    seed = common.qp_number("Seed", "seed", 0, 9999, 0)
+    with_dcgan = common.qp_toggle("Race against DCGAN", "dcgan", RACE_DEFAULTS["with_dcgan"])
+    seed = common.qp_number("Seed", "seed", 0, 9999, RACE_DEFAULTS["seed"])
 
 common.explain(
     "**ViT on the slides:** the image is cut into P×P pixel patches, *each patch is embedded linearly*, a learned "
@@ -198,8 +209,21 @@ def _on_stop() -> None:
             state[SS + "view"] = (job.key, snap["view"])
 
 
-stamp = _stored_stamp(key, names)
-stored = _stored_race(key, stamp, names) if stamp else None
+def _find_stored_race(key: str, names: tuple):
+    """``(race, source)``: the user's stored race for these settings (``"store"``), else the shipped
+    demo race (``"demo"``, demos/), else ``(None, None)``."""
+    for source, store in (("store", _store()), ("demo", _demo_store())):
+        try:
+            stamp = _stored_stamp(key, names, store)
+        except GenlabError:
+            stamp = None         # an unreadable run folder counts as no stored race
+        race = _stored_race(key, stamp, names, str(store.root)) if stamp else None
+        if race is not None:
+            return race, source
+    return None, None
+
+
+stored, stored_source = _find_stored_race(key, names)
 buttons = st.columns([1.3, 1, 3.7], vertical_alignment="center")
 buttons[0].button("Train",
                   icon=":material/play_arrow:", type="primary", disabled=running or stored is not None,
@@ -207,7 +231,10 @@ buttons[0].button("Train",
 buttons[1].button("Stop", icon=":material/stop:", disabled=not running, on_click=_on_stop, key=SS + "stop",
                   width="stretch")
 with buttons[2]:
-    if stored is not None:
+    if stored_source == "demo":
+        st.caption("Showing the shipped demo race (made with `python -m genlab demos`, no waiting) for exactly "
+                   f"these settings (runs `race-{key}-…` in demos/). Change a setting to race your own.")
+    elif stored is not None:
         st.caption(f"A stored race has exactly these settings (runs `race-{key}-…`): shown below, no training.")
     else:
         st.caption(f"Each model trains for {int(seconds)} s, taking turns step by step. Samples use fixed noise.")

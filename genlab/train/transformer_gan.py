@@ -424,8 +424,28 @@ def load_race(store, key: str, names: tuple[str, ...] = ("tgan", "dcgan")) -> Eq
     return race
 
 
-def race_configs(patch_size: int = 4, dim: int = 64, depth: int = 1, heads: int = 4, seed: int = 0,
-                 with_dcgan: bool = True) -> dict[str, dict]:
+# The Transformer GAN page's default race, in one place: the page's widgets start at these values and
+# genlab.demos ships this race (python -m genlab demos), so the two cannot drift apart.
+RACE_DEFAULTS: dict = {"patch_size": 4, "dim": 64, "depth": 1, "heads": 4, "seed": 0, "with_dcgan": True}
+RACE_DEFAULT_SECONDS = 120       # training time per model
+RACE_SAMPLE_N = 32               # samples per model in the race view
+
+
+def race_eval_every(seconds: float) -> float:
+    """Training seconds between the page's evaluations of a race (six points on its curve)."""
+    return max(float(seconds) / 6, 2.0)
+
+
+def new_race(configs: Mapping[str, dict], seconds: float, device="cpu") -> EqualTimeRace:
+    """A fresh race as the page runs it: new trainers, ``race_eval_every`` evaluations, ``RACE_SAMPLE_N``
+    samples per model."""
+    return EqualTimeRace(build_race_trainers(configs, device=device), seconds,
+                         eval_every_s=race_eval_every(seconds), sample_n=RACE_SAMPLE_N)
+
+
+def race_configs(patch_size: int = RACE_DEFAULTS["patch_size"], dim: int = RACE_DEFAULTS["dim"],
+                 depth: int = RACE_DEFAULTS["depth"], heads: int = RACE_DEFAULTS["heads"],
+                 seed: int = RACE_DEFAULTS["seed"], with_dcgan: bool = RACE_DEFAULTS["with_dcgan"]) -> dict[str, dict]:
     """The full ``config_dict()``s of the page's race (built without loading data): the transformer
     GAN with these settings (``depth`` blocks in G and in D) and, with ``with_dcgan``, DCGAN with
     its benchmark settings and the same seed."""

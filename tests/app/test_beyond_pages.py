@@ -205,6 +205,30 @@ def test_tgan_page_shows_a_stored_race(stores):
     assert [b for b in at.button if b.label == "Train"][0].disabled
 
 
+def test_tgan_page_shows_the_shipped_demo_race(stores, tmp_path, monkeypatch):
+    """No race of the user's for these settings, but the demo folder ships one (a tiny race saved the
+    way `python -m genlab demos` ships the page's default race): shown at once, Train disabled."""
+    from genlab import demos
+    from genlab.train.transformer_gan import EqualTimeRace, build_race_trainers, race_configs, race_key
+
+    configs = race_configs(4, 32, 1, 2, 0, True)
+    race = EqualTimeRace(build_race_trainers(configs), 0.3, eval_every_s=0.3, sample_n=8)
+    race.run()
+    race.seconds = 30.0
+    demos.install_race_demo(race, race_key(configs, 30.0), tmp_path)
+    monkeypatch.setenv("GENLAB_DEMOS_DIR", str(tmp_path))
+    at = run_page(TGAN_PAGE, dim=32, depth=1, heads=2, seconds=30)
+    text = texts(at)
+    assert "Showing the shipped demo race (made with `python -m genlab demos`, no waiting)" in text
+    assert "A stored race" not in text and "Press **Train**" not in text
+    assert len(at.metric) == 2 and charts(at) >= 4      # both models, race curve, attention, patch by patch
+    assert [b for b in at.button if b.label == "Train"][0].disabled
+    # other settings: no demo, no stored race -> train it yourself
+    at = run_page(TGAN_PAGE, dim=32, depth=1, heads=2, seconds=45)
+    assert "Press **Train**" in texts(at) and "shipped demo race" not in texts(at)
+    assert not [b for b in at.button if b.label == "Train"][0].disabled
+
+
 def test_tgan_bad_url_values_fall_back(stores):
     at = run_page(TGAN_PAGE, patch=3, dim=7, seconds="abc", head=9, depth=0, tokens=99, digit=-4)
     assert at.radio(key="patch").value == 4 and at.selectbox(key="dim").value == 64

@@ -57,9 +57,10 @@ def test_specs_cover_the_page_defaults_and_parse_as_cli_commands():
     names = [s.name for s in demos.DEMO_SPECS]
     assert len(names) == len(set(names))
     assert {"ae-digits-k2", "vae-digits-k2", "vae-digits-k8", "gan-ring8", "gan-grid25", "gan-ring8-vanilla",
-            "dcgan-digits", "cgan-digits"} == set(names)
+            "dcgan-digits", "cgan-digits", "tgan-race"} == set(names)
+    assert [s.name for s in demos.TRAIN_SPECS] == names[:-1]
     parser = build_parser()
-    for spec in demos.DEMO_SPECS:
+    for spec in demos.TRAIN_SPECS:
         args = parser.parse_args(spec.argv(f"demos/{spec.name}"))
         assert (args.command, args.model, args.out, args.device) == ("train", spec.model, f"demos/{spec.name}", "cpu")
         assert spec.command().startswith(f"python -m genlab train {spec.model} --dataset {spec.dataset}")
@@ -257,7 +258,7 @@ def test_shipped_demos_are_complete_small_loadable_and_current():
         pytest.skip("no shipped demos yet (python -m genlab demos)")
     assert demos.folder_bytes(root) <= demos.MAX_TOTAL_BYTES
     stale = []
-    for spec in demos.DEMO_SPECS:
+    for spec in demos.TRAIN_SPECS:
         run = demos.open_demo(spec.name, root)
         assert run.status()["status"] == "finished", spec.name
         mine, shipped = demos.complete_config(spec.build_config()), demos.complete_config(run.config)
@@ -268,3 +269,77 @@ def test_shipped_demos_are_complete_small_loadable_and_current():
         trainer = demos.load_demo_trainer(spec.name, root=root)
         assert trainer.step_count == run.status()["step"]
     assert not stale, f"shipped demos out of date: {stale}; run `python -m genlab demos`"
+
+
+# --------------------------------------------------------------------------- the Transformer GAN race
+
+
+TINY_RACE = demos.RaceDemoSpec("tgan-race", {"dim": 32, "heads": 2, "seed": 0}, 1.0, "transformer_gan.py", "tiny")
+
+
+def test_race_demo_uses_the_pages_default_race():
+    from genlab.train import transformer_gan as tg
+
+    race = demos.RACE_DEMO
+    assert race.settings == tg.RACE_DEFAULTS and race.seconds == tg.RACE_DEFAULT_SECONDS
+    assert race.configs() == tg.race_configs()           # the page calls race_configs with its widgets' defaults
+    assert race.key() == tg.race_key(tg.race_configs(), 120)
+    assert race.run_names() == [f"race-{race.key()}-tgan", f"race-{race.key()}-dcgan"]
+    assert demos.spec("tgan-race") is race and demos.spec(race.run_names()[0]) is race
+    assert race.command() == "python -m genlab demos --only tgan-race"
+    assert demos.code_fingerprint("tgan") not in (demos.code_fingerprint("gan"), demos.code_fingerprint("ae"))
+
+
+def test_race_demo_missing_ok_stale_and_loads_back(tmp_path):
+    from genlab.train.transformer_gan import load_race
+
+    assert demos.demo_state(TINY_RACE, tmp_path) == "missing"
+    runs = demos.build_race_demo(TINY_RACE, tmp_path, log=lambda text: None)
+    assert [run.name for run in runs] == TINY_RACE.run_names()
+    assert demos.demo_state(TINY_RACE, tmp_path) == "ok"
+    assert not (tmp_path / demos.BUILD_DIR_NAME).exists()
+    # slimmed like the other demos, and the page's load_race rebuilds the race from it
+    state = torch.load(runs[0].checkpoint_path, weights_only=True)["state"]
+    assert all(t.dtype == torch.float16 for t in state["generator"].values() if t.is_floating_point())
+    status = runs[0].read_status_file()
+    assert status["code"] == demos.code_fingerprint("tgan") and status["race_seconds"] == 1.0
+    race = load_race(demos.demo_store(tmp_path), TINY_RACE.key(), ("tgan", "dcgan"))
+    assert race is not None and race.seconds == 1.0
+    assert race.evals["tgan"]["frechet_distance"] and race.trainers["tgan"].step_count == status["step"] > 0
+    assert tuple(race.snapshot()["models"]["dcgan"]["samples"].shape)[1:] == (1, 8, 8)
+    # race runs are found by their key only, never as a demo for a page's DCGAN config
+    assert demos.find_demo(runs[1].config, root=tmp_path) is None
+    # the settings change (here: the budget): the shipped race is stale; a rebuild replaces it
+    longer = demos.RaceDemoSpec("tgan-race", TINY_RACE.settings, 2.0, "transformer_gan.py", "tiny")
+    assert demos.demo_state(longer, tmp_path) == "stale"
+    demos.build_race_demo(longer, tmp_path, log=lambda text: None)
+    assert demos.demo_state(longer, tmp_path) == "ok"
+    assert sorted(demos.demo_store(tmp_path).names()) == sorted(longer.run_names())
+    assert demos.demo_state(TINY_RACE, tmp_path) == "stale"
+    # an unfinished run of the current key: broken (regenerate retrains it)
+    demos.demo_store(tmp_path).open(longer.run_names()[0]).set_status("running")
+    assert demos.demo_state(longer, tmp_path) == "broken"
+
+
+def test_regenerate_and_cli_list_the_race_demo(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(demos, "DEMO_SPECS", (TINY_RACE,))
+    monkeypatch.setattr(demos, "SPECS_BY_NAME", {TINY_RACE.name: TINY_RACE})
+    assert main(["demos", "--check", "--root", str(tmp_path)]) == 1
+    assert "tgan-race" in capsys.readouterr().out
+    messages: list[str] = []
+    assert demos.regenerate(root=tmp_path, log=messages.append) == ["tgan-race"]
+    assert demos.regenerate(root=tmp_path, log=messages.append) == []
+    assert any("up to date" in m for m in messages)
+    assert main(["demos", "--list", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "tgan-race" in out and "ok" in out
+    index = (tmp_path / "README.md").read_text()
+    assert "tgan-race" in index and TINY_RACE.run_names()[0] in index and "--only tgan-race" in index
+
+
+def test_shipped_race_demo_is_current():
+    """demos/ in the repository ships the page's default race (else: `python -m genlab demos --only tgan-race`)."""
+    root = demos.DEMO_DIR
+    if not root.is_dir() or not RunStore(root).names():
+        pytest.skip("no shipped demos yet (python -m genlab demos)")
+    assert demos.demo_state(demos.RACE_DEMO, root) == "ok", "run `python -m genlab demos --only tgan-race`"
