@@ -479,9 +479,12 @@ def cmd_demos(args) -> int:
             state = demos.demo_state(demo, args.root)
             if state != "ok":
                 bad.append(demo.name)
-            size = demos.folder_bytes(store.root / demo.name) if store.exists(demo.name) else 0
-            step = store.open(demo.name).status().get("step", 0) if store.exists(demo.name) else 0
-            print(f"{demo.name:<20} {state:<12} {step:>6} steps {size / 1024:>7.0f} KB  {demo.page}")
+            # a race demo is two run folders (one per model): their sizes add up, steps listed per model
+            folders = demo.run_names() if isinstance(demo, demos.RaceDemoSpec) else [demo.name]
+            present = [name for name in folders if store.exists(name)]
+            size = sum(demos.folder_bytes(store.root / name) for name in present)
+            step = "+".join(str(store.open(name).status().get("step", 0)) for name in present) or "0"
+            print(f"{demo.name:<20} {state:<12} {step:>9} steps {size / 1024:>7.0f} KB  {demo.page}")
         total = demos.folder_bytes(store.root) if store.root.is_dir() else 0
         print(f"total {total / 2**20:.2f} MB in {store.root}")
         if args.check and bad:

@@ -333,6 +333,8 @@ def test_regenerate_and_cli_list_the_race_demo(tmp_path, monkeypatch, capsys):
     assert main(["demos", "--list", "--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "tgan-race" in out and "ok" in out
+    race_line = next(line for line in out.splitlines() if line.startswith("tgan-race"))
+    assert "+" in race_line and " 0 KB" not in race_line      # both models' steps and folder sizes
     index = (tmp_path / "README.md").read_text()
     assert "tgan-race" in index and TINY_RACE.run_names()[0] in index and "--only tgan-race" in index
 
