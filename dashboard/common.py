@@ -409,11 +409,10 @@ def style_figure(fig: go.Figure) -> go.Figure:
         fig.update_layout(paper_bgcolor="#0f1117", plot_bgcolor="#161a23")
     if not instructor:
         return fig
-    fig.update_layout(
-        title_font_size=font + 4,
-        legend_font_size=font,
-        margin=dict(l=70, r=30, t=80 if fig.layout.title.text else 40, b=70),
-    )
+    # projector margins, but never smaller than the builder's own (room it made for titles or legends)
+    projector = dict(l=70, r=30, t=80 if fig.layout.title.text else 40, b=70)
+    margin = {side: max(value, _scalar(getattr(fig.layout.margin, side)) or 0) for side, value in projector.items()}
+    fig.update_layout(title_font_size=font + 4, legend_font_size=font, margin=margin)
     if fig.layout.height is None:
         fig.update_layout(height=560)
     fig.update_xaxes(title_font_size=font, tickfont_size=font - 2)

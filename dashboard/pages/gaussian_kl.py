@@ -163,7 +163,7 @@ common.explain(
     "Set p, make your guess for q with the sliders and watch both KL values; then reveal the optimum. "
     "Ellipses are drawn at 2 standard deviations (they hold 86% of a 2-D Gaussian's mass)."
 )
-top = st.columns([1.5, 1.2, 1.2])      # the two toggles stacked: side by side their labels were cut at 1280 px
+top = st.columns([1.3, 1.6, 1.2])      # the two toggles stacked in a wide column: their labels were cut at 1280 px
 with top[0]:
     mode = common.qp_radio("p is", "mode", MODES, MODES[0])
 gaussian = mode == MODES[0]
