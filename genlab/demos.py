@@ -41,6 +41,7 @@ filling in the trainers' defaults -- so a partial config from
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -591,6 +592,22 @@ def demo_state(demo: DemoSpec, root: str | os.PathLike | None = None) -> str:
     return "ok" if trained_with == code_fingerprint(demo.model) else "code-changed"
 
 
+def _stderr_log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None):
+    """Train with ``threads`` torch threads (None: leave as is); the previous setting is restored."""
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device: str = "cpu",
                threads: int | None = 1, evaluate: bool = True, log=None) -> Run:
     """Train ``demo`` with the CLI into ``<root>/.build/<name>``, slim it, check that it loads,
@@ -598,19 +615,16 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
     from genlab.cli import main as cli_main
     from genlab.runs import load_trainer
 
-    log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+    log = log or _stderr_log
     root_path = Path(root) if root is not None else demo_dir()
     build_root = root_path / BUILD_DIR_NAME
     build_path = build_root / demo.name
     if build_path.exists():
         shutil.rmtree(build_path)
     build_root.mkdir(parents=True, exist_ok=True)
-    previous_threads = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(int(threads))
     started = time.monotonic()
     fingerprint = code_fingerprint(demo.model)
-    try:
+    with _torch_threads(threads):
         log(f"[{demo.name}] {demo.command(build_path)}")
         code = cli_main(demo.argv(build_path, device=device))
         if code != 0:
@@ -627,8 +641,6 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
                 status["eval"] = {k: (float(v) if isinstance(v, (int, float)) and math.isfinite(float(v)) else None)
                                   for k, v in dict(trainer.evaluate()).items()}
         (run.path / STATUS_FILE).write_text(json.dumps(status, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    finally:
-        torch.set_num_threads(previous_threads)
     final = root_path / demo.name
     old = root_path / BUILD_DIR_NAME / f"{demo.name}.old"
     if final.exists():
@@ -710,21 +722,16 @@ def build_race_demo(demo: RaceDemoSpec, root: str | os.PathLike | None = None, *
     (:func:`install_race_demo`). Returns the two runs."""
     from genlab.train.transformer_gan import new_race
 
-    log = log or (lambda text: print(text, file=sys.stderr, flush=True))
-    previous_threads = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(int(threads))
+    log = log or _stderr_log
     started = time.monotonic()
     fingerprint = code_fingerprint(demo.model)
-    try:
+    with _torch_threads(threads):
         key = demo.key()
         log(f"[{demo.name}] race {key}: {', '.join(demo.configs())}, {demo.seconds:g} s of training each")
         race = new_race(demo.configs(), demo.seconds, device=device)
         if race.run() != "finished":
             raise GenlabError(f"the race of demo {demo.name!r} did not finish")
         runs = install_race_demo(race, key, root, code=fingerprint)
-    finally:
-        torch.set_num_threads(previous_threads)
     if code_fingerprint(demo.model) != fingerprint:
         log(f"[{demo.name}] warning: the model code changed while training; run `{REGENERATE_COMMAND}` again")
     size = sum(folder_bytes(run.path) for run in runs)
@@ -788,7 +795,7 @@ def regenerate(names: list[str] | None = None, *, force: bool = False, root: str
     """Train the demos that are missing, broken, stale or trained with older code (all of ``names``
     with ``force``);
     returns the names trained. Writes ``demos/README.md`` and checks the size limit."""
-    log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+    log = log or _stderr_log
     chosen = [spec(n) for n in names] if names else list(DEMO_SPECS)
     trained = []
     for demo in chosen:

@@ -75,35 +75,30 @@ MAX_JOBS_LIMIT = 256
 DEFAULT_TURN_S = 0.1          # seconds of computing before a job hands its slot to a waiting one
 
 
-def default_max_concurrent(cores: int | None = None) -> int:
-    """``$GENLAB_MAX_JOBS`` if set (1-256), else ``max(1, min(cores // 2, 4))``."""
-    value = os.environ.get("GENLAB_MAX_JOBS", "").strip()
+def _count_setting(variable: str, cores: int | None) -> int:
+    """``$variable`` if set (a whole number 1-256), else ``max(1, min(cores // 2, 4))``."""
+    value = os.environ.get(variable, "").strip()
     if value:
         try:
             number = int(value)
         except ValueError:
             number = 0
         if not 1 <= number <= MAX_JOBS_LIMIT:
-            raise GenlabError(f"GENLAB_MAX_JOBS must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {value!r})")
+            raise GenlabError(f"{variable} must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {value!r})")
         return number
     cores = cores or os.cpu_count() or 1
     return max(1, min(cores // 2, 4))
+
+
+def default_max_concurrent(cores: int | None = None) -> int:
+    """``$GENLAB_MAX_JOBS`` if set (1-256), else ``max(1, min(cores // 2, 4))``."""
+    return _count_setting("GENLAB_MAX_JOBS", cores)
 
 
 def default_compute_slots(cores: int | None = None) -> int:
     """``$GENLAB_COMPUTE_SLOTS`` if set (1-256), else ``max(1, min(cores // 2, 4))``: how many jobs
     compute at the same moment (the others wait for their turn)."""
-    value = os.environ.get("GENLAB_COMPUTE_SLOTS", "").strip()
-    if value:
-        try:
-            number = int(value)
-        except ValueError:
-            number = 0
-        if not 1 <= number <= MAX_JOBS_LIMIT:
-            raise GenlabError(f"GENLAB_COMPUTE_SLOTS must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {value!r})")
-        return number
-    cores = cores or os.cpu_count() or 1
-    return max(1, min(cores // 2, 4))
+    return _count_setting("GENLAB_COMPUTE_SLOTS", cores)
 
 
 def _copy_value(value):
