@@ -69,7 +69,8 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     later = _wait_status(page, f"s.step > {first['step']}", timeout_ms=120_000)
     assert later["step"] > first["step"]
     page.wait_for_function(f"() => ({CHARTS_JS})() !== {charts_before!r}", timeout=120_000)
-    assert page.locator(".js-plotly-plot").count() >= 5      # the plane + 4 charts over time
+    # the plane + 4 charts over time (waited for: a live refresh may be redrawing the charts right now)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
     screenshot(page, "gan-2d-1280-training")
 
     # Pause: the counter stops
