@@ -66,7 +66,13 @@ LAYER_LABELS = {
 
 
 def _fig(data: list[dict], layout: dict) -> go.Figure:
-    """A figure from plain dicts without plotly's (slow) property validation."""
+    """A figure from plain dicts without plotly's (slow) property validation.
+
+    Without a template of its own a new figure deep-copies plotly's default template (the
+    defaults of every trace type): 6x the cost of building a live chart and 3x that of its JSON.
+    The pages apply the theme's template anyway (``dashboard.common.style_figure``), so the
+    figure starts with an empty one."""
+    layout.setdefault("template", {})
     return go.Figure(data=data, layout=layout, _validate=False)
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import common
 from dashboard import gan_jobs as gj
+from dashboard import live_canvas
 from dashboard.figures import gan as gf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
@@ -485,20 +486,26 @@ SHORT_LAYER_LABELS = {"real": "Real", "fake": "Fake", "heatmap": "D(x)", "manifo
                       "gradients": "Arrows"}
 LAYER_KEYS = {"real": "show_real", "fake": "show_fake", "heatmap": "show_d", "manifold": "show_manifold",
               "gradients": "show_grad"}
-def plane_view(job, snap) -> None:
-    _status_line(job, snap)
+def _plane_figure(snap):
+    height = PLANE_HEIGHT_INSTRUCTOR if ctx.instructor else PLANE_HEIGHT
     if snap and snap.get("view"):
         view = snap["view"]
-        fig = gf.plane_figure(
+        return gf.plane_figure(
             snap["real"], view.get("fake"), heatmap=view.get("heatmap"), manifold=view.get("manifold"),
-            gradients=view.get("gradients"), layers=shown, bounds=snap["bounds"], show_legend=False,
-            height=PLANE_HEIGHT_INSTRUCTOR if ctx.instructor else PLANE_HEIGHT,
+            gradients=view.get("gradients"), layers=shown, bounds=snap["bounds"], show_legend=False, height=height,
         )
+    return gf.plane_figure(_preview_real(), None, layers=[n for n in shown if n == "real"], show_legend=False,
+                           height=height)
+
+
+def plane_view(job, snap, live: bool) -> None:
+    """The status line and the plane: on the live canvas while training, else the Plotly figure."""
+    _status_line(job, snap)
+    fig = _plane_figure(snap)
+    if live:
+        live_canvas.show_live_figures([("gan2d_plane", fig)], key="gan2d_plane_live")
     else:
-        real = _preview_real()
-        fig = gf.plane_figure(real, None, layers=[n for n in shown if n == "real"], show_legend=False,
-                              height=PLANE_HEIGHT_INSTRUCTOR if ctx.instructor else PLANE_HEIGHT)
-    common.show_figure(fig, key="gan2d_plane")
+        common.show_figure(fig, key="gan2d_plane")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -545,9 +552,7 @@ def _last(values) -> float | None:
     return float(values[-1]) if len(values) else None
 
 
-def charts_view(snap) -> None:
-    if not snap:
-        return
+def _chart_figures(snap) -> list:
     hist, evals = snap["history"], snap["evals"]
     changes = snap.get("changes") or []
     loss_name = (snap.get("hyperparameters") or {}).get("loss")
@@ -563,7 +568,19 @@ def charts_view(snap) -> None:
                                                     n_modes=snap["n_modes"], height=h)))
     else:
         figs.append(("gan2d_sat", gf.saturation_figure(_last(hist["d_fake"]), loss=loss_name, height=h)))
+    return figs
+
+
+def charts_view(snap, live: bool) -> None:
+    """The four charts over time: one live canvas grid while training, else Plotly charts."""
+    if not snap:
+        return
+    figs = _chart_figures(snap)
     per_row = 1 if ctx.instructor else 2          # projector: one chart per row, full width
+    if live:
+        live_canvas.show_live_figures(figs, key="gan2d_charts_live", columns=per_row)
+        st.caption("Drawn live while training; pause for interactive charts (hover, zoom, download).")
+        return
     for row in range(0, len(figs), per_row):
         cols = st.columns(per_row)
         for col, (key, fig) in zip(cols, figs[row:row + per_row]):
@@ -583,10 +600,13 @@ def live_view() -> None:
     started = time.perf_counter()
     job = _job()
     snap = _current_snapshot()
-    plane_view(job, snap)
+    # while training the figures go to the live canvas (a Plotly redraw of five figures cost the
+    # browser 0.5-1 s per refresh); paused, stopped or finished: the interactive Plotly figures
+    live = bool(job is not None and job.status == "running" and snap and snap.get("view"))
+    plane_view(job, snap, live)
     with over_time:                  # written on every run (also without data): a stable position
         with st.container():
-            charts_view(snap)
+            charts_view(snap, live)
     gj.log.debug("gan2d live fragment: %.0f ms", 1000 * (time.perf_counter() - started))
     # The job ended or was paused elsewhere (e.g. timeout): one full rerun switches polling off.
     if running and job is not None and job.status not in ("running", "queued"):

@@ -29,13 +29,24 @@ STATUS_JS = r"""() => {
     return m ? {state: m[1], step: +m[2].replace(/,/g, ''), d: +m[3].replace(/,/g, ''), g: +m[4].replace(/,/g, '')} : null;
 }"""
 
-# A short fingerprint of every plotly chart's data (last values of each trace): changes when a chart updates.
-CHARTS_JS = r"""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd =>
-    (gd.data || []).map(t => {
-        const pick = a => a ? Array.from(a).slice(-2).map(v => v === null ? 'n' : (+v).toFixed(4)).join(',') : '';
-        const z = t.z ? Array.from(t.z).slice(0, 3).map(r => Array.from(r).slice(0, 3).join(',')).join(';') : '';
-        return [t.x ? t.x.length : 0, pick(t.x), pick(t.y), z].join('/');
-    }).join('|')).join('#')"""
+# While training the plane and the charts are drawn on the live canvas (dashboard/live_canvas.js):
+# a fingerprint of what each canvas shows (its first trace's length and last x) and of its pixels.
+LIVE_JS = r"""() => Array.from(document.querySelectorAll('canvas.genlab-live-figure')).map(c => {
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sum = 0;
+    for (let i = 0; i < px.length; i += 397) sum = (sum * 31 + px[i]) % 1000003;
+    return [c.dataset.key, c.dataset.points, c.dataset.lastX, sum].join(':');
+}).join('#')"""
+
+# Share of the plane canvas's pixels near a colour (real points green #1b9e4b, fakes purple #7b3fb5).
+PLANE_COLOR_JS = r"""([r, g, b]) => {
+    const c = document.querySelector('canvas.genlab-live-figure[data-key="gan2d_plane"]');
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let hits = 0;
+    for (let i = 0; i < px.length; i += 4)
+        if (Math.abs(px[i] - r) + Math.abs(px[i + 1] - g) + Math.abs(px[i + 2] - b) < 60) hits++;
+    return hits / (px.length / 4);
+}"""
 
 
 def _main(page):
@@ -64,13 +75,20 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
 
     _button(page, "Train").click()
     first = _wait_status(page, "s.state === 'Training' && s.step >= 2")
-    charts_before = page.evaluate(CHARTS_JS)
+    # the plane + 4 charts over time on the live canvas, redrawn as training goes on
+    page.wait_for_function("() => document.querySelectorAll('canvas.genlab-live-figure').length >= 5",
+                           timeout=120_000)
+    charts_before = page.evaluate(LIVE_JS)
     page.wait_for_timeout(4000)
     later = _wait_status(page, f"s.step > {first['step']}", timeout_ms=120_000)
     assert later["step"] > first["step"]
-    page.wait_for_function(f"() => ({CHARTS_JS})() !== {charts_before!r}", timeout=120_000)
-    # the plane + 4 charts over time (waited for: a live refresh may be redrawing the charts right now)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+    page.wait_for_function(f"() => ({LIVE_JS})() !== {charts_before!r}", timeout=120_000)
+    titles = page.evaluate("() => Array.from(document.querySelectorAll('canvas.genlab-live-figure'))"
+                           ".map(c => c.dataset.title)")
+    assert any(t.startswith("Losses") for t in titles) and any(t.startswith("Mean D(x)") for t in titles)
+    # the plane shows real (green) and fake (purple) points, not a blank canvas
+    assert page.evaluate(PLANE_COLOR_JS, [0x1B, 0x9E, 0x4B]) > 0.0005
+    assert page.evaluate(PLANE_COLOR_JS, [0x7B, 0x3F, 0xB5]) > 0.0005
     screenshot(page, "gan-2d-1280-training")
 
     # Pause: the counter stops
@@ -78,6 +96,8 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     paused = _wait_status(page, "s.state === 'Paused'", timeout_ms=120_000)
     page.wait_for_timeout(1500)
     assert _status(page)["step"] == paused["step"]
+    # paused: the interactive Plotly figures (hover, zoom, download) replace the live canvas
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
 
     # Change lr_D and k live (while paused: applied at the next step)
     lr = _main(page).get_by_label("lr_D (discriminator)")

@@ -78,12 +78,11 @@ WATCHER = """() => {
                 break;
             }
         }
-        for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-            const title = gd.layout && gd.layout.title ? String(gd.layout.title.text || gd.layout.title) : '';
-            if (!title.startsWith('Losses') || !gd._fullData || !gd._fullData[0]) continue;
-            const x = gd._fullData[0].x || [];
-            const sig = x.length + ':' + (x.length ? x[x.length - 1] : '');
-            if (sig !== lastChart) { lastChart = sig; w.charts.push([now, x.length ? Number(x[x.length - 1]) : 0]); }
+        // the loss chart: drawn on the live canvas while training (data-last-x: its newest step)
+        for (const c of document.querySelectorAll('canvas.genlab-live-figure')) {
+            if (!(c.dataset.title || '').startsWith('Losses')) continue;
+            const sig = c.dataset.points + ':' + c.dataset.lastX;
+            if (sig !== lastChart) { lastChart = sig; w.charts.push([now, Number(c.dataset.lastX || 0)]); }
             break;
         }
     }, 100);
@@ -151,6 +150,11 @@ def _wait_text(page, needle: str, timeout_s: float = 300) -> str:
     raise AssertionError(f"{needle!r} did not appear within {timeout_s:.0f} s; the page shows: {text[:500]}")
 
 
+def _say(text: str) -> None:
+    """A progress line on the terminal (``make test-load`` runs for minutes)."""
+    print(f"[load {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
 def _exceptions(page) -> list[str]:
     boxes = page.locator(EXCEPTION)
     return [boxes.nth(i).inner_text()[:500] for i in range(boxes.count())]
@@ -216,6 +220,7 @@ def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_proper
         t0 = time.time()
         contexts, pages = _open_sessions(browser, server.base, sessions, "steps=200000", errors)
         figures["all_pages_loaded_s"] = round(time.time() - t0, 1)
+        _say(f"{sessions} pages loaded in {figures['all_pages_loaded_s']} s")
         for page in pages:
             page.evaluate(WATCHER)
         t1 = time.time()
@@ -224,6 +229,7 @@ def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_proper
         for page in pages:
             _wait_text(page, "Training: step" if max_jobs else "", timeout_s=600)
         figures["all_training_s"] = round(time.time() - t1, 1)
+        _say(f"all {sessions} sessions training after {figures['all_training_s']} s; watching {watch_s:.0f} s")
         figures["rss_training_start_mb"] = round(server.rss_mb(), 1)
 
         # watch: the pages record updates themselves; meanwhile change controls in turn
@@ -257,6 +263,7 @@ def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_proper
             round_no += 1
             time.sleep(0.5)
         end = time.time()
+        _say(f"watched; {len(latencies)} control changes answered, {failed_changes} not")
         figures["server_cpu_cores_while_training"] = round((server.cpu_seconds() - cpu_start) / (end - start), 2)
 
         step_gaps, chart_gaps, rates = [], [], []
