@@ -27,7 +27,9 @@ Policies (chosen for a classroom server where every student has a browser sessio
   another waits hands its slot to the longest-waiting job (FIFO). With 10 students training on 2
   cores, one training thread holds the CPU at a time, so the server's script runs (the pages'
   reruns) get the GIL and a core, and every job still moves every ~``turn_s`` x (jobs / slots)
-  seconds. With no more jobs than slots, ``wait_for_cpu`` returns at once.
+  seconds. With more jobs than fit in a round of ``round_s`` (0.6 s), turns shrink (to no less than
+  0.02 s) so that every job still computes, and its page sees new steps, about every 0.6 s. With no
+  more jobs than slots, ``wait_for_cpu`` returns at once.
 * **One job per session.** A session (browser tab) has at most one queued/running/paused job.
   Submitting another *replaces* it: the old job is asked to stop (it finishes its current step and
   ends ``stopped``; a run store checkpoint is kept by :func:`genlab.runs.train_run`) and the new
@@ -73,6 +75,8 @@ ACTIVE_STATUSES = ("queued", "running", "paused")
 DEFAULT_PAUSED_TIMEOUT_S = 30 * 60
 MAX_JOBS_LIMIT = 256
 DEFAULT_TURN_S = 0.1          # seconds of computing before a job hands its slot to a waiting one
+DEFAULT_ROUND_S = 0.6         # many jobs sharing the slots: turns shrink so a whole round takes about this
+MIN_TURN_S = 0.02
 
 
 def _count_setting(variable: str, cores: int | None) -> int:
@@ -340,7 +344,8 @@ class JobManager:
 
     def __init__(self, max_concurrent: int | None = None, *, set_torch_threads: bool = True,
                  paused_timeout_s: float | None = DEFAULT_PAUSED_TIMEOUT_S, keep_finished: int = 200,
-                 compute_slots: int | None = None, turn_s: float = DEFAULT_TURN_S):
+                 compute_slots: int | None = None, turn_s: float = DEFAULT_TURN_S,
+                 round_s: float = DEFAULT_ROUND_S):
         cores = os.cpu_count() or 1
         if max_concurrent is None:
             max_concurrent = default_max_concurrent(cores)
@@ -350,6 +355,7 @@ class JobManager:
             raise GenlabError(f"compute_slots must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {compute_slots!r})")
         self.compute_slots = compute_slots
         self.turn_s = float(turn_s)
+        self.round_s = float(round_s)
         self._holders: dict[Job, float] = {}     # jobs holding a compute slot -> when their turn began
         self._waiting: deque = deque()            # jobs waiting for a slot, oldest first
         if not isinstance(max_concurrent, int) or not 1 <= max_concurrent <= MAX_JOBS_LIMIT:
@@ -474,15 +480,24 @@ class JobManager:
                 self._schedule()
 
     # ----------------------------------------------------------------- CPU turns
+    def turn_length(self) -> float:
+        """Seconds a turn lasts now: ``turn_s``, shortened when more jobs share the slots than fit in
+        a round of ``round_s`` (every job computes about once per ``round_s``), never below 0.02 s."""
+        with self._cond:
+            per_slot = (len(self._holders) + len(self._waiting)) / self.compute_slots
+        if per_slot <= 1:
+            return self.turn_s
+        return max(MIN_TURN_S, min(self.turn_s, self.round_s / per_slot))
+
     def _turn_over(self, job: Job) -> bool:
         with self._cond:
             began = self._holders.get(job)
-            return began is not None and bool(self._waiting) and time.monotonic() - began >= self.turn_s
+            return began is not None and bool(self._waiting) and time.monotonic() - began >= self.turn_length()
 
     def _wait_for_cpu(self, job: Job) -> bool:
         with self._cond:
             if job in self._holders:
-                if not (self._waiting and time.monotonic() - self._holders[job] >= self.turn_s):
+                if not (self._waiting and time.monotonic() - self._holders[job] >= self.turn_length()):
                     return not job._stop_requested
                 self._release_cpu(job)            # turn over: to the back of the line
             if job not in self._waiting:

@@ -590,7 +590,7 @@ def charts_view(snap, live: bool) -> None:
 
 # with many jobs taking CPU turns each job publishes less often: poll about once per round
 _computing = sum(1 for j in manager.running() if j.status == "running")
-REFRESH_NOW = gj.poll_period(REFRESH_S, _computing, manager.compute_slots, manager.turn_s)
+REFRESH_NOW = gj.poll_period(REFRESH_S, _computing, manager.compute_slots, manager.turn_length())
 
 
 @st.fragment(run_every=REFRESH_NOW if running else None)

@@ -412,12 +412,13 @@ def test_run_image_gan_stores_the_run(tmp_path):
     assert loaded.compute_view()["grid"].ndim == 2
 
 
-def test_poll_period_follows_cpu_turns():
+def test_poll_period_follows_cpu_turns_and_the_number_of_live_pages():
     # every job computes at once: the page's own period
     assert gj.poll_period(0.3, 1, 1, 0.1) == 0.3
     assert gj.poll_period(0.3, 2, 2, 0.1) == 0.3
-    # 10 jobs on one slot, 0.1 s turns: a job publishes about once a second -> poll once a second
-    assert gj.poll_period(0.3, 10, 1, 0.1) == pytest.approx(1.0)
-    assert gj.poll_period(0.3, 4, 1, 0.1) == pytest.approx(0.4)
-    assert gj.poll_period(0.3, 3, 2, 0.1) == 0.3          # a round shorter than the base period
-    assert gj.poll_period(0.3, 30, 1, 0.1) == 1.0         # capped: an update at least every 2 s
+    # jobs take turns: no faster than a round (a job publishes once per round), and 0.12 s per live page
+    assert gj.poll_period(0.3, 4, 1, 0.1) == pytest.approx(0.48)
+    assert gj.poll_period(0.3, 3, 2, 0.1) == pytest.approx(0.36)
+    assert gj.poll_period(0.3, 5, 1, 0.2) == pytest.approx(1.0)        # a 1 s round
+    assert gj.poll_period(0.3, 10, 1, 0.06) == pytest.approx(1.2)      # 10 pages: every 1.2 s
+    assert gj.poll_period(0.3, 30, 1, 0.1) == 1.25        # capped: an update at least every 2 s

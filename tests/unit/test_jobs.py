@@ -310,6 +310,20 @@ def test_cpu_turns_one_job_computes_at_a_time_and_all_progress():
     assert runs and max(runs) <= 12
 
 
+def test_turns_shrink_when_many_jobs_share_a_slot():
+    manager = JobManager(max_concurrent=12, compute_slots=1, turn_s=0.1, round_s=0.6, set_torch_threads=False)
+    assert manager.turn_length() == 0.1                    # nobody shares: the full turn
+    with manager._cond:                                    # 10 jobs on the slot (1 holds it, 9 wait)
+        manager._holders = {object(): 0.0}
+        manager._waiting.extend(object() for _ in range(9))
+    assert manager.turn_length() == pytest.approx(0.06)    # a round of 10 turns still takes 0.6 s
+    with manager._cond:
+        manager._waiting.extend(object() for _ in range(90))
+    assert manager.turn_length() == pytest.approx(0.02)    # never shorter than 0.02 s
+    with manager._cond:
+        manager._holders, manager._waiting = {}, type(manager._waiting)()
+
+
 def test_cpu_turns_free_slots_never_wait_and_pause_releases_the_slot():
     manager = JobManager(max_concurrent=2, compute_slots=2, turn_s=0.01, set_torch_threads=False)
     log: list = []
