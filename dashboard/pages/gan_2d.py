@@ -26,7 +26,7 @@ ctx = common.setup_page(TITLE)
 
 PLANE_HEIGHT = 560
 PLANE_HEIGHT_INSTRUCTOR = 680
-REFRESH_S = 0.3                     # fragment polling period while training (~3.3 Hz; the job publishes every 0.2 s)
+REFRESH_S = 0.4                     # fragment polling period while training (~2.5 Hz; the job publishes every 0.2 s)
 SS = "_gan2d_"                      # session-state prefix of this page
 TOY = ("ring8", "grid25", "two-moons", "spiral", "two-gaussians")
 DRAWN, UPLOADED = "draw your own", "upload a CSV"
