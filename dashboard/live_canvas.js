@@ -414,7 +414,7 @@ function drawFigure(canvas, spec, options) {
   // colour bar (horizontal, under the plot), title, legend
   for (const t of heat) if (t.colorbar && t.showscale !== false) drawColorbar(ctx, t, area, style);
   const title = layout.title && (layout.title.text || (typeof layout.title === "string" ? layout.title : ""));
-  let legendY = area.y - 4;
+  const legendY = area.y - 4;
   if (title) {
     setFont(ctx, font + 3, family);
     ctx.fillStyle = theme.text; ctx.textAlign = "left"; ctx.textBaseline = "top";

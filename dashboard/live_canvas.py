@@ -30,11 +30,12 @@ _component = st.components.v2.component("genlab_live_canvas", js=_JS, css=_CSS, 
 def show_live_figures(figures: Sequence[tuple[str, go.Figure]], *, key: str, columns: int = 1) -> None:
     """Draw ``figures`` ((key, figure) pairs) on canvases, ``columns`` per row, in the page's theme
     and font size (instructor mode: projector sizes)."""
+    instructor = common.is_instructor()
     payload = {
         "figures": [{"key": name, "spec": canvas_spec(fig)} for name, fig in figures],
         "columns": int(columns),
-        "font": common.INSTRUCTOR_FONT if common.is_instructor() else common.NORMAL_FONT,
-        "instructor": common.is_instructor(),
+        "font": common.INSTRUCTOR_FONT if instructor else common.NORMAL_FONT,
+        "instructor": instructor,
         "dark": common.is_dark(),
     }
     _component(key=key, data=payload, height="content")

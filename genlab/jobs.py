@@ -497,7 +497,7 @@ class JobManager:
     def _wait_for_cpu(self, job: Job) -> bool:
         with self._cond:
             if job in self._holders:
-                if not (self._waiting and time.monotonic() - self._holders[job] >= self.turn_length()):
+                if not self._turn_over(job):
                     return not job._stop_requested
                 self._release_cpu(job)            # turn over: to the back of the line
             if job not in self._waiting:

@@ -31,8 +31,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, np.ndarray):
-        if value.dtype.kind == "f" or value.dtype.kind in "iu":
-            kind = {"f": "f", "i": "i", "u": "u"}[value.dtype.kind]
+        kind = value.dtype.kind
+        if kind in "fiu":
             if kind == "f" and value.dtype.itemsize not in (4, 8):
                 value = value.astype(np.float32)
             if kind in "iu" and value.dtype.itemsize == 8:      # plotly.js has no 64-bit integer arrays
