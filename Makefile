@@ -19,7 +19,7 @@ TEST_WORKERS ?= 2
 .PHONY: run test test-load bench demos venv chromium clean
 
 run: $(STAMP_RUN)
-	$(PY) -m streamlit run dashboard/app.py --server.address $(ADDRESS) --server.port $(PORT)
+	$(PY) -m streamlit run dashboard/serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
 test: $(STAMP_DEV) chromium
 	$(PY) -m pytest -m "not load" -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)

@@ -435,7 +435,7 @@ def live_vs_headless(quick: bool) -> Table:
     tmp = tempfile.mkdtemp(prefix="genlab-bench-")
     env = {**os.environ, "GENLAB_RUNS_DIR": str(Path(tmp) / "runs"), "GENLAB_NO_DOWNLOAD": "1"}
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/serve.py", "--server.headless", "true",
                                "--server.port", str(port), "--server.address", "127.0.0.1",
                                "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

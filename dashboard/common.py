@@ -697,14 +697,17 @@ def _session_id() -> str:
 
 
 def _release_session(session_id: str) -> None:
+    from dashboard import live_feed
     from genlab.jobs import release_session
 
     release_session(session_id)
+    live_feed.drop_session(session_id)
 
 
 @st.cache_resource(scope="session", on_release=_release_session, show_spinner=False)
 def _release_on_close(session_id: str) -> str:
-    """Session-scoped: when the tab's session ends, Streamlit calls genlab.jobs.release_session."""
+    """Session-scoped: when the tab's session ends, Streamlit calls genlab.jobs.release_session
+    (its jobs stop) and dashboard.live_feed.drop_session (its live feeds go)."""
     return session_id
 
 

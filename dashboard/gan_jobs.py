@@ -420,9 +420,10 @@ def poll_period(base_s: float, computing_jobs: int, compute_slots: int, turn_s: 
 
     When jobs take CPU turns (``computing_jobs > compute_slots``) a job publishes about once per
     round of ``turn_s * computing_jobs / compute_slots`` seconds, and every live page's refresh costs
-    the server ~35 ms and a browser on the same machine ~150 ms (measured on the 2D page, 2 cores,
-    headless Chromium): so poll every ``max(round, per_page_s * computing_jobs)`` seconds, at most
-    ``max_s`` (the pages promise an update at least every 2 s)."""
+    the server and, on a shared machine, the browsers CPU (2D page, 2 cores, headless Chromium: a
+    live feed's refresh ~13 ms of browser main thread, a fragment rerun's ~150 ms, which is what the
+    default ``per_page_s`` is sized for): so poll every ``max(round, per_page_s * computing_jobs)``
+    seconds, at most ``max_s`` (the pages promise an update at least every 2 s)."""
     if computing_jobs <= compute_slots:
         return float(base_s)
     round_s = turn_s * computing_jobs / max(1, compute_slots)
@@ -462,6 +463,7 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
     prev = [clock()]
 
     last_view = -1e9
+    turn_began = -1e9
 
     def publish(force_eval: bool = False, view: bool = True) -> None:
         nonlocal last_publish, last_eval, last_view
@@ -518,12 +520,17 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
             live.rate.close_window()
             live.rate.start()
             publish(view=clock() - last_view >= turn_view_every_s)
+        asked = clock()
         if not ctx.wait_for_cpu():
             break
+        if clock() - asked > 0.005:
+            # it waited for its turn: the periodic publish counts from the turn's start (else the
+            # first step of every turn would redraw the costly view, and then the turn end again)
+            turn_began = clock()
         live.record(trainer.step())
         live.rate.tick()
         # publish every publish_every_s, but never spend more than ~1/5 of the time drawing views
-        if dirty or clock() - last_publish >= max(publish_every_s, 4 * cost["view"]):
+        if dirty or clock() - max(last_publish, turn_began) >= max(publish_every_s, 4 * cost["view"]):
             # the publish's own time counts in the next window: steps/s is the real wall rate
             live.rate.close_window()
             live.rate.start()

@@ -9,12 +9,12 @@ figures (hover, zoom, download) whenever training is not running.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, live_feed
 from dashboard.figures.canvas import canvas_spec
 
 _JS = (Path(__file__).with_name("live_canvas.js")).read_text(encoding="utf-8")
@@ -22,20 +22,46 @@ _CSS = """
 .genlab-live { display: grid; gap: 0.75rem 1rem; width: 100%; }
 .genlab-live-cell { min-width: 0; }
 .genlab-live-figure { display: block; width: 100%; }
+.genlab-live-status { margin: 0 0 0.75rem 0; line-height: 1.5; }
+.genlab-live-status[data-kind="warning"] { padding: 0.75rem 1rem; border-radius: 0.5rem;
+  background: rgba(255, 189, 69, 0.2); color: inherit; }
+.genlab-live-bar { height: 0.5rem; margin-top: 0.35rem; border-radius: 0.25rem; background: rgba(151, 166, 195, 0.3);
+  overflow: hidden; }
+.genlab-live-bar > div { height: 100%; background: var(--genlab-primary, #2f5fd0); }
+.genlab-live-error { margin-top: 0.5rem; padding: 0.75rem 1rem; border-radius: 0.5rem;
+  background: rgba(255, 43, 43, 0.09); color: #c0392b; }
+.genlab-live-error[hidden], .genlab-live-bar[hidden] { display: none; }
 """
 # registered once, at import (Streamlit re-registers it on a new runtime, e.g. each AppTest)
 _component = st.components.v2.component("genlab_live_canvas", js=_JS, css=_CSS, isolate_styles=False)
 
 
-def show_live_figures(figures: Sequence[tuple[str, go.Figure]], *, key: str, columns: int = 1) -> None:
-    """Draw ``figures`` ((key, figure) pairs) on canvases, ``columns`` per row, in the page's theme
-    and font size (instructor mode: projector sizes)."""
+def live_payload(figures: Sequence[tuple[str, go.Figure]]) -> list[dict]:
+    """The component's figure entries ``{key, spec, rev}`` of ``(key, figure)`` pairs. Pure: a live
+    feed's ``build`` calls it in a server thread."""
+    return [live_feed.figure_entry(name, canvas_spec(fig)) for name, fig in figures]
+
+
+def show_live_figures(figures: Sequence[tuple[str, go.Figure]] | None = None, *, key: str, columns: int = 1,
+                      feed: str | None = None, poll_s: float = 0.5,
+                      on_ended: Callable[[], None] | None = None) -> None:
+    """Draw figures on canvases, ``columns`` per row, in the page's theme and font size
+    (instructor mode: projector sizes).
+
+    Either ``figures`` ((key, figure) pairs, sent with this script run) or ``feed``: the token of a
+    :mod:`dashboard.live_feed` the browser then polls itself every ``poll_s`` seconds (the feed's
+    answers may change the period) for its figures and status line. ``on_ended`` runs (and the
+    fragment or page around the component reruns) when the feed says the job stopped running."""
     instructor = common.is_instructor()
     payload = {
-        "figures": [{"key": name, "spec": canvas_spec(fig)} for name, fig in figures],
         "columns": int(columns),
         "font": common.INSTRUCTOR_FONT if instructor else common.NORMAL_FONT,
         "instructor": instructor,
         "dark": common.is_dark(),
     }
-    _component(key=key, data=payload, height="content")
+    if feed is not None:
+        payload["feed"] = {"url": live_feed.url(feed), "poll_ms": round(1000 * poll_s),
+                           "generation": live_feed.generation(feed)}
+    else:
+        payload["figures"] = live_payload(figures or [])
+    _component(key=key, data=payload, height="content", on_ended_change=on_ended or (lambda: None))

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import common
 from dashboard import gan_jobs as gj
-from dashboard import live_canvas
+from dashboard import live_canvas, live_feed
 from dashboard.figures import gan as gf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
@@ -391,33 +391,44 @@ SHORT_LAYER_LABELS = {"real": "Real", "fake": "Fake", "heatmap": "D(x)", "manifo
                       "gradients": "Arrows"}
 LAYER_KEYS = {"real": "show_real", "fake": "show_fake", "heatmap": "show_d", "manifold": "show_manifold",
               "gradients": "show_grad"}
-toggles = st.columns(5 if ctx.instructor else [1, 1, 1, 1, 1, 3.5])
-shown = []
-for (name, key), col in zip(LAYER_KEYS.items(), toggles):
-    with col:
-        if common.qp_toggle(SHORT_LAYER_LABELS[name], key, True):
-            shown.append(name)
+
+
+def layer_toggles() -> list[str]:
+    """The plane's layers, one toggle each (drawn by the live fragment above the plane, so that
+    toggling one reruns only that fragment)."""
+    shown = []
+    for (name, key), col in zip(LAYER_KEYS.items(), st.columns(len(LAYER_KEYS))):
+        with col:
+            if common.qp_toggle(SHORT_LAYER_LABELS[name], key, True):
+                shown.append(name)
+    return shown
+
 
 # --------------------------------------------------------------------------- #
 # Main area: the plane (live) | live controls and the explanation
 # --------------------------------------------------------------------------- #
 left, right = st.columns([1.7, 1] if ctx.instructor else [1.35, 1], gap="medium")
 
-with right:
+
+@st.fragment
+def live_settings() -> None:
+    """The live settings. A change reruns only this fragment (a full page rerun cost a browser on a
+    shared 2-core machine ~0.4 s of main-thread time), reaches the running job through on_change
+    and updates the link. Changing the loss reruns the page: the minimax explanation opens or closes."""
     st.markdown("**Live settings** — applied at the next step, no restart")
-    c1, c2 = (right, right) if ctx.instructor else st.columns(2)
+    c1, c2 = (st.container(), st.container()) if ctx.instructor else st.columns(2)
     with c1:
         lr_d = common.qp_number("lr_D (discriminator)", "lr_d", None, 1.0, DEFAULTS["lr_d"], step=0.0001,
                                 format="%.5f", on_change=_send_live)
-        opt_d = common.qp_select("Optimizer D", "opt_d", OPTIMIZERS, "adam", on_change=_send_live)
+        common.qp_select("Optimizer D", "opt_d", OPTIMIZERS, "adam", on_change=_send_live)
     with c2:
         lr_g = common.qp_number("lr_G (generator)", "lr_g", None, 1.0, DEFAULTS["lr_g"], step=0.0001,
                                 format="%.5f", on_change=_send_live)
-        opt_g = common.qp_select("Optimizer G", "opt_g", OPTIMIZERS, "adam", on_change=_send_live)
+        common.qp_select("Optimizer G", "opt_g", OPTIMIZERS, "adam", on_change=_send_live)
     k_disc = common.qp_slider("k: discriminator steps per generator step", "k", 0, 10, 1, on_change=_send_live,
                               help="Algorithm 1's inner loop. k = 0 is not allowed (G would train against a frozen D).")
-    loss = common.qp_radio("Loss", "loss", LOSSES, DEFAULTS["loss"], horizontal=True,
-                           format_func=lambda v: LOSS_LABELS[v], on_change=_send_live)
+    common.qp_radio("Loss", "loss", LOSSES, DEFAULTS["loss"], horizontal=True,
+                    format_func=lambda v: LOSS_LABELS[v], on_change=_on_loss)
     live_error = None
     try:
         gj.check_live_settings(lr_d, lr_g, k_disc)
@@ -425,7 +436,19 @@ with right:
         live_error = str(err)
     if live_error:
         st.error(f"{live_error}. Training keeps the last valid value.")
-    st.session_state[SS + "live_error"] = live_error
+    state[SS + "live_error"] = live_error
+    if state.pop(SS + "loss_changed", False):
+        st.rerun()
+
+
+def _on_loss() -> None:
+    _send_live()
+    state[SS + "loss_changed"] = True
+
+
+with right:
+    live_settings()
+loss = state.get("loss", DEFAULTS["loss"])
 
 def _current_snapshot():
     job = _job()
@@ -453,22 +476,21 @@ def queue_text(job) -> str:
             f"({busy} running). Yours starts automatically; Reset cancels it.")
 
 
-def _status_line(job, snap) -> None:
+def status_record(job, snap) -> dict:
+    """What the status line says: ``{"kind": "progress" | "warning" | "caption" | "error", "text",
+    "value" (progress 0..1), "error" (a refused live change)}``. Pure (no ``st.*``): the live feed
+    builds it in a server thread, the page draws it with Streamlit when there is no feed."""
     if job is None or job.done:
         if job is not None and job.status == "failed":
-            st.error(f"Training failed: {job.error}")
-        elif snap:
-            st.caption(f"Step {snap['step']:,} ({_updates_text(snap)}), not training. "
-                       "Train continues from here; Reset starts over.")
-        else:
-            st.caption("Not trained yet: press Train (or take single steps).")
-        return
+            return {"kind": "error", "text": f"Training failed: {job.error}"}
+        if snap:
+            return {"kind": "caption", "text": f"Step {snap['step']:,} ({_updates_text(snap)}), not training. "
+                                               "Train continues from here; Reset starts over."}
+        return {"kind": "caption", "text": "Not trained yet: press Train (or take single steps)."}
     if job.status == "queued":
-        st.warning(queue_text(job))
-        return
+        return {"kind": "warning", "text": queue_text(job)}
     if not snap:
-        st.progress(0.0, text=job.message or "starting")
-        return
+        return {"kind": "progress", "value": 0.0, "text": job.message or "starting"}
     rate = snap.get("steps_per_s")
     rate_text = f" · {rate:,.0f} steps/s" if rate is not None and np.isfinite(rate) else ""
     left = snap.get("target", snap["step"]) - snap["step"]
@@ -476,17 +498,26 @@ def _status_line(job, snap) -> None:
         seconds = left / rate
         rate_text += f" · about {seconds / 60:.0f} min left" if seconds >= 90 else f" · about {seconds:.0f} s left"
     label = "Paused" if job.status == "paused" else "Training"
-    st.progress(job.progress, text=f"{label}: step {snap['step']:,} of {snap.get('target', snap['step']):,} · "
-                                   f"{_updates_text(snap)}{rate_text}")
-    if snap.get("command_error"):
-        st.error(f"Live change refused: {snap['command_error']}")
+    error = snap.get("command_error")
+    return {"kind": "progress", "value": float(job.progress),
+            "text": f"{label}: step {snap['step']:,} of {snap.get('target', snap['step']):,} · "
+                    f"{_updates_text(snap)}{rate_text}",
+            "error": f"Live change refused: {error}" if error else None}
 
 
-SHORT_LAYER_LABELS = {"real": "Real", "fake": "Fake", "heatmap": "D(x)", "manifold": "Mesh",
-                      "gradients": "Arrows"}
-LAYER_KEYS = {"real": "show_real", "fake": "show_fake", "heatmap": "show_d", "manifold": "show_manifold",
-              "gradients": "show_grad"}
-def _plane_figure(snap):
+def _status_line(job, snap) -> None:
+    status = status_record(job, snap)
+    if status["kind"] == "progress":
+        st.progress(status["value"], text=status["text"])
+    else:
+        {"error": st.error, "warning": st.warning, "caption": st.caption}[status["kind"]](status["text"])
+    if status.get("error"):
+        st.error(status["error"])
+
+
+def _plane_figure(snap, shown: list[str], preview=None):
+    """The plane with the layers ``shown``; pure when ``preview`` (the real points shown before the
+    first snapshot) is given."""
     height = PLANE_HEIGHT_INSTRUCTOR if ctx.instructor else PLANE_HEIGHT
     if snap and snap.get("view"):
         view = snap["view"]
@@ -494,14 +525,14 @@ def _plane_figure(snap):
             snap["real"], view.get("fake"), heatmap=view.get("heatmap"), manifold=view.get("manifold"),
             gradients=view.get("gradients"), layers=shown, bounds=snap["bounds"], show_legend=False, height=height,
         )
-    return gf.plane_figure(_preview_real(), None, layers=[n for n in shown if n == "real"], show_legend=False,
-                           height=height)
+    return gf.plane_figure(_preview_real() if preview is None else preview, None,
+                           layers=[n for n in shown if n == "real"], show_legend=False, height=height)
 
 
-def plane_view(job, snap, live: bool) -> None:
+def plane_view(job, snap, live: bool, shown: list[str]) -> None:
     """The status line and the plane: on the live canvas while training, else the Plotly figure."""
     _status_line(job, snap)
-    fig = _plane_figure(snap)
+    fig = _plane_figure(snap, shown)
     if live:
         live_canvas.show_live_figures([("gan2d_plane", fig)], key="gan2d_plane_live")
     else:
@@ -588,25 +619,101 @@ def charts_view(snap, live: bool) -> None:
                 common.show_figure(fig, key=key)
 
 
-# with many jobs taking CPU turns each job publishes less often: poll about once per round
-_computing = sum(1 for j in manager.running() if j.status == "running")
-REFRESH_NOW = gj.poll_period(REFRESH_S, _computing, manager.compute_slots, manager.turn_length())
+# Served by dashboard/serve.py (make run) the page's browser fetches the live figures itself from
+# two live feeds (dashboard/live_feed.py): no fragment rerun per refresh, which cost a browser on a
+# shared 2-core machine ~150 ms each. Without the feed route (plain `streamlit run dashboard/app.py`,
+# AppTest) the fragment below polls the job instead.
+FEED = live_feed.available()
 
 
-@st.fragment(run_every=REFRESH_NOW if running else None)
-def live_view() -> None:
-    """One fragment polls the job and redraws the status, the plane (left column) and the charts
-    over time (the container below the columns): one rerun per refresh, one snapshot for all."""
-    started = time.perf_counter()
-    job = _job()
-    snap = _current_snapshot()
-    # while training the figures go to the live canvas (a Plotly redraw of five figures cost the
-    # browser 0.5-1 s per refresh); paused, stopped or finished: the interactive Plotly figures
-    live = bool(job is not None and job.status == "running" and snap and snap.get("view"))
-    plane_view(job, snap, live)
-    with over_time:                  # written on every run (also without data): a stable position
+def _poll_s(feed: bool = True) -> float:
+    """Seconds between live refreshes: with many jobs taking CPU turns each job publishes less
+    often, so poll about once per round (dashboard.gan_jobs.poll_period). A feed's refresh costs a
+    browser ~13 ms of main-thread time, a fragment rerun's ~150 ms (measured, 2D page, headless
+    Chromium): fragments back off twice as fast with the number of live pages."""
+    computing = sum(1 for j in manager.running() if j.status == "running")
+    per_page_s = 0.06 if feed else 0.12
+    return gj.poll_period(REFRESH_S, computing, manager.compute_slots, manager.turn_length(),
+                          per_page_s=per_page_s, max_s=1.0 if feed else 1.25)
+
+
+REFRESH_NOW = _poll_s(feed=False)
+
+
+def _publish_feeds(job_id: str, shown: list[str]) -> tuple[str, str]:
+    """Tokens of the plane's and the charts' live feeds of job ``job_id``, drawn with this script
+    run's settings (layers, instructor mode). Their ``build`` runs in a server thread, only when the
+    job published something new: pure functions of the job's snapshot."""
+    preview = _preview_real()         # st.cache_data: read here, in the script thread
+
+    def _snapshot():
+        job = manager.get(job_id)
+        return job, (job.snapshot() if job is not None else None)
+
+    def changed():
+        job = manager.get(job_id)
+        if job is None:
+            return None
+        queue = (job.jobs_ahead(), len(manager.running())) if job.status == "queued" else None
+        return job.snapshot_version, job.status, queue
+
+    plane = {"view": None, "entry": None}
+
+    def build_plane() -> dict:
+        job, snap = _snapshot()
+        view = (snap or {}).get("view") or {}
+        # a turn-end publish may keep the last view (the costly part): then keep its drawing too
+        last = plane["view"]
+        if not view or last is None or len(last) != len(view) or any(view.get(k) is not v for k, v in last.items()):
+            plane["entry"] = live_canvas.live_payload([("gan2d_plane", _plane_figure(snap, shown, preview))])[0]
+            plane["view"] = dict(view) if view else None
+        return {"state": job.status if job is not None else "gone", "status": status_record(job, snap),
+                "figures": [plane["entry"]], "poll_ms": round(1000 * _poll_s())}
+
+    def build_charts() -> dict:
+        _, snap = _snapshot()
+        return {"figures": live_canvas.live_payload(_chart_figures(snap)) if snap else [],
+                "poll_ms": round(1000 * _poll_s())}
+
+    # a rerun with the same options keeps the feeds (and their caches) as they are
+    return (live_feed.publish(SESSION, "gan2d_plane", build_plane, changed,
+                              options=(job_id, tuple(shown), ctx.instructor, signature)),
+            live_feed.publish(SESSION, "gan2d_charts", build_charts, changed, options=(job_id, ctx.instructor)))
+
+
+def live_feeds_view(job, shown: list[str]) -> None:
+    """While a job is queued or trains: the status line and the plane, and the charts below the
+    columns, fetched by the browser from the live feeds (no reruns). When the feed says the job
+    stopped, the component's "ended" trigger reruns this fragment, which reruns the page."""
+    plane_token, charts_token = _publish_feeds(job.id, shown)
+    poll = _poll_s()
+    live_canvas.show_live_figures(key="gan2d_plane_live", feed=plane_token, poll_s=poll)
+    with over_time:
         with st.container():
-            charts_view(snap, live)
+            live_canvas.show_live_figures(key="gan2d_charts_live", feed=charts_token, poll_s=poll,
+                                          columns=1 if ctx.instructor else 2)
+            st.caption("Drawn live while training; pause for interactive charts (hover, zoom, download).")
+
+
+@st.fragment(run_every=REFRESH_NOW if running and not FEED else None)
+def live_view() -> None:
+    """The status, the plane (left column) and the charts over time (the container below the
+    columns): from the live feeds while training (``FEED``), else one fragment polls the job and
+    redraws all of them, one rerun per refresh and one snapshot for all."""
+    started = time.perf_counter()
+    shown = layer_toggles()
+    job = _job()
+    if FEED and job is not None and job.status in ("running", "queued"):
+        live_feeds_view(job, shown)
+    else:
+        snap = _current_snapshot()
+        # while training the figures go to the live canvas (a Plotly redraw of five figures cost the
+        # browser 0.5-1 s per refresh); paused, stopped or finished: the interactive Plotly figures
+        live = bool(job is not None and job.status == "running" and snap and snap.get("view"))
+        plane_view(job, snap, live, shown)
+        with over_time:                  # written on every run (also without data): a stable position
+            with st.container():
+                charts_view(snap, live)
     gj.log.debug("gan2d live fragment: %.0f ms", 1000 * (time.perf_counter() - started))
     # The job ended or was paused elsewhere (e.g. timeout): one full rerun switches polling off.
     if running and job is not None and job.status not in ("running", "queued"):

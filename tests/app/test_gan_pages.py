@@ -370,3 +370,46 @@ def test_images_page_shows_the_shipped_demo_at_first_visit(monkeypatch):
     monkeypatch.setenv("GENLAB_DEMOS_DIR", str(Path(__file__).parent / "no-such-folder"))
     at = _app(IMAGES)
     assert "shipped demo run" not in _texts(at) and _active_job() is None
+
+
+def test_gan2d_live_feeds_serve_the_status_plane_and_charts(monkeypatch):
+    """Served by dashboard/serve.py the page publishes two live feeds instead of polling with a
+    fragment; what they answer is what the browser draws (dashboard/live_canvas.js)."""
+    import json
+
+    from dashboard import live_feed
+
+    monkeypatch.setattr(live_feed, "_MOUNTED", {"base": ""})       # as if mounted by dashboard/serve.py
+    at = _app(GAN2D, **TINY)
+    at.button(key="_gan2d_play").click()
+    _run(at)
+    job = _wait(_active_job)
+    _wait(lambda: job.snapshot().get("step", 0) >= 5 or job.done)
+    _run(at)
+    feeds = {feed.name: feed for feed in live_feed.feeds() if feed.name.startswith("gan2d_")}
+    assert set(feeds) == {"gan2d_plane", "gan2d_charts"}
+    tokens = {name: next(t for t, f in live_feed._FEEDS.items() if f is feed) for name, feed in feeds.items()}
+    assert not at.get("progress"), "with a feed the status line is the component's, not a Streamlit rerun's"
+
+    status, body = live_feed.read(tokens["gan2d_plane"])
+    plane = json.loads(body)
+    assert status == 200 and plane["state"] == "running", plane.get("status")
+    assert plane["status"]["kind"] == "progress" and plane["status"]["text"].startswith("Training: step")
+    assert [f["key"] for f in plane["figures"]] == ["gan2d_plane"] and 100 <= plane["poll_ms"] <= 1250
+    traces = plane["figures"][0]["spec"]["data"]
+    assert "heatmap" in {t["type"] for t in traces}                  # D(x) under the points
+    charts = json.loads(live_feed.read(tokens["gan2d_charts"])[1])
+    assert [f["key"] for f in charts["figures"]] == ["gan2d_loss", "gan2d_dout", "gan2d_div", "gan2d_modes"]
+    assert live_feed.read(tokens["gan2d_plane"], since=plane["version"])[0] in (200, 204)
+
+    # a layer toggled: the same feed, rebuilt with the new layers at the next read
+    at.toggle(key="show_real").set_value(False)
+    _run(at)
+    again = json.loads(live_feed.read(tokens["gan2d_plane"])[1])
+    assert again["version"] > plane["version"]
+    assert len(again["figures"][0]["spec"]["data"]) < len(traces)     # the real points are gone
+
+    at.button(key="_gan2d_pause").click()
+    _run(at)
+    assert json.loads(live_feed.read(tokens["gan2d_plane"])[1])["state"] == "paused"
+    assert len(at.get("plotly_chart")) >= 5                           # paused: interactive charts again

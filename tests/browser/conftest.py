@@ -1,7 +1,7 @@
 """Browser test fixtures: a live genlab server and Playwright pages in Debian's chromium.
 
 Fixtures
-    app_server    (session) base URL of `streamlit run dashboard/app.py` on a free port
+    app_server    (session) base URL of `streamlit run dashboard/serve.py` on a free port
     fresh_app_server (function) the same, a new server per test (slow: only for first-visit tests)
     browser       (session, tests/conftest.py) Playwright Browser (/usr/bin/chromium, headless)
     browser_context (session) the context all pages share (HTTP cache of the app's JS)
@@ -154,11 +154,12 @@ def _free_port() -> int:
 # --------------------------------------------------------------------------- #
 @contextlib.contextmanager
 def serve_app(tmp_dir: Path):
-    """Run `streamlit run dashboard/app.py` on a free port; yield the base URL."""
+    """Run `streamlit run dashboard/serve.py` (the app and its live-feed route) on a free port;
+    yield the base URL."""
     port = _free_port()
     log_path = tmp_dir / f"server-{port}.log"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+        sys.executable, "-m", "streamlit", "run", "dashboard/serve.py",
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",

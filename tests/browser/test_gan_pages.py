@@ -69,6 +69,8 @@ def _wait_status(page, predicate_js: str, timeout_ms: int = TRAIN_TIMEOUT_MS) ->
 
 def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     page = browser_page
+    frames: list[float] = []             # Streamlit's websocket messages to the page
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _: frames.append(time.monotonic())))
     open_page(page, f"{app_server}/gan_2d?{TINY_2D}")
     assert "GAN lab — 2D" in page.locator("h1").first.inner_text()
     screenshot(page, "gan-2d-1280-idle")
@@ -90,6 +92,20 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     assert page.evaluate(PLANE_COLOR_JS, [0x1B, 0x9E, 0x4B]) > 0.0005
     assert page.evaluate(PLANE_COLOR_JS, [0x7B, 0x3F, 0xB5]) > 0.0005
     screenshot(page, "gan-2d-1280-training")
+    # the browser fetches the live figures itself (dashboard/live_feed.py): the feed's version goes
+    # up several times while Streamlit sends the page nothing (no fragment reruns)
+    version = "() => +(document.querySelector('.genlab-live').dataset.feedVersion || 0)"
+    quiet_from, v0 = len(frames), page.evaluate(version)
+    page.wait_for_timeout(3000)
+    assert page.evaluate(version) >= v0 + 3
+    assert len(frames) - quiet_from <= 1, f"{len(frames) - quiet_from} websocket messages in 3 s of training"
+    # a layer toggled while training: only the live fragment reruns, the plane loses its green points
+    toggle = _main(page).locator('[data-testid="stCheckbox"] label', has_text="Real").first
+    toggle.click()
+    page.wait_for_function(f"() => ({PLANE_COLOR_JS})([0x1B, 0x9E, 0x4B]) < 0.0002", timeout=60_000)
+    assert "show_real=0" in page.url
+    toggle.click()
+    page.wait_for_function(f"() => ({PLANE_COLOR_JS})([0x1B, 0x9E, 0x4B]) > 0.0005", timeout=60_000)
 
     # Pause: the counter stops
     _button(page, "Pause").click()

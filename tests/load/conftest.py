@@ -1,6 +1,6 @@
 """Fixtures of the load tests (tests/load): a genlab server of their own and chromium.
 
-``genlab_server(tmp_dir, **env)`` starts ``streamlit run dashboard/app.py`` on a free localhost
+``genlab_server(tmp_dir, **env)`` starts ``streamlit run dashboard/serve.py`` on a free localhost
 port with extra environment variables (e.g. ``GENLAB_MAX_JOBS``) and yields a :class:`Server`
 whose ``pid`` gives memory and CPU readings from /proc (peak RSS = ``VmHWM``). ``browser`` is
 the session-wide headless /usr/bin/chromium of tests/browser/conftest.py (skips with the reason
@@ -98,11 +98,11 @@ class MemorySampler(threading.Thread):
 
 @contextlib.contextmanager
 def genlab_server(tmp_dir: Path, **env: str):
-    """``streamlit run dashboard/app.py`` on 127.0.0.1:<free port>; yields a :class:`Server`."""
+    """``streamlit run dashboard/serve.py`` on 127.0.0.1:<free port>; yields a :class:`Server`."""
     port = _free_port()
     log_path = tmp_dir / f"server-{port}.log"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+        sys.executable, "-m", "streamlit", "run", "dashboard/serve.py",
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "full",
     ]

@@ -70,7 +70,8 @@ WATCHER = """() => {
     let lastStep = null, lastChart = null;
     setInterval(() => {
         const now = Date.now();
-        for (const bar of document.querySelectorAll('[data-testid="stProgress"]')) {
+        // the status line: the live feed's (.genlab-live-status) while training, else Streamlit's
+        for (const bar of document.querySelectorAll('.genlab-live-status, [data-testid="stProgress"]')) {
             const m = bar.innerText.match(/step ([\\d,]+) of/);
             if (m) {
                 const s = Number(m[1].replace(/,/g, ''));
@@ -135,7 +136,7 @@ def _open_sessions(browser, base: str, n: int, query: str, errors: list[str]):
 
 def _status_text(page) -> str:
     return page.evaluate("""() => [...document.querySelectorAll(
-        '[data-testid="stProgress"], [data-testid="stAlert"], [data-testid="stCaptionContainer"]')]
+        '.genlab-live-status, [data-testid="stProgress"], [data-testid="stAlert"], [data-testid="stCaptionContainer"]')]
         .map(e => e.innerText).join(' | ')""")
 
 

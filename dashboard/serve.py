@@ -1,0 +1,24 @@
+"""genlab's server: ``streamlit run dashboard/serve.py`` (what ``make run`` starts) from the repo root.
+
+The same app as ``dashboard/app.py`` (the router that ``st.App`` runs for every session), served
+with one extra route: ``GET /genlab/live/{token}``, the live feeds of training pages
+(``dashboard/live_feed.py``). Through it a tab fetches its live figures itself while a model
+trains, instead of rerunning a Streamlit fragment per refresh: that is what lets many students
+share one server. ``streamlit run dashboard/app.py`` still works; its live pages then poll
+with fragment reruns.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `from dashboard import live_feed` (the pages import the same module)
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+from streamlit import config  # noqa: E402
+
+from dashboard import live_feed  # noqa: E402
+
+app = st.App("app.py", routes=live_feed.routes(config.get_option("server.baseUrlPath")))
