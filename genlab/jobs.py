@@ -444,6 +444,7 @@ class JobManager:
 
             torch.set_num_threads(self.torch_threads)
         context = JobContext(job)
+        result, error = None, None
         try:
             result = job._fn(context)
         except BaseException as err:  # noqa: BLE001 - a job must never kill the server
@@ -453,22 +454,23 @@ class JobManager:
             else:
                 text = str(err).splitlines()[0] if str(err) else ""
                 error = f"{type(err).__name__}: {text}" if text else type(err).__name__
+        finally:
+            # One locked section: whoever sees the job ended (``wait``, ``running()``) also sees
+            # it out of the running list and its CPU slot free.
             with self._cond:
-                job.status = "failed"
-                job.error = error
-                job.message = "failed"
-        else:
-            with self._cond:
-                job.result = result
-                if job._stop_requested:
+                if error is not None:
+                    job.status = "failed"
+                    job.error = error
+                    job.message = "failed"
+                elif job._stop_requested:
+                    job.result = result
                     job.status = "stopped"
                     if not job.message.startswith("stopped"):
                         job.message = "stopped"
                 else:
+                    job.result = result
                     job.status = "finished"
                     job.progress = 1.0
-        finally:
-            with self._cond:
                 if job._paused_since is not None:
                     job._paused_total += time.monotonic() - job._paused_since
                     job._paused_since = None
@@ -478,6 +480,7 @@ class JobManager:
                 if job in self._running:
                     self._running.remove(job)
                 self._schedule()
+                self._cond.notify_all()
 
     # ----------------------------------------------------------------- CPU turns
     def turn_length(self) -> float:
