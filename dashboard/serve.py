@@ -9,6 +9,8 @@ with fragment reruns.
 """
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -20,5 +22,18 @@ import streamlit as st  # noqa: E402
 from streamlit import config  # noqa: E402
 
 from dashboard import live_feed  # noqa: E402
+
+# GENLAB_LOG=debug (or info, warning): genlab's own log lines (job turns, publishes, feed builds)
+# on the server's console; Streamlit's logger.level setting is left to Streamlit.
+_level = os.environ.get("GENLAB_LOG", "").strip().upper()
+if _level:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.getLogger("genlab").addHandler(_handler)
+    if _level in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        logging.getLogger("genlab").setLevel(_level)
+    else:
+        logging.getLogger("genlab").warning("GENLAB_LOG=%r is not a log level (debug, info, warning, error): "
+                                            "ignored", _level.lower())
 
 app = st.App("app.py", routes=live_feed.routes(config.get_option("server.baseUrlPath")))

@@ -238,7 +238,11 @@ def _on_train() -> None:
 def _on_pause() -> None:
     job = _job()
     if job is not None and job.active:
+        version = job.snapshot_version
         job.pause()
+        # the job publishes exactly where it paused: wait (briefly) for that snapshot, so that the
+        # paused page, and the single steps taken from it, show the right step
+        state[SS + "await_version"] = version
 
 
 def _on_reset() -> None:
@@ -397,9 +401,9 @@ def layer_toggles() -> list[str]:
     """The plane's layers, one toggle each (drawn by the live fragment above the plane, so that
     toggling one reruns only that fragment)."""
     shown = []
-    for (name, key), col in zip(LAYER_KEYS.items(), st.columns(len(LAYER_KEYS))):
-        with col:
-            if common.qp_toggle(SHORT_LAYER_LABELS[name], key, True):
+    with st.container(horizontal=True, gap="small"):     # one row at their own widths, wraps if narrow
+        for name, key in LAYER_KEYS.items():
+            if common.qp_toggle(SHORT_LAYER_LABELS[name], key, True, width="content"):
                 shown.append(name)
     return shown
 
@@ -627,14 +631,16 @@ FEED = live_feed.available()
 
 
 def _poll_s(feed: bool = True) -> float:
-    """Seconds between live refreshes: with many jobs taking CPU turns each job publishes less
-    often, so poll about once per round (dashboard.gan_jobs.poll_period). A feed's refresh costs a
-    browser ~13 ms of main-thread time, a fragment rerun's ~150 ms (measured, 2D page, headless
-    Chromium): fragments back off twice as fast with the number of live pages."""
+    """Seconds between live refreshes (dashboard.gan_jobs.poll_period). A fragment polls about once
+    per round of CPU turns (with many jobs each job publishes less often) and backs off with the
+    number of live pages: its rerun costs a browser ~150 ms of main-thread time (measured, 2D page,
+    headless Chromium). A feed's request waits for the job's next publish itself (long polling) and
+    its refresh costs a browser ~13 ms: its period is only a cap on the refresh rate, 4x smaller
+    per live page, so that a publish reaches the page within ~0.3 s even with 10 training tabs."""
     computing = sum(1 for j in manager.running() if j.status == "running")
-    per_page_s = 0.06 if feed else 0.12
-    return gj.poll_period(REFRESH_S, computing, manager.compute_slots, manager.turn_length(),
-                          per_page_s=per_page_s, max_s=1.0 if feed else 1.25)
+    if feed:
+        return gj.poll_period(REFRESH_S, computing, manager.compute_slots, 0.0, per_page_s=0.03, max_s=1.0)
+    return gj.poll_period(REFRESH_S, computing, manager.compute_slots, manager.turn_length())
 
 
 REFRESH_NOW = _poll_s(feed=False)
