@@ -402,6 +402,9 @@ class JobManager:
             self._queue.append(job)
             self._prune()
             self._schedule()
+            if job.status == "queued":
+                log.info("%s (%s) queued: %d ahead; running: %s", job.id, job.name, len(self._queue) - 1,
+                         ", ".join(f"{j.id} ({j.name}, {j.status})" for j in self._running))
             return job
 
     def _session_jobs(self, session_id: str) -> list[Job]:
@@ -424,6 +427,7 @@ class JobManager:
                 job.finished_at = time.time()
             elif not job.message.startswith("stopp"):
                 job.message = "stopping after the current step"
+            log.info("%s (%s) asked to stop (%s)", job.id, job.name, job.status)
             self._cond.notify_all()
 
     def _schedule(self) -> None:
@@ -435,6 +439,7 @@ class JobManager:
             self._running.append(job)
             thread = threading.Thread(target=self._work, args=(job,), name=f"genlab-{job.id}", daemon=True)
             job._thread = thread
+            log.info("%s (%s) started for session %s", job.id, job.name, ", ".join(sorted(job.sessions)))
             thread.start()
         self._cond.notify_all()
 
@@ -476,6 +481,9 @@ class JobManager:
                     job._paused_since = None
                 job._paused = False
                 job.finished_at = time.time()
+                log.info("%s (%s) %s after %.1f s%s", job.id, job.name, job.status,
+                         job.finished_at - (job.started_at or job.finished_at),
+                         f": {job.error}" if job.error else "")
                 self._release_cpu(job)
                 if job in self._running:
                     self._running.remove(job)

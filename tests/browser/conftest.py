@@ -13,6 +13,7 @@ Fixtures
 Helpers (import them: ``from tests.browser.conftest import open_page, screenshot, wait_for_streamlit``)
     wait_for_streamlit(page)        wait until the script run is over; raise on a Streamlit exception
     open_page(page, url)            goto + wait_for_streamlit
+    wait_for_js(page, expression, arg=, timeout_ms=, what=)  wait_for_function; on timeout quotes the page
     wait_for_text(page, text, timeout_ms)  wait until the page shows text; on timeout the error quotes the page
     screenshot(page, name, full_page=False) -> Path   save tests/screenshots/<name>.png
 
@@ -91,18 +92,30 @@ def wait_for_streamlit(page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
     assert_no_exception(page)
 
 
-def wait_for_text(page, text: str, timeout_ms: int = 120_000) -> None:
-    """Wait until ``text`` is part of the page's visible text. On a timeout the assertion quotes
-    what the page did show (a failure under load then says why instead of just "timeout")."""
+def wait_for_js(page, expression: str, *, arg=None, timeout_ms: int = 120_000, what: str = ""):
+    """``page.wait_for_function(expression, arg=arg)``; on a timeout the assertion quotes what the page
+    did show (a failure under load then says why -- "2 jobs ahead of you", "building the model" --
+    instead of just "timeout"). Keep ``timeout_ms`` well under pytest's 300 s per test, or pytest's
+    timeout fires first and nothing is quoted. Returns the JSHandle of the truthy value."""
     try:
-        page.wait_for_function("(t) => document.body.innerText.includes(t)", arg=text, timeout=timeout_ms)
+        return page.wait_for_function(expression, arg=arg, timeout=timeout_ms)
     except Exception as err:
         try:
             shown = page.locator('[data-testid="stMain"]').inner_text(timeout=5000)[:1500]
         except Exception:
             shown = "(page text unavailable)"
-        raise AssertionError(f"{text!r} not shown after {timeout_ms} ms at {page.url} ({type(err).__name__}); "
-                             f"the page showed:\n{shown}") from None
+        with contextlib.suppress(Exception):
+            screenshot(page, "FAILED-wait-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", what or expression)[:60])
+        log = server_log_tail(page.url)
+        raise AssertionError(f"{what or expression} not seen after {timeout_ms} ms at {page.url} "
+                             f"({type(err).__name__}); the page showed:\n{shown}"
+                             + (f"\n-- the server's log ends with:\n{log}" if log else "")) from None
+
+
+def wait_for_text(page, text: str, timeout_ms: int = 120_000) -> None:
+    """Wait until ``text`` is part of the page's visible text (quoting the page on a timeout)."""
+    wait_for_js(page, "(t) => document.body.innerText.includes(t)", arg=text, timeout_ms=timeout_ms,
+                what=repr(text))
 
 
 def assert_no_exception(page) -> None:
@@ -143,6 +156,17 @@ def screenshot(page, name: str, full_page: bool = False) -> Path:
     return path
 
 
+SERVER_LOGS: dict[str, Path] = {}   # base URL -> the server's log file (see serve_app)
+
+
+def server_log_tail(url: str, lines: int = 25) -> str:
+    """The last ``lines`` lines of the log of the test server that serves ``url`` ("" if none)."""
+    for base, path in SERVER_LOGS.items():
+        if url.startswith(base) and path.exists():
+            return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return ""
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -167,11 +191,13 @@ def serve_app(tmp_dir: Path):
         "--client.showErrorDetails", "full",  # tracebacks in failing tests
     ]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.setdefault("GENLAB_LOG", "info")      # job queued/started/ended lines: quoted when a wait times out
     # Runs trained during browser tests go to a temporary store, not ./runs.
     env.setdefault("GENLAB_RUNS_DIR", str(tmp_dir / "runs"))
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
+    SERVER_LOGS[base] = log_path
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     try:
         while True:

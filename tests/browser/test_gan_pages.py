@@ -17,11 +17,13 @@ import time
 
 import pytest
 
-from tests.browser.conftest import open_page, screenshot, wait_for_streamlit, wait_for_text
+from tests.browser.conftest import open_page, screenshot, wait_for_js, wait_for_streamlit, wait_for_text
 
 pytestmark = pytest.mark.browser
 
-TRAIN_TIMEOUT_MS = 300_000        # first Train: torch's one-time optimizer import + model build
+# first Train: torch's one-time optimizer import + model build. Under pytest's 300 s per test, so that
+# a timeout quotes what the page showed instead of being cut off by pytest-timeout.
+TRAIN_TIMEOUT_MS = 200_000
 TINY_2D = "layers=1&width=32&data=two-gaussians"
 
 STATUS_JS = r"""() => {
@@ -62,8 +64,8 @@ def _status(page) -> dict | None:
 
 
 def _wait_status(page, predicate_js: str, timeout_ms: int = TRAIN_TIMEOUT_MS) -> dict:
-    page.wait_for_function(f"() => {{ const s = ({STATUS_JS})(); return s && ({predicate_js}); }}",
-                           timeout=timeout_ms)
+    wait_for_js(page, f"() => {{ const s = ({STATUS_JS})(); return s && ({predicate_js}); }}",
+                timeout_ms=timeout_ms)
     return _status(page)
 
 
@@ -78,13 +80,13 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     _button(page, "Train").click()
     first = _wait_status(page, "s.state === 'Training' && s.step >= 2")
     # the plane + 4 charts over time on the live canvas, redrawn as training goes on
-    page.wait_for_function("() => document.querySelectorAll('canvas.genlab-live-figure').length >= 5",
-                           timeout=120_000)
+    wait_for_js(page, "() => document.querySelectorAll('canvas.genlab-live-figure').length >= 5",
+                timeout_ms=120_000)
     charts_before = page.evaluate(LIVE_JS)
     page.wait_for_timeout(4000)
     later = _wait_status(page, f"s.step > {first['step']}", timeout_ms=120_000)
     assert later["step"] > first["step"]
-    page.wait_for_function(f"() => ({LIVE_JS})() !== {charts_before!r}", timeout=120_000)
+    wait_for_js(page, f"() => ({LIVE_JS})() !== {charts_before!r}", timeout_ms=120_000)
     titles = page.evaluate("() => Array.from(document.querySelectorAll('canvas.genlab-live-figure'))"
                            ".map(c => c.dataset.title)")
     assert any(t.startswith("Losses") for t in titles) and any(t.startswith("Mean D(x)") for t in titles)
@@ -102,10 +104,10 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     # a layer toggled while training: only the live fragment reruns, the plane loses its green points
     toggle = _main(page).locator('[data-testid="stCheckbox"] label', has_text="Real").first
     toggle.click()
-    page.wait_for_function(f"() => ({PLANE_COLOR_JS})([0x1B, 0x9E, 0x4B]) < 0.0002", timeout=60_000)
+    wait_for_js(page, f"() => ({PLANE_COLOR_JS})([0x1B, 0x9E, 0x4B]) < 0.0002", timeout_ms=60_000)
     assert "show_real=0" in page.url
     toggle.click()
-    page.wait_for_function(f"() => ({PLANE_COLOR_JS})([0x1B, 0x9E, 0x4B]) > 0.0005", timeout=60_000)
+    wait_for_js(page, f"() => ({PLANE_COLOR_JS})([0x1B, 0x9E, 0x4B]) > 0.0005", timeout_ms=60_000)
 
     # Pause: the counter stops
     _button(page, "Pause").click()
@@ -113,19 +115,19 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     page.wait_for_timeout(1500)
     assert _status(page)["step"] == paused["step"]
     # paused: the interactive Plotly figures (hover, zoom, download) replace the live canvas
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+    wait_for_js(page, "() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout_ms=60_000)
 
     # Change lr_D and k live (while paused: applied at the next step)
     lr = _main(page).get_by_label("lr_D (discriminator)")
     lr.fill("0.002")
     lr.press("Enter")
-    page.wait_for_function("() => location.search.includes('lr_d=0.002')", timeout=120_000)
+    wait_for_js(page, "() => location.search.includes('lr_d=0.002')", timeout_ms=120_000)
     slider = _main(page).get_by_role("slider").first
     slider.focus()
     slider.press("ArrowRight")
-    page.wait_for_function("() => location.search.includes('k=2')", timeout=120_000)
+    wait_for_js(page, "() => location.search.includes('k=2')", timeout_ms=120_000)
     slider.press("ArrowRight")
-    page.wait_for_function("() => location.search.includes('k=3')", timeout=120_000)
+    wait_for_js(page, "() => location.search.includes('k=3')", timeout_ms=120_000)
 
     # One Algorithm-1 iteration with the new k: 3 discriminator updates, 1 generator update
     before = _status(page)
@@ -134,9 +136,9 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     assert after["d"] == before["d"] + 3 and after["g"] == before["g"] + 1
     assert after["state"] == "Paused"
     # the loss chart marks the live change
-    page.wait_for_function("() => document.body.innerText.includes('lr_d=0.002') || "
-                           "Array.from(document.querySelectorAll('.js-plotly-plot text')).some(t => "
-                           "t.textContent.includes('lr_d=0.002'))", timeout=120_000)
+    wait_for_js(page, "() => document.body.innerText.includes('lr_d=0.002') || "
+                "Array.from(document.querySelectorAll('.js-plotly-plot text')).some(t => "
+                "t.textContent.includes('lr_d=0.002'))", timeout_ms=120_000)
 
     # Resume: training continues with the new settings
     _button(page, "Train").click()
@@ -144,7 +146,7 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     assert resumed["step"] > after["step"]
     screenshot(page, "gan-2d-1280-after-live-change")
     _button(page, "Reset").click()
-    page.wait_for_function("() => document.body.innerText.includes('Not trained yet')", timeout=120_000)
+    wait_for_js(page, "() => document.body.innerText.includes('Not trained yet')", timeout_ms=120_000)
     wait_for_streamlit(page)
 
 
@@ -160,10 +162,10 @@ def test_gan2d_bad_csv_gives_a_clear_message(browser_page, app_server, content, 
     open_page(page, f"{app_server}/gan_2d?data=upload%20a%20CSV")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": "points.csv", "mimeType": "text/csv", "buffer": content}])
-    page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('[data-testid=\"stAlertContentWarning\"], "
+    wait_for_js(
+        page, "() => Array.from(document.querySelectorAll('[data-testid=\"stAlertContentWarning\"], "
         "[data-testid=\"stAlertContentError\"]')).some(e => e.innerText.includes('That file cannot be used'))",
-        timeout=120_000)
+        timeout_ms=120_000)
     wait_for_streamlit(page)
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert re.search(message, text, re.I), text[:2000]
@@ -179,7 +181,7 @@ def test_gan2d_good_csv_trains(browser_page, app_server):
     wait_for_streamlit(page)
     assert "That file cannot be used" not in _main(page).inner_text()
     _button(page, "1 D step").click()
-    page.wait_for_function("() => document.body.innerText.includes('Step 1 (D updates 1')", timeout=TRAIN_TIMEOUT_MS)
+    wait_for_js(page, "() => document.body.innerText.includes('Step 1 (D updates 1')", timeout_ms=TRAIN_TIMEOUT_MS)
     wait_for_streamlit(page)
 
 
@@ -188,7 +190,7 @@ def test_gan2d_screens_1920_and_instructor(browser_page, app_server):
     page.set_viewport_size({"width": 1920, "height": 1080})
     open_page(page, f"{app_server}/gan_2d?{TINY_2D}")
     _button(page, "1 step: k D + 1 G").click()
-    page.wait_for_function("() => document.body.innerText.includes('Step 1 (D updates 1')", timeout=TRAIN_TIMEOUT_MS)
+    wait_for_js(page, "() => document.body.innerText.includes('Step 1 (D updates 1')", timeout_ms=TRAIN_TIMEOUT_MS)
     wait_for_streamlit(page)
     screenshot(page, "gan-2d-1920")
     open_page(page, f"{app_server}/gan_2d?{TINY_2D}&instructor=1")
@@ -202,16 +204,16 @@ def test_gan2d_screens_1920_and_instructor(browser_page, app_server):
 
 def test_image_gan_trains_live_and_stops(browser_page, app_server):
     page = browser_page
-    open_page(page, f"{app_server}/gan_images?steps=200&zdim=8&disc=patch")
+    open_page(page, f"{app_server}/gan_images?steps=20000&zdim=8&disc=patch")
     assert "Image GANs" in page.locator("h1").first.inner_text()
     _button(page, "Train").click()
-    page.wait_for_function(r"() => /Training: step [1-9]/.test(document.body.innerText)", timeout=TRAIN_TIMEOUT_MS)
+    wait_for_js(page, r"() => /Training: step [1-9]/.test(document.body.innerText)", timeout_ms=TRAIN_TIMEOUT_MS)
     images = _main(page).locator('[data-testid="stImage"] img')
     images.first.wait_for(timeout=120_000)
     src = images.first.get_attribute("src")
-    page.wait_for_function(
-        "(src) => { const i = document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stImage\"] img');"
-        " return i && i.getAttribute('src') !== src; }", arg=src, timeout=120_000)   # the grid updates
+    wait_for_js(
+        page, "(src) => { const i = document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stImage\"] img');"
+        " return i && i.getAttribute('src') !== src; }", arg=src, timeout_ms=120_000)   # the grid updates
     screenshot(page, "gan-images-1280-training")
     _button(page, "Stop").click()
     wait_for_text(page, "Showing run")
@@ -248,7 +250,7 @@ def test_gan2d_draw_by_clicking_and_box_select(browser_page, app_server):
     px, py = pixel(-2.5, 2.5)
     page.mouse.move(px, py)
     page.mouse.click(px, py)
-    page.wait_for_function("() => location.search.includes('shapes=g')", timeout=120_000)
+    wait_for_js(page, "() => location.search.includes('shapes=g')", timeout_ms=120_000)
     wait_for_streamlit(page)
     # the box-select tool adds a uniform rectangle
     canvas = _main(page).locator('[data-testid="stExpander"] .js-plotly-plot').first
@@ -260,11 +262,11 @@ def test_gan2d_draw_by_clicking_and_box_select(browser_page, app_server):
     page.mouse.down()
     page.mouse.move(x1, y1, steps=8)
     page.mouse.up()
-    page.wait_for_function("() => location.search.includes('%3Bb') || location.search.includes(';b')",
-                           timeout=120_000)
+    wait_for_js(page, "() => location.search.includes('%3Bb') || location.search.includes(';b')",
+                timeout_ms=120_000)
     wait_for_streamlit(page)
     assert "Nothing drawn yet" not in _main(page).inner_text()
     _button(page, "1 D step").click()
-    page.wait_for_function("() => document.body.innerText.includes('Step 1 (D updates 1')", timeout=TRAIN_TIMEOUT_MS)
+    wait_for_js(page, "() => document.body.innerText.includes('Step 1 (D updates 1')", timeout_ms=TRAIN_TIMEOUT_MS)
     wait_for_streamlit(page)
     screenshot(page, "gan-2d-1280-drawn", full_page=True)

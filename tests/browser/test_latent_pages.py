@@ -48,7 +48,7 @@ def test_default_view_shows_the_shipped_demos_at_once(browser_page, app_server):
 
 def test_training_shows_both_latent_spaces_live_then_stops(browser_page, app_server):
     page = browser_page
-    open_page(page, app_server + LATENT + "?epochs=40")
+    open_page(page, app_server + LATENT + "?epochs=400")   # long enough that Stop always comes first
     _button(page, "Train").click()
     _both_titles_visible(page, live=True)
     page.wait_for_function(

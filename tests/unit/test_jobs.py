@@ -386,3 +386,24 @@ def test_cpu_turns_stop_while_waiting_and_settings(monkeypatch):
     assert jobs_module.default_compute_slots(2) == 1 and jobs_module.default_compute_slots(64) == 4
     with pytest.raises(GenlabError, match="compute_slots must be a whole number"):
         JobManager(compute_slots=0, set_torch_threads=False)
+
+
+def test_the_log_says_when_jobs_queue_start_stop_and_end(caplog):
+    """Operators (and a failing browser test) read the server log: each job's queueing, start and
+    end is one INFO line on the ``genlab.jobs`` logger."""
+    caplog.set_level("INFO", logger="genlab.jobs")
+    manager = JobManager(max_concurrent=1, set_torch_threads=False)
+    release = threading.Event()
+    first = manager.submit(blocking(release), session_id="a", name="first")
+    second = manager.submit(blocking(release), session_id="b", name="second")
+    first.stop()
+    assert second.wait(0) is False
+    wait_for(lambda: second.status == "running")
+    release.set()
+    assert second.wait(TIMEOUT)
+    text = caplog.text
+    assert f"{second.id} (second) queued: 0 ahead; running: {first.id} (first, running)" in text
+    assert f"{first.id} (first) asked to stop (running)" in text
+    assert f"{first.id} (first) stopped after" in text
+    assert f"{second.id} (second) started for session b" in text
+    assert f"{second.id} (second) finished after" in text
