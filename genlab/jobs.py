@@ -402,7 +402,7 @@ class JobManager:
             self._queue.append(job)
             self._prune()
             self._schedule()
-            if job.status == "queued":
+            if job.status == "queued" and log.isEnabledFor(logging.INFO):
                 log.info("%s (%s) queued: %d ahead; running: %s", job.id, job.name, len(self._queue) - 1,
                          ", ".join(f"{j.id} ({j.name}, {j.status})" for j in self._running))
             return job

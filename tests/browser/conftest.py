@@ -105,7 +105,7 @@ def wait_for_js(page, expression: str, *, arg=None, timeout_ms: int = 120_000, w
         except Exception:
             shown = "(page text unavailable)"
         with contextlib.suppress(Exception):
-            screenshot(page, "FAILED-wait-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", what or expression)[:60])
+            screenshot(page, "FAILED-wait-" + _file_name(what or expression)[:60])
         log = server_log_tail(page.url)
         raise AssertionError(f"{what or expression} not seen after {timeout_ms} ms at {page.url} "
                              f"({type(err).__name__}); the page showed:\n{shown}"
@@ -154,6 +154,11 @@ def screenshot(page, name: str, full_page: bool = False) -> Path:
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
     return path
+
+
+def _file_name(text: str) -> str:
+    """``text`` with every run of characters other than letters, digits, ``_ . -`` replaced by ``_``."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
 SERVER_LOGS: dict[str, Path] = {}   # base URL -> the server's log file (see serve_app)
@@ -215,6 +220,7 @@ def serve_app(tmp_dir: Path):
             time.sleep(0.3)
         yield base
     finally:
+        SERVER_LOGS.pop(base, None)       # a later server may get the same port
         proc.terminate()
         try:
             proc.wait(timeout=15)
@@ -277,7 +283,7 @@ def browser_page(browser_context, app_server, page_errors, request):
     try:
         exceptions = page.locator(EXCEPTION).count() if not page.is_closed() else 0
         if (exceptions or page_errors) and not page.is_closed():
-            screenshot(page, f"FAILED-{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)}")
+            screenshot(page, f"FAILED-{_file_name(request.node.name)}")
         if exceptions:
             page_errors.append(f"Streamlit exception on {page.url}: "
                                + page.locator(EXCEPTION).first.inner_text()[:2000])
