@@ -125,11 +125,15 @@ class DemoSpec:
 
         return build_config(self.model, self.dataset, dict(self.options))
 
-    def current_config(self) -> dict:
-        """The full ``config_dict()`` the current trainer code gives these options (loads the data set)."""
+    def current_trainer(self):
+        """The (untrained) trainer the current code builds for these options (loads the data set)."""
         from genlab.train.registry import build_trainer
 
-        return build_trainer(self.model, self.dataset, dict(self.options), device="cpu").config_dict()
+        return build_trainer(self.model, self.dataset, dict(self.options), device="cpu")
+
+    def current_config(self) -> dict:
+        """The full ``config_dict()`` the current trainer code gives these options (loads the data set)."""
+        return self.current_trainer().config_dict()
 
 
 def _cli_value(value) -> str:
@@ -177,7 +181,7 @@ class RaceDemoSpec:
     seconds: float = 120.0                        # training time per model
     page: str = "transformer_gan.py"
     title: str = ""
-    model: str = "tgan"                           # the code it depends on (code_fingerprint)
+    model: str = "tgan"                           # the model family it shows
 
     def configs(self) -> dict[str, dict]:
         from genlab.train.transformer_gan import race_configs
@@ -220,31 +224,38 @@ def spec(name: str) -> DemoSpec | RaceDemoSpec:
     return SPECS_BY_NAME[name]
 
 
-# The source files whose code decides what a model learns (a change retrains its demos).
-_CODE_FILES = {
-    "autoencoder": ("genlab/train/autoencoder.py", "genlab/models/autoencoder.py"),
-    "gan": ("genlab/train/gan.py", "genlab/models/gan.py", "genlab/models/dcgan.py", "genlab/losses.py"),
-    "tgan": ("genlab/train/gan.py", "genlab/models/gan.py", "genlab/models/dcgan.py", "genlab/losses.py",
-             "genlab/train/transformer_gan.py", "genlab/models/transformer_gan.py"),   # the race: both GANs
-}
-_SHARED_CODE_FILES = ("genlab/train/base.py", "genlab/data.py")
+def trainer_fingerprint(trainer) -> str:
+    """SHA-256 (16 hex digits) of what ``trainer``'s model *is*, stored with each demo.
 
-
-def code_fingerprint(model: str) -> str:
-    """SHA-256 (16 hex digits) of the training and model source files of ``model`` (plus the
-    shared trainer base and data module). Stored with each demo: a demo whose code changed
-    since it was trained counts as out of date even when its config did not change."""
+    It hashes the family's ``recipe_version`` (bumped by hand in the trainer class when the training
+    recipe changes what a model learns), the model's default config (``complete_config`` of the model
+    with no options) and the names and shapes of every parameter and buffer of the trainer's networks
+    (derived, so an architecture change cannot slip through). Comments and refactors leave it as it is.
+    """
     import hashlib
 
-    from genlab.train.registry import AUTOENCODERS
+    from genlab.train.registry import build_config
 
-    family = "autoencoder" if model in AUTOENCODERS else "tgan" if model == "tgan" else "gan"
-    digest = hashlib.sha256()
-    for relative in (*_CODE_FILES[family], *_SHARED_CODE_FILES):
-        path = REPO_ROOT / relative
-        digest.update(relative.encode())
-        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
-    return digest.hexdigest()[:16]
+    model, dataset = trainer.model_name, trainer.dataset
+    shapes = []
+    for attribute, module in sorted(vars(trainer).items()):
+        if isinstance(module, torch.nn.Module):
+            tensors = [*module.named_parameters(), *module.named_buffers()]
+            shapes += [f"{attribute}.{name}:{tuple(tensor.shape)}" for name, tensor in tensors]
+    described = {
+        "model": model,
+        "recipe_version": int(getattr(trainer, "recipe_version", 0)),
+        "default_config": complete_config(build_config(model, dataset, {})),
+        "tensors": shapes,
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def config_fingerprint(config: dict) -> str:
+    """:func:`trainer_fingerprint` of the trainer the current code builds from ``config`` (loads its data set)."""
+    from genlab.train.registry import trainer_class
+
+    return trainer_fingerprint(trainer_class(config["model"]).from_config(config, device="cpu"))
 
 
 # --------------------------------------------------------------------------- config matching
@@ -569,7 +580,7 @@ def slim_run(run: Run, max_rows: int = MAX_METRICS_ROWS) -> None:
 def demo_state(demo: DemoSpec, root: str | os.PathLike | None = None) -> str:
     """``missing``, ``broken``, ``stale`` (the current code gives these options another config),
     ``code-changed`` (same config, but the model/training code changed since it was trained, see
-    :func:`code_fingerprint`) or ``ok``. Building the current config loads the (small) data set.
+    :func:`trainer_fingerprint`) or ``ok``. Building the current config loads the (small) data set.
     The race demo: see :func:`race_demo_state`."""
     if isinstance(demo, RaceDemoSpec):
         return race_demo_state(demo, root)
@@ -580,16 +591,16 @@ def demo_state(demo: DemoSpec, root: str | os.PathLike | None = None) -> str:
     if not _usable(run):
         return "broken"
     try:
-        current = demo.current_config()
+        current = demo.current_trainer()
     except GenlabError:
         return "broken"
-    if config_hash(current) != run.config_hash:
+    if config_hash(current.config_dict()) != run.config_hash:
         return "stale"
     try:
         trained_with = run.read_status_file().get("code")
     except GenlabError:
         trained_with = None
-    return "ok" if trained_with == code_fingerprint(demo.model) else "code-changed"
+    return "ok" if trained_with == trainer_fingerprint(current) else "code-changed"
 
 
 def _stderr_log(text: str) -> None:
@@ -623,7 +634,7 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
         shutil.rmtree(build_path)
     build_root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    fingerprint = code_fingerprint(demo.model)
+    fingerprint = trainer_fingerprint(demo.current_trainer())
     with _torch_threads(threads):
         log(f"[{demo.name}] {demo.command(build_path)}")
         code = cli_main(demo.argv(build_path, device=device))
@@ -633,8 +644,8 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
         slim_run(run)
         trainer = load_trainer(run)       # the slimmed checkpoint must load
         status = run.read_status_file()
-        status["code"] = fingerprint      # the code it was trained with (demo_state compares)
-        if code_fingerprint(demo.model) != fingerprint:
+        status["code"] = fingerprint      # the model it was trained as (demo_state compares)
+        if trainer_fingerprint(trainer) != fingerprint:
             log(f"[{demo.name}] warning: the model code changed while training; run `{REGENERATE_COMMAND}` again")
         if evaluate:
             with torch.no_grad():
@@ -675,16 +686,19 @@ def race_demo_state(demo: RaceDemoSpec, root: str | os.PathLike | None = None) -
     if not all(_usable(run) for run in runs):
         return "broken"
     try:
-        trained_with = {run.read_status_file().get("code") for run in runs}
+        trained_with = [run.read_status_file().get("code") for run in runs]
     except GenlabError:
         return "broken"
-    return "ok" if trained_with == {code_fingerprint(demo.model)} else "code-changed"
+    current = [config_fingerprint(config) for config in demo.configs().values()]
+    return "ok" if trained_with == current else "code-changed"
 
 
-def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *, code: str | None = None) -> list[Run]:
+def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *,
+                      codes: dict[str, str] | None = None) -> list[Run]:
     """Ship a finished race: :func:`~genlab.train.transformer_gan.save_race` into a hidden build folder,
     slim both runs (:func:`slim_run`), check that :func:`~genlab.train.transformer_gan.load_race`
-    rebuilds it, then move the runs into ``root`` and remove the runs of any other stored race."""
+    rebuilds it, then move the runs into ``root`` and remove the runs of any other stored race.
+    ``codes`` maps a race model's name to its :func:`trainer_fingerprint`, stored as status.json's "code"."""
     from genlab.train.transformer_gan import load_race, save_race
 
     root_path = Path(root) if root is not None else demo_dir()
@@ -693,12 +707,12 @@ def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *, 
         shutil.rmtree(build_root)
     build_store = RunStore(build_root)
     names = save_race(race, build_store, key)
-    for run_name in names.values():
+    for model_name, run_name in names.items():
         run = build_store.open(run_name)
         slim_run(run)
-        if code is not None:
+        if codes is not None:
             status = run.read_status_file()
-            status["code"] = code
+            status["code"] = codes[model_name]
             (run.path / STATUS_FILE).write_text(json.dumps(status, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if load_race(build_store, key, tuple(names)) is None:     # the slimmed race must load
         raise GenlabError(f"the race {key} did not load back after slimming")
@@ -724,15 +738,15 @@ def build_race_demo(demo: RaceDemoSpec, root: str | os.PathLike | None = None, *
 
     log = log or _stderr_log
     started = time.monotonic()
-    fingerprint = code_fingerprint(demo.model)
+    fingerprints = {name: config_fingerprint(config) for name, config in demo.configs().items()}
     with _torch_threads(threads):
         key = demo.key()
         log(f"[{demo.name}] race {key}: {', '.join(demo.configs())}, {demo.seconds:g} s of training each")
         race = new_race(demo.configs(), demo.seconds, device=device)
         if race.run() != "finished":
             raise GenlabError(f"the race of demo {demo.name!r} did not finish")
-        runs = install_race_demo(race, key, root, code=fingerprint)
-    if code_fingerprint(demo.model) != fingerprint:
+        runs = install_race_demo(race, key, root, codes=fingerprints)
+    if {name: trainer_fingerprint(trainer) for name, trainer in race.trainers.items()} != fingerprints:
         log(f"[{demo.name}] warning: the model code changed while training; run `{REGENERATE_COMMAND}` again")
     size = sum(folder_bytes(run.path) for run in runs)
     fds = ", ".join(f"{name} FD {race.evals[name]['frechet_distance'][-1]:.1f}" for name in race.trainers)

@@ -68,6 +68,7 @@ class AutoencoderTrainer(Trainer):
     """Trains an :class:`~genlab.models.autoencoder.Autoencoder` on an image data set."""
 
     LIVE_HYPERPARAMETERS = ("lr", "beta", "mc_samples")
+    recipe_version = 1  # see Trainer.recipe_version
 
     def __init__(self, model_config: AutoencoderConfig, train_config: AutoencoderTrainConfig,
                  dataset: str = "digits", device: torch.device | str = "cpu", data_dir=None):

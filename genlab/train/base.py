@@ -29,6 +29,10 @@ class Trainer:
 
     model_name: str = ""
     LIVE_HYPERPARAMETERS: tuple[str, ...] = ()
+    # Bump by hand when a change of the training recipe changes what a model learns while its config
+    # and its networks' shapes stay the same: the shipped demos then count as out of date
+    # (genlab.demos.trainer_fingerprint).
+    recipe_version: int = 1
 
     def __init__(self, model_config, train_config, dataset: str, device: torch.device | str = "cpu"):
         self.model_config = model_config

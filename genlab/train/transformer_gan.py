@@ -99,6 +99,8 @@ class TransformerGANTrainer(GANTrainer):
         model_config / train_config: default: the benchmark settings (:func:`tgan_configs`).
     """
 
+    recipe_version = 1  # its own, not the GANTrainer's: see Trainer.recipe_version
+
     def __init__(self, dataset: str = "digits", model_config: TransformerGANConfig | None = None,
                  train_config: GANTrainConfig | None = None, device: torch.device | str = "cpu", data_dir=None):
         default_model, default_train = tgan_configs()

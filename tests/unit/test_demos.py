@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import pytest
 import torch
@@ -46,11 +47,56 @@ def _spec(name: str) -> DemoSpec:
 # --------------------------------------------------------------------------- specs
 
 
-def test_code_fingerprint_follows_the_model_family():
-    assert demos.code_fingerprint("ae") == demos.code_fingerprint("vae")
-    assert demos.code_fingerprint("gan") == demos.code_fingerprint("dcgan") == demos.code_fingerprint("cgan")
-    assert demos.code_fingerprint("ae") != demos.code_fingerprint("gan")
-    assert len(demos.code_fingerprint("gan")) == 16
+def _fingerprint(model: str, dataset: str, **options) -> str:
+    from genlab.train.registry import build_trainer
+
+    return demos.trainer_fingerprint(build_trainer(model, dataset, options, device="cpu"))
+
+
+def test_fingerprint_is_what_the_model_is_not_its_source_text(monkeypatch):
+    """The fingerprint follows the recipe version, the default config and the networks' shapes;
+    the source bytes (comments, refactors) do not enter it."""
+    from genlab.models import gan as gan_models
+    from genlab.train.gan import GANTrainer
+
+    base = _fingerprint("gan", "ring8", seed=0)
+    assert len(base) == 16
+    assert _fingerprint("gan", "ring8", seed=1) == base            # a seed is no architecture
+    assert _fingerprint("gan", "ring8", seed=0, noise_dim=4) != base  # another noise size: other shapes
+    assert _fingerprint("ae", "digits") != _fingerprint("vae", "digits") != base
+    monkeypatch.setattr(GANTrainer, "recipe_version", GANTrainer.recipe_version + 1)
+    assert _fingerprint("gan", "ring8", seed=0) != base            # bumped by hand: a new recipe
+    monkeypatch.undo()
+    # an architecture change the config does not show (one more layer) changes it too
+    original = gan_models.Generator2D.__init__
+
+    def one_more_layer(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.extra = torch.nn.Linear(2, 2)
+
+    monkeypatch.setattr(gan_models.Generator2D, "__init__", one_more_layer)
+    assert _fingerprint("gan", "ring8", seed=0) != base
+
+
+def test_a_comment_in_the_model_code_leaves_every_demo_ok(tmp_path):
+    """Issue 19: appending a comment to gan.py / autoencoder.py / dcgan.py keeps `demos --list` all ok
+    (checked in a subprocess on copies of the sources, so the working tree is never touched)."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "repo"
+    shutil.copytree(demos.REPO_ROOT / "genlab", copy / "genlab", ignore=shutil.ignore_patterns("__pycache__"))
+    for relative in ("genlab/train/gan.py", "genlab/models/autoencoder.py", "genlab/models/dcgan.py"):
+        with open(copy / relative, "a", encoding="utf-8") as handle:
+            handle.write("\n# a comment added by test_a_comment_in_the_model_code_leaves_every_demo_ok\n")
+    script = ("from genlab import demos; from genlab.demos import TRAIN_SPECS; "
+              "print({spec.name: demos.demo_state(spec) for spec in TRAIN_SPECS})")
+    env = {**os.environ, "GENLAB_DEMOS_DIR": str(demos.DEMO_DIR), "PYTHONPATH": str(copy)}
+    output = subprocess.run([sys.executable, "-c", script], cwd=copy, env=env, capture_output=True,
+                            text=True, timeout=240, check=True).stdout
+    states = eval(output.strip().splitlines()[-1])  # noqa: S307 - our own dict literal
+    assert set(states.values()) == {"ok"}, states
 
 
 def test_specs_cover_the_page_defaults_and_parse_as_cli_commands():
@@ -237,9 +283,11 @@ def test_regenerate_trains_missing_demos_and_skips_up_to_date_ones(tmp_path, mon
     assert demos.demo_state(tiny, tmp_path) == "ok"
     assert demos.regenerate(root=tmp_path, log=messages.append) == []
     assert any("up to date" in m for m in messages)
-    assert demos.open_demo("gan-tiny", tmp_path).read_status_file()["code"] == demos.code_fingerprint("gan")
-    # the model code changed (same config): the demo is retrained
-    monkeypatch.setattr(demos, "code_fingerprint", lambda model: "0123456789abcdef")
+    assert demos.open_demo("gan-tiny", tmp_path).read_status_file()["code"] == _fingerprint("gan", "ring8", seed=0)
+    # the training recipe changed (same config): the demo is retrained
+    from genlab.train.gan import GANTrainer
+
+    monkeypatch.setattr(GANTrainer, "recipe_version", GANTrainer.recipe_version + 1)
     assert demos.demo_state(tiny, tmp_path) == "code-changed"
     assert demos.regenerate(root=tmp_path, log=messages.append) == ["gan-tiny"]
     assert demos.demo_state(tiny, tmp_path) == "ok"
@@ -287,7 +335,8 @@ def test_race_demo_uses_the_pages_default_race():
     assert race.run_names() == [f"race-{race.key()}-tgan", f"race-{race.key()}-dcgan"]
     assert demos.spec("tgan-race") is race and demos.spec(race.run_names()[0]) is race
     assert race.command() == "python -m genlab demos --only tgan-race"
-    assert demos.code_fingerprint("tgan") not in (demos.code_fingerprint("gan"), demos.code_fingerprint("ae"))
+    codes = {name: demos.config_fingerprint(config) for name, config in race.configs().items()}
+    assert codes["tgan"] != codes["dcgan"]
 
 
 def test_race_demo_missing_ok_stale_and_loads_back(tmp_path):
@@ -302,7 +351,7 @@ def test_race_demo_missing_ok_stale_and_loads_back(tmp_path):
     state = torch.load(runs[0].checkpoint_path, weights_only=True)["state"]
     assert all(t.dtype == torch.float16 for t in state["generator"].values() if t.is_floating_point())
     status = runs[0].read_status_file()
-    assert status["code"] == demos.code_fingerprint("tgan") and status["race_seconds"] == 1.0
+    assert status["code"] == demos.config_fingerprint(TINY_RACE.configs()["tgan"]) and status["race_seconds"] == 1.0
     race = load_race(demos.demo_store(tmp_path), TINY_RACE.key(), ("tgan", "dcgan"))
     assert race is not None and race.seconds == 1.0
     assert race.evals["tgan"]["frechet_distance"] and race.trainers["tgan"].step_count == status["step"] > 0
