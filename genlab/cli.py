@@ -128,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     demos = commands.add_parser(
         "demos", help="(re)train the shipped demo runs (demos/) with the pages' default settings",
         description="Train the shipped demo runs that are missing or out of date (their settings differ from "
-                    "what the current code gives the same options, or the model/training code changed since they "
-                    "were trained) with `python -m genlab train`, then slim them (float16 weights, no optimizer "
+                    "what the current code gives the same options, or the model changed since they were trained: "
+                    "another recipe version or other network shapes) with `python -m genlab train`, then slim them (float16 weights, no optimizer "
                     "state, thinned metrics) for the repository.",
     )
     demos.add_argument("--only", nargs="+", default=None, metavar="NAME", help="only these demos")

@@ -188,6 +188,7 @@ class GANTrainer(Trainer):
     """
 
     LIVE_HYPERPARAMETERS = ("lr_d", "lr_g", "k_disc", "loss", "optimizer_d", "optimizer_g")
+    recipe_version = 1  # see Trainer.recipe_version
 
     def __init__(self, model_name: str = "gan", dataset: str | None = None, model_config=None, train_config=None,
                  device: torch.device | str = "cpu", data_dir=None, points=None):
