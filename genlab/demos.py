@@ -619,11 +619,27 @@ def _torch_threads(threads: int | None):
         torch.set_num_threads(previous)
 
 
+def _train_like_the_cli(demo: DemoSpec, store: RunStore, device: str) -> Run:
+    """The library calls of ``python -m genlab train`` (genlab.cli.cmd_train) for a new run of ``demo``."""
+    from genlab.device import resolve_device, seed_everything
+    from genlab.runs import train_run
+    from genlab.train import registry
+
+    options = dict(demo.options)
+    checked = registry.validate_options(demo.model, demo.dataset, options)
+    seed_everything(checked.get("seed", 0))
+    trainer = registry.build_trainer(demo.model, demo.dataset, options, device=resolve_device(device))
+    run = store.create(demo.name, trainer.config_dict())
+    status = train_run(trainer, run, registry.target_steps(trainer, options))
+    if status != "finished":
+        raise GenlabError(f"training demo {demo.name!r} ended {status!r} at step {trainer.step_count}")
+    return run
+
+
 def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device: str = "cpu",
                threads: int | None = 1, evaluate: bool = True, log=None) -> Run:
-    """Train ``demo`` with the CLI into ``<root>/.build/<name>``, slim it, check that it loads,
-    record ``trainer.evaluate()`` in status.json, then move it into place (replacing the old one)."""
-    from genlab.cli import main as cli_main
+    """Train ``demo`` into ``<root>/.build/<name>`` as ``python -m genlab train`` does, slim it, check that
+    it loads, record ``trainer.evaluate()`` in status.json, then move it into place (replacing the old one)."""
     from genlab.runs import load_trainer
 
     log = log or _stderr_log
@@ -637,10 +653,7 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
     fingerprint = trainer_fingerprint(demo.current_trainer())
     with _torch_threads(threads):
         log(f"[{demo.name}] {demo.command(build_path)}")
-        code = cli_main(demo.argv(build_path, device=device))
-        if code != 0:
-            raise GenlabError(f"training demo {demo.name!r} failed (exit status {code}); see the message above")
-        run = RunStore(build_root).open(demo.name)
+        run = _train_like_the_cli(demo, RunStore(build_root), device)
         slim_run(run)
         trainer = load_trainer(run)       # the slimmed checkpoint must load
         status = run.read_status_file()
