@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,12 +217,61 @@ def sample_toy(name: str, n: int, seed: int = 0) -> np.ndarray:
 def load_points_csv(source, max_rows: int = MAX_CSV_ROWS) -> np.ndarray:
     """Read user points ``(N, 2)`` float32 from a CSV with header columns ``x,y``.
 
-    ``source``: a path, bytes, or a file-like object (e.g. a Streamlit upload). Rules: at most
-    ``max_rows`` rows, at least 2, numeric and finite values only. Anything else raises
+    ``source``: a path, bytes, or a file-like object (e.g. a Streamlit upload). Rules: exactly two
+    columns, named ``x`` and ``y`` in the header (any case, either order) or a file of two numbers
+    per line without a header; 2 to ``max_rows`` rows; numeric and finite values only. The header is
+    checked before the body is parsed (a 600 000-column header costs nothing). Anything else raises
     GenlabError saying what is wrong and what is allowed. Never evaluates the content.
     """
+    import warnings
+
     import pandas as pd
 
+    text = _csv_text(source, max_rows)
+    first_line, _, rest = text.partition("\n")
+    names = _csv_header(first_line)
+    text = _short_lines(text, max_rows)
+    first_line, _, rest = text.partition("\n")
+    body, lines_before = (text, 0) if names is None else (rest, 1)
+    names = names or ["x", "y"]
+    try:
+        with warnings.catch_warnings():
+            # a first row with 3 values would silently lose one: make pandas raise instead
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(body), header=None, names=names, index_col=False, dtype=str,
+                                nrows=max_rows + 1, skipinitialspace=True, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
+        found = re.search(r"Expected 2 fields in line (\d+), saw (\d+)", str(err))
+        if found:
+            line, count = int(found.group(1)) + lines_before, int(found.group(2))
+            raise GenlabError(f"line {line} of the CSV has {count} values; each line must hold exactly "
+                              "2 numbers, x and y") from None
+        if isinstance(err, pd.errors.ParserWarning):
+            raise GenlabError(f"line {lines_before + 1} of the CSV has more than 2 values; each line must "
+                              "hold exactly 2 numbers, x and y") from None
+        raise GenlabError(f"could not read the file as CSV ({type(err).__name__}); expected columns x,y") from None
+    except Exception as err:  # noqa: BLE001 - pandas raises several parser errors
+        raise GenlabError(f"could not read the file as CSV ({type(err).__name__}); expected columns x,y") from None
+    if len(frame) > max_rows:
+        raise GenlabError(f"the CSV has more than {max_rows} rows; allowed: 2 to {max_rows} points")
+    if len(frame) < 2:
+        raise GenlabError("the CSV needs at least 2 points (rows under the header x,y)")
+    values = frame[["x", "y"]].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna().any(axis=1)
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy())) + 1 + lines_before  # one-based, after the header
+        raise GenlabError(f"line {row} of the CSV has a value that is not a number (text, empty or NaN); x and y must be finite numbers")
+    points = values.to_numpy(dtype=np.float64)
+    if not np.isfinite(points).all():
+        row = int(np.argmax(~np.isfinite(points).all(axis=1))) + 1 + lines_before
+        raise GenlabError(f"line {row} of the CSV has NaN or infinity; x and y must be finite numbers")
+    if np.abs(points).max() > 1e6:
+        raise GenlabError("coordinates must lie within ±1e6")
+    return points.astype(np.float32)
+
+
+def _csv_text(source, max_rows: int) -> str:
+    """The text of a CSV ``source`` (path, bytes or file-like), refused when too large or binary."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
@@ -242,29 +292,60 @@ def load_points_csv(source, max_rows: int = MAX_CSV_ROWS) -> np.ndarray:
     if b"\x00" in raw[:4096]:
         raise GenlabError("this is not a CSV text file; expected a header line 'x,y' and one point per line")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise GenlabError("the file is not UTF-8 text; expected a CSV with columns x,y") from None
+
+
+_MAX_LINE_CHARS = 200  # "x,y" of two float64 reprs with spaces is under 60
+
+
+def _short_lines(text: str, max_rows: int) -> str:
+    """The first ``max_rows + 2`` lines of ``text`` (enough to tell "too many rows"), refused if one is
+    longer than a line of two numbers can be: pandas spends minutes on a first row of 600 000 values.
+    """
+    lines = text.split("\n", max_rows + 2)[: max_rows + 2]
+    lengths = list(map(len, lines))
+    longest = max(lengths)
+    if longest > _MAX_LINE_CHARS:
+        number = lengths.index(longest)
+        values = lines[number].count(",") + 1
+        raise GenlabError(f"line {number + 1} of the CSV is {longest:,} characters long ({values:,} values); "
+                          "each line must hold exactly 2 numbers, x and y")
+    return "\n".join(lines)
+
+
+def _csv_header(line: str) -> list[str] | None:
+    """Column names of the header ``line`` (``["x", "y"]`` or ``["y", "x"]``), or None when the line is
+    already a point (two numbers, no header). Anything else raises GenlabError naming what was found.
+    """
+    import csv
+
+    allowed = "allowed: exactly 2 columns named x and y (or two numbers per line and no header)"
+    if len(line) > _MAX_LINE_CHARS:
+        count = line.count(",") + 1
+        raise GenlabError(f"the CSV's first line is {len(line):,} characters long ({count:,} columns); {allowed}")
     try:
-        frame = pd.read_csv(io.StringIO(text), nrows=max_rows + 1, skipinitialspace=True)
-    except Exception as err:  # pandas raises several parser errors
-        raise GenlabError(f"could not read the file as CSV ({type(err).__name__}); expected columns x,y") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if "x" not in frame.columns or "y" not in frame.columns:
-        raise GenlabError(f"the CSV needs columns named x and y (found: {', '.join(frame.columns) or 'none'})")
-    if len(frame) > max_rows:
-        raise GenlabError(f"the CSV has more than {max_rows} rows; allowed: 2 to {max_rows} points")
-    if len(frame) < 2:
-        raise GenlabError("the CSV needs at least 2 points (rows under the header x,y)")
-    values = frame[["x", "y"]].apply(pd.to_numeric, errors="coerce")
-    bad = values.isna().any(axis=1)
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy())) + 2  # +1 header, +1 one-based
-        raise GenlabError(f"line {row} of the CSV has a value that is not a number (text, empty or NaN); x and y must be finite numbers")
-    points = values.to_numpy(dtype=np.float64)
-    if not np.isfinite(points).all():
-        row = int(np.argmax(~np.isfinite(points).all(axis=1))) + 2
-        raise GenlabError(f"line {row} of the CSV has NaN or infinity; x and y must be finite numbers")
-    if np.abs(points).max() > 1e6:
-        raise GenlabError("coordinates must lie within ±1e6")
-    return points.astype(np.float32)
+        fields = next(csv.reader([line.rstrip("\r")]), [])
+    except csv.Error:
+        fields = [line]
+    fields = [field.strip() for field in fields]
+    if len(fields) == 2 and all(_is_number(field) for field in fields):
+        return None
+    names = [field.lower() for field in fields]
+    if sorted(names) == ["x", "y"]:
+        return names
+    shown = ", ".join(fields)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    if len(fields) != 2:
+        count = f"{len(fields)} column" + ("" if len(fields) == 1 else "s")
+        raise GenlabError(f"the CSV has {count} ({shown}); {allowed}")
+    raise GenlabError(f"the CSV needs columns named x and y (found: {shown or 'none'}); {allowed}")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -127,6 +127,52 @@ def test_good_csv_with_bom_spaces_and_upper_case_header():
     np.testing.assert_allclose(points, [[1, 2], [3.5, -0.004]], rtol=1e-6)
 
 
+@pytest.mark.parametrize("content, needle", [
+    (b"x,X,y\n1,2,3\n4,5,6\n", "the CSV has 3 columns (x, X, y); allowed: exactly 2 columns named x and y"),
+    (b"x,y,\n1,2,\n3,4,\n", "the CSV has 3 columns"),
+    (b"x\n1\n2\n", "the CSV has 1 column (x); allowed"),
+    (b"x,y\n1,2,3\n4,5\n", "line 2 of the CSV has more than 2 values; each line must hold exactly 2 numbers"),
+    (b"x,y\n1,2\n\n4,5,6\n", "line 4 of the CSV has 3 values"),
+    (b"1,2\n3,4,5\n", "line 2 of the CSV has 3 values"),
+    (b"1,2\n3,4\nx,y\n", "line 3 of the CSV has a value that is not a number"),
+])
+def test_csv_columns_other_than_x_and_y_are_refused(content, needle):
+    with pytest.raises(GenlabError) as info:
+        load_points_csv(content)
+    assert needle in str(info.value), str(info.value)
+
+
+def test_csv_header_in_either_order_or_no_header():
+    np.testing.assert_array_equal(load_points_csv(b"y,x\n1,2\n3,4\n"), [[2, 1], [4, 3]])
+    np.testing.assert_array_equal(load_points_csv(b"1,2\n3,4\n"), [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(load_points_csv(b'"x","y"\r\n1,2\r\n3,4\r\n'), [[1, 2], [3, 4]])
+
+
+@pytest.mark.parametrize("where", ["header", "first row", "third row"])
+def test_600000_columns_are_refused_on_the_line_before_parsing(where):
+    """Issue 24 item 5: a 4.7 MB CSV of 600 000 columns took 20 s and +500 MB in pandas (and a first
+    row that long takes pandas minutes): refused from the line's length, in milliseconds."""
+    wide = ",".join(f"c{i}" for i in range(600_000)).encode()
+    content = {"header": wide + b"\n1,2\n3,4\n", "first row": b"x,y\n" + wide + b"\n",
+               "third row": b"x,y\n1,2\n3,4\n" + wide + b"\n"}[where]
+    assert len(content) > 4 * 10**6
+    import pandas  # noqa: F401 - imported before timing, as in the server
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(GenlabError) as info:
+            load_points_csv(content)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    elapsed = time.perf_counter() - start
+    message = str(info.value)
+    line = {"header": "first line", "first row": "line 2", "third row": "line 4"}[where]
+    assert line in message and "600,000 " in message and "exactly 2" in message, message
+    assert elapsed < 3.0 and peak < 60 * 2**20, (elapsed, peak)   # was 20 s and +500 MB
+
+
 def test_more_rows_than_allowed_is_refused_without_parsing_them_all(tmp_path):
     text = b"x,y\n" + b"0,1\n" * (MAX_CSV_ROWS + 5)          # 0.4 MB: under the byte cap, over the row cap
     with pytest.raises(GenlabError, match=f"more than {MAX_CSV_ROWS} rows; allowed: 2 to {MAX_CSV_ROWS}"):
@@ -519,3 +565,37 @@ def test_served_on_localhost_with_an_upload_limit_and_no_tracebacks():
     assert config["server"].get("enableCORS", True) is True
     makefile = (ROOT / "Makefile").read_text()
     assert "ADDRESS     ?= 127.0.0.1" in makefile and "--server.address $(ADDRESS)" in makefile
+
+
+# --------------------------------------------------------------------------- JSON from others (issue 24)
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("[" * 5000 + "]" * 5000, "nested too deeply; at most 32 levels"),      # json.loads: RecursionError
+    ("[" * 500 + "]" * 500, "nested 500 levels deep; at most 32 levels"),   # parses, but too deep to walk
+    ('{"a": ' * 40 + "1" + "}" * 40, "nested 40 levels deep"),
+    ("[1, 2", "not valid JSON"),
+    (b"\xff\xfe[1]", "not UTF-8 text"),
+    ("[" + "0," * 600_000 + "0]", "1,200,003 characters; at most 1,000,000"),
+])
+def test_safe_json_refuses_deep_long_and_broken_text(text, needle):
+    from genlab.safe_json import loads_bounded
+
+    with pytest.raises(GenlabError) as info:
+        loads_bounded(text, what="the table")
+    message = str(info.value)
+    assert message.startswith("the table ") and needle in message, message
+
+
+def test_safe_json_file_is_refused_by_size_before_reading(tmp_path, monkeypatch):
+    from genlab.safe_json import json_depth, load_json_file, loads_bounded
+
+    assert loads_bounded('{"a": [[1], {"b": 2}]}') == {"a": [[1], {"b": 2}]}
+    assert [json_depth(v) for v in (1, [], [1, [2]], {"a": {"b": [3]}})] == [0, 1, 2, 3]
+    big = tmp_path / "config.json"
+    big.write_text("[" + " " * 2_000_000 + "]")
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read a file over the limit"))
+    with pytest.raises(GenlabError, match="config.json is 2,000,002 bytes; at most 1,000,000"):
+        load_json_file(big)
+    with pytest.raises(GenlabError, match="cannot read run 'x' status.json: No such file"):
+        load_json_file(tmp_path / "missing.json", what="run 'x' status.json")
