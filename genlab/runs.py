@@ -21,181 +21,73 @@ after a live change) stores those as a JSON object in ``extra``; :meth:`Run.read
 them into columns. Every row is written with a single ``write`` of a complete line, so a reader
 may at worst see a partially written *last* line, which it ignores.
 
-A run whose status is ``running`` but whose process (same host, recorded pid) is gone is
-reported as ``interrupted``; training it again resumes from its last checkpoint.
+A run whose status is ``running`` but whose process (same host, recorded pid and that pid's start
+time, see :mod:`genlab.processes`) is gone is reported as ``interrupted``; training it again
+resumes from its last checkpoint.
+
+Runs may come from anybody (imported zips, copied folders), so every file is checked when it is
+read (:mod:`genlab.run_files`, :mod:`genlab.run_metrics`: types, sizes, nesting) and a bad file
+raises :class:`~genlab.run_files.RunFileError` naming the run and the file; zips are imported by
+:mod:`genlab.run_import`; the server-level caps live in :mod:`genlab.limits`.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
 import os
-import pickle
-import re
 import shutil
 import socket
-import tempfile
 import threading
 import time
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import torch
 
+from genlab import run_import
 from genlab.errors import GenlabError
+from genlab.limits import IMPORT_FILE_LIMITS as IMPORT_LIMITS  # noqa: F401 - re-exported (tests patch it)
+from genlab.limits import check_model_size
+from genlab.processes import process_start_ticks, same_process_alive
+from genlab.run_files import (  # noqa: F401 - re-exported: the run store's file names and errors
+    CHECKPOINT_FILE,
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    CONFIG_FILE,
+    METRICS_FILE,
+    RUN_FILES,
+    SAMPLES_FILE,
+    STATUS_FILE,
+    STATUSES,
+    RunFileError,
+    load_checkpoint_file,
+    read_config,
+    read_status,
+    remove_temp_files,
+)
+from genlab.run_files import scatter_png  # noqa: F401 - re-exported
+from genlab.run_metrics import EXTRA_COLUMN, read_metrics_frame, truncate_metrics_file
+from genlab.run_storage import (  # noqa: F401 - re-exported: names, hashes and writes of the run store
+    MAX_NAME_LENGTH,
+    _atomic_write_bytes,
+    _atomic_write_json,
+    _csv_value,
+    _jsonable,
+    _now,
+    canonical_config_json,
+    config_hash,
+    validate_run_name,
+)
 
-CONFIG_FILE = "config.json"
-METRICS_FILE = "metrics.csv"
-CHECKPOINT_FILE = "checkpoint.pt"
-SAMPLES_FILE = "samples.png"
-STATUS_FILE = "status.json"
-RUN_FILES = (CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE, SAMPLES_FILE, STATUS_FILE)
-
-STATUSES = ("running", "finished", "stopped", "interrupted")
-EXTRA_COLUMN = "extra"
-MAX_NAME_LENGTH = 100
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-CHECKPOINT_FORMAT = "genlab-checkpoint"
-CHECKPOINT_VERSION = 1
-
-# Limits for RunStore.import_zip (uncompressed bytes per file).
-IMPORT_LIMITS = {
-    CONFIG_FILE: 16 * 1024 * 1024,  # a gan on user points stores its points (<= 100k rows)
-    METRICS_FILE: 64 * 1024 * 1024,
-    CHECKPOINT_FILE: 512 * 1024 * 1024,
-    SAMPLES_FILE: 32 * 1024 * 1024,
-    STATUS_FILE: 64 * 1024,
-}
-MAX_IMPORT_ZIP_BYTES = 600 * 1024 * 1024
 
 # Run folders being trained by this process right now (see Run.status()).
 _ACTIVE_RUNS: set[str] = set()
 _ACTIVE_LOCK = threading.RLock()  # re-entered: train_run -> Run.status() -> _still_running
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def validate_run_name(name: str) -> str:
-    """Return ``name`` if it is a safe run name, else raise GenlabError.
-
-    Allowed: 1 to 100 characters from letters, digits, ``-``, ``_`` and ``.``; it must not start
-    with ``.`` and must not contain ``..`` (so no hidden folders, no path tricks).
-    """
-    if not isinstance(name, str) or not name:
-        raise GenlabError("the run name is empty; use 1-100 characters from letters, digits, - _ .")
-    if len(name) > MAX_NAME_LENGTH:
-        raise GenlabError(f"the run name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed")
-    if "/" in name or "\\" in name:
-        raise GenlabError(f"the run name {name!r} contains a path separator; use only letters, digits, - _ .")
-    if ".." in name or name.startswith("."):
-        raise GenlabError(f"the run name {name!r} must not start with '.' or contain '..'; use letters, digits, - _ .")
-    if not _NAME_RE.match(name):
-        raise GenlabError(f"the run name {name!r} has characters that are not allowed; use only letters, digits, - _ .")
-    return name
-
-
-def canonical_config_json(config: dict) -> str:
-    """Canonical JSON of a config (sorted keys, no spaces, tuples as lists)."""
-    return json.dumps(_jsonable(config), sort_keys=True, separators=(",", ":"), allow_nan=True)
-
-
-def config_hash(config: dict) -> str:
-    """Stable short hash (16 hex digits of SHA-256) of the canonical config JSON.
-
-    Identical configurations -> identical hash; the dashboard shares one stored run (and one job)
-    per hash.
-    """
-    return hashlib.sha256(canonical_config_json(config).encode()).hexdigest()[:16]
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, torch.Tensor):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file next to ``path``, fsync, then ``os.replace`` it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _atomic_write_json(path: Path, value) -> None:
-    _atomic_write_bytes(path, (json.dumps(_jsonable(value), indent=2, sort_keys=True) + "\n").encode())
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this machine (never sends a real signal)."""
-    if pid <= 0:
-        return False
-    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
-        import ctypes
-
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        kernel32.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def _csv_value(value) -> Any:
-    """A metrics value as written to CSV: numbers stay numbers, text has no newlines."""
-    if isinstance(value, torch.Tensor):
-        value = value.item() if value.numel() == 1 else value.tolist()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)) or value is None:
-        return "" if value is None else value
-    if isinstance(value, (list, tuple, dict)):
-        value = json.dumps(_jsonable(value))
-    return str(value).replace("\r", " ").replace("\n", " ")
 
 
 # --------------------------------------------------------------------------- run
@@ -220,13 +112,15 @@ class RunInfo:
     def ok(self) -> bool:
         return not self.status.startswith("corrupt")
 
-
 class Run:
-    """A run folder. Create it with :meth:`RunStore.create`, open it with :meth:`RunStore.open`."""
+    """A run folder. Create it with :meth:`RunStore.create`, open it with :meth:`RunStore.open`.
 
-    def __init__(self, path: str | os.PathLike):
+    ``name`` is how messages call the run (default: the folder's name; an import checks its
+    temp folder under the name the run will have)."""
+
+    def __init__(self, path: str | os.PathLike, name: str | None = None):
         self.path = Path(path)
-        self.name = self.path.name
+        self.name = name or self.path.name
         self._metrics_lock = threading.Lock()
         self._metrics_columns: list[str] | None = None
 
@@ -236,17 +130,8 @@ class Run:
     # ----------------------------------------------------------------- config
     @property
     def config(self) -> dict:
-        """The stored config (``config.json``); GenlabError if missing or unreadable."""
-        path = self.path / CONFIG_FILE
-        if not path.is_file():
-            raise GenlabError(f"run {self.name!r} has no {CONFIG_FILE}; it is not a genlab run folder")
-        try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise GenlabError(f"run {self.name!r}: {CONFIG_FILE} is not valid JSON ({err.__class__.__name__})") from None
-        if not isinstance(config, dict) or "model" not in config or "dataset" not in config:
-            raise GenlabError(f"run {self.name!r}: {CONFIG_FILE} must be a JSON object with 'model' and 'dataset'")
-        return config
+        """The stored config (``config.json``); RunFileError if missing or unreadable."""
+        return read_config(self.path / CONFIG_FILE, self.name)
 
     def write_config(self, config: dict) -> None:
         _atomic_write_json(self.path / CONFIG_FILE, config)
@@ -298,105 +183,22 @@ class Run:
                 handle.write(buffer.getvalue())  # one write of a complete line
                 handle.flush()
 
-    def _complete_metrics_rows(self) -> list[list[str]]:
-        """The CSV rows of metrics.csv up to its last complete line ([] if none).
-
-        GenlabError for a file that is not a genlab metrics file (binary, not UTF-8, no ``step``
-        column in the header), so pages and the CLI say so instead of plotting garbage."""
-        try:
-            raw = self.metrics_path.read_bytes()
-        except OSError as err:
-            raise GenlabError(f"run {self.name!r}: cannot read {METRICS_FILE} ({err.strerror})") from None
-        raw = raw[: raw.rfind(b"\n") + 1]  # a partially written last line is ignored
-        fix = (f"the run's checkpoint is not affected; move {METRICS_FILE} out of {self.path} to use the run "
-               "without its curves")
-        try:
-            if b"\x00" in raw:
-                raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise GenlabError(f"run {self.name!r}: {METRICS_FILE} is corrupt (not a text file); {fix}") from None
-        if not text.strip():
-            return []
-        try:
-            rows = list(csv.reader(io.StringIO(text)))
-        except csv.Error as err:
-            raise GenlabError(f"run {self.name!r}: {METRICS_FILE} is corrupt ({err}); {fix}") from None
-        if "step" not in rows[0]:
-            raise GenlabError(f"run {self.name!r}: {METRICS_FILE} is corrupt (its header has no 'step' column); {fix}")
-        return rows
-
     def read_metrics(self):
         """All complete metrics rows as a pandas DataFrame (empty if none yet).
 
         Safe to call while another thread/process appends: a partially written last line is
         ignored; ``extra`` JSON is expanded into columns; ``changed`` is text (``""`` if none).
+        A file that is not a genlab metrics file raises RunFileError (see genlab.run_metrics).
         """
-        import pandas as pd
-
-        path = self.metrics_path
-        if not path.is_file():
-            return pd.DataFrame()
-        rows = self._complete_metrics_rows()
-        if not rows:
-            return pd.DataFrame()
-        header, body = rows[0], [r for r in rows[1:] if r]
-        width = len(header)
-        body = [r[:width] + [""] * (width - len(r)) for r in body]
-        frame = pd.DataFrame(body, columns=header)
-        extras: list[dict] = []
-        if EXTRA_COLUMN in frame.columns:
-            for cell in frame.pop(EXTRA_COLUMN):
-                try:
-                    value = json.loads(cell) if cell else {}
-                except json.JSONDecodeError:
-                    value = {}
-                extras.append(value if isinstance(value, dict) else {})
-        for column in frame.columns:
-            if column == "changed":
-                continue
-            converted = pd.to_numeric(frame[column].replace("", np.nan), errors="coerce")
-            # keep text columns as text; numbers (and empty cells -> NaN) become numeric
-            if converted.notna().sum() == (frame[column] != "").sum():
-                frame[column] = converted
-        if any(extras):
-            extra_frame = pd.DataFrame(extras, index=frame.index)
-            for column in extra_frame.columns:
-                if column in frame.columns:
-                    frame[column] = frame[column].where(extra_frame[column].isna(), extra_frame[column])
-                else:
-                    frame[column] = extra_frame[column]
-        if "changed" in frame.columns:
-            frame["changed"] = frame["changed"].fillna("").astype(str)
-        return frame
+        return read_metrics_frame(self.metrics_path, self.name)
 
     def truncate_metrics(self, last_step: int) -> None:
         """Drop rows with ``step > last_step`` (rows written after the checkpoint a resume starts
-        from). Rewrites the file atomically; keeps the header and the ``extra`` column."""
+        from). Rewrites the file atomically, streaming; keeps the header and the ``extra`` column."""
         with self._metrics_lock:
-            path = self.metrics_path
-            if not path.is_file():
+            if not self.metrics_path.is_file():
                 return
-            rows = self._complete_metrics_rows()
-            if not rows:
-                path.unlink()
-                self._metrics_columns = None
-                return
-            header, body = rows[0], rows[1:]
-            if "step" in header:
-                index = header.index("step")
-                kept = []
-                for row in body:
-                    try:
-                        if len(row) > index and float(row[index]) <= last_step:
-                            kept.append(row)
-                    except ValueError:
-                        continue
-                body = kept
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows([header, *body])
-            _atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
-            self._metrics_columns = header
+            self._metrics_columns = truncate_metrics_file(self.metrics_path, self.name, last_step)
 
     # ----------------------------------------------------------------- checkpoint
     @property
@@ -430,7 +232,7 @@ class Run:
         objects (a pickle payload) is refused. Missing, truncated or foreign files raise
         GenlabError with a message naming the run and what to do.
         """
-        return _load_checkpoint_file(self.checkpoint_path, self.name)
+        return load_checkpoint_file(self.checkpoint_path, self.name)
 
     # ----------------------------------------------------------------- samples
     def save_samples(self, samples: torch.Tensor | np.ndarray, reference: np.ndarray | None = None) -> Path:
@@ -450,24 +252,16 @@ class Run:
         else:
             raise GenlabError(f"samples must be images (N, C, H, W) or points (N, 2); got shape {tuple(samples.shape)}")
         return path
-
     # ----------------------------------------------------------------- status
     def read_status_file(self) -> dict:
-        path = self.path / STATUS_FILE
-        if not path.is_file():
-            return {}
-        try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            raise GenlabError(f"run {self.name!r}: {STATUS_FILE} is not valid JSON") from None
-        if not isinstance(value, dict):
-            raise GenlabError(f"run {self.name!r}: {STATUS_FILE} must be a JSON object")
-        return value
+        """The checked status.json (``{}`` if there is none); RunFileError for a bad one."""
+        return read_status(self.path / STATUS_FILE, self.name)
 
     def status(self) -> dict:
         """The run's status dict, with ``status`` corrected to ``interrupted`` when it says
-        ``running`` but its process is gone (same host, pid not alive; or this process, which is
-        not training it). A run without a status file counts as ``stopped``."""
+        ``running`` but its process is gone (same host, and the pid is dead or now belongs to a
+        process that started later; or this process, which is not training it). A run without a
+        status file counts as ``stopped``."""
         info = self.read_status_file()
         if not info:
             return {"status": "stopped", "message": "no status file", "step": 0}
@@ -478,17 +272,15 @@ class Run:
     def _still_running(self, info: dict) -> bool:
         if info.get("host") not in (None, socket.gethostname()):
             return True  # another machine's process: we cannot tell, trust the file
-        try:
-            pid = int(info.get("pid") or 0)
-        except (TypeError, ValueError):
-            return False
+        pid = int(info.get("pid") or 0)
         if pid == os.getpid():
             with _ACTIVE_LOCK:
                 return str(self.path.resolve()) in _ACTIVE_RUNS
-        return _pid_alive(pid)
+        return same_process_alive(pid, info.get("pid_start"), info.get("updated"))
 
     def set_status(self, status: str, *, message: str = "", step: int | None = None, **extra) -> dict:
-        """Record ``status`` (one of running/finished/stopped/interrupted) with timestamps, pid, host."""
+        """Record ``status`` (one of running/finished/stopped/interrupted) with timestamps, pid,
+        the pid's start time (``pid_start``, so a reused pid is not taken for this one) and host."""
         if status not in STATUSES:
             raise GenlabError(f"unknown run status {status!r}; allowed: {', '.join(STATUSES)}")
         try:
@@ -504,6 +296,7 @@ class Run:
             "started": previous.get("started") or now,
             "updated": now,
             "pid": os.getpid(),
+            "pid_start": process_start_ticks(os.getpid()),
             "host": socket.gethostname(),
         }
         if step is not None:
@@ -523,8 +316,8 @@ class Run:
                 name=self.name, path=self.path, status=str(status.get("status", "stopped")),
                 model=str(config.get("model", "")), dataset=str(config.get("dataset", "")),
                 step=int(status.get("step") or 0), config_hash=config_hash(config),
-                started=str(status.get("started", "")), updated=str(status.get("updated", "")),
-                message=str(status.get("message", "")),
+                started=str(status.get("started") or ""), updated=str(status.get("updated") or ""),
+                message=str(status.get("message") or ""),
             )
         except GenlabError as err:
             return RunInfo(name=self.name, path=self.path, status=f"corrupt: {err}")
@@ -533,79 +326,7 @@ class Run:
 
     def export_zip(self) -> bytes:
         """The run's known files as a zip (flat names); partial temp files are never included."""
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in RUN_FILES:
-                path = self.path / name
-                if path.is_file():
-                    archive.writestr(name, path.read_bytes())
-        return buffer.getvalue()
-
-
-def _load_checkpoint_file(path: Path, run_name: str) -> dict:
-    if not path.is_file():
-        raise GenlabError(f"run {run_name!r} has no {CHECKPOINT_FILE} yet; train it first (python -m genlab train ...)")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        if "unsupported global" in str(err).lower():  # a class/function reference: a pickle payload
-            raise GenlabError(
-                f"run {run_name!r}: {CHECKPOINT_FILE} contains Python objects other than tensors and plain "
-                "containers and was refused (checkpoints load with weights_only=True for safety); retrain the run"
-            ) from None
-        raise GenlabError(f"run {run_name!r}: {CHECKPOINT_FILE} is corrupt or truncated; delete it and retrain") from None
-    except Exception as err:  # noqa: BLE001 - zip/EOF/runtime errors all mean: unusable file
-        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
-        raise GenlabError(
-            f"run {run_name!r}: {CHECKPOINT_FILE} is corrupt or truncated ({reason}); delete it and retrain"
-        ) from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT or not isinstance(payload.get("state"), dict):
-        raise GenlabError(f"run {run_name!r}: {CHECKPOINT_FILE} is not a genlab checkpoint; retrain the run")
-    if int(payload.get("version", 0)) > CHECKPOINT_VERSION:
-        raise GenlabError(
-            f"run {run_name!r}: checkpoint format version {payload.get('version')} is newer than this genlab "
-            f"supports ({CHECKPOINT_VERSION}); update genlab"
-        )
-    return payload["state"]
-
-
-def scatter_png(points: np.ndarray, reference: np.ndarray | None = None, size: int = 320) -> bytes:
-    """A PNG scatter plot of ``points`` (N, 2) in blue over optional ``reference`` points in grey.
-
-    Drawn with PIL (no matplotlib dependency): square axes covering both point sets with a margin.
-    """
-    from PIL import Image, ImageDraw
-
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    sets = [p for p in (reference, points) if p is not None and len(p)]
-    everything = np.concatenate([np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in sets]) if sets else np.zeros((1, 2))
-    everything = everything[np.isfinite(everything).all(axis=1)]
-    if len(everything) == 0:
-        everything = np.zeros((1, 2))
-    centre = (everything.max(0) + everything.min(0)) / 2
-    half = max(float((everything.max(0) - everything.min(0)).max()) / 2 * 1.1, 1e-3)
-    margin = 10
-    image = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([margin - 1, margin - 1, size - margin, size - margin], outline=(200, 200, 200))
-
-    def to_pixels(p: np.ndarray) -> np.ndarray:
-        scaled = (p - centre) / half  # [-1, 1]
-        x = margin + (scaled[:, 0] + 1) / 2 * (size - 2 * margin)
-        y = margin + (1 - (scaled[:, 1] + 1) / 2) * (size - 2 * margin)
-        return np.stack([x, y], axis=1)
-
-    for data, colour in ((reference, (170, 170, 170)), (points, (31, 119, 180))):
-        if data is None:
-            continue
-        data = np.asarray(data, dtype=np.float64).reshape(-1, 2)
-        data = data[np.isfinite(data).all(axis=1)]
-        for x, y in to_pixels(data):
-            draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=colour)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
+        return run_import.export_zip(self.path)
 
 # --------------------------------------------------------------------------- store
 
@@ -660,22 +381,31 @@ class RunStore:
         return Run(path)
 
     def names(self) -> list[str]:
+        """Names of the run folders (and links to run folders), sorted; hidden and foreign
+        folders (``.import-...`` temp folders, names a run may not have) are skipped."""
         if not self.root.is_dir():
             return []
         names = []
         for child in sorted(self.root.iterdir()):
-            if not child.is_dir():
-                continue
             try:
+                if not child.is_dir():
+                    continue
                 validate_run_name(child.name)
-            except GenlabError:
-                continue  # temp folders (.import-...) and foreign folders
+            except (GenlabError, OSError):
+                continue
             names.append(child.name)
         return names
 
     def list(self) -> list[RunInfo]:
-        """Every run folder, sorted by name; bad runs appear with ``status="corrupt: <why>"``."""
-        return [Run(self.root / name).info() for name in self.names()]
+        """Every run folder, sorted by name; bad runs appear with ``status="corrupt: <why>"``.
+        Temp files that killed writers left in a run folder are removed once they are stale."""
+        infos = []
+        for name in self.names():
+            path = self.root / name
+            if not path.is_symlink():
+                remove_temp_files(path)
+            infos.append(Run(path).info())
+        return infos
 
     def find_by_config(self, config: dict) -> Run | None:
         """A run whose config has the same :func:`config_hash` (a finished one first), or None."""
@@ -705,87 +435,59 @@ class RunStore:
         return fixed
 
     def delete(self, name: str) -> None:
-        shutil.rmtree(self.open(name).path)
+        """Delete run ``name``: its folder, or only the link when the store holds a symbolic
+        link to a folder elsewhere (never what the link points to). Works for broken runs too."""
+        path = self.path_of(name)
+        try:
+            if path.is_symlink():
+                path.unlink()
+                return
+            if not path.is_dir():
+                raise GenlabError(f"there is no run {name!r} in {self.root}")
+            shutil.rmtree(path)
+        except OSError as err:
+            raise GenlabError(f"run {name!r} could not be deleted ({err.strerror or err}); "
+                              f"remove {path} by hand") from None
 
     # ----------------------------------------------------------------- import
     def import_zip(self, data: bytes, name: str) -> Run:
-        """Create run ``name`` from a zip made by :meth:`Run.export_zip`.
-
-        Validated before anything becomes visible: only the known flat file names
-        (config.json, metrics.csv, checkpoint.pt, samples.png, status.json), no folders, no
-        duplicates, per-file size limits counted while decompressing (zip bombs stop early),
-        config.json must be a genlab config, and checkpoint.pt must load with
-        ``weights_only=True``. The files go to a hidden temp folder that is renamed into place.
-        """
+        """Create run ``name`` from a zip made by :meth:`Run.export_zip`. Everything is checked
+        before the run becomes visible (known flat file names, sizes and ratios within
+        :mod:`genlab.limits`, every file as on read, the model's size, checkpoint.pt loaded with
+        ``weights_only=True``; see :mod:`genlab.run_import`); messages name the run and the file."""
         validate_run_name(name)
-        if self.path_of(name).exists():
-            raise GenlabError(f"run {name!r} already exists in {self.root}; choose another name for the import")
-        if len(data) > MAX_IMPORT_ZIP_BYTES:
-            raise GenlabError(f"the zip is too large ({len(data) // 2**20} MB); at most {MAX_IMPORT_ZIP_BYTES // 2**20} MB")
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
-        except (zipfile.BadZipFile, OSError, ValueError):
-            raise GenlabError("the upload is not a zip file; export a run from genlab and upload that zip") from None
-        allowed = ", ".join(RUN_FILES)
-        files: dict[str, bytes] = {}
-        with archive:
-            for entry in archive.infolist():
-                entry_name = entry.filename
-                if entry_name not in RUN_FILES or entry.is_dir():
-                    raise GenlabError(f"the zip contains {entry_name!r}, which is not allowed; allowed files: {allowed}")
-                if entry_name in files:
-                    raise GenlabError(f"the zip contains {entry_name!r} twice; each of {allowed} may appear once")
-                limit = IMPORT_LIMITS[entry_name]
-                if entry.file_size > limit:
-                    raise GenlabError(f"{entry_name} in the zip is too large ({entry.file_size} bytes, at most {limit})")
-                try:
-                    with archive.open(entry) as handle:
-                        content = handle.read(limit + 1)
-                except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as err:
-                    raise GenlabError(f"cannot read {entry_name} from the zip ({type(err).__name__}); the zip is damaged") from None
-                if len(content) > limit:
-                    raise GenlabError(f"{entry_name} in the zip is too large (at most {limit} bytes)")
-                files[entry_name] = content
-        if CONFIG_FILE not in files:
-            raise GenlabError(f"the zip has no {CONFIG_FILE}; a genlab run export has {allowed}")
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=self.root))
-        try:
-            for entry_name, content in files.items():
-                (tmp / entry_name).write_bytes(content)
-            run = Run(tmp)
-            run.config  # noqa: B018 - validates config.json
-            if CHECKPOINT_FILE in files:
-                _load_checkpoint_file(tmp / CHECKPOINT_FILE, name)
-            if METRICS_FILE in files:
-                run.read_metrics()
-            try:
-                status = run.read_status_file()
-            except GenlabError:
-                status = {}
-            previous = status.get("status")
-            state = previous if previous in ("finished", "stopped", "interrupted") else "stopped"
-            _atomic_write_json(tmp / STATUS_FILE, {**status, "status": state, "pid": None, "host": None,
-                                                   "updated": _now(), "message": "imported"})
-            final = self.path_of(name)
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                raise GenlabError(f"run {name!r} already exists in {self.root}; choose another name") from None
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        final = run_import.import_zip(self.root, data, name, _write_imported_status)
         return Run(final)
+
+
+def _write_imported_status(folder: Path, status: dict) -> None:
+    """An imported run is never ``running`` here: keep finished/stopped/interrupted, else stopped."""
+    previous = status.get("status")
+    state = previous if previous in ("finished", "stopped", "interrupted") else "stopped"
+    _atomic_write_json(folder / STATUS_FILE, {**status, "status": state, "pid": None, "pid_start": None,
+                                              "host": None, "updated": _now(), "message": "imported"})
 
 
 # --------------------------------------------------------------------------- training glue
 
 
+def check_model_fits(run: Run) -> dict:
+    """The run's config, if its networks fit this server's cap (:data:`genlab.limits.MAX_MODEL_PARAMETERS`);
+    GenlabError naming the run otherwise. Call before building a trainer from a stored config."""
+    config = run.config
+    try:
+        check_model_size(config)
+    except GenlabError as err:
+        raise RunFileError(run.name, CONFIG_FILE, f"cannot be trained or loaded here: {err}") from None
+    return config
+
+
 def load_trainer(run: Run, device: str | torch.device = "cpu", data_dir=None):
-    """Rebuild the run's trainer from ``config.json`` (via the registry) and load its checkpoint."""
+    """Rebuild the run's trainer from ``config.json`` (via the registry) and load its checkpoint.
+    A model larger than the server's cap is refused before anything is built."""
     from genlab.train.registry import trainer_class
 
-    config = run.config
+    config = check_model_fits(run)
     state = run.load_checkpoint()
     cls = trainer_class(str(config["model"]))
     trainer = cls.from_config(config, device=device, data_dir=data_dir)
@@ -855,6 +557,7 @@ def train_run(
             )
         _ACTIVE_RUNS.add(key)
     try:
+        remove_temp_files(run.path, older_than=None)   # a killed writer's leftovers: the run is ours now
         if trainer.step_count == 0 and run.has_checkpoint():
             restore_trainer(trainer, run)
         run.truncate_metrics(trainer.step_count)
@@ -895,4 +598,3 @@ def train_run(
     finally:
         with _ACTIVE_LOCK:
             _ACTIVE_RUNS.discard(key)
-

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ import torch
 
 from genlab import runs as runs_module
 from genlab.errors import GenlabError
+from genlab.processes import process_start_ticks
 from genlab.runs import RunStore, config_hash, train_run, validate_run_name
 from genlab.train.base import Trainer
 
@@ -242,7 +245,7 @@ def test_running_status_of_a_dead_process_reads_interrupted(store):
     raw["pid"] = dead_pid()
     (run.path / "status.json").write_text(json.dumps(raw))
     assert store.list()[0].status == "interrupted"
-    raw["pid"] = 1  # pid 1 is alive: still running
+    raw["pid"], raw["pid_start"] = 1, process_start_ticks(1)  # pid 1, started when it was recorded: running
     (run.path / "status.json").write_text(json.dumps(raw))
     assert run.status()["status"] == "running"
     raw["pid"] = dead_pid()
@@ -251,6 +254,28 @@ def test_running_status_of_a_dead_process_reads_interrupted(store):
     assert json.loads((run.path / "status.json").read_text())["status"] == "interrupted"
     with pytest.raises(GenlabError, match="unknown run status"):
         run.set_status("exploded")
+
+
+@pytest.mark.skipif(process_start_ticks(1) is None, reason="needs /proc")
+def test_a_reused_pid_does_not_keep_a_crashed_run_running(store):
+    """A crash, then the system gives the dead trainer's pid to another (live) process: the run
+    reads interrupted (and may be resumed) because the pid's start time differs."""
+    run = store.create("crashed", CONFIG)
+    run.set_status("running", step=5)
+    raw = json.loads((run.path / "status.json").read_text())
+    assert raw["pid_start"] == process_start_ticks(os.getpid())
+    raw["pid"] = 1                              # alive, but not the process that wrote the status
+    (run.path / "status.json").write_text(json.dumps(raw))
+    assert run.status()["status"] == "interrupted"
+    assert train_run(DummyTrainer(), run, 2) == "finished"          # resume is not refused
+    # a status written before pid_start was recorded: the pid's process must have started before it
+    legacy = {"status": "running", "pid": 1, "host": raw["host"], "step": 0,
+              "started": "2000-01-01T00:00:00+00:00", "updated": "2000-01-01T00:00:00+00:00"}
+    (run.path / "status.json").write_text(json.dumps(legacy))
+    assert run.status()["status"] == "interrupted"
+    legacy["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    (run.path / "status.json").write_text(json.dumps(legacy))
+    assert run.status()["status"] == "running"                      # pid 1 started before that write
 
 
 def test_train_run_resumes_a_run_left_running_by_this_process(store):
