@@ -21,12 +21,22 @@ Widgets made with the ``qp_*`` helpers keep their value in the URL
 
 ``?instructor=1`` (or the sidebar toggle) switches on instructor mode: larger
 fonts on the page and projector-sized fonts, markers and lines in figures.
+``?theme=dark`` (or the sidebar toggle) switches on the dark theme.
+
+Display options (instructor mode, dark theme, hidden controls, figure format)
+are global: they carry across pages. Lesson settings are per page: when
+:func:`setup_page` sees another page than the session's previous run, it drops
+every session-state key a ``qp_*`` helper (or :func:`page_state`) registered, so
+a page reached through the sidebar opens as it does from its own address, and
+a query name shared by two pages (``k``, ``steps``, ``loss``) never carries one
+page's value into the other.
 """
 from __future__ import annotations
 
 import functools
 import json
 import math
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -48,6 +58,8 @@ __all__ = [
     "qp_radio",
     "qp_number",
     "qp_toggle",
+    "qp_tabs",
+    "page_state",
     "copy_link_button",
     "control_hidden",
     "share_url",
@@ -58,6 +70,12 @@ _INSTRUCTOR = "_genlab_instructor"
 _DARK = "_genlab_dark"
 _HIDE = "_genlab_hide"
 _IMG_FMT = "_genlab_image_format"
+# The page whose lesson settings session state holds, and the keys of those settings.
+_PAGE = "_genlab_page"
+_PAGE_KEYS = "_genlab_page_keys"
+_PAGE_URL = "_genlab_page_url"
+# Query parameters that are display options: global, they stay in the URL across pages.
+_GLOBAL_PARAMS = frozenset({"instructor", "hide", "theme"})
 _WIDGET = "_w"  # suffix of the sidebar widgets' own keys
 
 # Figure sizes.
@@ -67,6 +85,7 @@ INSTRUCTOR_MARKER = 12
 INSTRUCTOR_LINE = 4.0
 
 _TRUE = {"1", "true", "yes", "on"}
+_THEMES = {"dark", "light"}
 _FALSE = {"0", "false", "no", "off"}
 
 
@@ -104,8 +123,21 @@ def _qp_set(name: str, value: str | None) -> None:
                 del st.query_params[name]
         elif current != value:
             st.query_params[name] = value
+        if value is None:
+            _page_url().pop(name, None)
+        else:
+            _page_url()[name] = value
     except Exception:  # pragma: no cover - no script context
         pass
+
+
+def _page_url() -> dict[str, str]:
+    """The query parameters the current page's URL had (at the start of its last run, and as
+    written by this module since)."""
+    url = st.session_state.get(_PAGE_URL)
+    if url is None:
+        url = st.session_state[_PAGE_URL] = {}
+    return url
 
 
 def _parse_bool(text: str | None) -> bool | None:
@@ -139,13 +171,18 @@ def _sync_modes_from_url() -> None:
     if hide is not None:
         ss[_HIDE] = _parse_hide(hide)
     ss.setdefault(_HIDE, frozenset())
+    theme = _qp_get("theme")
+    if theme is not None and theme.strip().lower() in _THEMES:
+        ss[_DARK] = theme.strip().lower() == "dark"
     ss.setdefault(_DARK, False)
     ss.setdefault(_IMG_FMT, "png")
-    # Keep the URL describing the view even after a page switch cleared it.
+    # Keep the URL describing the view even after a page switch cleared it (an unknown
+    # ?theme= value is replaced by the theme in use).
     if ss[_INSTRUCTOR]:
         _qp_set("instructor", "1")
     if ss[_HIDE] and hide is None:
         _qp_set("hide", ",".join(sorted(ss[_HIDE])))
+    _qp_set("theme", "dark" if ss[_DARK] else None)
 
 
 def _on_instructor_change() -> None:
@@ -155,7 +192,9 @@ def _on_instructor_change() -> None:
 
 
 def _on_dark_change() -> None:
-    st.session_state[_DARK] = bool(st.session_state[_DARK + _WIDGET])
+    on = bool(st.session_state[_DARK + _WIDGET])
+    st.session_state[_DARK] = on
+    _qp_set("theme", "dark" if on else None)
 
 
 def _on_format_change() -> None:
@@ -182,7 +221,8 @@ def _sidebar_options() -> None:
             help="Projector-sized text and figures. Same as adding ?instructor=1 to the URL.",
         )
         ss[_DARK + _WIDGET] = ss[_DARK]
-        st.toggle("Dark theme", key=_DARK + _WIDGET, on_change=_on_dark_change)
+        st.toggle("Dark theme", key=_DARK + _WIDGET, on_change=_on_dark_change,
+                  help="Same as adding ?theme=dark to the URL.")
         ss[_IMG_FMT + _WIDGET] = ss[_IMG_FMT]
         st.radio(
             "Figure download format",
@@ -281,15 +321,71 @@ def _leave_pages_folder_mode() -> None:
         st.rerun()
 
 
+def _page_identity(title: str) -> str:
+    """What tells this page from the others: its script's hash under st.navigation, and its title."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run_ctx = get_script_run_ctx()
+        script_hash = run_ctx.page_script_hash if run_ctx is not None else ""
+    except Exception:  # pragma: no cover - other Streamlit versions
+        script_hash = ""
+    return f"{script_hash}|{title}"
+
+
+def _forget_other_pages_settings(page: str) -> None:
+    """Drop the lesson settings of the page the session showed before, if it was another one.
+
+    The qp_* widgets keep their value in st.session_state under the query name, and session
+    state outlives a page switch: without this, a sidebar click from a page with ``k = 0`` opened
+    the next page with its own ``k`` at 0 (and wrote ``?k=0`` into its address).
+    """
+    ss = st.session_state
+    previous = ss.get(_PAGE)
+    ss[_PAGE] = page
+    try:
+        params = st.query_params.to_dict()
+    except Exception:  # pragma: no cover - no script context
+        params = {}
+    if previous is not None and previous != page:
+        for key in ss.get(_PAGE_KEYS, ()):
+            if key in ss:
+                del ss[key]
+        ss[_PAGE_KEYS] = set()
+        # The browser's sidebar opens the page without a query string; a page switch that kept
+        # the previous page's (st.switch_page, AppTest) must not hand its values on either.
+        left_over = [name for name, value in params.items()
+                     if name not in _GLOBAL_PARAMS and ss.get(_PAGE_URL, {}).get(name) == value]
+        for name in left_over:
+            del st.query_params[name]
+            del params[name]
+    ss[_PAGE_URL] = params
+
+
+def page_state(*keys: str) -> None:
+    """Register session-state keys as lesson settings of the current page.
+
+    They are dropped when the session moves to another page (so the page opens as from its
+    address next time), like the keys of the ``qp_*`` widgets, which register themselves. Use it
+    for a page's own widgets bound to the URL, or state that the URL describes.
+    """
+    registered = st.session_state.get(_PAGE_KEYS)
+    if registered is None:
+        registered = st.session_state[_PAGE_KEYS] = set()
+    registered.update(keys)
+
+
 def setup_page(title: str, *, show_title: bool = True) -> PageContext:
     """First call in every page script.
 
-    Reads ``?instructor=`` and ``?hide=`` from the URL, draws the sidebar
+    Drops the previous page's lesson settings when the session arrives from another page,
+    reads ``?instructor=``, ``?theme=`` and ``?hide=`` from the URL, draws the sidebar
     display options, injects the CSS for instructor mode / dark theme and
     (unless ``show_title=False``) renders ``title`` as the page heading, so
     pages should not call ``st.title`` themselves.
     """
     _leave_pages_folder_mode()
+    _forget_other_pages_settings(_page_identity(title))
     _sync_modes_from_url()
     _sidebar_options()
     css = _BASE_CSS
@@ -515,6 +611,7 @@ def _bind(
     kwargs: dict[str, Any],
 ) -> Any:
     """Common logic of the qp_* widgets (see module docstring)."""
+    page_state(key)
     url_text = _qp_get(key)
     url_value = parse(url_text) if url_text is not None else None
     initial = default if url_value is None else url_value
@@ -641,6 +738,49 @@ def qp_toggle(label: str, key: str, value: bool, **kw) -> bool:
         return st.toggle(label, **kwargs)
 
     return _bind(key, bool(value), _parse_bool, lambda v: "1" if v else "0", draw, kw)
+
+
+def _tab_names(labels: Sequence[str], names: Sequence[str] | None) -> list[str]:
+    """URL values of the tabs: ``names`` if given, else the labels' ASCII words joined by "-"
+    ("β: posterior collapse" -> "posterior-collapse"); the tab's number where that is empty or taken."""
+    if names is not None:
+        names = [str(name) for name in names]
+        if len(names) != len(labels) or len(set(names)) != len(names) or not all(names):
+            raise ValueError("qp_tabs: names must be as many as labels, non-empty and unique")
+        return names
+    slugs: list[str] = []
+    for number, label in enumerate(labels, start=1):
+        slug = re.sub(r"[^a-z0-9]+", "-", str(label).lower()).strip("-")
+        slugs.append(slug if slug and slug not in slugs else str(number))
+    return slugs
+
+
+def qp_tabs(labels: Sequence[str], key: str, names: Sequence[str] | None = None) -> Sequence[Any]:
+    """``st.tabs`` whose open tab is kept in ``?key=`` (so a link reopens the same tab).
+
+    The URL holds the tab's name (``names``, or a slug of its label; see :func:`_tab_names`);
+    the first tab is the default and is left out of the URL; an unknown name opens the first tab.
+    Switching tabs reruns the page (that is how Streamlit tells the server which tab is open),
+    so a page may skip the work of a tab that is not open: ``if tab.open: ...``.
+    Returns the tab containers, like ``st.tabs``.
+    """
+    labels = [str(label) for label in labels]
+    if not labels or len(set(labels)) != len(labels):
+        raise ValueError("qp_tabs needs at least one label, all different")
+    by_name = dict(zip(_tab_names(labels, names), labels))
+    name_of = {label: name for name, label in by_name.items()}
+    page_state(key)
+    initial = by_name.get(_qp_get(key) or "", labels[0])
+    if st.session_state.get(key) not in name_of:
+        st.session_state[key] = initial
+
+    def write_url() -> None:
+        open_label = st.session_state.get(key)
+        _qp_set(key, None if open_label == labels[0] else name_of.get(open_label))
+
+    tabs = st.tabs(labels, key=key, on_change=write_url)
+    write_url()
+    return tabs
 
 
 # --------------------------------------------------------------------------- #

@@ -223,3 +223,177 @@ def test_set_template_gives_the_figure_update_layout_gives_and_copies_it(name):
     assert fast.to_plotly_json() == slow.to_plotly_json()
     fast.layout.template.layout.font.size = 99          # each figure owns its copy
     assert other.layout.template.layout.font.size != 99
+
+
+# --------------------------------------------------------------------------- #
+# Page switches: lesson settings stay with their page, display options carry
+# --------------------------------------------------------------------------- #
+ROUTER = """
+import streamlit as st
+st.navigation([st.Page("page_a.py", title="A", default=True), st.Page("page_b.py", title="B")]).run()
+"""
+# Two pages that use the same query names (k, loss, tab) with different ranges, options and defaults.
+PAGE_A = """
+import streamlit as st
+from dashboard import common
+ctx = common.setup_page("Page A")
+st.session_state.setdefault("own", "A's own note")
+common.page_state("own")
+st.session_state["seen"] = ("A", common.qp_slider("k", "k", 0, 10, 0),
+                            common.qp_select("Loss", "loss", ["minimax", "wgan"], "minimax"))
+tabs = common.qp_tabs(["First", "Second"], "tab")
+st.session_state["tabs"] = [t.open for t in tabs]
+st.session_state["ctx"] = ctx
+"""
+PAGE_B = """
+import streamlit as st
+from dashboard import common
+ctx = common.setup_page("Page B")
+st.session_state["seen"] = ("B", common.qp_slider("k", "k", 1, 64, 2),
+                            common.qp_select("Loss", "loss", ["bce", "minimax"], "bce"),
+                            st.session_state.get("own"))
+st.session_state["ctx"] = ctx
+st.session_state["url"] = common.share_url()
+"""
+
+
+@pytest.fixture
+def two_pages(tmp_path) -> AppTest:
+    (tmp_path / "app.py").write_text(ROUTER)
+    (tmp_path / "page_a.py").write_text(PAGE_A)
+    (tmp_path / "page_b.py").write_text(PAGE_B)
+    at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _switch(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_page_switch_does_not_carry_settings_to_a_page_with_the_same_names(two_pages):
+    at = two_pages
+    at.slider(key="k").set_value(7).run()
+    at.selectbox(key="loss").set_value("wgan").run()
+    at.session_state["tab"] = "Second"
+    at.run()
+    assert at.session_state["seen"] == ("A", 7, "wgan")
+    assert dict(at.query_params) == {"k": "7", "loss": "wgan", "tab": "second"}
+    _switch(at, "page_b.py")
+    # B opens with its own defaults and a clean address, as from its own link; A's own
+    # registered session key is gone too.
+    assert at.session_state["seen"] == ("B", 2, "bce", None)
+    assert at.slider(key="k").value == 2
+    assert dict(at.query_params) == {}
+    at.slider(key="k").set_value(40).run()
+    _switch(at, "page_a.py")
+    assert at.session_state["seen"] == ("A", 0, "minimax")   # not B's 40, not A's old 7
+    assert at.session_state["tabs"] == [True, False]
+    assert dict(at.query_params) == {}
+
+
+def test_a_link_that_carries_settings_still_sets_them(two_pages):
+    at = two_pages
+    at.slider(key="k").set_value(7).run()
+    at.query_params["k"] = "30"          # the link to B says k=30 (A's URL said 7)
+    _switch(at, "page_b.py")
+    assert at.session_state["seen"][:2] == ("B", 30)
+    assert at.query_params["k"] == "30"
+
+
+def test_display_options_carry_across_pages(two_pages):
+    at = two_pages
+    at.sidebar.toggle(key="_genlab_instructor_w").set_value(True).run()
+    at.sidebar.toggle(key="_genlab_dark_w").set_value(True).run()
+    at.slider(key="k").set_value(7).run()
+    _switch(at, "page_b.py")
+    ctx = at.session_state["ctx"]
+    assert ctx.instructor and ctx.dark
+    assert dict(at.query_params) == {"instructor": "1", "theme": "dark"}
+    assert "theme=dark" in at.session_state["url"] and "instructor=1" in at.session_state["url"]
+    assert at.session_state["seen"][:2] == ("B", 2)
+
+
+def test_same_page_reruns_keep_their_settings(two_pages):
+    at = two_pages
+    at.slider(key="k").set_value(7).run()
+    at.run()
+    assert at.session_state["seen"] == ("A", 7, "minimax")
+    assert at.session_state["own"] == "A's own note"
+
+
+# --------------------------------------------------------------------------- #
+# ?theme= and qp_tabs
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(("theme", "dark", "kept"), [
+    ("dark", True, "dark"), ("DARK", True, "dark"), ("light", False, None), ("purple", False, None), ("", False, None),
+])
+def test_theme_from_the_url_and_bad_values_fall_back(theme, dark, kept):
+    at = run({"theme": theme})
+    assert not at.error
+    assert at.session_state["ctx"].dark is dark
+    assert at.sidebar.toggle(key="_genlab_dark_w").value is dark
+    assert at.query_params.get("theme") == kept
+    assert ("theme=dark" in at.session_state["url"]) is dark
+
+
+def test_dark_toggle_writes_the_theme_into_the_link():
+    at = run()
+    at.sidebar.toggle(key="_genlab_dark_w").set_value(True).run()
+    assert at.query_params["theme"] == "dark"
+    assert "theme=dark" in at.session_state["url"]
+    at.sidebar.toggle(key="_genlab_dark_w").set_value(False).run()
+    assert "theme" not in at.query_params
+
+
+TABS_SCRIPT = """
+import streamlit as st
+from dashboard import common
+common.setup_page("Tabs test")
+labels = ["β: posterior collapse", "S: Monte-Carlo samples", "Third"]
+tabs = common.qp_tabs(labels, "tab", names=st.session_state.get("names"))
+st.session_state["open"] = [t.open for t in tabs]
+st.session_state["url"] = common.share_url()
+"""
+
+
+@pytest.mark.parametrize(("names", "url", "expected_open"), [
+    (None, None, [True, False, False]),
+    (None, "s-monte-carlo-samples", [False, True, False]),
+    (None, "posterior-collapse", [True, False, False]),
+    (None, "no-such-tab", [True, False, False]),
+    (["beta", "s", "third"], "s", [False, True, False]),
+    (["beta", "s", "third"], "third", [False, False, True]),
+])
+def test_qp_tabs_open_the_tab_the_link_names(names, url, expected_open):
+    at = AppTest.from_string(TABS_SCRIPT, default_timeout=30)
+    if names:
+        at.session_state["names"] = names
+    if url:
+        at.query_params["tab"] = url
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["open"] == expected_open
+    # the first tab (the default) and unknown names leave the URL
+    assert at.query_params.get("tab") == (url if expected_open[0] is False else None)
+
+
+def test_qp_tabs_write_the_open_tab_into_the_link():
+    at = AppTest.from_string(TABS_SCRIPT, default_timeout=30)
+    at.run()
+    at.session_state["tab"] = "Third"      # what a click on the tab does
+    at.run()
+    assert at.session_state["open"] == [False, False, True]
+    assert at.query_params["tab"] == "third"
+    assert "tab=third" in at.session_state["url"]
+
+
+def test_qp_tabs_reject_labels_they_cannot_name():
+    from dashboard import common
+
+    assert common._tab_names(["β", "Same", "same"], None) == ["1", "same", "3"]
+    with pytest.raises(ValueError):
+        common._tab_names(["a", "b"], ["x", "x"])
