@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from genlab.errors import GenlabError
-from genlab.limits import MAX_IMAGE_PIXELS, MAX_JSON_DEPTH
+from genlab.limits import IMPORT_FILE_LIMITS, MAX_IMAGE_PIXELS, MAX_JSON_DEPTH
+from genlab.safe_json import json_depth
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
@@ -55,19 +56,6 @@ class RunFileError(GenlabError):
 # --------------------------------------------------------------------------- JSON
 
 
-def json_depth(value) -> int:
-    """Nesting depth of a parsed JSON value (a scalar is 0), computed without recursion."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, depth + 1)
-            stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
-    return deepest
-
-
 def parse_json_bounded(text: str | bytes, max_depth: int = MAX_JSON_DEPTH):
     """``json.loads(text)``, refusing values nested deeper than ``max_depth``.
 
@@ -88,7 +76,11 @@ def parse_json_bounded(text: str | bytes, max_depth: int = MAX_JSON_DEPTH):
 
 
 def _read_json(path: Path, run_name: str, file_name: str):
+    limit = IMPORT_FILE_LIMITS[file_name]
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise RunFileError(run_name, file_name, f"is {size:,} bytes; at most {limit:,} are allowed")
         raw = path.read_bytes()
     except OSError as err:
         raise RunFileError(run_name, file_name, f"cannot be read ({err.strerror})") from None
