@@ -124,14 +124,17 @@ elif dataset == UPLOADED:
     if upload is not None:
         from genlab.data import load_points_csv
 
-        try:
-            points = load_points_csv(upload.getvalue())
-            state[SS + "csv_points"] = points
-        except GenlabError as err:
-            # keep the points (and the model trained on them) of the last good upload
-            points = state.get(SS + "csv_points")
+        if state.get(SS + "csv_file_id") != upload.file_id:   # parse each upload once, not on every rerun
+            state[SS + "csv_file_id"], state[SS + "csv_error"] = upload.file_id, None
+            try:
+                state[SS + "csv_points"] = load_points_csv(upload.getvalue())
+            except GenlabError as err:
+                state[SS + "csv_error"] = str(err)
+        # a refused file keeps the points (and the model trained on them) of the last good upload
+        points = state.get(SS + "csv_points")
+        if state.get(SS + "csv_error"):
             kept = "" if points is None else f" The {len(points)} points of the last good file are kept."
-            data_error = f"That file cannot be used: {err}.{kept}"
+            data_error = f"That file cannot be used: {state[SS + 'csv_error']}.{kept}"
     else:
         points = state.get(SS + "csv_points")
         if points is None:
