@@ -161,6 +161,9 @@ BAD_CSV = {
     "picture.csv": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300), "this is not a CSV text file"),
     "columns.csv": (b"a,b\n1,2\n3,4\n", "the CSV needs columns named x and y"),
     "long.csv": (b"x,y\n" + b"0,1\n" * 150_000, "more than 100000 rows; allowed: 2 to 100000 points"),
+    "three.csv": (b"x,X,y\n1,2,3\n4,5,6\n", "the CSV has 3 columns (x, X, y); allowed: exactly 2 columns named x and y"),
+    "wide.csv": (",".join(f"c{i}" for i in range(600_000)).encode() + b"\n1,2\n",
+                 "the CSV's first line is 4,688,889 characters long (600,000 columns)"),
 }
 
 
@@ -204,6 +207,26 @@ def test_gan2d_a_refused_upload_keeps_the_model_and_the_earlier_points():
     assert "That file cannot be used" in _messages(at, "warning")
     assert "The 128 points of the last good file are kept" in _messages(at, "warning")
     assert "Step 2 " in _texts(at), "a bad upload must not discard the model trained on the earlier points"
+
+
+def test_gan2d_parses_each_upload_once(monkeypatch):
+    """Issue 24 item 5: the CSV was parsed again on every rerun (Reset of a 600 000-column file: 19.5 s)."""
+    from genlab import data
+
+    calls = []
+    real = data.load_points_csv
+    monkeypatch.setattr(data, "load_points_csv", lambda raw, *a, **k: calls.append(len(raw)) or real(raw, *a, **k))
+    at = _app(GAN2D, data="upload a CSV", layers="1", width="16")
+    at.file_uploader[0].set_value(("bad.csv", b"x,X,y\n1,2,3\n4,5,6\n", "text/csv"))
+    for _ in range(3):
+        _run(at)
+    assert len(calls) == 1 and "has 3 columns" in _messages(at, "warning")
+    at.file_uploader[0].set_value(("ok.csv", b"x,y\n" + b"0,1\n1,0\n-1,0\n0,-1\n" * 32, "text/csv"))
+    _run(at)
+    at.button(key="_gan2d_step_both").click()
+    _run(at)
+    _run(at)
+    assert len(calls) == 2 and "cannot be used" not in _messages(at) and "Step 1 " in _texts(at)
 
 
 @pytest.mark.parametrize("params, needle", [
