@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import common
 from dashboard import gan_jobs as gj
-from dashboard import live_canvas, live_feed
+from dashboard import live_canvas, live_feed, safe_text
 from dashboard.figures import gan as gf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
@@ -112,7 +112,7 @@ if dataset == DRAWN:
     try:
         shapes = gj.parse_shapes(st.query_params.get("shapes"))
     except GenlabError as err:
-        data_error = f"The drawn shapes in the link are unreadable ({err}); they were cleared."
+        data_error = f"The drawn shapes in the link are unreadable ({safe_text.md(err)}); they were cleared."
         shapes = []
     if shapes:
         points = gj.points_from_shapes(shapes, n=2000, seed=int(seed))
@@ -134,7 +134,7 @@ elif dataset == UPLOADED:
         points = state.get(SS + "csv_points")
         if state.get(SS + "csv_error"):
             kept = "" if points is None else f" The {len(points)} points of the last good file are kept."
-            data_error = f"That file cannot be used: {state[SS + 'csv_error']}.{kept}"
+            data_error = f"That file cannot be used: {safe_text.md(state[SS + 'csv_error'])}.{kept}"
     else:
         points = state.get(SS + "csv_points")
         if points is None:
