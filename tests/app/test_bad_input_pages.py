@@ -18,6 +18,7 @@ import io
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -72,9 +73,11 @@ def _run(at: AppTest) -> AppTest:
     return at
 
 
-def _messages(at: AppTest, *kinds: str) -> str:
+def _messages(at: AppTest, *kinds: str, raw: bool = False) -> str:
+    """The text of the page's messages; unless ``raw``, with safe_text.md's backslash escapes removed."""
     kinds = kinds or ("error", "warning", "info", "success")
-    return "\n".join(el.value for kind in kinds for el in getattr(at, kind))
+    text = "\n".join(el.value for kind in kinds for el in getattr(at, kind))
+    return text if raw else re.sub(r"\\([\\`*_{}\[\]()#+!|<>~$:&@.\-])", r"\1", text)
 
 
 def _texts(at: AppTest) -> str:
@@ -227,6 +230,16 @@ def test_gan2d_parses_each_upload_once(monkeypatch):
     _run(at)
     _run(at)
     assert len(calls) == 2 and "cannot be used" not in _messages(at) and "Step 1 " in _texts(at)
+
+
+def test_gan2d_upload_text_is_shown_literally():
+    """Issue 24 item 3: a CSV header is anybody's text; it must not become a link or an image."""
+    at = _app(GAN2D, data="upload a CSV", layers="1", width="16")
+    at.file_uploader[0].set_value(("evil.csv", b"[log in](http://evil/p),![b](http://evil/b.png)\n1,2\n", "text/csv"))
+    _run(at)
+    raw = _messages(at, "warning", raw=True)
+    assert "That file cannot be used" in raw and r"\[log in\]\(http\://evil/p\)" in raw, raw
+    assert "](http" not in raw.replace("\\]", "")
 
 
 @pytest.mark.parametrize("params, needle", [
