@@ -45,9 +45,12 @@ ss = st.session_state
 # Session state
 #   bn_net      the network (JSON dict): structure + the last *valid* table of every variable
 #   bn_tables   {name: table} as the user typed it (may be invalid); what the editors show
-#   bn_rev      {name: int} editor revision: a cell edit is absorbed into bn_tables and the
-#               editor is redrawn under a new key, so the grid always shows the stored values
-#               (with live row sums and the wrong rows in red)
+#   bn_rev      {name: int} editor revision, bumped only when a table is *replaced* (preset, button,
+#               normalize, graph change): the editor then starts afresh under a new key. A cell edit
+#               keeps the key: the editor keeps its identity (a keyed, fixed-rows editor is identified
+#               by its columns, not its values), so the browser keeps the grid, the focus and the
+#               scroll position, while the new values (live row sums, wrong rows in red) flow in.
+#               A new key on every edit remounted the grid and the page jumped (issue 23).
 # --------------------------------------------------------------------------- #
 def editor_key(name: str) -> str:
     """Session key of the CPT editor of ``name`` (changes whenever its table is replaced)."""
@@ -106,11 +109,10 @@ def apply_cell_edits(net: bn.BayesianNetwork, name: str, table: np.ndarray, stat
 def absorb_edits(net: bn.BayesianNetwork) -> tuple[bn.BayesianNetwork, dict[str, np.ndarray], dict[str, list]]:
     """Apply the editors' cell edits to ``bn_tables``, store every valid table in the network.
 
-    Returns (network with the valid tables, the tables as typed, their row problems). An
-    edited editor gets a new key, so it is redrawn from the updated table.
+    Returns (network with the valid tables, the tables as typed, their row problems). An editor
+    keeps all its edits since its table was last replaced, so applying them again is harmless.
     """
     typed = ss.get("bn_tables", {})
-    revisions = dict(ss.get("bn_rev", {}))
     tables: dict[str, np.ndarray] = {}
     problems: dict[str, list] = {}
     valid: dict[str, np.ndarray] = {}
@@ -118,12 +120,10 @@ def absorb_edits(net: bn.BayesianNetwork) -> tuple[bn.BayesianNetwork, dict[str,
         table = np.array(typed.get(name, net.cpt(name)), dtype=float)
         if table.shape != net.cpt(name).shape:
             table = net.cpt(name)
-        if apply_cell_edits(net, name, table, ss.get(editor_key(name))):
-            revisions[name] = revisions.get(name, 0) + 1
+        apply_cell_edits(net, name, table, ss.get(editor_key(name)))
         tables[name] = table
         problems[name] = net.cpt_problems(name, table)
         valid[name] = net.cpt(name) if problems[name] else table
-    ss["bn_rev"] = revisions
     ss["bn_tables"] = {name: table.tolist() for name, table in tables.items()}
     current = bn.BayesianNetwork(net.variables, net.edges, valid)
     if current != net:
@@ -312,8 +312,12 @@ elif url_link_params() != ss.get("bn_link"):  # the URL changed under the page
     link_warnings = load_link(preset)
 with about_col:
     common.explain(bn.PRESETS[preset].description)
+# Notes that come and go live in containers that are always there: an element inserted above the
+# rest shifts every later element's place in the page, the browser then rebuilds them all (grids,
+# figures) and the page jumps back up at each edit (issue 23).
+notices = st.container()
 for text in link_warnings:
-    st.warning(text, icon="⚠️")
+    notices.warning(text, icon="⚠️")
 
 try:
     stored = stored_network()
@@ -328,7 +332,7 @@ current, typed_tables, problems_by_name = absorb_edits(stored)
 invalid = [name for name, problems in problems_by_name.items() if problems]
 write_link_params(link.link_params(bn.PRESETS[preset].network(), current, typed_tables))
 if invalid or current != bn.PRESETS[preset].network():
-    st.caption(f"✏️ Changed from the preset “{preset}” — *Reset to preset* (under “Change the graph”) goes back.")
+    notices.caption(f"✏️ Changed from the preset “{preset}” — *Reset to preset* (under “Change the graph”) goes back.")
 
 # Query / evidence as the widgets at the bottom of the page left them (for shading the graph).
 query_now = ss.get("bn_query") if ss.get("bn_query") in current.names else None
@@ -462,12 +466,9 @@ for name in current.topological_order():
     frame = current.cpt_frame(name)
     frame[state_columns] = table  # as typed, possibly invalid
     frame["row sum"] = np.nansum(table, axis=1)
-    # Styler colours only the read-only columns; used only when a row is wrong (it is slower).
-    styled = (
-        frame.style.apply(lambda row: [BAD_ROW_STYLE if row.name in bad_rows else "" for _ in row], axis=1)
-        if bad_rows
-        else frame
-    )
+    # Always a Styler (it colours only the read-only columns): a plain frame when the rows are right
+    # would change the editor's identity as soon as a row goes wrong, and the grid would be remounted.
+    styled = frame.style.apply(lambda row: [BAD_ROW_STYLE if row.name in bad_rows else "" for _ in row], axis=1)
     config = {p: st.column_config.TextColumn(p, disabled=True) for p in parents}
     for column, state in zip(state_columns, current.states(name)):
         config[column] = st.column_config.NumberColumn(
@@ -505,8 +506,9 @@ for name in current.topological_order():
                 help="p_s ← max(p_s, 0) / Σ_t max(p_t, 0); an all-zero row becomes uniform.",
             )
 
+invalid_note = st.container()  # always there, see `notices`
 if invalid:
-    st.warning(
+    invalid_note.warning(
         f"The table(s) of {', '.join(invalid)} have invalid rows; sampling and queries below use their last "
         "valid version until they are fixed."
     )

@@ -374,3 +374,31 @@ def test_hide_explanations_hides_the_teaching_captions():
     assert "Grey = observed" in left  # the graph's legend stays
     assert any("A **Bayesian network**" in m.value for m in shown.markdown)
     assert not any("A **Bayesian network**" in m.value for m in hidden.markdown)  # explain() text too
+
+
+def _top_level_layout(at: AppTest) -> list[str]:
+    """The kinds of the page's top-level elements, in order (their places in the page)."""
+    return [getattr(node, "type", type(node).__name__) for _, node in sorted(at.main.children.items())]
+
+
+def test_a_cell_edit_keeps_every_element_in_its_place():
+    """Issue 23: each CPT edit jumped the page back to the top. An element inserted near the top (the
+    "Changed from the preset" note) moved every later element to a new place, so the browser rebuilt
+    them all; a new editor key on every edit rebuilt the grid. Both stay put now."""
+    at = run_page()
+    keys, layout = sorted(e.key for e in at.data_editor), _top_level_layout(at)
+    edit_cell(at, "Rain", 1, {"Rain=yes": 0.5})  # invalid: an error, a Normalize button, a warning
+    assert any("CPT of Rain" in m for m in errors(at))
+    assert any("Changed from the preset" in c.value for c in at.caption)
+    assert sorted(e.key for e in at.data_editor) == keys
+    assert _top_level_layout(at) == layout
+    edit_cell(at, "Rain", 1, {"Rain=yes": 0.8})  # valid again: the preset's table
+    assert not errors(at)
+    assert sorted(e.key for e in at.data_editor) == keys
+    assert _top_level_layout(at) == layout
+    # pressing Normalize replaces the table: only then does its editor start afresh (a new key)
+    edit_cell(at, "Rain", 1, {"Rain=yes": 0.5})
+    next(b for b in at.button if b.label.startswith("Normalize rows")).click()
+    rerun(at)
+    assert editor_key(at, "Rain") not in keys
+    assert _top_level_layout(at) == layout
