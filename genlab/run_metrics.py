@@ -36,33 +36,36 @@ class MetricsScan:
     end: int
 
 
-def _corrupt(path: Path, run_name: str, why: str) -> RunFileError:
-    fix = _FIX.format(file=METRICS_FILE, folder=path.parent)
+_IMPORT_FIX = "the zip is not a genlab export; export the run again"
+
+
+def _corrupt(path: Path, run_name: str, why: str, fix: str | None = None) -> RunFileError:
+    fix = fix or _FIX.format(file=METRICS_FILE, folder=Path(path).parent)
     return RunFileError(run_name, METRICS_FILE, f"is corrupt ({why}); {fix}")
 
 
-def _header(path: Path, run_name: str, handle) -> list[str] | None:
+def _header(path: Path, run_name: str, handle, fix: str | None) -> list[str] | None:
     first = handle.readline(MAX_LINE_BYTES + 1)
     if not first.endswith(b"\n"):
         if len(first) > MAX_LINE_BYTES:
-            raise _corrupt(path, run_name, f"its header is longer than {MAX_LINE_BYTES} bytes")
+            raise _corrupt(path, run_name, f"its header is longer than {MAX_LINE_BYTES} bytes", fix)
         return None   # empty, or a header still being written
     if b"\x00" in first:
-        raise _corrupt(path, run_name, "not a text file")
+        raise _corrupt(path, run_name, "not a text file", fix)
     try:
         columns = next(csv.reader([first.decode("utf-8")]))
     except UnicodeDecodeError:
-        raise _corrupt(path, run_name, "not a text file") from None
+        raise _corrupt(path, run_name, "not a text file", fix) from None
     except (csv.Error, StopIteration) as err:
-        raise _corrupt(path, run_name, str(err) or "no header") from None
+        raise _corrupt(path, run_name, str(err) or "no header", fix) from None
     if "step" not in columns:
-        raise _corrupt(path, run_name, "its header has no 'step' column")
+        raise _corrupt(path, run_name, "its header has no 'step' column", fix)
     if len(columns) > MAX_METRICS_COLUMNS:
-        raise _corrupt(path, run_name, f"{len(columns)} columns; at most {MAX_METRICS_COLUMNS} are allowed")
+        raise _corrupt(path, run_name, f"{len(columns)} columns; at most {MAX_METRICS_COLUMNS} are allowed", fix)
     return columns
 
 
-def scan_metrics(path: Path, run_name: str) -> MetricsScan | None:
+def scan_metrics(path: Path, run_name: str, fix: str | None = None) -> MetricsScan | None:
     """Check metrics.csv without parsing it (header, NUL bytes, line lengths); None when it has
     no complete header yet. RunFileError for a file that is not a genlab metrics file."""
     import numpy as np
@@ -72,7 +75,7 @@ def scan_metrics(path: Path, run_name: str) -> MetricsScan | None:
     except OSError as err:
         raise RunFileError(run_name, METRICS_FILE, f"cannot be read ({err.strerror})") from None
     with handle:
-        columns = _header(path, run_name, handle)
+        columns = _header(path, run_name, handle, fix)
         if columns is None:
             return None
         offset = end = handle.tell()
@@ -83,17 +86,17 @@ def scan_metrics(path: Path, run_name: str) -> MetricsScan | None:
                 break
             data = np.frombuffer(chunk, dtype=np.uint8)
             if (data == 0).any():
-                raise _corrupt(path, run_name, "not a text file")
+                raise _corrupt(path, run_name, "not a text file", fix)
             ends = np.flatnonzero(data == 10) + offset
             if len(ends):
                 starts = np.concatenate(([line_start], ends[:-1] + 1))
                 if int((ends - starts).max()) > MAX_LINE_BYTES:
-                    raise _corrupt(path, run_name, f"a line is longer than {MAX_LINE_BYTES} bytes")
+                    raise _corrupt(path, run_name, f"a line is longer than {MAX_LINE_BYTES} bytes", fix)
                 rows += len(ends)
                 line_start = end = int(ends[-1]) + 1
             offset += len(chunk)
             if offset - line_start > MAX_LINE_BYTES:
-                raise _corrupt(path, run_name, f"a line is longer than {MAX_LINE_BYTES} bytes")
+                raise _corrupt(path, run_name, f"a line is longer than {MAX_LINE_BYTES} bytes", fix)
     return MetricsScan(columns, rows, end)
 
 
@@ -125,7 +128,8 @@ def read_metrics_frame(path: Path, run_name: str, strict: bool = False):
 
     if not Path(path).is_file():
         return pd.DataFrame()
-    scan = scan_metrics(path, run_name)
+    fix = _IMPORT_FIX if strict else None
+    scan = scan_metrics(path, run_name, fix)
     if scan is None:
         return pd.DataFrame()
     if strict and scan.rows > MAX_METRICS_ROWS:
@@ -137,17 +141,17 @@ def read_metrics_frame(path: Path, run_name: str, strict: bool = False):
             frame = pd.read_csv(io.BufferedReader(_Bounded(handle, scan.end)), encoding="utf-8",
                                 on_bad_lines="skip", skiprows=skip, dtype={"changed": "str"})
     except UnicodeDecodeError:
-        raise _corrupt(path, run_name, "not a text file") from None
+        raise _corrupt(path, run_name, "not a text file", fix) from None
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
-        raise _corrupt(path, run_name, str(err).splitlines()[0][:120] if str(err) else type(err).__name__) from None
+        raise _corrupt(path, run_name, str(err).splitlines()[0][:120] if str(err) else type(err).__name__, fix) from None
     if EXTRA_COLUMN in frame.columns:
-        _expand_extra(frame, frame.pop(EXTRA_COLUMN), path, run_name)
+        _expand_extra(frame, frame.pop(EXTRA_COLUMN), path, run_name, fix)
     if "changed" in frame.columns:
         frame["changed"] = frame["changed"].fillna("").astype(str)
     return frame
 
 
-def _expand_extra(frame, cells, path: Path, run_name: str) -> None:
+def _expand_extra(frame, cells, path: Path, run_name: str, fix: str | None) -> None:
     """Add the ``extra`` cells' keys as columns of ``frame`` (later rows' values win over NaN)."""
     import pandas as pd
 
@@ -159,14 +163,14 @@ def _expand_extra(frame, cells, path: Path, run_name: str) -> None:
             value = parse_json_bounded(cell)
         except ValueError as err:
             if "nested" in str(err):
-                raise _corrupt(path, run_name, f"an 'extra' cell {str(err).removeprefix('it ')}") from None
+                raise _corrupt(path, run_name, f"an 'extra' cell {str(err).removeprefix('it ')}", fix) from None
             continue   # an unreadable cell: the row's other columns stay
         if not isinstance(value, dict):
             continue
         for key, item in value.items():
             values.setdefault(str(key), {})[index] = item
         if len(values) + len(frame.columns) > MAX_METRICS_COLUMNS:
-            raise _corrupt(path, run_name, f"more than {MAX_METRICS_COLUMNS} columns with its 'extra' cells")
+            raise _corrupt(path, run_name, f"more than {MAX_METRICS_COLUMNS} columns with its 'extra' cells", fix)
     for key, column in values.items():
         series = pd.Series(column, dtype=object).reindex(frame.index)
         converted = pd.to_numeric(series, errors="coerce")
