@@ -300,6 +300,9 @@ def _handle_set(trainer, changes: dict) -> str:
 # 2D GAN: state, views, loop
 # --------------------------------------------------------------------------- #
 GAN2D_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")
+# genlab.models.gan.NOISE_DISTRIBUTIONS, named here so that the page draws its controls without
+# importing torch first (seconds on a busy machine); a unit test checks that the two agree
+NOISE_DISTRIBUTIONS = ("gaussian", "uniform", "clusters")
 GAN2D_EVALS = ("kl", "js", "modes", "hq")
 FAKE_SEED = 7          # the fixed noise whose samples the plane shows (points move smoothly)
 EVAL_SEED = 1234       # the fixed noise of the KL/JS and mode metrics
@@ -591,12 +594,14 @@ def freeze_heap() -> int:
 
 
 def warm_up_torch() -> threading.Thread:
-    """Pay torch's one-time optimizer import (torch._dynamo, seconds) in a background thread
-    when the page first loads, so the first Train press starts training sooner; then freeze
-    the heap again (:func:`freeze_heap`), since that import creates a great many objects."""
+    """Pay torch's import and its one-time optimizer import (torch._dynamo, seconds) in a
+    background thread when the page first loads, so the first Train press starts training sooner;
+    then freeze the heap again (:func:`freeze_heap`), since that import creates a great many
+    objects. While the thread is alive the page says it is loading PyTorch."""
 
     def work() -> None:
         import torch
+        import genlab.train.gan  # noqa: F401  (the trainer's modules: a first model builds at once)
 
         p = torch.zeros(2, requires_grad=True)
         opt = torch.optim.Adam([p], lr=1e-3)

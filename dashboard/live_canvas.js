@@ -6,17 +6,21 @@
 // in a few milliseconds, which is what GAN Lab does too.
 //
 // Input (the component's `data`, built by dashboard/live_canvas.py):
-//   {figures: [{key, spec, rev}], columns, font, dark, instructor}     figures in the data, or
+//   {figures: [{key, spec, rev}], columns, font, dark, instructor, marker_min, line_min}   figures in the data, or
 //   {feed: {url, poll_ms, generation}, columns, font, dark, instructor} figures fetched from a
 //   live feed (dashboard/live_feed.py), with a status line ({kind, text, value, error}) above them
 // where each spec is the JSON of a Plotly figure from dashboard/figures/ (data + layout), pruned to
 // the subset drawn here: scatter / scattergl (lines, markers, lines+markers, triangle markers with
 // angles), heatmap with a horizontal colour bar, layout title / margin / height / legend, xaxis,
 // yaxis, yaxis2, line shapes and text annotations. Arrays come as plotly.py's typed arrays
-// ({dtype, bdata, shape}) or plain lists. Each canvas carries data-key, data-title, data-points
+// ({dtype, bdata, shape}) or plain lists. Sizes follow Plotly's defaults and, in instructor mode,
+// dashboard.common.style_figure (marker_min / line_min: its smallest marker size and line width), so
+// that the live picture and the paused Plotly figure look the same. Each canvas carries data-key, data-title, data-points
 // (points of the first trace) and data-last-x (its last x): tests and the load test read them.
 
-const DASH = { dot: [2, 3], dash: [6, 4], dashdot: [6, 3, 2, 3], longdash: [10, 4] };
+// Plotly's dash patterns (plotly.js drawing.dashStyle): in units of the line width, at least 3 px
+const DASH = { dot: [1, 1], dash: [3, 3], longdash: [5, 5], dashdot: [3, 1, 1, 1], longdashdot: [5, 1, 1, 1] };
+const dashArray = (dash, width) => (DASH[dash] || []).map((d) => d * Math.max(width, 3));
 const TYPED = {
   f4: Float32Array, f8: Float64Array, i1: Int8Array, u1: Uint8Array, i2: Int16Array,
   u2: Uint16Array, i4: Int32Array, u4: Uint32Array,
@@ -77,11 +81,16 @@ function colorLut(scale) {
   return lut;
 }
 
-function niceStep(span, target) {
-  const raw = span / Math.max(1, target);
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const f = raw / mag;
-  return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
+function tickStep(axis, span, lengthPx, isY) {
+  // the axis's own dtick, else Plotly's automatic one (plotly.js axes.prepTicks / autoTicks): at most
+  // length / 80 px (x) or length / 40 px (y) ticks, 5 to 10, the spacing rounded up to 2, 5 or 10 x 10^n
+  if (axis && num(axis.dtick) > 0) return num(axis.dtick);
+  const count = Math.min(9, Math.max(4, lengthPx / (isY ? 40 : 80))) + 1;
+  const rough = Math.abs(span) / count;
+  if (!(rough > 0) || !Number.isFinite(rough)) return 1;
+  const base = Math.pow(10, Math.floor(Math.log10(rough)));
+  const f = rough / base;
+  return (f <= 2 ? 2 : f <= 5 ? 5 : 10) * base;
 }
 
 function tickText(v, step, format) {
@@ -90,7 +99,8 @@ function tickText(v, step, format) {
   if (a >= 1e6 && step >= 1e5) return `${+(v / 1e6).toFixed(Math.max(0, -Math.floor(Math.log10(step / 1e6))))}M`;
   if (a >= 1e3 && step >= 100) return `${+(v / 1e3).toFixed(Math.max(0, -Math.floor(Math.log10(step / 1e3))))}k`;
   const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  return (Math.abs(v) < step / 1e6 ? 0 : v).toFixed(digits).replace("-", "−");
+  // as Plotly: no trailing zeros (0.5, 1, 1.5), a true minus sign
+  return String(+(Math.abs(v) < step / 1e6 ? 0 : v).toFixed(digits)).replace("-", "−");
 }
 
 function finiteExtent(arrays, lo = Infinity, hi = -Infinity) {
@@ -129,9 +139,9 @@ function drawLine(ctx, xs, ys, X, Y) {
   ctx.stroke();
 }
 
-function drawMarkers(ctx, trace, xs, ys, X, Y, scale) {
+function drawMarkers(ctx, trace, xs, ys, X, Y, style) {
   const m = trace.marker || {};
-  const size = (num(m.size) || 6) * scale;
+  const size = style.markerSize(num(m.size) || 6);
   const r = size / 2;
   const color = m.color || "#444";
   ctx.globalAlpha = m.opacity === undefined ? 1 : num(m.opacity);
@@ -152,20 +162,19 @@ function drawMarkers(ctx, trace, xs, ys, X, Y, scale) {
     }
     ctx.fill();
   } else {
-    ctx.beginPath();
+    const outline = m.line || {};
+    const width = num(outline.width) || 0;
+    ctx.strokeStyle = outline.color || "white";
+    ctx.lineWidth = width;
+    // each marker filled and outlined in turn, as Plotly draws them: one outline path over all the
+    // fills would paint a dense cluster in the outline's colour
     for (let i = 0; i < xs.length; i++) {
       const x = num(xs[i]), y = num(ys[i]);
       if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-      const cx = X(x), cy = Y(y);
-      ctx.moveTo(cx + r, cy);
-      ctx.arc(cx, cy, r, 0, 2 * Math.PI);
-    }
-    ctx.fill();
-    const outline = m.line || {};
-    if (outline.width) {
-      ctx.strokeStyle = outline.color || "white";
-      ctx.lineWidth = num(outline.width) * scale;
-      ctx.stroke();
+      ctx.beginPath();
+      ctx.arc(X(x), Y(y), r, 0, 2 * Math.PI);
+      ctx.fill();
+      if (width) ctx.stroke();
     }
   }
   ctx.globalAlpha = 1;
@@ -202,26 +211,45 @@ function drawHeatmap(ctx, trace, X, Y, area) {
   ctx.restore();
 }
 
-// from the plot's bottom edge to the colour bar: ticks, the x axis title, the bar's title
-const colorbarOffset = (style) => 8 + style.tick + style.font * 1.3 + style.font * 1.3;
-// the room a horizontal colour bar needs under the plot (offset, bar, its tick labels)
-const colorbarRoom = (style, trace) =>
-  colorbarOffset(style) + (num((trace.colorbar || {}).thickness) || 12) * style.scale + 6 + style.tick * 1.3;
+// A horizontal colour bar under the plot, as Plotly places one: its block (10 px padding, title,
+// bar, tick labels, 10 px padding) hangs from paper height y (negative: below the plot; without y,
+// just below the x axis title), and Plotly's automargin makes the bottom margin room for all of it.
+const COLORBAR_PAD = 10;
+const colorbarBlock = (style, bar) => {
+  const title = bar.title && bar.title.text ? style.axisTitle * 1.3 + 4 : 0;
+  return { title, height: 2 * COLORBAR_PAD + title + (num(bar.thickness) || 12) + 4 + style.tick * 1.3 };
+};
+// from the plot's bottom edge to the colour bar's block: ticks and the x axis title
+const colorbarOffset = (style) => 8 + style.tick + style.axisTitle * 1.3;
 
-function drawColorbar(ctx, trace, area, style) {
+function colorbarRoom(style, trace, margin) {
+  // the bottom margin the colour bar needs: with paper height y < 0 it hangs y * (paper height)
+  // below the plot, and the paper height itself shrinks as the margin grows
+  const bar = trace.colorbar || {};
+  const block = colorbarBlock(style, bar).height;
+  if (bar.y === undefined) return colorbarOffset(style) + block;
+  const drop = Math.max(0, -num(bar.y));
+  return (drop * (style.height - margin.t) + block) / (1 + drop);
+}
+
+function drawColorbar(ctx, trace, area, paper, style) {
+  // the bar's length: len (a share of the paper's width) less the padding at both ends, centred at x
   const bar = trace.colorbar || {};
   const lut = colorLut(trace.colorscale || [[0, "#000"], [1, "#fff"]]);
-  const length = area.w * (bar.len === undefined ? 1 : num(bar.len));
-  const thick = (num(bar.thickness) || 12) * style.scale;
-  const x0 = area.x + (area.w - length) / 2;
-  const titleSize = style.font;
-  const y0 = area.y + area.h + colorbarOffset(style);   // below the x axis title
+  const length = Math.max(20, paper.w * (bar.len === undefined ? 1 : num(bar.len)) - 2 * COLORBAR_PAD);
+  const thick = num(bar.thickness) || 12;
+  const cx = paper.x + paper.w * (bar.x === undefined ? 0.5 : num(bar.x));
+  const x0 = cx - length / 2;
+  const titleSize = style.axisTitle;
   const title = bar.title && bar.title.text;
+  const block = colorbarBlock(style, bar);
+  const top = bar.y === undefined ? area.y + area.h + colorbarOffset(style) : paper.y + paper.h - num(bar.y) * paper.h;
+  const y0 = Math.min(top, style.height - block.height) + block.title + 4;   // never cut off
   ctx.fillStyle = style.theme.text;
   if (title) {
     setFont(ctx, titleSize, style.family);
-    ctx.textAlign = "center"; ctx.textBaseline = "bottom";
-    ctx.fillText(title, x0 + length / 2, y0 - 2);
+    ctx.textAlign = "center"; ctx.textBaseline = "middle";
+    ctx.fillText(title, x0 + length / 2, y0 - 4 - block.title / 2);
   }
   const grad = ctx.createLinearGradient(x0, 0, x0 + length, 0);
   for (let i = 0; i <= 10; i++) {
@@ -235,9 +263,9 @@ function drawColorbar(ctx, trace, area, style) {
   setFont(ctx, style.tick, style.family);
   ctx.fillStyle = style.theme.text;
   ctx.textBaseline = "top";
+  ctx.textAlign = "center";                     // as Plotly: each label centred on its value
   vals.forEach((v, i) => {
     const u = (num(v) - zmin) / (zmax - zmin || 1);
-    ctx.textAlign = u <= 0.01 ? "left" : u >= 0.99 ? "right" : "center";
     ctx.fillText(String(texts[i]), x0 + u * length, y0 + thick + 4);
   });
 }
@@ -260,8 +288,19 @@ function drawFigure(canvas, spec, options) {
   const theme = options.dark ? THEMES.dark : THEMES.light;
   const font = options.font || 14;
   const family = options.family;
-  const scale = options.instructor ? 1.5 : 1;
-  const style = { theme, font, tick: Math.max(10, font - 1), family, scale };
+  // font sizes as Plotly's defaults (title 1.4x, axis and colour-bar titles 1.2x the font, ticks the
+  // font) and, in instructor mode, as dashboard.common.style_figure sets them (title +4, axis titles
+  // the font, ticks -2; markers and lines at least options.markerMin / options.lineMin)
+  const instructor = !!options.instructor;
+  const style = {
+    theme, font, family,
+    tick: instructor ? font - 2 : font,
+    axisTitle: instructor ? font : Math.round(font * 1.2),
+    title: instructor ? font + 4 : Math.round(font * 1.4),
+    markerSize: (size) => (instructor ? Math.max(size, options.markerMin || 0) : size),
+    lineWidth: (width) => (instructor ? Math.max(width, options.lineMin || 0) : width),
+  };
+  style.height = num(layout.height) || 400;
   const width = Math.max(120, canvas.parentElement.clientWidth || 600);
   const height = num(layout.height) || 400;
   const ratio = window.devicePixelRatio || 1;
@@ -276,7 +315,7 @@ function drawFigure(canvas, spec, options) {
 
   const margin = Object.assign({ l: 80, r: 80, t: 100, b: 80 }, layout.margin || {});
   for (const t of traces) {          // a colour bar under the plot: make room for it at this font size
-    if (t.type === "heatmap" && t.colorbar && t.showscale !== false) margin.b = Math.max(margin.b, colorbarRoom(style, t));
+    if (t.type === "heatmap" && t.colorbar && t.showscale !== false) margin.b = Math.max(margin.b, colorbarRoom(style, t, margin));
   }
   const y2 = layout.yaxis2 || null;
   const xa = layout.xaxis || {}, ya = layout.yaxis || {};
@@ -289,8 +328,8 @@ function drawFigure(canvas, spec, options) {
 
   // automargin (as Plotly's): room at the sides for the y tick labels and the axis titles at this font
   const plotHeight = Math.max(40, height - margin.t - margin.b);
-  const ystep = niceStep(yr[1] - yr[0], plotHeight / (3 * font));
-  const step2 = y2r ? niceStep(y2r[1] - y2r[0], plotHeight / (3 * font)) : 0;
+  const ystep = tickStep(ya, yr[1] - yr[0], plotHeight, true);
+  const step2 = y2r ? tickStep(y2, y2r[1] - y2r[0], plotHeight, true) : 0;
   const labelWidth = (range, step, format) => {
     setFont(ctx, style.tick, family);
     let widest = 0;
@@ -298,10 +337,12 @@ function drawFigure(canvas, spec, options) {
       widest = Math.max(widest, ctx.measureText(tickText(v, step, format)).width);
     return widest;
   };
-  margin.l = Math.max(margin.l, labelWidth(yr, ystep, ya.tickformat) + 10 + (ya.title && ya.title.text ? font * 1.5 : 0));
-  if (y2r) margin.r = Math.max(margin.r, labelWidth(y2r, step2, y2.tickformat) + 10 + (y2.title && y2.title.text ? font * 1.5 : 0));
+  const titleRoom = style.axisTitle * 1.3;
+  margin.l = Math.max(margin.l, labelWidth(yr, ystep, ya.tickformat) + 10 + (ya.title && ya.title.text ? titleRoom : 0));
+  if (y2r) margin.r = Math.max(margin.r, labelWidth(y2r, step2, y2.tickformat) + 10 + (y2.title && y2.title.text ? titleRoom : 0));
   let area = { x: margin.l, y: margin.t, w: width - margin.l - margin.r, h: plotHeight };
   area.w = Math.max(40, area.w);
+  const paper = Object.assign({}, area);           // Plotly's "paper": the plot area before equal axes
 
   if (ya.scaleanchor === "x") {                  // equal units on both axes, centred (constrain: domain)
     const unit = Math.min(area.w / (xr[1] - xr[0]), area.h / (yr[1] - yr[0]));
@@ -317,7 +358,7 @@ function drawFigure(canvas, spec, options) {
   ctx.fillRect(area.x, area.y, area.w, area.h);
   setFont(ctx, style.tick, family);
   ctx.lineWidth = 1;
-  const xstep = niceStep(xr[1] - xr[0], area.w / (7 * font));
+  const xstep = tickStep(xa, xr[1] - xr[0], area.w, false);
   ctx.textAlign = "center"; ctx.textBaseline = "top";
   for (let v = Math.ceil(xr[0] / xstep) * xstep; v <= xr[1] + xstep * 1e-9; v += xstep) {
     const px = X(v);
@@ -338,7 +379,7 @@ function drawFigure(canvas, spec, options) {
   }
 
   // axis titles
-  setFont(ctx, font, family);
+  setFont(ctx, style.axisTitle, family);
   ctx.fillStyle = theme.text;
   const xTitle = xa.title && xa.title.text;
   if (xTitle) {
@@ -350,9 +391,10 @@ function drawFigure(canvas, spec, options) {
     ctx.fillText(text, 0, 0); ctx.restore();
   };
   const yTitle = ya.title && ya.title.text;
-  if (yTitle) rotated(yTitle, Math.max(font * 0.7, area.x - margin.l + font * 0.7), area.y + area.h / 2, -Math.PI / 2);
+  const half = style.axisTitle * 0.7;
+  if (yTitle) rotated(yTitle, Math.max(half, area.x - margin.l + half), area.y + area.h / 2, -Math.PI / 2);
   const y2Title = y2 && y2.title && y2.title.text;
-  if (y2Title) rotated(y2Title, Math.min(width - font * 0.7, area.x + area.w + margin.r - font * 0.7), area.y + area.h / 2, Math.PI / 2);
+  if (y2Title) rotated(y2Title, Math.min(width - half, area.x + area.w + margin.r - half), area.y + area.h / 2, Math.PI / 2);
 
   // traces, clipped to the plot area
   ctx.save();
@@ -365,13 +407,13 @@ function drawFigure(canvas, spec, options) {
     if (mode.includes("lines")) {
       const line = t.line || {};
       ctx.strokeStyle = line.color || "#444";
-      ctx.lineWidth = (line.width === undefined ? 2 : num(line.width)) * scale;
-      ctx.setLineDash((DASH[line.dash] || []).map((d) => d * scale));
+      ctx.lineWidth = style.lineWidth(line.width === undefined ? 2 : num(line.width));
+      ctx.setLineDash(dashArray(line.dash, ctx.lineWidth));
       ctx.lineJoin = "round";
       drawLine(ctx, xs, ys, X, Yt);
       ctx.setLineDash([]);
     }
-    if (mode.includes("markers")) drawMarkers(ctx, t, xs, ys, X, Yt, scale);
+    if (mode.includes("markers")) drawMarkers(ctx, t, xs, ys, X, Yt, style);
   }
   ctx.restore();
 
@@ -382,8 +424,8 @@ function drawFigure(canvas, spec, options) {
     if (s.type && s.type !== "line") continue;
     const line = s.line || {};
     ctx.strokeStyle = line.color || "#888";
-    ctx.lineWidth = (num(line.width) || 1) * scale;
-    ctx.setLineDash(DASH[line.dash] || []);
+    ctx.lineWidth = num(line.width) || 1;
+    ctx.setLineDash(dashArray(line.dash, ctx.lineWidth));
     ctx.beginPath();
     ctx.moveTo(sx(s.xref, s.x0), sy(s.yref, s.y0));
     ctx.lineTo(sx(s.xref, s.x1), sy(s.yref, s.y1));
@@ -396,7 +438,7 @@ function drawFigure(canvas, spec, options) {
     setFont(ctx, size, family);
     ctx.fillStyle = f.color || theme.text;
     const lines = String(a.text || "").split(/<br\s*\/?>/i);
-    const px = sx(a.xref, a.x), py = sy(a.yref, a.y);
+    const px = sx(a.xref, a.x) + (num(a.xshift) || 0), py = sy(a.yref, a.y) - (num(a.yshift) || 0);
     ctx.save();
     ctx.translate(px, py);
     if (num(a.textangle) === -90) {
@@ -414,11 +456,11 @@ function drawFigure(canvas, spec, options) {
   }
 
   // colour bar (horizontal, under the plot), title, legend
-  for (const t of heat) if (t.colorbar && t.showscale !== false) drawColorbar(ctx, t, area, style);
+  for (const t of heat) if (t.colorbar && t.showscale !== false) drawColorbar(ctx, t, area, paper, style);
   const title = layout.title && (layout.title.text || (typeof layout.title === "string" ? layout.title : ""));
   const legendY = area.y - 4;
   if (title) {
-    setFont(ctx, font + 3, family);
+    setFont(ctx, style.title, family);
     ctx.fillStyle = theme.text; ctx.textAlign = "left"; ctx.textBaseline = "top";
     ctx.fillText(String(title).replace(/<[^>]+>/g, ""), Math.max(8, width * 0.01), Math.max(4, height * 0.02));
   }
@@ -439,10 +481,10 @@ function drawFigure(canvas, spec, options) {
       for (const [item, x0] of row) {
         ctx.strokeStyle = item.color || "#444"; ctx.fillStyle = item.color || "#444";
         if (item.line) {
-          ctx.lineWidth = 2 * scale; ctx.setLineDash(DASH[item.dash] || []);
+          ctx.lineWidth = style.lineWidth(2); ctx.setLineDash(dashArray(item.dash, ctx.lineWidth));
           ctx.beginPath(); ctx.moveTo(x0, cy); ctx.lineTo(x0 + 28, cy); ctx.stroke(); ctx.setLineDash([]);
         } else {
-          ctx.beginPath(); ctx.arc(x0 + 14, cy, 4 * scale, 0, 2 * Math.PI); ctx.fill();
+          ctx.beginPath(); ctx.arc(x0 + 14, cy, style.markerSize(8) / 2, 0, 2 * Math.PI); ctx.fill();
         }
         ctx.fillStyle = theme.text; ctx.textAlign = "left"; ctx.textBaseline = "middle";
         ctx.fillText(item.name, x0 + 34, cy);
@@ -461,7 +503,9 @@ function drawFigure(canvas, spec, options) {
 // ---------------------------------------------------------------------------- the status line
 // (live feeds only: the step counter and progress bar, a queue notice, a refused live change)
 
-function renderStatus(root, status) {
+function renderStatus(root, status, height) {
+  // the text and the bar in a box of a fixed height (the page's, in px: the paused page's status
+  // line has the same), so that a longer text never moves the plane below it
   let box = root.__status;
   if (!status) {
     if (box) box.remove();
@@ -471,13 +515,14 @@ function renderStatus(root, status) {
   if (!box || !box.isConnected) {
     box = document.createElement("div");
     box.className = "genlab-live-status";
-    box.innerHTML = '<div class="genlab-live-status-text"></div>' +
-      '<div class="genlab-live-bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"><div></div></div>' +
+    box.innerHTML = '<div class="genlab-live-status-main"><div class="genlab-live-status-text"></div>' +
+      '<div class="genlab-live-bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"><div></div></div></div>' +
       '<div class="genlab-live-error" role="alert"></div>';
     root.parentElement.insertBefore(box, root);
     root.__status = box;
   }
   box.dataset.kind = status.kind || "progress";
+  box.firstChild.style.height = height ? `${height}px` : "";
   box.querySelector(".genlab-live-status-text").textContent = status.text || "";
   const bar = box.querySelector(".genlab-live-bar");
   const value = Math.max(0, Math.min(1, num(status.value) || 0));
@@ -495,7 +540,7 @@ function render(root, payload) {
   // draw payload.figures ([{key, spec, rev?}]) into root's grid; a figure whose rev did not change
   // since it was drawn (same width, same options) is left as it is
   const options = root.__options;
-  if ("status" in payload) renderStatus(root, payload.status);
+  if ("status" in payload) renderStatus(root, payload.status, root.__statusHeight);
   const figures = payload.figures || [];
   const keep = new Set(figures.map((f) => f.key));
   for (const cell of [...root.children]) if (!keep.has(cell.dataset.key)) cell.remove();
@@ -613,13 +658,16 @@ export default function (component) {
     parentElement.appendChild(root);
   }
   root.style.gridTemplateColumns = `repeat(${Math.max(1, payload.columns || 1)}, minmax(0, 1fr))`;
+  root.__statusHeight = num(payload.status_height) || 0;
   const options = {
     dark: !!payload.dark, font: payload.font || 14, instructor: !!payload.instructor,
+    markerMin: num(payload.marker_min) || 0, lineMin: num(payload.line_min) || 0,
     family: getComputedStyle(document.body).fontFamily || "sans-serif",
   };
   const old = root.__options;
   root.__options = old && old.dark === options.dark && old.font === options.font &&
-    old.instructor === options.instructor && old.family === options.family ? old : options;
+    old.instructor === options.instructor && old.family === options.family && old.markerMin === options.markerMin &&
+    old.lineMin === options.lineMin ? old : options;
   if (payload.figures) render(root, payload);       // no feed: the data carries the figures
   if (payload.feed) startFeed(root, payload.feed, setTriggerValue);
   else stopFeed(root);

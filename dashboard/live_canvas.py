@@ -22,8 +22,10 @@ _CSS = """
 .genlab-live { display: grid; gap: 0.75rem 1rem; width: 100%; }
 .genlab-live-cell { min-width: 0; }
 .genlab-live-figure { display: block; width: 100%; }
-.genlab-live-status { margin: 0 0 0.75rem 0; line-height: 1.5; }
-.genlab-live-status[data-kind="warning"] { padding: 0.75rem 1rem; border-radius: 0.5rem;
+.genlab-live-status { margin: 0 0 1rem 0; line-height: 1.6; }
+.genlab-live-status-main { overflow: hidden; box-sizing: border-box; }
+.genlab-live-status-text { font-size: 0.875rem; }   /* as the text of Streamlit's st.progress */
+.genlab-live-status[data-kind="warning"] .genlab-live-status-main { padding: 0.5rem 1rem; border-radius: 0.5rem;
   background: rgba(255, 189, 69, 0.2); color: inherit; }
 .genlab-live-bar { height: 0.5rem; margin-top: 0.35rem; border-radius: 0.25rem; background: rgba(151, 166, 195, 0.3);
   overflow: hidden; }
@@ -43,7 +45,7 @@ def live_payload(figures: Sequence[tuple[str, go.Figure]]) -> list[dict]:
 
 
 def show_live_figures(figures: Sequence[tuple[str, go.Figure]] | None = None, *, key: str, columns: int = 1,
-                      feed: str | None = None, poll_s: float = 0.5,
+                      feed: str | None = None, poll_s: float = 0.5, status_height: int | None = None,
                       on_ended: Callable[[], None] | None = None) -> None:
     """Draw figures on canvases, ``columns`` per row, in the page's theme and font size
     (instructor mode: projector sizes).
@@ -51,13 +53,19 @@ def show_live_figures(figures: Sequence[tuple[str, go.Figure]] | None = None, *,
     Either ``figures`` ((key, figure) pairs, sent with this script run) or ``feed``: the token of a
     :mod:`dashboard.live_feed` the browser then polls itself every ``poll_s`` seconds (the feed's
     answers may change the period) for its figures and status line. ``on_ended`` runs (and the
-    fragment or page around the component reruns) when the feed says the job stopped running."""
+    fragment or page around the component reruns) when the feed says the job stopped running.
+    ``status_height``: the feed's status line (text and progress bar) is this many pixels high,
+    whatever its text, so that the figures below it never move."""
     instructor = common.is_instructor()
     payload = {
         "columns": int(columns),
         "font": common.INSTRUCTOR_FONT if instructor else common.NORMAL_FONT,
         "instructor": instructor,
         "dark": common.is_dark(),
+        # style_figure's projector sizes, so that the canvas and the Plotly figure agree
+        "marker_min": common.INSTRUCTOR_MARKER,
+        "line_min": common.INSTRUCTOR_LINE,
+        "status_height": status_height,
     }
     if feed is not None:
         payload["feed"] = {"url": live_feed.url(feed), "poll_ms": round(1000 * poll_s),

@@ -24,6 +24,7 @@ __all__ = [
     "LAYERS",
     "LAYER_LABELS",
     "plane_figure",
+    "plane_tick",
     "draw_canvas_figure",
     "loss_figure",
     "d_output_figure",
@@ -46,6 +47,9 @@ SECOND_COLOR = "#2f5fd0"
 # redraw (measured in headless Chromium with software GL, Plotly.react of the plane: ~200 ms as SVG,
 # ~50 ms as WebGL). WebGL traces sit above the SVG ones (heatmap, mesh, arrows).
 POINTS_TRACE = "scattergl"
+REAL_MARKER_SIZE = 6
+FAKE_MARKER_SIZE = 6
+FAKE_OPACITY = 0.7
 # D(x) heatmap: purple (fake, 0) -> white (undecided, 0.5) -> green (real, 1)
 D_COLORSCALE = [
     [0.0, "#b69ad6"],
@@ -134,6 +138,17 @@ def bounds_for(*point_sets, margin: float = 0.15, square: bool = True) -> tuple[
 # --------------------------------------------------------------------------- #
 # The 2D plane: real, fake, D(x) heatmap, generator manifold, gradient arrows
 # --------------------------------------------------------------------------- #
+def plane_tick(span: float, ticks: int = 6) -> float:
+    """The plane's tick spacing (both axes, so that its grid is square): the first of 1, 2, 5 x 10^n
+    that gives at most ``ticks`` intervals over ``span``. Set explicitly, so that Plotly and the live
+    canvas draw the same ticks."""
+    rough = abs(float(span)) / max(1, ticks)
+    if not np.isfinite(rough) or rough <= 0:
+        return 1.0
+    base = 10.0 ** math.floor(math.log10(rough))
+    return next(m * base for m in (1, 2, 5, 10) if m * base >= rough * (1 - 1e-9))
+
+
 def _manifold_trace(grid) -> dict | None:
     """Lines along the rows and columns of a (R, C, 2) grid of generator outputs."""
     g = _arr(grid)
@@ -231,28 +246,32 @@ def plane_figure(
         trace = _manifold_trace(manifold)
         if trace:
             data.append(trace)
-    if "real" in layers and len(real_p):
-        data.append(dict(
-            type=POINTS_TRACE, x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
-            marker=dict(color=REAL_COLOR, size=6, line=dict(color="white", width=0.6), opacity=0.9),
-            hovertemplate="real (%{x:.2f}, %{y:.2f})<extra></extra>",
-        ))
+    # the fakes see-through and the real points on top, outlined: real data stays visible where the
+    # fakes pile onto it (which is where a good generator puts them)
     if "fake" in layers and len(fake_p):
         data.append(dict(
             type=POINTS_TRACE, x=_list(fake_p[:, 0]), y=_list(fake_p[:, 1]), mode="markers", name="fake G(z)",
-            marker=dict(color=FAKE_COLOR, size=6, line=dict(color="white", width=0.6), opacity=0.9),
+            marker=dict(color=FAKE_COLOR, size=FAKE_MARKER_SIZE, opacity=FAKE_OPACITY),
             hovertemplate="fake (%{x:.2f}, %{y:.2f})<extra></extra>",
+        ))
+    if "real" in layers and len(real_p):
+        data.append(dict(
+            type=POINTS_TRACE, x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
+            marker=dict(color=REAL_COLOR, size=REAL_MARKER_SIZE, line=dict(color="white", width=1), opacity=1),
+            hovertemplate="real (%{x:.2f}, %{y:.2f})<extra></extra>",
         ))
     if "gradients" in layers and gradients is not None:
         data.extend(_arrow_traces(gradients[0], gradients[1], span))
     if title is None and step is not None:
         title = f"step {step}"
+    tick = plane_tick(span)
     has_colorbar = any(t.get("type") == "heatmap" for t in data)
     layout = _base_layout(
         title, height, showlegend=show_legend,
-        xaxis=dict(range=[x0, x1], title=dict(text="x₁", standoff=4), zeroline=False, constrain="domain"),
+        xaxis=dict(range=[x0, x1], title=dict(text="x₁", standoff=4), zeroline=False, constrain="domain",
+                   tick0=0, dtick=tick),
         yaxis=dict(range=[y0, y1], title=dict(text="x₂"), zeroline=False, scaleanchor="x", scaleratio=1,
-                   constrain="domain"),
+                   constrain="domain", tick0=0, dtick=tick),
     )
     if has_colorbar:  # the D(x) colour bar lies under the plot: room for it
         layout["margin"]["b"] = 110
@@ -320,22 +339,69 @@ def _line(x, y, name, color, dash=None, yaxis=None) -> dict:
     return trace
 
 
-def _change_shapes(changes: Sequence[tuple[float, str]] | None, max_marks: int = 12) -> tuple[list, list]:
-    """Vertical dotted lines (and short labels) at the steps where settings changed live."""
-    shapes, annotations = [], []
-    for step, text in list(changes or [])[-max_marks:]:
-        shapes.append(dict(type="line", xref="x", yref="paper", x0=step, x1=step, y0=0, y1=1,
-                           line=dict(color="rgba(120,120,120,0.6)", width=1, dash="dot")))
-        annotations.append(dict(x=step, y=1, xref="x", yref="paper", text=str(text)[:28], showarrow=False,
-                                textangle=-90, xanchor="right", yanchor="top", font=dict(size=10, color="#666")))
+# Change labels: horizontal text beside each change's dotted line, packed into rows so that labels of
+# close changes never overlap. The builder cannot know the chart's width in pixels: it assumes a narrow
+# chart (CHANGE_PLOT_PX wide, two charts per row at 1280 px) and an average character width at
+# CHANGE_FONT, i.e. a chart that widens with its font (instructor mode: larger labels, one chart per row).
+CHANGE_PLOT_PX = 360
+CHANGE_CHAR_PX = 6.6          # average width of a character at CHANGE_FONT
+CHANGE_FONT = 11
+CHANGE_ROWS = 4
+
+
+def _change_shapes(changes: Sequence[tuple[float, str]] | None, steps=None, *, max_marks: int = 12,
+                   label_font: int = CHANGE_FONT) -> tuple[list, list]:
+    """Vertical dotted lines at the steps where settings changed live, and their labels.
+
+    Changes whose steps lie within 1 % of the chart's step range share one label ("k=3, loss=minimax");
+    the labels are laid out in up to :data:`CHANGE_ROWS` rows from the top of the plot (``yshift``),
+    each in the first row where it does not overlap the one before it (a label near the right edge
+    ends at its line instead of starting there). ``steps``: the chart's x values (its step range).
+    """
+    marks = [(float(step), str(text)) for step, text in list(changes or [])[-max_marks:]]
+    shapes = [dict(type="line", xref="x", yref="paper", x0=step, x1=step, y0=0, y1=1,
+                   line=dict(color="rgba(120,120,120,0.6)", width=1, dash="dot")) for step, _ in marks]
+    if not marks:
+        return shapes, []
+    xs = _arr(steps)
+    xs = np.concatenate([xs[np.isfinite(xs)], [step for step, _ in marks]])
+    lo, span = float(xs.min()), max(float(xs.max() - xs.min()), 1.0)
+    groups: list[list] = []                     # [first step, last step, texts]
+    for step, text in sorted(marks):
+        if groups and step - groups[-1][1] <= 0.01 * span:
+            groups[-1][1] = step
+            groups[-1][2].append(text)
+        else:
+            groups.append([step, step, [text]])
+    row_ends: list[float] = []                  # per row: where its last label ends (fraction of the range)
+    annotations = []
+    for step, _, texts in groups:
+        text = ", ".join(dict.fromkeys(texts))[:40]
+        start = (step - lo) / span
+        width = (len(text) * CHANGE_CHAR_PX + 6) / CHANGE_PLOT_PX
+        right = start + width > 1.0             # no room to the right: the label ends at its line
+        left_edge, right_edge = (start - width, start) if right else (start, start + width)
+        row = next((r for r, end in enumerate(row_ends) if left_edge >= end), None)
+        if row is None and len(row_ends) < CHANGE_ROWS:
+            row = len(row_ends)
+            row_ends.append(0.0)
+        elif row is None:                       # every row taken: the one that ends first
+            row = int(np.argmin(row_ends))
+        row_ends[row] = right_edge
+        annotations.append(dict(
+            x=step, y=1, xref="x", yref="paper", text=text, showarrow=False, xanchor="right" if right else "left",
+            yanchor="top", xshift=-3 if right else 3, yshift=-round(row * label_font * 1.35),
+            font=dict(size=label_font),
+        ))
     return shapes, annotations
 
 
 def loss_figure(steps, loss_d, loss_g, *, loss_name: str | None = None, changes=None,
-                title: str = "Losses", height: int | None = 300) -> go.Figure:
-    """loss_D and loss_G over training steps (dotted lines mark live setting changes)."""
+                title: str = "Losses", height: int | None = 300, label_font: int = CHANGE_FONT) -> go.Figure:
+    """loss_D and loss_G over training steps (dotted lines mark live setting changes, labelled in
+    ``label_font``-sized text)."""
     x, d, g = _thin(steps, loss_d, loss_g)
-    shapes, annotations = _change_shapes(changes)
+    shapes, annotations = _change_shapes(changes, x, label_font=label_font)
     layout = _base_layout(
         title + (f" ({loss_name})" if loss_name else ""), height,
         xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="loss")),
@@ -345,10 +411,11 @@ def loss_figure(steps, loss_d, loss_g, *, loss_name: str | None = None, changes=
 
 
 def d_output_figure(steps, d_real, d_fake, *, changes=None, title: str = "Mean D(x) and D(G(z))",
-                    height: int | None = 300) -> go.Figure:
-    """Mean discriminator output on real and on fake samples; 0.5 = D cannot tell them apart."""
+                    height: int | None = 300, label_font: int = CHANGE_FONT) -> go.Figure:
+    """Mean discriminator output on real and on fake samples; 0.5 = D cannot tell them apart (dotted
+    lines mark live setting changes, labelled in ``label_font``-sized text)."""
     x, r, f = _thin(steps, d_real, d_fake)
-    shapes, annotations = _change_shapes(changes)
+    shapes, annotations = _change_shapes(changes, x, label_font=label_font)
     shapes.append(dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=0.5, y1=0.5,
                        line=dict(color="#888", width=1, dash="dash")))
     layout = _base_layout(

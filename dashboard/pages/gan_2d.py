@@ -8,6 +8,7 @@ CSV points do not (the link says so).
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -19,13 +20,16 @@ from dashboard import live_canvas, live_feed, safe_text
 from dashboard.figures import gan as gf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
-from genlab.models.gan import NOISE_DISTRIBUTIONS
 
 TITLE = "GAN lab — 2D"
 ctx = common.setup_page(TITLE)
 
 PLANE_HEIGHT = 560
 PLANE_HEIGHT_INSTRUCTOR = 680
+# the status line above the plane (two lines of text and the progress bar) has a fixed height, live
+# (the canvas's) and paused (Streamlit's) alike: a text that wraps never moves the plane
+STATUS_HEIGHT = 64
+STATUS_HEIGHT_INSTRUCTOR = 96
 REFRESH_S = 0.4                     # fragment polling period while training (~2.5 Hz; the job publishes every 0.2 s)
 SS = "_gan2d_"                      # session-state prefix of this page
 TOY = ("ring8", "grid25", "two-moons", "spiral", "two-gaussians")
@@ -45,15 +49,33 @@ DEFAULTS = {"lr_d": 0.001, "lr_g": 0.001, "k": 1, "loss": "non-saturating", "opt
 # Session: one job per browser tab; a closed tab stops its job
 # --------------------------------------------------------------------------- #
 @st.cache_resource(show_spinner=False)
-def _warm_up() -> bool:
-    gj.freeze_heap()     # once per process: full GC passes no longer walk the imported modules
-    gj.warm_up_torch()   # torch's one-time optimizer import, in a background thread
-    return True
+def _warm_up():
+    gj.freeze_heap()            # once per process: full GC passes no longer walk the imported modules
+    return gj.warm_up_torch()   # torch's import and one-time optimizer import, in a background thread
+
+
+@contextlib.contextmanager
+def _loading(message: str):
+    """A spinner saying ``message`` while PyTorch still loads (the first visit after the server
+    started: 3-10 s on a busy machine, the page's controls are already drawn); else nothing."""
+    if _warm_up().is_alive():
+        with st.spinner(message, show_time=True):
+            yield
+    else:
+        yield
 
 
 SESSION = common.job_session()
 _warm_up()
-manager = get_job_manager()
+
+
+def manager():
+    """genlab.jobs' job manager. Its creation imports torch (seconds, the first time after a server
+    start), so the page asks for it only when a job exists or starts: a first visit draws its
+    controls at once and says that PyTorch is loading where it waits for it."""
+    return get_job_manager()
+
+
 state = st.session_state
 state.setdefault(SS + "holder", {"live": None})
 state.setdefault(SS + "job_id", None)
@@ -64,7 +86,7 @@ state.setdefault(SS + "notice", None)
 
 def _job():
     job_id = state[SS + "job_id"]
-    return manager.get(job_id) if job_id else None
+    return manager().get(job_id) if job_id else None
 
 
 def _holder() -> dict:
@@ -76,31 +98,46 @@ def _live():
 
 
 # --------------------------------------------------------------------------- #
-# Sidebar: data and model (changing these restarts training)
+# Data and model (changing these restarts training): at the top of the page, visible without
+# scrolling; the model's shape in an expander whose label says what it is
 # --------------------------------------------------------------------------- #
-with st.sidebar:
-    st.markdown("**Data & model** — changing these restarts training")
+st.markdown("**Data & model** — changing these restarts training")
+settings_row = (st.columns(2, vertical_alignment="bottom") + st.columns(2, vertical_alignment="bottom")
+                if ctx.instructor else st.columns([1.3, 1.6, 1, 1.2], vertical_alignment="bottom"))
+with settings_row[0]:
     dataset = common.qp_select("Data set", "data", DATA_OPTIONS, "ring8",
                                help="ring8 / grid25: 8 or 25 Gaussian modes (mode coverage is measured). "
                                     "'draw your own': click or drag on a canvas below the charts.")
+with settings_row[1]:
     preset = common.qp_select("Preset", "preset", PRESETS, "vanilla", format_func=lambda p: PRESET_LABELS[p],
                               help="vanilla: Goodfellow's plain GAN. stabilised: genlab's benchmark setting "
                                    "(clustered noise, G(z) = z + MLP(z), batch 256); the plotted fakes then come "
                                    "from an exponential moving average of G's weights.")
-    layers = common.qp_slider("Hidden layers (G and D)", "layers", 1, 4, 3)
-    width = common.qp_select("Neurons per layer", "width", WIDTHS, 128)
-    noise_dim = common.qp_select("Noise dimension", "zdim", NOISE_DIMS, 2,
-                                 help="1 or 2: the manifold shows all of G's noise space; more: a 2D slice.")
-    noise = common.qp_radio("Noise distribution p(z)", "noise", NOISE_DISTRIBUTIONS,
-                            "gaussian" if preset == "vanilla" else "clusters", horizontal=True,
-                            help="gaussian N(0, I) or uniform U(-1, 1): one connected blob, which a continuous G "
-                                 "can only tear into separate modes by leaving thin bridges of bad samples "
-                                 "between them. clusters: 256 small separate Gaussians (a 16 x 16 grid) — each "
-                                 "piece can go to a mode with nothing in between (Khayatkhoei et al. 2018).")
+with settings_row[2]:
     seed = common.qp_number("Seed", "seed", 0, 9999, 0)
+with settings_row[3]:
     budget = common.qp_number("Train for (steps per Train)", "steps", 100, 200_000, 20_000, step=1000,
                               help="Each press of Train runs up to this many more steps (progress bar), "
                                    "then stops; press Train again to continue.")
+
+
+# a fixed label: an expander whose label changed with its settings would fold up at each change
+with st.expander("Model: hidden layers, neurons per layer, noise z", expanded=False):
+    model_row = st.columns(2) + st.columns(2) if ctx.instructor else st.columns([1, 1, 1, 1.6])
+    with model_row[0]:
+        layers = common.qp_slider("Hidden layers (G and D)", "layers", 1, 4, 3)
+    with model_row[1]:
+        width = common.qp_select("Neurons per layer", "width", WIDTHS, 128)
+    with model_row[2]:
+        noise_dim = common.qp_select("Noise dimension", "zdim", NOISE_DIMS, 2,
+                                     help="1 or 2: the manifold shows all of G's noise space; more: a 2D slice.")
+    with model_row[3]:
+        noise = common.qp_radio("Noise distribution p(z)", "noise", gj.NOISE_DISTRIBUTIONS,
+                                "gaussian" if preset == "vanilla" else "clusters", horizontal=True,
+                                help="gaussian N(0, I) or uniform U(-1, 1): one connected blob, which a continuous "
+                                     "G can only tear into separate modes by leaving thin bridges of bad samples "
+                                     "between them. clusters: 256 small separate Gaussians (a 16 x 16 grid) — each "
+                                     "piece can go to a mode with nothing in between (Khayatkhoei et al. 2018).")
 
 # --------------------------------------------------------------------------- #
 # Data: toy set, drawn shapes, or an uploaded CSV
@@ -119,8 +156,7 @@ if dataset == DRAWN:
     else:
         data_error = data_error or "Nothing drawn yet: click the canvas below (a blob) or drag a box on it."
 elif dataset == UPLOADED:
-    with st.sidebar:
-        upload = st.file_uploader("Points CSV (header x,y; 2 to 100 000 rows)", type=["csv", "txt"], key=SS + "csv")
+    upload = st.file_uploader("Points CSV (header x,y; 2 to 100 000 rows)", type=["csv", "txt"], key=SS + "csv")
     if upload is not None:
         from genlab.data import load_points_csv
 
@@ -233,7 +269,7 @@ def _on_train() -> None:
     state[SS + "signature"] = signature
     factory = _factory()
     steps = int(budget)
-    new = manager.submit(lambda c: gj.run_gan2d(c, holder, steps, factory=factory),
+    new = manager().submit(lambda c: gj.run_gan2d(c, holder, steps, factory=factory),
                          session_id=SESSION, name=f"GAN 2D {dataset}")
     state[SS + "job_id"] = new.id
 
@@ -267,15 +303,27 @@ def _on_single(phase: str) -> None:
     except GenlabError as err:
         state[SS + "live_error"] = str(err)
         return
+    # taken by the script run (take_pending_step), where a spinner can say what a slow first step waits for
+    state[SS + "pending_step"] = phase
+
+
+def take_pending_step() -> None:
+    """The single step a button asked for while no job runs: build the model if there is none,
+    take the step and keep its snapshot. Right after a server start the model waits for PyTorch
+    to load: a spinner says so."""
+    phase = state.pop(SS + "pending_step", None)
+    if phase is None:
+        return
     holder = _holder()
     if holder.get("live") is None:
         if data_error is not None and points is None and dataset in (DRAWN, UPLOADED):
-            state[SS + "notice"] = data_error
+            st.warning(data_error)
             return
         try:
-            holder["live"] = _factory()()
+            with _loading("Building the model: PyTorch is still loading (once per server start)…"):
+                holder["live"] = _factory()()
         except GenlabError as err:
-            state[SS + "notice"] = str(err)
+            st.warning(str(err))
             return
         state[SS + "signature"] = signature
     live = holder["live"]
@@ -432,8 +480,11 @@ def live_settings() -> None:
         lr_g = common.qp_number("lr_G (generator)", "lr_g", None, 1.0, DEFAULTS["lr_g"], step=0.0001,
                                 format="%.5f", on_change=_send_live)
         common.qp_select("Optimizer G", "opt_g", OPTIMIZERS, "adam", on_change=_send_live)
-    k_disc = common.qp_slider("k: discriminator steps per generator step", "k", 0, 10, 1, on_change=_send_live,
-                              help="Algorithm 1's inner loop. k = 0 is not allowed (G would train against a frozen D).")
+    k_now = state.get("k", 1)
+    if isinstance(k_now, bool) or not isinstance(k_now, int) or not 1 <= k_now <= 10:
+        state.pop("k", None)         # another page's "k" (e.g. a latent size): the slider reads the URL again
+    k_disc = common.qp_slider("k: discriminator steps per generator step", "k", 1, 10, 1, on_change=_send_live,
+                              help="Algorithm 1's inner loop: k discriminator updates, then one generator update.")
     common.qp_radio("Loss", "loss", LOSSES, DEFAULTS["loss"], horizontal=True,
                     format_func=lambda v: LOSS_LABELS[v], on_change=_on_loss)
     live_error = None
@@ -475,7 +526,7 @@ def _updates_text(snap) -> str:
 def queue_text(job) -> str:
     """"2 jobs ahead of you" for a queued job."""
     ahead = job.jobs_ahead() or 0
-    busy = len(manager.running())
+    busy = len(manager().running())
     if ahead == 0:
         return (f"The server is busy ({busy} training job{'s' if busy != 1 else ''} running): "
                 "yours is next in the queue and starts automatically.")
@@ -512,12 +563,17 @@ def status_record(job, snap) -> dict:
             "error": f"Live change refused: {error}" if error else None}
 
 
+def _status_height() -> int:
+    return STATUS_HEIGHT_INSTRUCTOR if ctx.instructor else STATUS_HEIGHT
+
+
 def _status_line(job, snap) -> None:
     status = status_record(job, snap)
-    if status["kind"] == "progress":
-        st.progress(status["value"], text=status["text"])
-    else:
-        {"error": st.error, "warning": st.warning, "caption": st.caption}[status["kind"]](status["text"])
+    with st.container(height=_status_height(), border=False):
+        if status["kind"] == "progress":
+            st.progress(status["value"], text=status["text"])
+        else:
+            {"error": st.error, "warning": st.warning, "caption": st.caption}[status["kind"]](status["text"])
     if status.get("error"):
         st.error(status["error"])
 
@@ -539,7 +595,8 @@ def _plane_figure(snap, shown: list[str], preview=None):
 def plane_view(job, snap, live: bool, shown: list[str]) -> None:
     """The status line and the plane: on the live canvas while training, else the Plotly figure."""
     _status_line(job, snap)
-    fig = _plane_figure(snap, shown)
+    with _loading("Loading PyTorch and the data (once per server start: a few seconds)…"):
+        fig = _plane_figure(snap, shown)
     if live:
         live_canvas.show_live_figures([("gan2d_plane", fig)], key="gan2d_plane_live")
     else:
@@ -595,10 +652,12 @@ def _chart_figures(snap) -> list:
     changes = snap.get("changes") or []
     loss_name = (snap.get("hyperparameters") or {}).get("loss")
     h = 300 if ctx.instructor else 270
+    label = common.INSTRUCTOR_FONT if ctx.instructor else gf.CHANGE_FONT     # the change labels' size
     figs = [
         ("gan2d_loss", gf.loss_figure(hist["step"], hist["loss_d"], hist["loss_g"], loss_name=loss_name,
-                                      changes=changes, height=h)),
-        ("gan2d_dout", gf.d_output_figure(hist["step"], hist["d_real"], hist["d_fake"], changes=changes, height=h)),
+                                      changes=changes, height=h, label_font=label)),
+        ("gan2d_dout", gf.d_output_figure(hist["step"], hist["d_real"], hist["d_fake"], changes=changes, height=h,
+                                          label_font=label)),
         ("gan2d_div", gf.divergence_figure(evals["step"], evals["kl"], evals["js"], bins=gj.KL_BINS, height=h)),
     ]
     if snap.get("n_modes"):
@@ -640,13 +699,13 @@ def _poll_s(feed: bool = True) -> float:
     headless Chromium). A feed's request waits for the job's next publish itself (long polling) and
     its refresh costs a browser ~13 ms: its period is only a cap on the refresh rate, 4x smaller
     per live page, so that a publish reaches the page within ~0.3 s even with 10 training tabs."""
-    computing = sum(1 for j in manager.running() if j.status == "running")
+    computing = sum(1 for j in manager().running() if j.status == "running")
     if feed:
-        return gj.poll_period(REFRESH_S, computing, manager.compute_slots, 0.0, per_page_s=0.03, max_s=1.0)
-    return gj.poll_period(REFRESH_S, computing, manager.compute_slots, manager.turn_length())
+        return gj.poll_period(REFRESH_S, computing, manager().compute_slots, 0.0, per_page_s=0.03, max_s=1.0)
+    return gj.poll_period(REFRESH_S, computing, manager().compute_slots, manager().turn_length())
 
 
-REFRESH_NOW = _poll_s(feed=False)
+REFRESH_NOW = _poll_s(feed=False) if running else None
 
 
 def _publish_feeds(job_id: str, shown: list[str]) -> tuple[str, str]:
@@ -656,14 +715,14 @@ def _publish_feeds(job_id: str, shown: list[str]) -> tuple[str, str]:
     preview = _preview_real()         # st.cache_data: read here, in the script thread
 
     def _snapshot():
-        job = manager.get(job_id)
+        job = manager().get(job_id)
         return job, (job.snapshot() if job is not None else None)
 
     def changed():
-        job = manager.get(job_id)
+        job = manager().get(job_id)
         if job is None:
             return None
-        queue = (job.jobs_ahead(), len(manager.running())) if job.status == "queued" else None
+        queue = (job.jobs_ahead(), len(manager().running())) if job.status == "queued" else None
         return job.snapshot_version, job.status, queue
 
     plane = {"view": None, "entry": None}
@@ -696,7 +755,8 @@ def live_feeds_view(job, shown: list[str]) -> None:
     stopped, the component's "ended" trigger reruns this fragment, which reruns the page."""
     plane_token, charts_token = _publish_feeds(job.id, shown)
     poll = _poll_s()
-    live_canvas.show_live_figures(key="gan2d_plane_live", feed=plane_token, poll_s=poll)
+    live_canvas.show_live_figures(key="gan2d_plane_live", feed=plane_token, poll_s=poll,
+                                  status_height=_status_height())
     with over_time:
         with st.container():
             live_canvas.show_live_figures(key="gan2d_charts_live", feed=charts_token, poll_s=poll,
@@ -711,6 +771,7 @@ def live_view() -> None:
     redraws all of them, one rerun per refresh and one snapshot for all."""
     started = time.perf_counter()
     shown = layer_toggles()
+    take_pending_step()
     job = _job()
     if FEED and job is not None and job.status in ("running", "queued"):
         live_feeds_view(job, shown)

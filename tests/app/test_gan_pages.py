@@ -116,12 +116,10 @@ def test_gan2d_url_reproduces_the_view():
 @pytest.mark.parametrize("key, value, message", [
     ("lr_d", 0.0, "lr_D must be a positive number"),
     ("lr_g", -0.01, "lr_G must be a positive number"),
-    ("k", 0, "must be a whole number ≥ 1"),
 ])
 def test_gan2d_bad_live_values_give_a_message(key, value, message):
     at = _app(GAN2D, **TINY)
-    widget = at.slider(key=key) if key == "k" else at.number_input(key=key)
-    widget.set_value(value)
+    at.number_input(key=key).set_value(value)
     _run(at)
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
     # Train refuses to start with it, with the same message, and no job is created
@@ -134,10 +132,38 @@ def test_gan2d_bad_live_values_give_a_message(key, value, message):
 def test_gan2d_bad_values_in_the_url_never_raise():
     at = _app(GAN2D, lr_d="abc", k="-3", loss="bogus", data="nope", width="7", shapes="%%%")
     assert at.number_input(key="lr_d").value == pytest.approx(0.001)      # unreadable -> default
-    assert at.slider(key="k").value == 0                                  # clamped into the range
-    assert any("must be a whole number ≥ 1" in e.value for e in at.error)
+    assert at.slider(key="k").value == 1                                  # clamped into the range
+    assert not at.error
     assert at.radio(key="loss").value == "non-saturating"
     assert at.selectbox(key="data").value == "ring8"
+
+
+def test_gan2d_k_starts_at_1_and_k_0_from_the_url_or_another_page_clamps():
+    at = _app(GAN2D)
+    assert at.slider(key="k").min == 1 and at.slider(key="k").value == 1
+    at = _app(GAN2D, k="0")
+    assert at.slider(key="k").value == 1 and not at.error
+    assert "k" not in at.query_params                 # the default, so not in the link
+    # a "k" of another page (the latent pages' latent size K) left in the session
+    at = AppTest.from_file(GAN2D, default_timeout=120)
+    at.session_state["k"] = 0
+    _run(at)
+    assert at.slider(key="k").value == 1 and not at.error
+
+
+def test_gan2d_settings_are_at_the_top_of_the_page_not_in_the_sidebar():
+    at = _app(GAN2D, data="upload a CSV")
+    settings = ("data", "preset", "seed", "steps", "layers", "width", "zdim", "noise")
+    in_sidebar = {w.key for kind in ("selectbox", "slider", "number_input", "radio")
+                  for w in getattr(at.sidebar, kind)}
+    assert not in_sidebar & set(settings), in_sidebar
+    in_main = {w.key for kind in ("selectbox", "slider", "number_input", "radio") for w in getattr(at.main, kind)}
+    assert set(settings) <= in_main
+    assert not at.sidebar.get("file_uploader") and at.main.get("file_uploader")
+    # the data set and the preset are the page's first choices
+    first = [w.key for w in at.main.get("selectbox") + at.main.get("number_input")][:2]
+    assert first == ["data", "preset"]
+    assert any("Link to this view" in c.value for c in at.main.caption)
 
 
 def test_gan2d_single_steps_follow_algorithm_1():

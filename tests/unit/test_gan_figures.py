@@ -146,6 +146,72 @@ def test_history_figures():
     assert q.data[0].mode == "lines+markers"
 
 
+def _label_extents(fig) -> list[tuple[float, float, float]]:
+    """(row offset in px, left, right) of each change label as a share of the chart's step range,
+    estimated as the builder estimates them (F.CHANGE_CHAR_PX per character on F.CHANGE_PLOT_PX)."""
+    xs = _values(_json(fig)["data"][0]["x"]).astype(float)
+    marks = [a.x for a in fig.layout.annotations]
+    lo = min(xs.min(), *marks)
+    span = max(xs.max(), *marks) - lo
+    out = []
+    for a in fig.layout.annotations:
+        start = (a.x - lo) / span
+        width = (len(a.text) * F.CHANGE_CHAR_PX + 6) / F.CHANGE_PLOT_PX
+        left, right = (start - width, start) if a.xanchor == "right" else (start, start + width)
+        out.append((a.yshift, left, right))
+    return out
+
+
+def test_change_labels_of_close_changes_never_overlap():
+    steps = np.arange(0, 20_000, 10)
+    curve = np.linspace(1, 0, len(steps))
+    # the issue's case: k=3 and loss=minimax a few steps apart share one label
+    fig = F.loss_figure(steps, curve, curve, changes=[(1000, "k=3"), (1040, "loss=minimax")])
+    assert len(fig.layout.shapes) == 2 and [a.text for a in fig.layout.annotations] == ["k=3, loss=minimax"]
+    # changes close on the chart (a label's width apart): labels in different rows (yshift)
+    changes = [(1000, "k=3"), (1800, "loss=minimax"), (2600, "lr_d=0.002"), (9000, "k=1"), (19_990, "loss=lsgan")]
+    for builder in (F.loss_figure, F.d_output_figure):
+        fig = builder(steps, curve, curve, changes=changes)
+        labels = _label_extents(fig)
+        assert len(labels) == 5 and labels[0][0] != labels[1][0]
+        for i, (row_a, left_a, right_a) in enumerate(labels):
+            for row_b, left_b, right_b in labels[i + 1:]:
+                assert row_a != row_b or right_a <= left_b or right_b <= left_a, (labels, i)
+        # horizontal text, inside the figure: the last change's label ends at its line
+        assert all(a.textangle is None for a in fig.layout.annotations)
+        assert fig.layout.annotations[-1].xanchor == "right"
+    # instructor mode: larger labels, rows spaced for them
+    big = F.loss_figure(steps, curve, curve, changes=[(1000, "k=3"), (1300, "loss=minimax"), (1600, "k=2")],
+                        label_font=22)
+    assert [a.yshift for a in big.layout.annotations] == [0, -30, -59] and big.layout.annotations[0].font.size == 22
+
+
+def test_plane_draws_real_points_on_top_and_fakes_see_through(plane_data):
+    real, fake, heat, manifold, grads = plane_data
+    fig = F.plane_figure(real, fake, heatmap=heat, manifold=manifold, gradients=grads)
+    names = [t.name for t in fig.data]
+    assert names.index("fake G(z)") < names.index("real x ~ p_data")          # real drawn last of the points
+    real_t, fake_t = fig.data[names.index("real x ~ p_data")], fig.data[names.index("fake G(z)")]
+    assert real_t.marker.opacity == 1 and real_t.marker.line.width >= 1 and real_t.marker.line.color == "white"
+    assert fake_t.marker.opacity < 1 and real_t.marker.size == fake_t.marker.size == 6
+
+
+@pytest.mark.parametrize("span, tick", [(0.5, 0.1), (4.0, 1.0), (6.0, 1.0), (8.0, 2.0), (30.0, 5.0), (0.0, 1.0)])
+def test_plane_ticks_are_explicit_and_the_same_on_both_axes(span, tick):
+    assert F.plane_tick(span) == pytest.approx(tick)
+    if span:
+        fig = F.plane_figure(np.zeros((3, 2)), bounds=(-span / 2, span / 2, -span / 2, span / 2))
+        assert fig.layout.xaxis.dtick == fig.layout.yaxis.dtick == pytest.approx(tick)
+        assert fig.layout.xaxis.tick0 == fig.layout.yaxis.tick0 == 0
+
+
+def test_page_noise_names_match_the_model():
+    """The 2D page offers gan_jobs' copy of the noise names (no torch import before it draws)."""
+    from genlab.models.gan import NOISE_DISTRIBUTIONS
+
+    assert gj.NOISE_DISTRIBUTIONS == NOISE_DISTRIBUTIONS
+
+
 def test_history_with_nan_and_empty():
     fig = F.loss_figure([], [], [])
     assert len(fig.data) == 2

@@ -3,8 +3,11 @@ what the live canvas (dashboard/live_canvas.js) draws, with the data intact."""
 from __future__ import annotations
 
 import base64
+import math
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +94,65 @@ def test_renderer_reads_every_key_the_converter_keeps():
     js = JS.read_text()
     for key in C.TRACE_KEYS + C.LAYOUT_KEYS:
         assert re.search(rf"\.{key}\b|\"{key}\"", js), f"live_canvas.js never reads {key!r}"
+
+
+# --------------------------------------------------------------------------- #
+# What the renderer draws (live_canvas.js in node, on a recording stand-in for a canvas)
+# --------------------------------------------------------------------------- #
+NODE = shutil.which("node")
+HARNESS = Path(__file__).with_name("live_canvas_harness.mjs")
+
+
+def _draw(tmp_path, figures: list[tuple[go.Figure, dict]], width: int = 456) -> list[list[dict]]:
+    """The calls (texts with their font, marker arcs) live_canvas.js makes to draw each figure."""
+    if NODE is None:
+        pytest.skip("node is not installed: the renderer's drawing is not checked")
+    data = {"figures": [{"spec": C.canvas_spec(fig), "options": {"font": 15, **options}, "width": width}
+                        for fig, options in figures]}
+    path = tmp_path / "figures.json"
+    path.write_text(json.dumps(data))
+    done = subprocess.run([NODE, str(HARNESS), str(JS), str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _plotly_ticks(start: float, end: float, dtick: float) -> list[str]:
+    """Plotly's labels of a linear axis with tick0 = 0 and this dtick over [start, end]."""
+    first = math.ceil(start / dtick - 1e-9)
+    values = [round(k * dtick, 10) for k in range(first, int(math.floor(end / dtick + 1e-9)) + 1)]
+    return [f"{v:g}".replace("-", "−") for v in values]
+
+
+def test_canvas_draws_the_plane_with_plotlys_ticks_sizes_and_colour_bar(tmp_path):
+    plane = _live_figures()["plane"]                     # bounds (-3, 3, -3, 3)
+    normal, instructor = _draw(tmp_path, [(plane, {}), (plane, {"instructor": True, "font": 22,
+                                                                "markerMin": 12, "lineMin": 4})])
+    ticks = [c["text"] for c in normal if c["op"] == "text" and c["font"].strip().startswith("15px")]
+    expected = _plotly_ticks(-3, 3, plane.layout.xaxis.dtick)
+    assert ticks[:len(expected)] == expected and ticks[len(expected):2 * len(expected)] == expected   # x, then y
+    assert {"0 fake", "0.5", "1 real"} <= set(ticks)                   # the colour bar's labels at the tick size
+    titles = {c["text"]: c["font"].split("px")[0].strip() for c in normal if c["op"] == "text"}
+    assert titles["x₁"] == titles["D(x)"] == "18"                       # Plotly: axis / colour-bar titles 1.2 x font
+    # markers at Plotly's sizes: 6 px (radius 3); instructor mode: style_figure's 12 px at least
+    real = [c for c in normal if c["op"] == "arc" and c["color"] == F.REAL_COLOR]
+    assert real and {c["r"] for c in real} == {3}
+    assert {c["r"] for c in instructor if c["op"] == "arc" and c["color"] == F.REAL_COLOR} == {6}
+    # the fakes see-through, drawn before (under) the real points
+    fakes = [i for i, c in enumerate(normal) if c["op"] == "arc" and c["color"] == F.FAKE_COLOR]
+    assert {normal[i]["alpha"] for i in fakes} == {F.FAKE_OPACITY} and max(fakes) < normal.index(real[0])
+
+
+def test_canvas_draws_change_labels_in_their_rows(tmp_path):
+    steps = np.arange(0, 20_000, 10)
+    curve = np.linspace(1, 0, len(steps))
+    fig = F.loss_figure(steps, curve, curve, changes=[(1000, "k=3"), (1300, "loss=minimax")])
+    (calls,) = _draw(tmp_path, [(fig, {})])
+    at = {c["text"]: c for c in calls if c["op"] == "text"}
+    shift = [a.yshift for a in fig.layout.annotations]
+    assert shift[0] != shift[1]
+    assert at["loss=minimax"]["y"] - at["k=3"]["y"] == pytest.approx(shift[0] - shift[1])
+    assert at["k=3"]["font"].strip().startswith("11px")
+    # Plotly's automatic ticks (plotly.js autoTicks: at most one per 80 px on x, per 40 px on y, 5 to 10,
+    # spaced 2, 5 or 10 x 10^n): a 376 x 140 px plot of steps 0-19 990 and values 0-1
+    texts = [c["text"] for c in calls if c["op"] == "text" and c["font"].strip().startswith("15px")]
+    assert texts[:7] == ["0", "5k", "10k", "15k", "0", "0.5", "1"]
