@@ -654,6 +654,47 @@ def image_config(model: str, dataset: str, *, preset: str = "default", **overrid
             "train_config": asdict(train_config)}
 
 
+_IMAGE_MODEL_NAMES = {"dcgan": "DCGAN", "cgan": "conditional GAN"}
+_DISC_NAMES = {"standard": "standard D", "patch": "PatchGAN D"}
+
+
+def _image_settings(config: dict) -> dict[str, str]:
+    """The settings a student picks on the Image GANs page, as words (for banners and diffs)."""
+    mc, tc = config.get("model_config") or {}, config.get("train_config") or {}
+    steps = tc.get("steps")
+    return {
+        "model": _IMAGE_MODEL_NAMES.get(config.get("model"), str(config.get("model"))),
+        "data set": str(config.get("dataset")),
+        "discriminator": _DISC_NAMES.get(mc.get("disc", "standard"), str(mc.get("disc"))),
+        "loss": str(tc.get("loss", "non-saturating")),
+        "noise dimension": f"z {mc.get('noise_dim')}",
+        "steps": f"{int(steps):,} steps" if isinstance(steps, (int, float)) else "default steps",
+        "seed": f"seed {tc.get('seed', 0)}",
+    }
+
+
+def describe_image_config(config: dict) -> str:
+    """One line naming an image-GAN run's settings, e.g. ``DCGAN · digits · PatchGAN D ·
+    non-saturating · z 32 · 1,500 steps · seed 0``."""
+    return " · ".join(_image_settings(config).values())
+
+
+def image_settings_differences(shown: dict, wanted: dict) -> list[str]:
+    """How the settings of the run on screen (``shown``) differ from the page's (``wanted``):
+    ``["discriminator: standard D → PatchGAN D", ...]``; ``["other training settings"]`` when
+    only settings the page does not offer differ; ``[]`` when both are the same run."""
+    from genlab.demos import complete_config
+    from genlab.runs import canonical_config_json, config_hash
+
+    a, b = _image_settings(shown), _image_settings(wanted)
+    changed = [f"{name}: {a[name]} → {b[name]}" for name in a if a[name] != b[name]]
+    if not changed and config_hash(shown) != config_hash(wanted):
+        full_a, full_b = complete_config(shown), complete_config(wanted)
+        if full_a is None or full_b is None or canonical_config_json(full_a) != canonical_config_json(full_b):
+            changed = ["other training settings (preset or a stored run's own recipe)"]
+    return changed
+
+
 def run_name_for(config: dict) -> str:
     """Stable run-store name of a configuration: ``<model>-<dataset>-<config hash>``."""
     from genlab.runs import config_hash

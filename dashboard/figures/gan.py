@@ -465,10 +465,17 @@ def quality_figure(steps, values, *, name: str = "Fréchet distance (classifier 
                    title: str = "Sample quality (lower is better)", height: int | None = 300) -> go.Figure:
     """One quality number over training, e.g. the Fréchet distance in the digit classifier's features."""
     x, v = _thin(steps, values)
-    layout = _base_layout(title, height, xaxis=dict(title=dict(text="step")),
-                          yaxis=dict(title=dict(text="distance"), rangemode="tozero"))
+    xaxis = dict(title=dict(text="step"))
     trace = _line(x, v, name, SECOND_COLOR)
     trace["mode"] = "lines+markers"
+    xs = np.asarray(x, dtype=float)
+    xs = xs[np.isfinite(xs)]
+    if len(xs) and np.ptp(xs) == 0:
+        # one evaluation (a loaded run): Plotly would span ±1 step around it; show it from step 0, labelled
+        xaxis.update(range=[0, max(1.0, float(xs[0])) * 1.12], rangemode="tozero")
+        trace.update(mode="markers+text", marker=dict(size=11, color=SECOND_COLOR), textposition="middle left",
+                     text=[f"{val:,.1f} at step {int(step):,}  " if np.isfinite(val) else "" for step, val in zip(x, v)])
+    layout = _base_layout(title, height, xaxis=xaxis, yaxis=dict(title=dict(text="distance"), rangemode="tozero"))
     return _fig([trace], layout)
 
 

@@ -75,6 +75,7 @@ state.setdefault(SS + "job_id", None)
 state.setdefault(SS + "snapshot", None)
 state.setdefault(SS + "notice", None)
 state.setdefault(SS + "loaded", None)      # name of the run whose model is in the holder
+state.setdefault(SS + "shown", None)       # {"name", "demo", "config"} of the run the figures show
 state.setdefault(SS + "sample_seed", 0)
 
 
@@ -84,18 +85,28 @@ def _job():
 
 
 # --------------------------------------------------------------------------- #
-# Settings (sidebar): each defines the run; a stored run with the same settings is reused
+# Settings (top of the page, visible without scrolling): each defines the run; a stored run with
+# the same settings is reused
 # --------------------------------------------------------------------------- #
-with st.sidebar:
-    st.markdown("**Model & data** — a run is defined by these; identical settings reuse the stored run")
+common.caption("**Model & data** — a run is defined by these; identical settings reuse the stored run.")
+top = st.columns([1.25, 1.1, 1.45], vertical_alignment="bottom")
+with top[0]:
     model = common.qp_radio("Model", "model", MODELS, "dcgan", format_func=lambda m: MODEL_LABELS[m])
+with top[1]:
     dataset = common.qp_select("Data set", "data", DATASETS, "digits", format_func=lambda d: DATASET_LABELS[d])
+with top[2]:
     disc = common.qp_radio("Discriminator", "disc", DISCS, "standard", format_func=lambda d: DISC_LABELS[d])
+row = st.columns(5, vertical_alignment="bottom")
+with row[0]:
     loss = common.qp_select("Loss", "loss", LOSSES, "non-saturating")
+with row[1]:
     preset = common.qp_select("Preset", "preset", PRESETS, "default", format_func=lambda p: PRESET_LABELS[p])
+with row[2]:
     noise_dim = common.qp_select("Noise dimension", "zdim", NOISE_DIMS, 32)
+with row[3]:
     steps = common.qp_number("Training steps", "steps", 100, 100_000, 4000, step=500,
                              help="Total generator steps of the run (each: 1 D update + 1 G update, batch 64).")
+with row[4]:
     seed = common.qp_number("Seed", "seed", 0, 9999, 0)
 
 problem = _dataset_problem(dataset)
@@ -121,7 +132,8 @@ def _stored_run():
 
 def _load_run(name: str, message: str | None = None, run=None, link: bool = True) -> None:
     """Load a stored run's model into the page (no training); ``run``: a Run of another folder
-    (a shipped demo), which a ``?run=`` link cannot name (``link=False``)."""
+    (a shipped demo), which a ``?run=`` link cannot name (``link=False``: the banner over the
+    figures then calls it the shipped demo run)."""
     from genlab.runs import load_trainer
 
     try:
@@ -137,6 +149,7 @@ def _load_run(name: str, message: str | None = None, run=None, link: bool = True
     state[SS + "holder"] = {"live": live}
     state[SS + "snapshot"] = live.snapshot(target=trainer.step_count, run_name=name)
     state[SS + "loaded"] = name
+    state[SS + "shown"] = {"name": name, "demo": not link, "config": run.config}
     state[SS + "job_id"] = None
     if link:
         st.query_params["run"] = name      # a link to this view reopens the run
@@ -175,6 +188,7 @@ def _on_train() -> None:
     holder = {"live": None}
     state[SS + "holder"] = holder
     state[SS + "loaded"] = run.name
+    state[SS + "shown"] = {"name": run.name, "demo": False, "config": dict(config)}
     if "run" in st.query_params:
         del st.query_params["run"]
     cfg, total = dict(config), int(steps)
@@ -230,9 +244,11 @@ if (state[SS + "holder"].get("live") is None and job is None and not url_run and
     state[SS + "auto_loaded"] = run_name
     from genlab import demos
 
-    found, source = demos.resolve_run(config, store, exact_demo=True)
-    if found is not None:
-        _load_run(found.name, demos.source_message(found, source, config), run=found, link=source == "store")
+    with st.spinner("Looking for a stored run or the shipped demo with these settings and loading its model "
+                    "(no training)…"):
+        found, source = demos.resolve_run(config, store, exact_demo=True)
+        if found is not None:
+            _load_run(found.name, demos.source_message(found, source, config), run=found, link=source == "store")
 
 if problem:
     st.error(f"{DATASET_LABELS[dataset]} is not available on this server. {problem}")
@@ -319,12 +335,23 @@ def _status(job, snap) -> None:
         label = "Paused" if job.status == "paused" else "Training"
         st.progress(job.progress, text=f"{label}: step {snap['step']:,} of {snap.get('target', 0):,}{extra}")
         return
-    if snap:
-        name = snap.get("run_name") or state[SS + "loaded"]
-        st.caption(f"Showing run **{name}** at step {snap['step']:,}.")
-    else:
+    if not snap:
         st.caption("Press Train: the run is stored as it trains (Runs page), and the same settings later "
                    "show it at once.")
+
+
+def _which_run(snap) -> None:
+    """The banner over the figures: which run they show (the shipped demo or the student's own,
+    its settings and step) and, when the settings above no longer match it, how they differ."""
+    shown = state[SS + "shown"] or {}
+    name = snap.get("run_name") or shown.get("name") or state[SS + "loaded"]
+    whose = "the shipped demo run" if shown.get("demo") else "your run"
+    settings = f" — {gj.describe_image_config(shown['config'])}" if shown.get("config") else ""
+    st.markdown(f"##### Showing {whose} `{name}` at step {snap['step']:,}{settings}")
+    differences = gj.image_settings_differences(shown["config"], config) if shown.get("config") and config else []
+    if differences:
+        st.warning("**These figures are not from the settings above** (" + "; ".join(differences) + "). Press "
+                   f"**{train_label}** to show a run with those settings.")
 
 
 def _last(values) -> float | None:
@@ -340,6 +367,7 @@ def live_view() -> None:
     _status(job, snap)
     if not snap or not snap.get("view"):
         return
+    _which_run(snap)
     view, hist, evals = snap["view"], snap["history"], snap["evals"]
     left, right = st.columns([1.05, 1], gap="medium")
     with left:

@@ -303,7 +303,7 @@ def test_images_identical_settings_reuse_the_stored_run():
     _run(at)
     assert _active_job() is None                              # nothing trains
     assert any("exactly these settings" in i.value for i in at.info)
-    assert f"Showing run **{run.name}** at step 3" in _texts(at)
+    assert f"Showing your run `{run.name}` at step 3" in _texts(at)
     assert len(at.get("image")) >= 2                           # sample grid + class samples
     labels = [m.label for m in at.metric]
     assert "Fréchet distance ↓" in labels and "Classified as y" in labels
@@ -326,7 +326,7 @@ def test_images_load_a_saved_run():
     at.button(key="_ganimg_load").click()
     _run(at)
     assert f"Loaded run {run.name}." in _texts(at)
-    assert f"Showing run **{run.name}** at step 2" in _texts(at)
+    assert f"Showing your run `{run.name}` at step 2" in _texts(at)
 
 
 def test_images_train_stop_and_resume_label():
@@ -354,7 +354,7 @@ def test_images_link_to_a_loaded_run():
     config = gj.image_config("dcgan", "digits", noise_dim=8, steps=100, seed=9)
     run = _train_stored_run(config, 2)
     at = _app(IMAGES, run=run.name)
-    assert f"Showing run **{run.name}** at step 2" in _texts(at)
+    assert f"Showing your run `{run.name}` at step 2" in _texts(at)
     at = _app(IMAGES, run="no-such-run")
     assert any("not here" in w.value for w in at.warning)
     assert "run" not in at.query_params
@@ -439,3 +439,50 @@ def test_gan2d_live_feeds_serve_the_status_plane_and_charts(monkeypatch):
     _run(at)
     assert json.loads(live_feed.read(tokens["gan2d_plane"])[1])["state"] == "paused"
     assert len(at.get("plotly_chart")) >= 5                           # paused: interactive charts again
+
+
+# --------------------------------------------------------------------------- #
+# Image GANs: settings at the top, which run the figures show (issue 23, items 4 and 5)
+# --------------------------------------------------------------------------- #
+def test_images_settings_sit_on_the_page_and_the_link_at_its_bottom():
+    at = _app(IMAGES)
+    keys = ("model", "data", "disc", "loss", "preset", "zdim", "steps", "seed")
+    in_sidebar = {w.key for kind in ("radio", "selectbox", "number_input") for w in getattr(at.sidebar, kind)}
+    in_main = {w.key for kind in ("radio", "selectbox", "number_input") for w in getattr(at.main, kind)}
+    assert not in_sidebar & set(keys) and set(keys) <= in_main
+    assert at.main.caption[-1].value.startswith(":material/link: Link to this view")
+    assert len([c for c in at.caption if "Link to this view" in c.value]) == 1
+
+
+def test_images_figures_name_their_run_and_say_when_the_settings_differ():
+    from dashboard import gan_jobs as gj
+
+    config = gj.image_config("dcgan", "digits", noise_dim=8, steps=100, seed=4)
+    run = _train_stored_run(config, 2)
+    at = _app(IMAGES, run=run.name, zdim="8", steps="100", seed="4")
+    heading = [m.value for m in at.markdown if m.value.startswith("##### Showing")]
+    assert heading == [f"##### Showing your run `{run.name}` at step 2 — "
+                       "DCGAN · digits · standard D · non-saturating · z 8 · 100 steps · seed 4"]
+    assert not at.warning
+    # the PatchGAN setting of the issue: the figures still show the standard-D run, and say so
+    at.radio(key="disc").set_value("patch")
+    at.number_input(key="steps").set_value(1500)
+    _run(at)
+    [warning] = [w.value for w in at.warning]
+    assert "not from the settings above" in warning
+    assert "discriminator: standard D → PatchGAN D" in warning and "steps: 100 steps → 1,500 steps" in warning
+    assert "Press **Train**" in warning
+
+
+def test_images_shipped_demo_is_named_as_such(monkeypatch):
+    from genlab import demos
+
+    monkeypatch.delenv("GENLAB_DEMOS_DIR", raising=False)
+    if demos.find_demo(demos.SPECS_BY_NAME["dcgan-digits"].build_config(), exact=True) is None:
+        pytest.skip("no shipped dcgan-digits demo (python -m genlab demos)")
+    at = _app(IMAGES)
+    assert any(m.value.startswith("##### Showing the shipped demo run `dcgan-digits` at step 4,000 — DCGAN")
+               for m in at.markdown)
+    at.radio(key="disc").set_value("patch")
+    _run(at)
+    assert any("discriminator: standard D → PatchGAN D" in w.value for w in at.warning)
