@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, safe_text
 from dashboard.figures import kl as klfig
 from genlab import divergences as dv
+from genlab.errors import GenlabError
+from genlab.safe_json import loads_bounded
 
 TITLE = "KL divergence — discrete"
 ctx = common.setup_page(TITLE)
@@ -65,16 +67,22 @@ def _clean_number(value) -> float:
     return v
 
 
+TABLE_RULE = 'a JSON list of 1 to 50 rows ["name", q, p], e.g. [["a",0.5,0.5],["b",0.5,0.5]]'
+
+
 def _rows_from_url(text: str | None) -> list[list] | None:
-    """Rows from ``?table=`` JSON, or None when it is missing or unreadable."""
+    """Rows from ``?table=`` JSON, None when it is missing; GenlabError saying what is allowed when
+    it is unreadable (not JSON, nested deeper than rows of cells, over 20 000 characters)."""
     if not text:
         return None
+    data = loads_bounded(text, what="the table in the link", max_depth=2, max_chars=20_000)
     try:
-        data = json.loads(text)
         rows = [[str(r[0]), _clean_number(r[1]), _clean_number(r[2])] for r in data]
-    except (ValueError, TypeError, IndexError, KeyError):
-        return None
-    return rows if 0 < len(rows) <= 50 else None
+    except (TypeError, IndexError, KeyError):
+        raise GenlabError(f"the table in the link is not {TABLE_RULE}") from None
+    if not 0 < len(rows) <= 50:
+        raise GenlabError(f"the table in the link has {len(rows)} rows; allowed: {TABLE_RULE}")
+    return rows
 
 
 def _rows_to_url(rows: list[list]) -> str:
@@ -167,7 +175,11 @@ with top[1]:
                            help="nats use the natural log, bits log base 2 (1 bit = ln 2 ≈ 0.693 nats).")
 
 if BASE_KEY not in st.session_state:
-    from_url = _rows_from_url(_url_get("table"))
+    try:
+        from_url = _rows_from_url(_url_get("table"))
+    except GenlabError as err:
+        from_url = None
+        st.warning(f"{safe_text.md(err)}. Showing the preset {safe_text.md(preset)} instead.")
     st.session_state[BASE_KEY] = from_url or [list(r) for r in PRESETS[preset]]
     st.session_state.setdefault(VER_KEY, 0)
 version = st.session_state.get(VER_KEY, 0)
@@ -213,6 +225,7 @@ elif rows:
 # Checks
 # --------------------------------------------------------------------------- #
 labels = [r[0] for r in rows]
+md_labels = [safe_text.md(label, 60) for label in labels]   # names come from links: shown literally
 q = np.array([r[1] for r in rows], dtype=float)
 p = np.array([r[2] for r in rows], dtype=float)
 bad_cells: set[tuple[int, str]] = set()
@@ -227,7 +240,7 @@ else:
                 v = values[issue.index]
                 what = "empty (or not a number)" if math.isnan(v) else ("infinite" if math.isinf(v) else f"{v:g}")
                 rule = "must be a number between 0 and 1" if issue.rule == "finite" else "must be ≥ 0"
-                problems.append(f"**{col}** in row {issue.index + 1} (**{labels[issue.index]}**) is {what}: "
+                problems.append(f"**{col}** in row {issue.index + 1} (**{md_labels[issue.index]}**) is {what}: "
                                 f"a probability {rule}.")
             else:
                 for i in range(len(rows)):
@@ -278,10 +291,10 @@ with right:
     if valid and (inf_qp or inf_pq):
         notes = []
         for i in inf_qp:
-            notes.append(f"Row **{labels[i]}**: q(x) = {q[i]:g} > 0 but p(x) = 0, so log(q/p) = log(q/0) = ∞ and "
+            notes.append(f"Row **{md_labels[i]}**: q(x) = {q[i]:g} > 0 but p(x) = 0, so log(q/p) = log(q/0) = ∞ and "
                          f"**KL(q‖p) = ∞**: q puts mass where p says the outcome is impossible.")
         for i in inf_pq:
-            notes.append(f"Row **{labels[i]}**: p(x) = {p[i]:g} > 0 but q(x) = 0, so **KL(p‖q) = ∞** "
+            notes.append(f"Row **{md_labels[i]}**: p(x) = {p[i]:g} > 0 but q(x) = 0, so **KL(p‖q) = ∞** "
                          f"(the same row adds nothing to KL(q‖p), because 0 · log 0 counts as 0).")
         st.warning("An infinite KL is not an error — it is the answer:\n\n" + "\n".join(f"- {n}" for n in notes)
                    + "\n\nThe row is highlighted in the table and hatched in the bar chart.")
@@ -325,20 +338,20 @@ if valid:
     # side by side on a wide screen; one under the other in instructor mode (projector-sized fonts)
     c1, c2 = (st.container(), st.container()) if common.is_instructor() else st.columns(2)
     with c1:
-        common.show_figure(klfig.contributions_figure(labels, terms_qp * scale, terms_pq * scale, unit),
+        common.show_figure(klfig.contributions_figure([safe_text.plotly_text(x) for x in labels], terms_qp * scale, terms_pq * scale, unit),
                            key="kl_contributions")
     with c2:
-        common.show_figure(klfig.distributions_figure(labels, q, p, highlight=inf_qp + inf_pq),
+        common.show_figure(klfig.distributions_figure([safe_text.plotly_text(x) for x in labels], q, p, highlight=inf_qp + inf_pq),
                            key="kl_distributions")
 
     # The three properties, tied to this table
     st.subheader("The three properties, on this table")
-    differ = [labels[i] for i in range(len(rows)) if abs(q[i] - p[i]) > 1e-12]
+    differ = [md_labels[i] for i in range(len(rows)) if abs(q[i] - p[i]) > 1e-12]
     negative = [i for i in range(len(rows)) if terms_qp[i] < -1e-12]
     neg_text = ""
     if negative:
         i = negative[0]
-        neg_text = (f" A single row can be negative (here **{labels[i]}**: {fmt(terms_qp[i] * scale)}), "
+        neg_text = (f" A single row can be negative (here **{md_labels[i]}**: {fmt(terms_qp[i] * scale)}), "
                     f"but never below −p(x)/e, and the rows always add up to ≥ 0 (Gibbs' inequality).")
     lines = [f"1. **KL ≥ 0.** KL(q‖p) = {fmt(kl_qp * scale)} ≥ 0 and KL(p‖q) = {fmt(kl_pq * scale)} ≥ 0."
              + neg_text]
