@@ -129,6 +129,29 @@ def test_kl_discrete_bad_probabilities_from_a_link(table, needles):
     assert {m.label: m.value for m in at.metric}["KL(q‖p)"] == "—"
 
 
+@pytest.mark.parametrize("table, needle", [
+    ("[" * 5000 + "]" * 5000, "the table in the link is nested too deeply"),      # was a RecursionError
+    ('[[["a"]], [["b"]], [["c"]]]', "the table in the link is nested 3 levels deep; at most 2"),
+    ("[" + ",".join(['["x",0.5,0.5]'] * 60) + "]", "the table in the link has 60 rows; allowed: a JSON list of 1 to 50"),
+    ('{"a": 1}', "the table in the link is not a JSON list of 1 to 50 rows"),
+    ("x" * 10_000, "the table in the link is not valid JSON"),
+    ('[["' + "a" * 30_000 + '",1,1]]', "30,010 characters; at most 20,000"),
+])
+def test_kl_discrete_unreadable_table_in_the_link_shows_the_preset(table, needle):
+    """Issue 24 item 6: a deeply nested ?table= showed an exception."""
+    at = _app(KL, table=table)
+    warning = _messages(at, "warning")
+    assert needle in warning and "Showing the preset" in warning, warning
+    assert not at.error and {m.label: m.value for m in at.metric}["KL(q‖p)"] != "—"
+
+
+def test_kl_discrete_outcome_names_from_a_link_are_shown_literally():
+    evil = "[log in](http://evil/p) ![b](http://evil/b.png) <b>x</b>"
+    at = _app(KL, table=json.dumps([[evil, 0.5, -0.5], ["b", 0.5, 1.5]]))
+    raw = _messages(at, "error", raw=True)
+    assert r"\[log in\]\(http\://evil/p\)" in raw and "](http" not in raw.replace("\\]", ""), raw
+
+
 def test_kl_discrete_nan_and_negative_typed_into_the_table():
     at = _app(KL)
     at.session_state["kl_table_0"] = {"edited_rows": {0: {"q(x)": math.nan}, 1: {"p(x)": -2}},
