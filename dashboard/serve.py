@@ -6,6 +6,10 @@ with one extra route: ``GET /genlab/live/{token}``, the live feeds of training p
 trains, instead of rerunning a Streamlit fragment per refresh: that is what lets many students
 share one server. ``streamlit run dashboard/app.py`` still works; its live pages then poll
 with fragment reruns.
+
+It also puts instructor mode's root font size into the app's HTML page when the address says
+``?instructor=1`` (``dashboard/first_paint.py``): tables then mount at projector size on the
+first load instead of at 14 px.
 """
 from __future__ import annotations
 
@@ -21,7 +25,11 @@ if str(ROOT) not in sys.path:  # `from dashboard import live_feed` (the pages im
 import streamlit as st  # noqa: E402
 from streamlit import config  # noqa: E402
 
+from starlette.middleware import Middleware  # noqa: E402
+
 from dashboard import live_feed  # noqa: E402
+from dashboard.common import INSTRUCTOR_ROOT_FONT_PX  # noqa: E402
+from dashboard.first_paint import InstructorFirstPaint  # noqa: E402
 
 # GENLAB_LOG=debug (or info, warning): genlab's own log lines (job turns, publishes, feed builds)
 # on the server's console; Streamlit's logger.level setting is left to Streamlit.
@@ -36,4 +44,5 @@ if _level:
         logging.getLogger("genlab").warning("GENLAB_LOG=%r is not a log level (debug, info, warning, error): "
                                             "ignored", _level.lower())
 
-app = st.App("app.py", routes=live_feed.routes(config.get_option("server.baseUrlPath")))
+app = st.App("app.py", routes=live_feed.routes(config.get_option("server.baseUrlPath")),
+             middleware=[Middleware(InstructorFirstPaint, root_font_px=INSTRUCTOR_ROOT_FONT_PX)])
