@@ -35,7 +35,9 @@ HEADS = (1, 2, 4)
 N_SHOW = 6          # images in the attention / patch-by-patch views
 
 
-@st.cache_resource(show_spinner=False)
+# First visits on a busy server take seconds here (measured in bench/RESULTS.md): cached loads say what
+# they do while they run; later visits hit the caches and show nothing.
+@st.cache_resource(show_spinner="Loading the 8×8 test digits (first visit only)…")
 def _digits():
     from genlab.data import load_image_dataset
 
@@ -43,7 +45,7 @@ def _digits():
     return test.images, test.labels.numpy()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner="Computing the race chart's reference lines (first visit only)…")
 def _reference_lines() -> tuple[float, float]:
     from genlab import metrics
 
@@ -88,7 +90,7 @@ def _demo_store():
     return demo_store()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner="Loading the stored race's two models…", max_entries=4)
 def _stored_race(key: str, stamp: str, names: tuple, root: str):
     """The finished race ``key`` of the run store at ``root`` (the user's or the shipped demos')."""
     from genlab.runs import RunStore
@@ -124,22 +126,31 @@ state.setdefault(SS + "view", None)          # (key, view) of the last finished/
 images, labels = _digits()
 real_show = images[:N_SHOW]
 
-# --------------------------------------------------------------------------- settings
-with st.sidebar:
-    st.markdown("**Transformer GAN** — a race is defined by these settings")
-    patch = common.qp_radio("Patch size P", "patch", PATCHES, RACE_DEFAULTS["patch_size"], format_func=PATCH_LABELS.get, horizontal=True,
+# --------------------------------------------------------------------------- settings (top of the page)
+common.caption("**Transformer GAN** — a race is defined by these settings.")
+top = st.columns([1.5, 1, 1.25, 1], vertical_alignment="bottom")
+with top[0]:
+    patch = common.qp_radio("Patch size P", "patch", PATCHES, RACE_DEFAULTS["patch_size"], format_func=PATCH_LABELS.get,
+                            horizontal=True,
                             help="8×8 digits cut into P×P patches. 4×4 gives 4 tokens of 16 pixels each: a step "
                                  "costs half as much and each token draws a whole piece of a stroke, so it learns "
                                  "fast enough to keep up with DCGAN in a one-minute race. 2×2 gives 16 tokens of "
                                  "4 pixels (a 4×4 attention map) but learns more slowly: in 30 s tests its Fréchet "
                                  "distance was 2-3× the 4×4 model's.")
+with top[1]:
     dim = common.qp_select("Token size D", "dim", DIMS, RACE_DEFAULTS["dim"])
+with top[2]:
     depth = common.qp_select("Transformer blocks (G and D)", "depth", DEPTHS, RACE_DEFAULTS["depth"])
+with top[3]:
     heads = common.qp_select("Attention heads", "heads", HEADS, RACE_DEFAULTS["heads"])
+row = st.columns([2.5, 1.25, 1], vertical_alignment="bottom")
+with row[0]:
     seconds = common.qp_slider("Training time per model (s)", "seconds", 15, 900, RACE_DEFAULT_SECONDS, step=15,
                                help="Both models get exactly this much training time (inside their training "
                                     "steps), taking turns in one process, so the comparison is fair on a busy CPU.")
+with row[1]:
     with_dcgan = common.qp_toggle("Race against DCGAN", "dcgan", RACE_DEFAULTS["with_dcgan"])
+with row[2]:
     seed = common.qp_number("Seed", "seed", 0, 9999, RACE_DEFAULTS["seed"])
 
 common.explain(
@@ -181,7 +192,7 @@ except GenlabError as err:
     config_error = str(err)
 if config_error:
     st.error(config_error)
-    common.copy_link_button()
+    common.copy_link_button()   # the page ends here: its one link, at the bottom as on every page
     st.stop()
 names = tuple(configs)
 job = manager.get(state[SS + "job"]) if state[SS + "job"] else None

@@ -190,6 +190,28 @@ def test_tgan_page_before_training(stores):
     assert "16 patch tokens of 4 pixels" in texts(at) and at.query_params["patch"] == "2"
 
 
+def test_tgan_settings_sit_on_the_page_and_the_link_once_at_its_bottom(stores):
+    """Issue 23, item 4: the race settings at the top of the page (the sidebar holds only the page
+    list and the display options), "Link to this view" once, at the bottom."""
+    at = run_page(TGAN_PAGE, seconds=30)
+    keys = {"patch", "dim", "depth", "heads", "seconds", "dcgan", "seed"}
+    kinds = ("radio", "selectbox", "slider", "toggle", "number_input")
+    in_sidebar = {w.key for kind in kinds for w in getattr(at.sidebar, kind)}
+    in_main = {w.key for kind in kinds for w in getattr(at.main, kind)}
+    assert not in_sidebar & keys and keys <= in_main
+    links = [c for c in at.caption if "Link to this view" in c.value]
+    assert len(links) == 1 and at.main.caption[-1].value == links[0].value
+
+
+def test_tgan_first_visit_loads_say_what_they_do():
+    """Issue 23, item 8: the page's cached first-visit loads (seconds on a busy server) show a
+    spinner with text instead of a silent wait."""
+    source = Path(TGAN_PAGE).read_text()
+    for name in ("_digits", "_reference_lines", "_stored_race"):
+        head = source[:source.index(f"def {name}(")].rstrip().splitlines()[-1]
+        assert 'show_spinner="' in head, (name, head)
+
+
 def test_tgan_page_shows_a_stored_race(stores):
     at = run_page(TGAN_PAGE, dim=32, depth=1, heads=2, seconds=15)
     text = texts(at)
