@@ -20,13 +20,15 @@ used, ``--steps``/``--epochs`` set the new total, and any other option given mus
 Arrays are float32 ``.npy`` files (read with ``allow_pickle=False``): images ``(N, C, H, W)`` in
 [0, 1] (``--input`` also accepts ``(N, C*H*W)``), 2D points ``(N, 2)`` in data coordinates.
 
-Exit status: 0 ok; 2 bad input (one line on stderr saying what is wrong and what is allowed);
-1 an unexpected error (one line; ``GENLAB_DEBUG=1`` prints the traceback); 130 stopped by Ctrl-C.
+Exit status: 0 ok; 2 bad input or a problem of the machine the user can fix (a full disk, a file
+that may not be written, a JSON file nested too deeply: one line on stderr saying what is wrong and
+what to do); 1 an unexpected error (one line; ``GENLAB_DEBUG=1`` prints the traceback); 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -37,6 +39,7 @@ import warnings
 from pathlib import Path
 
 from genlab.errors import GenlabError
+from genlab.safe_json import MAX_JSON_DEPTH
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SAMPLES = 100_000
@@ -197,9 +200,13 @@ def _save_npy(path: Path, array) -> None:
 
     array = np.ascontiguousarray(np.asarray(array, dtype=np.float32))
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        np.save(handle, array, allow_pickle=False)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            np.save(handle, array, allow_pickle=False)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)   # a full disk must not leave a half-written file behind
+        raise
 
 
 def _load_images(text: str, image_shape: tuple[int, int, int]):
@@ -506,6 +513,19 @@ COMMANDS = {
 }
 
 
+def _os_error_message(err: OSError) -> str | None:
+    """A plain message (what happened, what to do) for file-system errors the user can fix:
+    a full disk or quota, no permission, a read-only file system; None for the others."""
+    where = f" ({err.filename})" if err.filename else ""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"the disk is full{where}: nothing more could be written. Free some space (or write to "
+                "another disk) and run the command again; a training run keeps its last checkpoint")
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"not allowed to write or read{where}: {err.strerror}. Use a folder of your own "
+                "(e.g. --out runs/NAME, --data-dir ~/data)")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (never raises, except SystemExit from --help)."""
     debug = os.environ.get("GENLAB_DEBUG", "") not in ("", "0", "false", "no")
@@ -524,7 +544,16 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         _err("error: out of memory; try a smaller --batch-size, --n or input file")
         return EXIT_ERROR
+    except RecursionError:
+        # genlab reads JSON through genlab.safe_json (bounded depth); this is the net under it
+        _err(f"error: a file read by this command is nested too deeply to read (JSON may be at most "
+             f"{MAX_JSON_DEPTH} levels deep); check the run's config.json and status.json")
+        return EXIT_USAGE
     except Exception as err:  # noqa: BLE001 - one line for users, the traceback on request
+        message = _os_error_message(err) if isinstance(err, OSError) else None
+        if message is not None:
+            _err(f"error: {message}")
+            return EXIT_USAGE
         if debug:
             import traceback
 

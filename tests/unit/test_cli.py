@@ -5,6 +5,7 @@ Most tests call ``genlab.cli.main(argv)`` in-process (importing torch once); two
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -191,7 +192,11 @@ def test_a_run_being_trained_is_not_trained_twice(capsys, trained, tmp_path):
     copy = tmp_path / "busy"
     shutil.copytree(trained["ae"], copy)
     status = json.loads((copy / "status.json").read_text())
-    (copy / "status.json").write_text(json.dumps({**status, "status": "running", "pid": 1}))  # pid 1 is alive
+    from genlab.processes import process_start_ticks
+
+    # pid 1 is alive, and its start time is recorded (a pid alone may be reused: issue 24 item 7)
+    (copy / "status.json").write_text(json.dumps({**status, "status": "running", "pid": 1,
+                                                  "pid_start": process_start_ticks(1)}))
     code, _, err = run_cli(capsys, "train", "ae", "--out", copy, "--steps", 10)
     assert_one_line_error(code, err, "is being trained right now")
 
@@ -357,3 +362,64 @@ def test_ctrl_c_stops_cleanly_with_a_resumable_checkpoint(tmp_path):
     assert store.open("long").load_checkpoint()["step_count"] == status["step"] >= 1
     assert store.list()[0].status == "stopped"
     # (resuming an existing --out is tested in-process in test_train_again_resumes_and_checks_options)
+
+
+# --------------------------------------------------------------------------- hostile and careless input (issue 24)
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device", "/full/disk/file")
+
+
+def test_a_full_disk_while_sampling_is_a_plain_message_and_leaves_no_file(capsys, trained, monkeypatch, tmp_path):
+    monkeypatch.setattr(np, "save", _no_space)
+    code, _, err = run_cli(capsys, "sample", trained["gan"], "--n", 4, "--out", tmp_path / "s.npy")
+    assert_one_line_error(code, err, "error: the disk is full (/full/disk/file)", "free some space")
+    assert "internal error" not in err and list(tmp_path.iterdir()) == []   # no half-written .s.npy.tmp
+
+
+def test_a_full_disk_while_training_is_a_plain_message(capsys, monkeypatch, tmp_path):
+    from genlab.runs import Run
+
+    monkeypatch.setattr(Run, "save_checkpoint", _no_space)
+    code, _, err = run_cli(capsys, "train", "gan", "--steps", 3, "--out", tmp_path / "g", "--quiet")
+    assert_one_line_error(code, err, "the disk is full", "run the command again")
+
+
+@pytest.mark.parametrize("error, needles", [
+    (RecursionError("maximum recursion depth exceeded"), ["nested too deeply", "at most 32 levels"]),
+    (OSError(errno.EDQUOT, "Disk quota exceeded"), ["the disk is full"]),
+    (PermissionError(errno.EACCES, "Permission denied", "/etc/MNIST"), ["not allowed", "/etc/MNIST", "folder of your own"]),
+    (OSError(errno.EROFS, "Read-only file system", "/ro/x"), ["not allowed", "Read-only file system"]),
+])
+def test_errors_of_the_machine_the_user_can_fix_exit_2(capsys, monkeypatch, tmp_path, error, needles):
+    def fail(args):
+        raise error
+
+    monkeypatch.setitem(cli.COMMANDS, "runs", fail)
+    code, _, err = run_cli(capsys, "runs", "--root", tmp_path)
+    assert_one_line_error(code, err, *needles)
+    assert "internal error" not in err
+
+
+def test_other_os_errors_are_still_internal_errors(capsys, monkeypatch, tmp_path):
+    def fail(args):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setitem(cli.COMMANDS, "runs", fail)
+    code, _, err = run_cli(capsys, "runs", "--root", tmp_path)
+    assert_one_line_error(code, err, "internal error: OSError", status=1)
+
+
+def test_a_run_whose_config_is_deeply_nested_exits_2(capsys, trained, tmp_path):
+    import shutil
+
+    copy = tmp_path / "deep"
+    shutil.copytree(trained["gan"], copy)
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps(config)[:-1] + ', "x": ' + "[" * 5000 + "]" * 5000 + "}")
+    for argv in (["eval", copy], ["sample", copy, "--n", 2, "--out", tmp_path / "s.npy"],
+                 ["train", "gan", "--steps", 8, "--out", copy, "--quiet"]):
+        code, _, err = run_cli(capsys, *argv)
+        assert_one_line_error(code, err, "run 'deep'", "config.json", "nested")
+        assert "RecursionError" not in err
