@@ -299,6 +299,19 @@ _DARK_CSS = """
 [data-testid="stCheckbox"] label:has(input[role="switch"]:not(:checked)) > div:not([data-testid]) {
   background-color: #4a5062 !important; }
 [data-testid="stTooltipIcon"] button, [data-testid="stTooltipIcon"] svg { color: #b8bdc9 !important; }
+/* Message boxes (st.info/warning/error/success, exceptions): the light theme paints them with a pale
+   ground that the light text above made unreadable; a dark tint of each hue instead, icon in the hue. */
+[data-testid="stAlertContainer"] { background-color: #1b2a42 !important; color: #9cc3ff !important; }
+[data-testid="stAlertContainer"]:has([data-testid="stAlertContentWarning"]) {
+  background-color: #3a3113 !important; color: #ffd866 !important; }
+[data-testid="stAlertContainer"]:has([data-testid="stAlertContentError"]),
+[data-testid="stException"] > div { background-color: #451c20 !important; color: #ff9c9c !important; }
+[data-testid="stAlertContainer"]:has([data-testid="stAlertContentSuccess"]) {
+  background-color: #173825 !important; color: #8fe0a8 !important; }
+/* Disabled buttons look disabled: dim text, no fill (the rules above would paint them like live ones). */
+.stApp button:disabled, .stApp button:disabled:hover { background-color: transparent !important;
+  border-color: #353a48 !important; cursor: not-allowed; }
+.stApp button:disabled, .stApp button:disabled p, .stApp button:disabled span { color: #6c7286 !important; }
 </style>
 """
 
