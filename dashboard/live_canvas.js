@@ -48,6 +48,9 @@ function decode(v) {
   return v;
 }
 
+// Plotly's default font (the genlab templates set none): the canvas's texts then match the paused figures
+const PLOTLY_FONT = '"Open Sans", verdana, arial, sans-serif';
+
 const num = (v) => (v === null || v === undefined ? NaN : +v);
 
 let colorContext = null;
@@ -216,8 +219,8 @@ function drawHeatmap(ctx, trace, X, Y, area) {
 // just below the x axis title), and Plotly's automargin makes the bottom margin room for all of it.
 const COLORBAR_PAD = 10;
 const colorbarBlock = (style, bar) => {
-  const title = bar.title && bar.title.text ? style.axisTitle * 1.3 + 4 : 0;
-  return { title, height: 2 * COLORBAR_PAD + title + (num(bar.thickness) || 12) + 4 + style.tick * 1.3 };
+  const title = bar.title && bar.title.text ? style.colorbarTitle * 1.3 + 4 : 0;
+  return { title, height: 2 * COLORBAR_PAD + title + (num(bar.thickness) || 12) + 4 + style.colorbarTick * 1.3 };
 };
 // from the plot's bottom edge to the colour bar's block: ticks and the x axis title
 const colorbarOffset = (style) => 8 + style.tick + style.axisTitle * 1.3;
@@ -240,7 +243,7 @@ function drawColorbar(ctx, trace, area, paper, style) {
   const thick = num(bar.thickness) || 12;
   const cx = paper.x + paper.w * (bar.x === undefined ? 0.5 : num(bar.x));
   const x0 = cx - length / 2;
-  const titleSize = style.axisTitle;
+  const titleSize = style.colorbarTitle;
   const title = bar.title && bar.title.text;
   const block = colorbarBlock(style, bar);
   const top = bar.y === undefined ? area.y + area.h + colorbarOffset(style) : paper.y + paper.h - num(bar.y) * paper.h;
@@ -260,7 +263,7 @@ function drawColorbar(ctx, trace, area, paper, style) {
   ctx.fillRect(x0, y0, length, thick);
   const vals = bar.tickvals || [], texts = bar.ticktext || vals;
   const zmin = trace.zmin === undefined ? 0 : num(trace.zmin), zmax = trace.zmax === undefined ? 1 : num(trace.zmax);
-  setFont(ctx, style.tick, style.family);
+  setFont(ctx, style.colorbarTick, style.family);
   ctx.fillStyle = style.theme.text;
   ctx.textBaseline = "top";
   ctx.textAlign = "center";                     // as Plotly: each label centred on its value
@@ -296,6 +299,8 @@ function drawFigure(canvas, spec, options) {
     theme, font, family,
     tick: instructor ? font - 2 : font,
     axisTitle: instructor ? font : Math.round(font * 1.2),
+    colorbarTitle: Math.round(font * 1.2),      // style_figure leaves the colour bar at Plotly's defaults
+    colorbarTick: font,
     title: instructor ? font + 4 : Math.round(font * 1.4),
     markerSize: (size) => (instructor ? Math.max(size, options.markerMin || 0) : size),
     lineWidth: (width) => (instructor ? Math.max(width, options.lineMin || 0) : width),
@@ -662,7 +667,7 @@ export default function (component) {
   const options = {
     dark: !!payload.dark, font: payload.font || 14, instructor: !!payload.instructor,
     markerMin: num(payload.marker_min) || 0, lineMin: num(payload.line_min) || 0,
-    family: getComputedStyle(document.body).fontFamily || "sans-serif",
+    family: PLOTLY_FONT,
   };
   const old = root.__options;
   root.__options = old && old.dark === options.dark && old.font === options.font &&

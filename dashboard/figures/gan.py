@@ -349,6 +349,20 @@ CHANGE_FONT = 11
 CHANGE_ROWS = 4
 
 
+def _merge_changes(texts: Sequence[str]) -> str:
+    """One label for changes made close together: each setting once, at its last value
+    (``["k_disc=2", "k_disc=3, loss=minimax"]`` -> ``"k_disc=3, loss=minimax"``)."""
+    latest: dict[str, str] = {}
+    for text in texts:
+        for part in str(text).split(","):
+            part = part.strip()
+            if part:
+                key = part.split("=", 1)[0].strip()
+                latest.pop(key, None)           # a later value replaces it, in the order of the last changes
+                latest[key] = part
+    return ", ".join(latest.values())
+
+
 def _change_shapes(changes: Sequence[tuple[float, str]] | None, steps=None, *, max_marks: int = 12,
                    label_font: int = CHANGE_FONT) -> tuple[list, list]:
     """Vertical dotted lines at the steps where settings changed live, and their labels.
@@ -376,7 +390,7 @@ def _change_shapes(changes: Sequence[tuple[float, str]] | None, steps=None, *, m
     row_ends: list[float] = []                  # per row: where its last label ends (fraction of the range)
     annotations = []
     for step, _, texts in groups:
-        text = ", ".join(dict.fromkeys(texts))[:40]
+        text = _merge_changes(texts)[:40]
         start = (step - lo) / span
         width = (len(text) * CHANGE_CHAR_PX + 6) / CHANGE_PLOT_PX
         right = start + width > 1.0             # no room to the right: the label ends at its line

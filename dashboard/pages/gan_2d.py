@@ -29,7 +29,7 @@ PLANE_HEIGHT_INSTRUCTOR = 680
 # the status line above the plane (two lines of text and the progress bar) has a fixed height, live
 # (the canvas's) and paused (Streamlit's) alike: a text that wraps never moves the plane
 STATUS_HEIGHT = 64
-STATUS_HEIGHT_INSTRUCTOR = 96
+STATUS_HEIGHT_INSTRUCTOR = 84
 REFRESH_S = 0.4                     # fragment polling period while training (~2.5 Hz; the job publishes every 0.2 s)
 SS = "_gan2d_"                      # session-state prefix of this page
 TOY = ("ring8", "grid25", "two-moons", "spiral", "two-gaussians")
@@ -102,8 +102,8 @@ def _live():
 # scrolling; the model's shape in an expander whose label says what it is
 # --------------------------------------------------------------------------- #
 st.markdown("**Data & model** — changing these restarts training")
-settings_row = (st.columns(2, vertical_alignment="bottom") + st.columns(2, vertical_alignment="bottom")
-                if ctx.instructor else st.columns([1.3, 1.6, 1, 1.2], vertical_alignment="bottom"))
+# one row also in instructor mode: two rows pushed the plane below the fold at 1920 x 1080
+settings_row = st.columns([1.3, 1.6, 1, 1.2], vertical_alignment="bottom")
 with settings_row[0]:
     dataset = common.qp_select("Data set", "data", DATA_OPTIONS, "ring8",
                                help="ring8 / grid25: 8 or 25 Gaussian modes (mode coverage is measured). "

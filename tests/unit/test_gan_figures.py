@@ -168,6 +168,9 @@ def test_change_labels_of_close_changes_never_overlap():
     # the case: k=3 and loss=minimax a few steps apart share one label
     fig = F.loss_figure(steps, curve, curve, changes=[(1000, "k=3"), (1040, "loss=minimax")])
     assert len(fig.layout.shapes) == 2 and [a.text for a in fig.layout.annotations] == ["k=3, loss=minimax"]
+    # the same setting changed twice in a row: its last value
+    fig = F.loss_figure(steps, curve, curve, changes=[(1000, "k_disc=2"), (1010, "k_disc=3, lr_d=0.002")])
+    assert [a.text for a in fig.layout.annotations] == ["k_disc=3, lr_d=0.002"]
     # changes close on the chart (a label's width apart): labels in different rows (yshift)
     changes = [(1000, "k=3"), (1800, "loss=minimax"), (2600, "lr_d=0.002"), (9000, "k=1"), (19_990, "loss=lsgan")]
     for builder in (F.loss_figure, F.d_output_figure):

@@ -133,6 +133,9 @@ def test_canvas_draws_the_plane_with_plotlys_ticks_sizes_and_colour_bar(tmp_path
     assert {"0 fake", "0.5", "1 real"} <= set(ticks)                   # the colour bar's labels at the tick size
     titles = {c["text"]: c["font"].split("px")[0].strip() for c in normal if c["op"] == "text"}
     assert titles["x₁"] == titles["D(x)"] == "18"                       # Plotly: axis / colour-bar titles 1.2 x font
+    # instructor mode (font 22): style_figure's axis titles 22 and ticks 20; the colour bar keeps Plotly's 26 / 22
+    big = {c["text"]: c["font"].split("px")[0].strip() for c in instructor if c["op"] == "text"}
+    assert (big["x₁"], big["−2"], big["D(x)"], big["1 real"]) == ("22", "20", "26", "22")
     # markers at Plotly's sizes: 6 px (radius 3); instructor mode: style_figure's 12 px at least
     real = [c for c in normal if c["op"] == "arc" and c["color"] == F.REAL_COLOR]
     assert real and {c["r"] for c in real} == {3}
