@@ -57,6 +57,7 @@ __all__ = [
     "read_metrics",
     "vae_variants",
     "run_name",
+    "slot_text",
     "submit_training",
     "train_models",
 ]
@@ -560,6 +561,20 @@ class _Slot:
     error: str | None = None
 
 
+def slot_text(slot) -> str:
+    """One model's part of a training job's progress line: its step, or why it has none yet.
+    ``slot``: anything with ``label``, ``state``, ``step``, ``target`` and ``message`` (a
+    :class:`_Slot`, or the job snapshot's ``models`` entry as a namespace)."""
+    name = slot.label.upper()
+    if slot.state == "reused":
+        return f"{name} already trained (stored run)"
+    if slot.state == "waiting" and slot.message:
+        return f"{name} waits: {slot.message} (step {slot.step:,} of {slot.target:,})"
+    if slot.state == "waiting" and not slot.step:
+        return f"{name} preparing (data set and model)"
+    return f"{name} step {slot.step:,} of {slot.target:,}"
+
+
 def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: float = PUBLISH_EVERY_S,
                  live_points: int = LIVE_POINTS) -> dict[str, str]:
     """Job function: train every config (label -> config_dict) to completion in the run store.
@@ -580,7 +595,7 @@ def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: f
     live: dict[str, Any] = {"images": None, "labels": None}
 
     def progress_text() -> str:
-        return " · ".join(f"{s.label.upper()} step {s.step:,} of {s.target:,}" for s in slots.values())
+        return " · ".join(slot_text(s) for s in slots.values())
 
     def publish(force: bool = False, with_codes: bool = True) -> None:
         """Progress and a snapshot. Codes are encoded only from a training thread between its
@@ -602,8 +617,8 @@ def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: f
                 extra = {"codes": codes, "labels": live["labels"]}
         done = sum(min(s.step, s.target) for s in slots.values())
         ctx.set_progress(done / max(1, total), progress_text())
-        ctx.publish(models={s.label: {"step": s.step, "target": s.target, "state": s.state, "run": s.name,
-                                      "message": s.message} for s in slots.values()},
+        ctx.publish(models={s.label: {"label": s.label, "step": s.step, "target": s.target, "state": s.state,
+                                      "run": s.name, "message": s.message} for s in slots.values()},
                     updated=time.time(), **extra)
 
     def on_row(slot: _Slot, row: dict) -> None:
@@ -624,7 +639,7 @@ def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: f
                 run = store.create(slot.name, slot.config, resume=True)
                 status = run.status()
                 if status.get("status") == "running":   # another job or process trains it: wait
-                    slot.state, slot.message = "waiting", "being trained elsewhere; waiting for it"
+                    slot.state, slot.message = "waiting", "another job is training it"
                     slot.step = int(status.get("step") or 0)
                     time.sleep(0.5)
                     continue
@@ -644,7 +659,7 @@ def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: f
                 except GenlabError as err:
                     if "already being trained" in str(err) or "is being trained" in str(err):
                         slot.trainer = None      # rebuilt after the other one ended (resumes its checkpoint)
-                        slot.state, slot.message = "waiting", "being trained elsewhere; waiting for it"
+                        slot.state, slot.message = "waiting", "another job is training it"
                         time.sleep(0.5)
                         continue
                     raise

@@ -4,7 +4,8 @@
   the digit; optionally the prior N(0, I)'s 1σ/2σ/3σ circles and the prior samples that were decoded;
 * :func:`latent_strip` -- the same for a one-dimensional latent space (K = 1);
 * :func:`image_mosaic` / :func:`latent_grid_figure` / :func:`image_row` -- image grids drawn as one
-  grey heatmap with gaps (prior samples, the decoded latent plane, interpolations, traversals);
+  grey heatmap, white digits on black with white gaps, as on the GAN pages and the MNIST convention
+  (prior samples, the decoded latent plane, interpolations, traversals);
 * :func:`elbo_history`, :func:`kl_per_dim_history`, :func:`kl_per_dim_bars` -- the ELBO's terms
   during training (per epoch) and the KL of each latent dimension;
 * :func:`gradient_variance_figure`, :func:`gradient_estimates_figure` -- score function vs
@@ -44,6 +45,10 @@ CLASS_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
 ESTIMATOR_COLOURS = {"score function": "#e15759", "reparameterization": "#4e79a7"}
 TERM_COLOURS = {"recon": "#4e79a7", "kl": "#e15759", "loss": "#333333", "test": "#59a14f"}
 INACTIVE_KL = 0.01   # nats: a latent dimension below this average KL carries (almost) no information
+# Digits: white ink (1) on a black ground (0), in both themes; tiles are separated by white lines
+# (the GAN pages' image grids use the same look).
+DIGIT_COLORSCALE = ((0.0, "#000000"), (1.0, "#ffffff"))
+GAP_COLOUR = "#ffffff"
 
 
 def _class_name(names: Sequence[str] | None, label: int) -> str:
@@ -70,14 +75,17 @@ def class_key_html(labels: Sequence[int] = tuple(range(10)), class_names: Sequen
 def latent_scatter(points, labels, title: str = "", *, class_names: Sequence[str] | None = None,
                    axis_titles: tuple[str, str] = ("z₁", "z₂"), prior_circles: bool = False,
                    prior_points=None, xy_range: tuple[float, float] | None = None, height: int = 420,
-                   marker_size: float = 6, show_legend: bool = True, item: str = "digit") -> go.Figure:
+                   marker_size: float = 6, show_legend: bool = True, item: str = "digit",
+                   dark_background: bool = False) -> go.Figure:
     """Scatter of ``points`` (N, 2) coloured by ``labels`` (N,), one trace per class.
 
     Hover: ``<item> <class>`` and the coordinates. ``prior_circles`` draws the circles of radius
     1, 2, 3 (contours of N(0, I): 39 %, 86 %, 99 % of its mass in 2D); ``prior_points`` (M, 2) are
-    shown as black crosses (the prior samples the page decodes). ``xy_range``: a common
-    (low, high) for both axes (square plot), else plotly chooses.
+    shown as crosses (the prior samples the page decodes). ``xy_range``: a common
+    (low, high) for both axes (square plot), else plotly chooses. The crosses, circles and zero
+    lines are black, or white with ``dark_background`` (the dark theme), so they stay visible.
     """
+    ink = "255,255,255" if dark_background else "0,0,0"
     points = np.asarray(points, dtype=float).reshape(-1, 2)
     labels = np.asarray(labels).reshape(-1).astype(int)
     fig = go.Figure()
@@ -94,17 +102,17 @@ def latent_scatter(points, labels, title: str = "", *, class_names: Sequence[str
         prior = np.asarray(prior_points, dtype=float).reshape(-1, 2)
         fig.add_trace(go.Scatter(
             x=np.round(prior[:, 0], 4), y=np.round(prior[:, 1], 4), mode="markers", name="z ~ N(0, I)",
-            marker=dict(symbol="x-thin", size=marker_size + 2, color="black", line=dict(width=1.5, color="black")),
+            marker=dict(symbol="x-thin", size=marker_size + 2, color=f"rgb({ink})", line=dict(width=1.5, color=f"rgb({ink})")),
             hovertemplate="prior sample<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
         ))
     if prior_circles:
         for radius in (1, 2, 3):
             fig.add_shape(type="circle", x0=-radius, y0=-radius, x1=radius, y1=radius, xref="x", yref="y",
-                          line=dict(color="rgba(0,0,0,0.45)", width=1.2, dash="dot"), layer="below")
+                          line=dict(color=f"rgba({ink},0.45)", width=1.2, dash="dot"), layer="below")
     fig.update_layout(title=title or None, height=height, margin=dict(l=50, r=10, t=50 if title else 10, b=40),
                       showlegend=show_legend, legend_title_text="")
-    fig.update_xaxes(title_text=axis_titles[0], zeroline=True, zerolinecolor="rgba(0,0,0,0.25)")
-    fig.update_yaxes(title_text=axis_titles[1], zeroline=True, zerolinecolor="rgba(0,0,0,0.25)",
+    fig.update_xaxes(title_text=axis_titles[0], zeroline=True, zerolinecolor=f"rgba({ink},0.25)")
+    fig.update_yaxes(title_text=axis_titles[1], zeroline=True, zerolinecolor=f"rgba({ink},0.25)",
                      scaleanchor="x", scaleratio=1)
     if xy_range is not None:
         # a square plot with this range on both axes: the plot area shrinks, the range stays
@@ -155,22 +163,27 @@ def _mosaic_array(images, ncols: int, gap: int = 1) -> tuple[np.ndarray, int, in
 
 def image_mosaic(images, ncols: int, title: str = "", *, height: int | None = None, gap: int = 1,
                  x_ticks: Sequence[str] | None = None, y_ticks: Sequence[str] | None = None,
-                 x_title: str = "", y_title: str = "", dark_ink: bool = True) -> go.Figure:
-    """Images in a grid (row-major, ``ncols`` per row) as one grey heatmap, ink dark on white.
+                 x_title: str = "", y_title: str = "") -> go.Figure:
+    """Images in a grid (row-major, ``ncols`` per row) as one grey heatmap: white ink on black
+    (:data:`DIGIT_COLORSCALE`), the tiles separated by lines of :data:`GAP_COLOUR` (a second trace,
+    so the lines look the same whatever background a theme gives the plot).
 
     ``x_ticks`` / ``y_ticks`` label the columns / rows at the tile centres (e.g. latent values).
     """
     mosaic, h, w = _mosaic_array(images, ncols, gap)
     nrows = (mosaic.shape[0] + gap) // (h + gap)
     ncols_used = (mosaic.shape[1] + gap) // (w + gap)
-    fig = go.Figure(go.Heatmap(
-        z=np.round(mosaic, 3), colorscale="Greys" if dark_ink else "gray", zmin=0, zmax=1, showscale=False,
-        hoverinfo="skip", xgap=0, ygap=0,
-    ))
+    gaps = np.where(np.isnan(mosaic), 1.0, np.nan)
+    fig = go.Figure([
+        go.Heatmap(z=np.round(mosaic, 3), colorscale=[list(stop) for stop in DIGIT_COLORSCALE], zmin=0, zmax=1,
+                   showscale=False, hoverinfo="skip", xgap=0, ygap=0, name="images"),
+        go.Heatmap(z=gaps, colorscale=[[0, GAP_COLOUR], [1, GAP_COLOUR]], zmin=0, zmax=1, showscale=False,
+                   hoverinfo="skip", name="gaps"),
+    ])
     if height is None:
         height = int(max(140, min(640, 60 + 520 * nrows / max(nrows, ncols_used))))
     fig.update_layout(title=title or None, height=height, margin=dict(l=10 if not y_ticks else 60, r=10,
-                      t=45 if title else 10, b=10 if not x_ticks else 50), plot_bgcolor="white")
+                      t=45 if title else 10, b=10 if not x_ticks else 50), plot_bgcolor=GAP_COLOUR)
     fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain",
                      showticklabels=bool(x_ticks), ticks="", title_text=x_title or None,
                      tickvals=[c * (w + gap) + (w - 1) / 2 for c in range(len(x_ticks))] if x_ticks else None,
@@ -272,9 +285,11 @@ def side_by_side(figures: Sequence[go.Figure], titles: Sequence[str], *, height:
 
 
 def placeholder_figure(text: str, height: int = 420) -> go.Figure:
-    """An empty plot area with a centred message (a model that has not started yet)."""
+    """An empty plot area with a centred message (a model that has not started yet). The message is
+    placed on the axes' domain, not the paper, so :func:`side_by_side` keeps it in its panel."""
     fig = go.Figure()
-    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=16))
+    fig.add_annotation(text=text, x=0.5, y=0.5, xref="x domain", yref="y domain", showarrow=False,
+                       font=dict(size=16))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)

@@ -157,22 +157,6 @@ state = st.session_state
 state.setdefault(SS + "job", None)
 state.setdefault(SS + "score_job", None)
 
-# --------------------------------------------------------------------------- settings
-with st.sidebar:
-    st.markdown("**The VAE (image prior)**")
-    latent_dim = common.qp_select("Latent size K", "k", LATENT_DIMS, 8,
-                                  help="K = 8 fills in digits far better than K = 2: two numbers cannot hold "
-                                       "both the digit's identity and its style.")
-    st.markdown("**Latent optimization**")
-    lam = common.qp_select("Prior weight λ", "lam", LAMBDAS, ed.DEFAULT_LAMBDA,
-                           help="Objective ‖A(decode(z)) − y‖² + λ‖z‖². λ‖z‖² is −log N(z; 0, I) (×2λ): "
-                                "it keeps z where the decoder has seen codes. 0 = fit the pixels only.")
-    restarts = common.qp_slider("Random starts", "restarts", 1, 32, ed.DEFAULT_RESTARTS,
-                                help="Adam is run from this many z ~ N(0, I); the lowest objective wins.")
-    steps = common.qp_slider("Adam steps", "steps", 0, 500, ed.DEFAULT_STEPS, step=25)
-    seed = common.qp_number("Seed", "seed", 0, 9999, 0)
-fit_kwargs = {"lam": float(lam), "restarts": int(restarts), "steps": int(steps), "lr": ed.DEFAULT_LR, "seed": int(seed)}
-
 common.explain(
     "The VAE's decoder maps a code z to a digit, so it is a **prior over digits**. To fill in a digit we only "
     "partly see, search for the code whose decoded image agrees with the part we *can* see — the visible pixels "
@@ -184,14 +168,41 @@ common.explain(
     "the mask, and it was trained on random masks."
 )
 
+# --------------------------------------------------------------------------- settings (top of the page)
+st.markdown("**The VAE (image prior) and the latent optimization** — the same settings for every task below")
+if ctx.instructor:   # projector fonts: two rows
+    settings_row = st.columns(2, vertical_alignment="bottom") + st.columns(3, vertical_alignment="bottom")
+else:
+    settings_row = st.columns([1, 1, 1.4, 1.4, 0.9], vertical_alignment="bottom")
+with settings_row[0]:
+    latent_dim = common.qp_select("VAE's latent size K", "k", LATENT_DIMS, 8,
+                                  help="K = 8 fills in digits far better than K = 2: two numbers cannot hold "
+                                       "both the digit's identity and its style.")
+with settings_row[1]:
+    lam = common.qp_select("Prior weight λ", "lam", LAMBDAS, ed.DEFAULT_LAMBDA,
+                           help="Objective ‖A(decode(z)) − y‖² + λ‖z‖². λ‖z‖² is −log N(z; 0, I) (×2λ): "
+                                "it keeps z where the decoder has seen codes. 0 = fit the pixels only.")
+with settings_row[2]:
+    restarts = common.qp_slider("Random starts", "restarts", 1, 32, ed.DEFAULT_RESTARTS,
+                                help="Adam is run from this many z ~ N(0, I); the lowest objective wins.")
+with settings_row[3]:
+    steps = common.qp_slider("Adam steps", "steps", 0, 500, ed.DEFAULT_STEPS, step=25)
+with settings_row[4]:
+    seed = common.qp_number("Seed", "seed", 0, 9999, 0, help="Random starts of z and the conditional VAE's draws.")
+fit_kwargs = {"lam": float(lam), "restarts": int(restarts), "steps": int(steps), "lr": ed.DEFAULT_LR, "seed": int(seed)}
+
 # --------------------------------------------------------------------------- models
-try:
-    vae_config = _vae_config(int(latent_dim))
-except GenlabError as err:
-    st.error(str(err))
-    st.stop()
-run, source = _resolve(vae_config)
-cvae = ed.load_conditional_vae(CVAE_CONFIG)
+# The first visit after a server start imports PyTorch, the data set and the training code here
+# (seconds on a busy machine): the spinner says so.
+with st.spinner("Looking for the trained VAE and conditional VAE (the first visit after a server start also "
+                "loads PyTorch and the data set)…", show_time=True):
+    try:
+        vae_config = _vae_config(int(latent_dim))
+    except GenlabError as err:
+        st.error(str(err))
+        st.stop()
+    run, source = _resolve(vae_config)
+    cvae = ed.load_conditional_vae(CVAE_CONFIG)
 job = manager.get(state[SS + "job"]) if state[SS + "job"] else None
 if (run is None or cvae is None) and (job is None or job.done):
     job = manager.submit(lambda c: prepare_models(c, vae_config, CVAE_CONFIG), session_id=SESSION,
@@ -224,10 +235,11 @@ model_status()
 if run is None:
     st.info("The page needs a trained VAE with these settings; it is being trained now (progress above). "
             "Everything appears when it is done.")
-    common.copy_link_button()
+    common.copy_link_button()   # the page ends here until the VAE is trained: the link is still at its bottom
     st.stop()
-vae = _load_vae(str(run.path), run.checkpoint_path.stat().st_mtime_ns)
-images, labels = _test_split()
+with st.spinner("Loading the VAE and the test digits…", show_time=True):
+    vae = _load_vae(str(run.path), run.checkpoint_path.stat().st_mtime_ns)
+    images, labels = _test_split()
 
 # --------------------------------------------------------------------------- task and digit
 top = st.columns([2.2, 1, 1], vertical_alignment="bottom")
@@ -353,7 +365,9 @@ if task == "inpaint":
         st.caption("Red = missing. Drag a box over the digit to hide that rectangle (it goes into the link).")
     with right:
         try:
-            result = _inpaint(run_key, index, mask.numpy().astype(np.float32).tobytes(), fit_key)
+            with st.spinner(f"Latent optimization: {int(restarts)} random starts × {int(steps)} Adam steps…",
+                            show_time=True):
+                result = _inpaint(run_key, index, mask.numpy().astype(np.float32).tobytes(), fit_key)
         except GenlabError as err:
             st.error(str(err))
             st.stop()
@@ -391,7 +405,9 @@ if task == "inpaint":
 # --------------------------------------------------------------------------- super-resolution
 else:
     try:
-        result = _superres(run_key, index, fit_key)
+        with st.spinner(f"Latent optimization: {int(restarts)} random starts × {int(steps)} Adam steps…",
+                        show_time=True):
+            result = _superres(run_key, index, fit_key)
     except GenlabError as err:
         st.error(str(err))
         st.stop()
@@ -420,7 +436,7 @@ else:
 st.subheader("How often does the classifier still read the right digit?")
 n_eval = common.qp_select("Test digits to score", "n_eval", EVAL_SIZES, 120,
                           help="The first N digits of the test split (all ten classes). Every mask kind and "
-                               "super-resolution are scored with the settings in the sidebar.")
+                               "super-resolution are scored with the settings at the top of the page.")
 cache = _score_cache()
 score_key = (run_key, cvae is not None, int(n_eval), fit_key)
 score_job_id = state[SS + "score_job"]

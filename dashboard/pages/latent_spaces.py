@@ -31,6 +31,7 @@ D = lj.DEFAULTS
 instructor = ctx.instructor
 PLOT_H = 500 if instructor else 460
 TITLES = ["Autoencoder (AE)", "Variational autoencoder (VAE)"]
+INK = "white" if ctx.dark else "black"     # the prior's marks on the latent plots
 
 
 def _pair(figures, key, height=None):
@@ -42,7 +43,6 @@ def _pair(figures, key, height=None):
 # Session: a closed tab stops its job
 # --------------------------------------------------------------------------- #
 SESSION = common.job_session()
-manager = get_job_manager()
 state = st.session_state
 state.setdefault(SS + "auto", set())        # job keys this session started by itself (default settings)
 
@@ -56,7 +56,7 @@ common.explain(
 )
 
 # --------------------------------------------------------------------------- #
-# Sidebar: the settings both models share
+# The settings both models share, at the top of the page
 # --------------------------------------------------------------------------- #
 st.markdown("**The models** — the AE and the VAE share these settings; a stored run with the same settings "
             "is loaded at once")
@@ -97,17 +97,21 @@ def _stop() -> None:
 
 
 # --------------------------------------------------------------------------- #
-# Settings -> configs; bad input is a message, never a traceback
+# Settings -> configs; bad input is a message, never a traceback. The first visit after a server
+# start imports PyTorch here (seconds on a busy machine): the spinner says so.
 # --------------------------------------------------------------------------- #
-try:
-    settings = lj.check_settings(dataset, latent_dim, beta, epochs, 1, seed)
-    lj.check_dataset_available(dataset)
-except GenlabError as err:
-    st.error(str(err))
-    st.stop()
-
-K = settings["latent_dim"]
-configs = lj.pair_configs(settings["dataset"], K, settings["beta"], settings["epochs"], settings["seed"])
+with st.spinner("Looking for stored runs with these settings (the first visit after a server start also "
+                "loads PyTorch)…", show_time=True):
+    manager = get_job_manager()
+    try:
+        settings = lj.check_settings(dataset, latent_dim, beta, epochs, 1, seed)
+        lj.check_dataset_available(dataset)
+    except GenlabError as err:
+        st.error(str(err))
+        st.stop()
+    K = settings["latent_dim"]
+    configs = lj.pair_configs(settings["dataset"], K, settings["beta"], settings["epochs"], settings["seed"])
+    found = {model: lj.find_finished(config) for model, config in configs.items()}
 key = lj.job_key(configs)
 is_default = all(settings[name] == D[name] for name in ("dataset", "latent_dim", "beta", "epochs", "seed"))
 steps_per_model = lj.expected_steps(configs["vae"])
@@ -121,7 +125,6 @@ def _train() -> None:
     state[SS + "job_id"] = job.id
 
 
-found = {model: lj.find_finished(config) for model, config in configs.items()}
 ready = all(run is not None for run in found.values())
 job = manager.job_for_key(key)
 if job is None:
@@ -173,7 +176,38 @@ def _live_figure(points, labels, limit=None):
         points = project(points, "pca", 0)
     return lf.latent_scatter(points, labels, class_names=class_names, prior_circles=K == 2, height=PLOT_H,
                              item=item, axis_titles=("z₁", "z₂") if K == 2 else ("PC 1", "PC 2"),
-                             xy_range=(-limit, limit) if limit and K == 2 else None, show_legend=False)
+                             xy_range=(-limit, limit) if limit and K == 2 else None, show_legend=False,
+                             dark_background=ctx.dark)
+
+
+def _stored_codes(model: str):
+    """Codes of a model that this job does not train (its run is already stored): shown as they are."""
+    run = lj.find_finished(configs[model])
+    if run is None:
+        return None
+    loaded = lj.load_model(run, model.upper())
+    return loaded.codes(), loaded.test_images()[1]
+
+
+def _live_panel(model: str, info: dict, codes: dict, labels, limit):
+    """(title, figure) of one model's live panel: its codes, or what it is doing instead."""
+    title = dict(zip(("ae", "vae"), TITLES))[model]
+    state_name = info.get("state", "waiting")
+    if model in codes and labels is not None:
+        return f"{title}, step {info.get('step', 0):,}", _live_figure(np.asarray(codes[model]), labels, limit)
+    other = "VAE" if model == "ae" else "autoencoder"
+    if state_name == "reused":
+        stored = _stored_codes(model)
+        if stored is not None:
+            return (f"{title}: already trained, waits for the {other}",
+                    _live_figure(stored[0], stored[1], limit))
+    if state_name == "waiting" and info.get("message"):
+        text = f"{model.upper()} waits: {info['message']}<br>(step {info.get('step', 0):,} of {info.get('target', 0):,})"
+    elif state_name == "waiting":
+        text = f"{model.upper()}: preparing —<br>loading the data set and building the model…"
+    else:
+        text = f"{model.upper()}: {state_name}, step {info.get('step', 0):,} of {info.get('target', 0):,}"
+    return f"{title}, step {info.get('step', 0):,}", lf.placeholder_figure(text, height=PLOT_H)
 
 
 @st.fragment(run_every=REFRESH_S if training else None)
@@ -194,17 +228,16 @@ def live_status():
     codes, labels = snap.get("codes") or {}, snap.get("labels")
     limit = lj.robust_limit(*codes.values())
     _class_key()
-    figures, titles = [], []
-    for model, title in zip(("ae", "vae"), TITLES):
-        info = (snap.get("models") or {}).get(model, {})
-        titles.append(f"{title}, step {info.get('step', 0):,}")
-        if model in codes and labels is not None:
-            figures.append(_live_figure(np.asarray(codes[model]), labels, limit))
-        else:
-            figures.append(lf.placeholder_figure(f"{model.upper()}: {info.get('message') or 'starting…'}"))
-    common.show_figure(lf.side_by_side(figures, titles, height=PLOT_H), key="live_pair")
+    models = snap.get("models") or {}
+    panels = [_live_panel(model, models.get(model, {}), codes, labels, limit) for model in ("ae", "vae")]
+    common.show_figure(lf.side_by_side([figure for _, figure in panels], [title for title, _ in panels],
+                                       height=PLOT_H), key="live_pair")
+    reused = [model.upper() for model in ("ae", "vae") if models.get(model, {}).get("state") == "reused"]
     st.caption("Live view: the encoder means of test images while the models train"
-               + (" (PCA of the codes; t-SNE once training is done)." if K > 2 else "."))
+               + (" (PCA of the codes; t-SNE once training is done)." if K > 2 else ".")
+               + (f" The {' and '.join(reused)} with these settings is already stored (for example a shipped "
+                  "demo): it is shown as it is, and the page shows both once the other one has finished."
+                  if reused else ""))
 
 
 if not ready:
@@ -217,14 +250,14 @@ if not ready:
                 f"({steps_per_model:,} steps per model; stored runs are loaded instantly next time).")
     if training:
         live_status()
-    with st.sidebar:
-        common.copy_link_button()
+    common.copy_link_button()
     st.stop()
 
 # --------------------------------------------------------------------------- #
 # Both runs are stored: load them
 # --------------------------------------------------------------------------- #
-with st.spinner("Loading the stored runs…"):
+with st.spinner("Loading the stored AE and VAE (the first time after a server start also loads the data set "
+                "and the training code)…", show_time=True):
     try:
         models = {model: lj.load_model(found[model], model.upper()) for model in ("ae", "vae")}
     except GenlabError as err:
@@ -246,8 +279,9 @@ shown_demo = not just_trained and any(lj.is_demo(found[model]) for model in ("ae
     icon=":material/inventory_2:" if shown_demo else ":material/check_circle:",
 )
 
-images, labels = ae.test_images()
-codes = {"ae": ae.codes(), "vae": vae.codes()}
+with st.spinner("Encoding the test images…", show_time=True):
+    images, labels = ae.test_images()
+    codes = {"ae": ae.codes(), "vae": vae.codes()}
 shown_prior = lj.prior_z(K, GRID_SAMPLES, PRIOR_SEED)   # the first of the scored draws
 
 # --------------------------------------------------------------------------- #
@@ -262,16 +296,17 @@ if K == 2:
                                      help="Both plots on the same square: compare where the codes lie.")
     with c2:
         show_prior = common.qp_toggle("Show the prior N(0, I)", "prior", True,
-                                      help="Dotted circles of radius 1, 2, 3 and the 64 prior samples decoded in section 2 (black ×).")
+                                      help=f"Dotted circles of radius 1, 2, 3 and the 64 prior samples decoded in section 2 ({INK} ×).")
     limit = lj.robust_limit(codes["ae"], codes["vae"])
     _pair([lf.latent_scatter(codes[model], labels, class_names=class_names, prior_circles=show_prior,
                              prior_points=shown_prior if show_prior else None,
-                             xy_range=(-limit, limit) if same_axes else None, item=item, show_legend=False)
+                             xy_range=(-limit, limit) if same_axes else None, item=item, show_legend=False,
+                             dark_background=ctx.dark)
            for model in ("ae", "vae")], key="latent_pair")
     spread = {m: float(np.sqrt((codes[m] ** 2).sum(1)).mean()) for m in codes}
     st.caption(f"Encoder means μ(x) of {len(labels)} test images. Mean distance of a code from 0: AE {spread['ae']:.2f}, VAE {spread['vae']:.2f} "
                f"(under the prior N(0, I) it is {math.sqrt(math.pi / 2):.2f}). Dotted circles: radius 1, 2, 3 of the prior; "
-               f"black ×: the 64 prior samples decoded in section 2. Hover a point to see its {item}.")
+               f"{INK} ×: the 64 prior samples decoded in section 2. Hover a point to see its {item}.")
 elif K == 1:
     _pair([lf.latent_strip(codes[model][:, 0], labels, class_names=class_names, item=item) for model in ("ae", "vae")],
           key="latent_pair")
@@ -298,7 +333,8 @@ else:
             projected[model] = project(codes[model], "pca", int(proj_seed))
     names = ("PC 1", "PC 2") if method == "pca" else ("t-SNE 1", "t-SNE 2")
     _pair([lf.latent_scatter(projected[model], labels, class_names=class_names, item=item, axis_titles=names,
-                             show_legend=False) for model in ("ae", "vae")], key="latent_pair")
+                             show_legend=False, dark_background=ctx.dark) for model in ("ae", "vae")],
+          key="latent_pair")
     st.caption(f"{'PCA' if method == 'pca' else 't-SNE'} of the K = {K} encoder means of {len(labels)} test images. "
                f"Hover a point to see its {item}. UMAP is not offered: it is not installed on this server.")
 
@@ -306,7 +342,7 @@ else:
 # 2. Sampling from the prior
 # --------------------------------------------------------------------------- #
 st.subheader("2 · Decoding samples from the prior z ~ N(0, I)")
-with st.spinner("Scoring the prior samples with the classifier (trained once, then cached)…"):
+with st.spinner("Scoring the prior samples with the classifier (trained once, then cached)…", show_time=True):
     from genlab import metrics
 
     scores = {m: models[m].prior_scores(PRIOR_SEED) for m in ("ae", "vae")}
@@ -345,88 +381,92 @@ st.caption(
 # 3. Exploring the latent spaces
 # --------------------------------------------------------------------------- #
 st.subheader("3 · Walking through the latent spaces")
-tab_grid, tab_interp, tab_trav = st.tabs(["Decoded latent plane", "Interpolation", "Latent traversal"])
+# the open tab is in the URL (?walk=); only the open tab is computed (switching tabs reruns the page)
+tab_grid, tab_interp, tab_trav = common.qp_tabs(["Decoded latent plane", "Interpolation", "Latent traversal"],
+                                                "walk", names=("plane", "interpolation", "traversal"))
 
-with tab_grid:
-    if K < 2:
-        st.info("With K = 1 there is no plane: use the traversal tab.")
-    else:
-        g1, g2, g3, g4 = st.columns(4)
-        with g1:
-            extent = common.qp_slider("Grid range ±", "extent", 0.5, 10.0, 3.0, step=0.5,
-                                      help="The grid covers [−range, range]² of the latent plane.")
-        with g2:
-            n_grid = common.qp_slider("Images per side", "grid", 5, 25, 15 if dataset == "digits" else 12)
-        with g3:
-            spacing = common.qp_radio("Spacing", "spacing", ("linear", "quantile"), "linear", horizontal=True,
-                                      help="quantile: equal steps of prior probability (the Keras VAE example), "
-                                           "dense near 0.")
-        dims = (0, 1)
-        if K > 2:
-            with g4:
-                dim_options = list(range(1, K + 1))
-                da = common.qp_select("Horizontal dimension", "gx", dim_options, 1, format_func=lambda d: f"z{d}")
-                db = common.qp_select("Vertical dimension", "gy", dim_options, 2, format_func=lambda d: f"z{d}")
-            dims = (da - 1, db - 1)
-        if dims[0] == dims[1]:
-            st.error("Choose two different latent dimensions for the grid.")
+if tab_grid.open is not False:
+    with tab_grid:
+        if K < 2:
+            st.info("With K = 1 there is no plane: use the traversal tab.")
         else:
-            from genlab.latent import grid_values, latent_grid
+            g1, g2, g3, g4 = st.columns(4)
+            with g1:
+                extent = common.qp_slider("Grid range ±", "extent", 0.5, 10.0, 3.0, step=0.5,
+                                          help="The grid covers [−range, range]² of the latent plane.")
+            with g2:
+                n_grid = common.qp_slider("Images per side", "grid", 5, 25, 15 if dataset == "digits" else 12)
+            with g3:
+                spacing = common.qp_radio("Spacing", "spacing", ("linear", "quantile"), "linear", horizontal=True,
+                                          help="quantile: equal steps of prior probability (the Keras VAE example), "
+                                               "dense near 0.")
+            dims = (0, 1)
+            if K > 2:
+                with g4:
+                    dim_options = list(range(1, K + 1))
+                    da = common.qp_select("Horizontal dimension", "gx", dim_options, 1, format_func=lambda d: f"z{d}")
+                    db = common.qp_select("Vertical dimension", "gy", dim_options, 2, format_func=lambda d: f"z{d}")
+                dims = (da - 1, db - 1)
+            if dims[0] == dims[1]:
+                st.error("Choose two different latent dimensions for the grid.")
+            else:
+                from genlab.latent import grid_values, latent_grid
 
-            values = grid_values(float(extent), int(n_grid), spacing).numpy()
-            _pair([lf.latent_grid_figure(latent_grid(models[model].trainer, float(extent), int(n_grid), spacing,
-                                                     dims=dims).numpy(), values, dims=dims)
-                   for model in ("ae", "vae")], key="grid_pair", height=PLOT_H + 40)
-            note = "" if K == 2 else " The other coordinates are 0 (the prior mean)."
-            common.caption("Each tile decodes one grid point (like the Keras VAE example's manifold)." + note,
-                           explanation="The VAE's plane changes smoothly and every tile is a plausible image; the "
-                                       "AE's codes live on their own scale, so parts of the same square decode "
-                                       "to blurs.")
+                values = grid_values(float(extent), int(n_grid), spacing).numpy()
+                _pair([lf.latent_grid_figure(latent_grid(models[model].trainer, float(extent), int(n_grid), spacing,
+                                                         dims=dims).numpy(), values, dims=dims)
+                       for model in ("ae", "vae")], key="grid_pair", height=PLOT_H + 40)
+                note = "" if K == 2 else " The other coordinates are 0 (the prior mean)."
+                common.caption("Each tile decodes one grid point (like the Keras VAE example's manifold)." + note,
+                               explanation="The VAE's plane changes smoothly and every tile is a plausible image; the "
+                                           "AE's codes live on their own scale, so parts of the same square decode "
+                                           "to blurs.")
 
 n_test = len(labels)
-with tab_interp:
-    i1, i2, i3 = st.columns(3)
-    with i1:
-        index_a = common.qp_number(f"Test image A (0–{n_test - 1})", "ia", 0, n_test - 1, 0)
-    with i2:
-        index_b = common.qp_number(f"Test image B (0–{n_test - 1})", "ib", 0, n_test - 1, min(5, n_test - 1))
-    with i3:
-        steps = common.qp_slider("Steps", "isteps", 3, 15, 9)
-    from genlab.latent import interpolate
+if tab_interp.open is not False:
+    with tab_interp:
+        i1, i2, i3 = st.columns(3)
+        with i1:
+            index_a = common.qp_number(f"Test image A (0–{n_test - 1})", "ia", 0, n_test - 1, 0)
+        with i2:
+            index_b = common.qp_number(f"Test image B (0–{n_test - 1})", "ib", 0, n_test - 1, min(5, n_test - 1))
+        with i3:
+            steps = common.qp_slider("Steps", "isteps", 3, 15, 9)
+        from genlab.latent import interpolate
 
-    ends = images[[int(index_a), int(index_b)]]
-    t_labels = [f"{t:.2f}" for t in np.linspace(0, 1, int(steps))]
-    name_a = lf._class_name(class_names, int(labels[int(index_a)]))
-    name_b = lf._class_name(class_names, int(labels[int(index_b)]))
-    st.caption(f"z_t = (1 − t)·μ(A) + t·μ(B): A is a {name_a}, B is a {name_b}.")
-    for model, title in zip(("ae", "vae"), TITLES):
-        row = interpolate(models[model].trainer, ends[0], ends[1], int(steps)).numpy()
-        strip = np.concatenate([ends[:1].numpy(), row, ends[1:].numpy()])
-        fig = lf.image_row(strip, ["A"] + t_labels + ["B"], title, height=250 if instructor else 190)
-        common.show_figure(fig, key=f"interp_{model}")
-
-with tab_trav:
-    shown = min(K, MAX_SLIDERS)
-    left, right = st.columns([1, 2], gap="medium")
-    with left:
-        st.markdown("**z** — one slider per latent dimension" + (f" (the first {MAX_SLIDERS}; the rest are 0)" if K > shown else ""))
-        z_point = np.zeros(K, dtype=np.float32)
-        for k in range(shown):
-            z_point[k] = common.qp_slider(f"z{k + 1}", f"z{k + 1}", -4.0, 4.0, 0.0, step=0.1)
-        trav_dim = common.qp_select("Sweep dimension", "tdim", list(range(1, K + 1)), 1, format_func=lambda d: f"z{d}")
-    from genlab.latent import traverse
-
-    sweep = np.linspace(-3, 3, 9)
-    with right:
-        point_images = np.concatenate([models[m].decode(z_point[None, :]) for m in ("ae", "vae")])
-        fig = lf.image_row(point_images, ["AE", "VAE"], "decode(z) at the sliders",
-                           height=320 if instructor else 260)
-        common.show_figure(fig, key="trav_point")
-        st.caption(f"z{int(trav_dim)} swept from −3 to 3, the other coordinates at the sliders:")
+        ends = images[[int(index_a), int(index_b)]]
+        t_labels = [f"{t:.2f}" for t in np.linspace(0, 1, int(steps))]
+        name_a = lf._class_name(class_names, int(labels[int(index_a)]))
+        name_b = lf._class_name(class_names, int(labels[int(index_b)]))
+        st.caption(f"z_t = (1 − t)·μ(A) + t·μ(B): A is a {name_a}, B is a {name_b}.")
         for model, title in zip(("ae", "vae"), TITLES):
-            row = traverse(models[model].trainer, z_point, int(trav_dim) - 1, sweep).numpy()
-            fig = lf.image_row(row, [f"{v:+.1f}" for v in sweep], title, height=250 if instructor else 190)
-            common.show_figure(fig, key=f"trav_{model}")
+            row = interpolate(models[model].trainer, ends[0], ends[1], int(steps)).numpy()
+            strip = np.concatenate([ends[:1].numpy(), row, ends[1:].numpy()])
+            fig = lf.image_row(strip, ["A"] + t_labels + ["B"], title, height=250 if instructor else 190)
+            common.show_figure(fig, key=f"interp_{model}")
 
-with st.sidebar:
-    common.copy_link_button()
+if tab_trav.open is not False:
+    with tab_trav:
+        shown = min(K, MAX_SLIDERS)
+        left, right = st.columns([1, 2], gap="medium")
+        with left:
+            st.markdown("**z** — one slider per latent dimension" + (f" (the first {MAX_SLIDERS}; the rest are 0)" if K > shown else ""))
+            z_point = np.zeros(K, dtype=np.float32)
+            for k in range(shown):
+                z_point[k] = common.qp_slider(f"z{k + 1}", f"z{k + 1}", -4.0, 4.0, 0.0, step=0.1)
+            trav_dim = common.qp_select("Sweep dimension", "tdim", list(range(1, K + 1)), 1, format_func=lambda d: f"z{d}")
+        from genlab.latent import traverse
+
+        sweep = np.linspace(-3, 3, 9)
+        with right:
+            point_images = np.concatenate([models[m].decode(z_point[None, :]) for m in ("ae", "vae")])
+            fig = lf.image_row(point_images, ["AE", "VAE"], "decode(z) at the sliders",
+                               height=320 if instructor else 260)
+            common.show_figure(fig, key="trav_point")
+            st.caption(f"z{int(trav_dim)} swept from −3 to 3, the other coordinates at the sliders:")
+            for model, title in zip(("ae", "vae"), TITLES):
+                row = traverse(models[model].trainer, z_point, int(trav_dim) - 1, sweep).numpy()
+                fig = lf.image_row(row, [f"{v:+.1f}" for v in sweep], title, height=250 if instructor else 190)
+                common.show_figure(fig, key=f"trav_{model}")
+
+common.copy_link_button()

@@ -21,7 +21,6 @@ from dashboard import latent_jobs as lj
 from dashboard.figures import latent as lf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
-from genlab.models.autoencoder import AutoencoderConfig
 
 TITLE = "Latent ELBO & reparameterization"
 ctx = common.setup_page(TITLE)
@@ -38,10 +37,14 @@ PLOT_H = 460 if instructor else 380
 
 
 SESSION = common.job_session()
-manager = get_job_manager()
 state = st.session_state
 state.setdefault(SS + "auto", set())
-SIGMA = AutoencoderConfig().gaussian_sigma   # the default decoder's fixed noise level (0.15)
+# The first visit after a server start imports PyTorch here (seconds on a busy machine): say so.
+with st.spinner("Loading PyTorch (the first visit after a server start)…", show_time=True):
+    from genlab.models.autoencoder import AutoencoderConfig
+
+    manager = get_job_manager()
+    SIGMA = AutoencoderConfig().gaussian_sigma   # the default decoder's fixed noise level (0.15)
 
 common.explain(
     r"For each image the VAE minimises "
@@ -58,7 +61,7 @@ common.explain(
 )
 
 # --------------------------------------------------------------------------- #
-# Sidebar: the VAE
+# The VAE's settings, at the top of the page
 # --------------------------------------------------------------------------- #
 st.markdown("**The VAE** — a stored run with these settings is loaded at once")
 if instructor:   # projector fonts: two rows
@@ -214,7 +217,7 @@ else:
             st.caption("A β sweep is training; its VAEs appear in section 2 as they finish.")
 
     if vae_run is not None:
-        frame = lj.load_model(vae_run, "VAE").metrics_frame()
+        frame = lj.read_metrics(vae_run)   # the metrics only: loading the model would import its training code
         just_trained = job is not None and job.status == "finished"
         shown_demo = not just_trained and lj.is_demo(vae_run)
         (st.info if shown_demo else st.success)(
@@ -264,52 +267,56 @@ def _matching_runs(settings: dict, vary: str) -> list[dict]:
 
 
 if settings is not None:
-    b_tab, s_tab = st.tabs(["β: posterior collapse", "S: Monte-Carlo samples"])
-    with b_tab:
-        runs_beta = {r["beta"]: r for r in _matching_runs(settings, "beta")}
-        missing = [b for b in BETA_SWEEP if b not in runs_beta]
-        # on a projector the button's label needs the full width (it was cut to "Train the β sw…")
-        c1, c2 = (st.container(), st.container()) if instructor else st.columns([1, 2], vertical_alignment="center")
-        sweep_active = job is not None and job.active and job.key == sweep_key
-        c1.button(f"Train the β sweep ({len(missing)} to go)" if missing else "β sweep complete",
-                  on_click=_train_sweep, disabled=not missing or sweep_active, key=SS + "sweep",
-                  icon=":material/tune:",
-                  help=f"VAEs with β = {', '.join(f'{b:g}' for b in BETA_SWEEP)} and the other settings above, "
-                       "trained side by side; stored runs are reused.")
-        c2.caption(f"Stored VAEs with K = {K}, S = {settings['mc_samples']}, {settings['epochs']} epochs, seed "
-                   f"{settings['seed']}: β = {', '.join(f'{b:g}' for b in sorted(runs_beta)) or 'none yet'}.")
-        if sweep_active:
-            if job.status == "queued":
-                st.warning(_queue_text(job))
+    b_tab, s_tab = common.qp_tabs(["β: posterior collapse", "S: Monte-Carlo samples"], "vary",
+                                  names=("beta", "samples"))
+    if b_tab.open is not False:   # only the open tab is computed (a tab switch reruns the page)
+        with b_tab:
+            runs_beta = {r["beta"]: r for r in _matching_runs(settings, "beta")}
+            missing = [b for b in BETA_SWEEP if b not in runs_beta]
+            # on a projector the button's label needs the full width (it was cut to "Train the β sw…")
+            c1, c2 = (st.container(), st.container()) if instructor else st.columns([1, 2], vertical_alignment="center")
+            sweep_active = job is not None and job.active and job.key == sweep_key
+            c1.button(f"Train the β sweep ({len(missing)} to go)" if missing else "β sweep complete",
+                      on_click=_train_sweep, disabled=not missing or sweep_active, key=SS + "sweep",
+                      icon=":material/tune:",
+                      help=f"VAEs with β = {', '.join(f'{b:g}' for b in BETA_SWEEP)} and the other settings above, "
+                           "trained side by side; stored runs are reused.")
+            c2.caption(f"Stored VAEs with K = {K}, S = {settings['mc_samples']}, {settings['epochs']} epochs, seed "
+                       f"{settings['seed']}: β = {', '.join(f'{b:g}' for b in sorted(runs_beta)) or 'none yet'}.")
+            if sweep_active:
+                if job.status == "queued":
+                    st.warning(_queue_text(job))
+                else:
+                    st.progress(job.progress, text=f"β sweep: {job.message or 'starting'}")
+            if len(runs_beta) >= 2:
+                rows = list(runs_beta.values())
+                common.show_figure(lf.beta_sweep_figure(rows, "Test-split terms and active dimensions against β",
+                                                        height=PLOT_H), key="beta_sweep")
+                if settings["dataset"] == "digits" or len(rows) <= 4:
+                    st.markdown("**Decoded prior samples for each β** (the same 12 draws z ~ N(0, I))")
+                    z = lj.prior_z(K, 12, 0)
+                    betas = sorted(runs_beta)
+                    with st.spinner(f"Loading the {len(betas)} VAEs of the β sweep…", show_time=True):
+                        images = np.concatenate([lj.load_model(runs_beta[b]["run"]).decode(z) for b in betas])
+                    fig = lf.image_mosaic(images, 12, height=60 + 52 * len(betas) if not instructor else 80 + 64 * len(betas),
+                                          y_ticks=[f"β={b:g}" for b in betas])
+                    common.show_figure(fig, key="beta_samples")
+                    common.caption(explanation="At large β the samples stop depending on z: the decoder has learnt "
+                                               "to ignore the collapsed latent dimensions and draws an average image.")
             else:
-                st.progress(job.progress, text=f"β sweep: {job.message or 'starting'}")
-        if len(runs_beta) >= 2:
-            rows = list(runs_beta.values())
-            common.show_figure(lf.beta_sweep_figure(rows, "Test-split terms and active dimensions against β",
-                                                    height=PLOT_H), key="beta_sweep")
-            if settings["dataset"] == "digits" or len(rows) <= 4:
-                st.markdown("**Decoded prior samples for each β** (the same 12 draws z ~ N(0, I))")
-                z = lj.prior_z(K, 12, 0)
-                betas = sorted(runs_beta)
-                images = np.concatenate([lj.load_model(runs_beta[b]["run"]).decode(z) for b in betas])
-                fig = lf.image_mosaic(images, 12, height=60 + 52 * len(betas) if not instructor else 80 + 64 * len(betas),
-                                      y_ticks=[f"β={b:g}" for b in betas])
-                common.show_figure(fig, key="beta_samples")
-                common.caption(explanation="At large β the samples stop depending on z: the decoder has learnt "
-                                           "to ignore the collapsed latent dimensions and draws an average image.")
-        else:
-            st.info("Train the β sweep (or train single VAEs with other β above) to compare them here.")
-    with s_tab:
-        runs_s = sorted(_matching_runs(settings, "mc_samples"), key=lambda r: r["S"])
-        if runs_s:
-            table = pd.DataFrame([{"S": r["S"], "test ELBO": r["elbo"], "reconstruction": r["recon"], "KL": r["kl"],
-                                   "active dims": r["active"], "training time (s)": r["seconds"]} for r in runs_s])
-            st.dataframe(table, hide_index=True, width="stretch",
-                         column_config={c: st.column_config.NumberColumn(format="%.2f")
-                                        for c in ("test ELBO", "reconstruction", "KL", "training time (s)")})
-        common.caption(f"Stored VAEs with β = {settings['beta']:g} and these settings, by S.",
-                       explanation="Change S above and train to add a row: the ELBO barely moves while each step "
-                                   "costs about S times more decoding.")
+                st.info("Train the β sweep (or train single VAEs with other β above) to compare them here.")
+    if s_tab.open is not False:
+        with s_tab:
+            runs_s = sorted(_matching_runs(settings, "mc_samples"), key=lambda r: r["S"])
+            if runs_s:
+                table = pd.DataFrame([{"S": r["S"], "test ELBO": r["elbo"], "reconstruction": r["recon"], "KL": r["kl"],
+                                       "active dims": r["active"], "training time (s)": r["seconds"]} for r in runs_s])
+                st.dataframe(table, hide_index=True, width="stretch",
+                             column_config={c: st.column_config.NumberColumn(format="%.2f")
+                                            for c in ("test ELBO", "reconstruction", "KL", "training time (s)")})
+            common.caption(f"Stored VAEs with β = {settings['beta']:g} and these settings, by S.",
+                           explanation="Change S above and train to add a row: the ELBO barely moves while each step "
+                                       "costs about S times more decoding.")
 
 # --------------------------------------------------------------------------- #
 # 3. The reparameterization trick
@@ -364,7 +371,8 @@ if rows:
                  if variance[("score function", s)]["grad_mu_var"] <= reparam1["grad_mu_var"]), None)
     m[2].metric("S the score function needs for ∂/∂μ", f"{need}" if need else f"> {SAMPLE_COUNTS[-1]}",
                 help="Smallest S whose score-function variance is at most the variance of one reparameterized sample.")
-    tab_var, tab_est = st.tabs(["Variance against S", "Estimates ± 1 sd"])
+    tab_var, tab_est = common.qp_tabs(["Variance against S", "Estimates ± 1 sd"], "grad",
+                                      names=("variance", "estimates"))
     titles = ["∂/∂μ", "∂/∂σ"]
 
     def _gradient_panels(builder, y_title: str):
@@ -374,10 +382,13 @@ if rows:
                               height=PLOT_H + 60, spacing=0.12 if instructor else 0.1, legend=True)
         return fig.update_layout(yaxis_title_text=y_title, yaxis2_title_text=None)
 
-    with tab_var:
-        common.show_figure(_gradient_panels(lf.gradient_variance_figure, "variance of the estimate"), key="grad_var")
-    with tab_est:
-        common.show_figure(_gradient_panels(lf.gradient_estimates_figure, "estimate ± 1 sd"), key="grad_est")
+    if tab_var.open is not False:   # only the open tab is drawn (a tab switch reruns the page)
+        with tab_var:
+            common.show_figure(_gradient_panels(lf.gradient_variance_figure, "variance of the estimate"),
+                               key="grad_var")
+    if tab_est.open is not False:
+        with tab_est:
+            common.show_figure(_gradient_panels(lf.gradient_estimates_figure, "estimate ± 1 sd"), key="grad_est")
     common.caption(explanation="Both variances fall like 1/S (dotted line), but the score function starts much "
                                "higher: it multiplies f(z) by a noisy weight and ignores how f changes. For a "
                                "bounded, wiggly f (cos at μ = 0.5) it can win for μ — the trick is not a theorem, "
@@ -393,5 +404,4 @@ if rows:
             language="python",
         )
 
-with st.sidebar:
-    common.copy_link_button()
+common.copy_link_button()

@@ -134,6 +134,32 @@ def test_editing_inpainting_default(stores):
     assert any(b.label == "Score the test split" for b in at.button)
 
 
+def _leaves(block) -> list:
+    """The elements under ``block`` (at.main, at.sidebar) in page order."""
+    from streamlit.testing.v1.element_tree import Block
+
+    out = []
+    for index in sorted(block.children):
+        child = block.children[index]
+        out += _leaves(child) if isinstance(child, Block) else [child]
+    return out
+
+
+def test_editing_settings_on_top_of_the_page_and_one_link_at_the_bottom(stores):
+    """The VAE's and the optimization's settings sit at the top of the page (not in the sidebar,
+    below the page list); "Link to this view" appears once, at the bottom of the page."""
+    settings = {"k", "lam", "restarts", "steps", "seed"}
+    for query in ({"steps": 25}, {"steps": 25, "task": "superres"}):
+        at = run_page(EDIT_PAGE, **query)
+        main, sidebar = _leaves(at.main), _leaves(at.sidebar)
+        assert not settings & {getattr(e, "key", None) for e in sidebar}
+        keys = [getattr(e, "key", None) for e in main]
+        assert settings <= set(keys) and max(keys.index(k) for k in settings) < keys.index("task")
+        links = [e for e in main if e.type == "code" and e.value.startswith("http")]
+        assert len(links) == 1 and main[-1] is links[0] and "Link to this view" in main[-2].value
+        assert not [e for e in sidebar if e.type == "code"]
+
+
 def test_editing_url_state_rectangle_and_superres(stores):
     at = run_page(EDIT_PAGE, mask="rectangle", rows="1,3", cols="2,6", digit=7, steps=25, restarts=3)
     assert at.slider(key="rows").value == (1, 3) and at.slider(key="cols").value == (2, 6)
@@ -169,6 +195,8 @@ def test_editing_without_a_vae_trains_one_in_the_background(stores, tmp_path, mo
     monkeypatch.setenv("GENLAB_RUNS_DIR", str(tmp_path))
     at = run_page(EDIT_PAGE, k=2, steps=25)
     assert "being trained now" in texts(at)
+    main = _leaves(at.main)
+    assert main[-1].type == "code" and main[-1].value.startswith("http")     # the link ends the page here too
     jobs = [j for j in get_job_manager().jobs(active_only=True) if (j.key or "").startswith("edit-models:")]
     assert jobs
     for job in jobs:

@@ -109,7 +109,8 @@ def test_stored_pair_loads_with_both_latent_plots_and_scores(runs_env):
     assert titles == ["Autoencoder (AE)", "Variational autoencoder (VAE)"]
     assert {t.get("xaxis", "x") for t in latent["data"]} == {"x", "x2"}  # both latent spaces
     assert any("digit" in (t.get("hovertemplate") or "") for t in latent["data"])
-    assert {"prior_pair", "grid_pair", "trav_point"} <= set(charts)
+    assert {"prior_pair", "grid_pair"} <= set(charts)
+    assert not {"interp_ae", "trav_point"} & set(charts)      # only the open tab is computed
     assert at.button(key="_latent_train").disabled and at.button(key="_latent_stop").disabled
 
 
@@ -128,12 +129,16 @@ def test_controls_change_the_figures_and_the_url(runs_env):
     at.radio(key="spacing").set_value("quantile")
     _run(at)
     assert at.query_params["spacing"] == "quantile"
+    at = _page(LATENT, epochs=1, walk="interpolation")       # a link opens its tab
+    assert "interp_ae" in _charts(at) and "grid_pair" not in _charts(at)
     at.number_input(key="ia").set_value(3)
     at.slider(key="isteps").set_value(5)
     _run(at)
     assert "A is a " in _texts(at.caption)
     interp = _charts(at)["interp_ae"]
     assert len(interp["layout"]["xaxis"]["ticktext"]) == 5 + 2  # A, 5 steps, B
+    assert at.query_params["walk"] == "interpolation"
+    at = _page(LATENT, epochs=1, walk="traversal")
     before = _charts(at)["trav_point"]["data"][0]["z"]
     at.slider(key="z1").set_value(2.5)
     _run(at)
@@ -144,8 +149,11 @@ def test_controls_change_the_figures_and_the_url(runs_env):
 def test_url_reproduces_the_view(runs_env):
     at = _page(LATENT, epochs=1, grid=9, same=0, z2=-1.5, tdim=2)
     assert at.slider(key="grid").value == 9 and at.toggle(key="same").value is False
-    assert at.slider(key="z2").value == -1.5 and at.selectbox(key="tdim").value == 2
     assert _rows(_charts(at)["grid_pair"]["data"][0]["z"]) == 9 * 9 - 1
+    at = _page(LATENT, epochs=1, grid=9, same=0, z2=-1.5, tdim=2, walk="traversal")   # the open tab too
+    assert at.slider(key="z2").value == -1.5 and at.selectbox(key="tdim").value == 2
+    assert "trav_point" in _charts(at) and "grid_pair" not in _charts(at)
+    assert at.query_params["walk"] == "traversal" and at.query_params["grid"] == "9"   # the other tab's setting stays
 
 
 def test_k3_is_projected_with_pca_and_tsne(runs_env):
@@ -248,6 +256,88 @@ def test_train_button_trains_then_the_runs_load(empty_store):
     assert "latent_pair" in _charts(at)
 
 
+def _leaves(block) -> list:
+    """The elements under ``block`` (at.main, at.sidebar) in page order."""
+    from streamlit.testing.v1.element_tree import Block
+
+    out = []
+    for index in sorted(block.children):
+        child = block.children[index]
+        out += _leaves(child) if isinstance(child, Block) else [child]
+    return out
+
+
+def assert_link_at_the_bottom(at: AppTest) -> None:
+    """"Link to this view" once, as the last thing of the main page; the sidebar has no link."""
+    main, sidebar = _leaves(at.main), _leaves(at.sidebar)
+    links = [e for e in main if e.type == "code" and e.value.startswith("http")]
+    assert len(links) == 1, [link.value for link in links]
+    assert main[-1] is links[0] and "Link to this view" in main[-2].value
+    assert not [e for e in sidebar if e.type == "code" or "Link to this view" in str(getattr(e, "value", ""))]
+
+
+def test_settings_on_top_and_link_at_the_bottom_of_both_latent_pages(runs_env):
+    at = _page(LATENT, epochs=1)
+    assert_link_at_the_bottom(at)
+    sidebar_keys = {getattr(e, "key", None) for e in _leaves(at.sidebar)}
+    assert not sidebar_keys & {"data", "k", "beta", "epochs", "seed"}           # the settings are on the page
+    first = [getattr(e, "key", None) for e in _leaves(at.main)][:12]
+    assert {"data", "k", "beta", "epochs", "seed"} <= set(first)                 # ... at its top
+    at = _page(LATENT, epochs=3)                                                 # untrained: the page ends early
+    assert "have not been trained yet" in _texts(at.info)
+    assert_link_at_the_bottom(at)
+    at = _page(ELBO, epochs=1)
+    assert_link_at_the_bottom(at)
+    assert not {getattr(e, "key", None) for e in _leaves(at.sidebar)} & {"data", "k", "beta", "s", "epochs", "seed"}
+
+
+def test_a_stored_model_waits_for_the_other_one_in_the_live_view(runs_env, monkeypatch):
+    """While one model of the pair trains, the other one (already stored, e.g. a shipped demo) is
+    shown as it is and says that it waits; a model still preparing says so (no blank panel)."""
+    import threading
+
+    from genlab import jobs
+
+    manager = JobManager(1, set_torch_threads=False)
+    monkeypatch.setattr(jobs, "_MANAGER", manager)
+    configs = lj.pair_configs(epochs=1, beta=2.0)       # the AE ignores β: the stored K = 2 AE serves
+    assert lj.find_finished(configs["ae"]) is not None and lj.find_finished(configs["vae"]) is None
+    release, published, preparing, published_again = (threading.Event() for _ in range(4))
+    codes = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
+
+    def fake_training(ctx):   # the snapshot train_models publishes while the VAE trains
+        ctx.publish(models={"ae": {"label": "ae", "state": "reused", "step": 23, "target": 23, "message": ""},
+                            "vae": {"label": "vae", "state": "training", "step": 5, "target": 23, "message": ""}},
+                    codes={"vae": codes}, labels=np.arange(50) % 10)
+        ctx.set_progress(0.6, "AE already trained (stored run) · VAE step 5 of 23")
+        published.set()
+        preparing.wait(60)   # then: the VAE has not started yet (its data set and model are being built)
+        ctx.publish(models={"ae": {"label": "ae", "state": "reused", "step": 23, "target": 23, "message": ""},
+                            "vae": {"label": "vae", "state": "waiting", "step": 0, "target": 23, "message": ""}},
+                    codes={})
+        published_again.set()
+        release.wait(60)
+
+    manager.submit(fake_training, session_id="test", key=lj.job_key(configs), name="pair")
+    try:
+        assert published.wait(30)
+        at = _page(LATENT, epochs=1, beta=2)
+        assert "AE already trained (stored run)" in at.get("progress")[0].proto.text
+        live = _charts(at)["live_pair"]
+        titles = [a["text"] for a in live["layout"]["annotations"]]
+        assert titles == ["Autoencoder (AE): already trained, waits for the VAE", "Variational autoencoder (VAE), step 5"]
+        assert {t.get("xaxis", "x") for t in live["data"] if t["type"] == "scatter"} == {"x", "x2"}   # both drawn
+        assert "already stored" in _texts(at.caption)
+        preparing.set()
+        assert published_again.wait(30)
+        _run(at)
+        texts = [a["text"] for a in _charts(at)["live_pair"]["layout"]["annotations"]]
+        assert any("VAE: preparing" in t for t in texts), texts
+    finally:
+        release.set()
+        manager.shutdown(10)
+
+
 # --------------------------------------------------------------------------- #
 # Latent ELBO & reparameterization
 # --------------------------------------------------------------------------- #
@@ -282,6 +372,8 @@ def test_gradient_controls_drive_the_variance_experiment(runs_env):
     assert names == ["score function", "reparameterization", "∝ 1/S"] * 2  # ∂/∂μ and ∂/∂σ panels
     assert variance["data"][0]["x"] == [1, 2, 5, 10, 20, 50, 100, 200, 500]
     assert variance["data"][3]["xaxis"] == "x2"
+    at = _page(ELBO, epochs=1, grad="estimates")            # a link opens its tab; only that one is drawn
+    assert "grad_var" not in _charts(at)
     estimates = _charts(at)["grad_est"]
     assert any("true ∂/∂σ" in a["text"] for a in estimates["layout"]["annotations"])
 

@@ -54,6 +54,55 @@ def test_image_mosaic_layout_gaps_and_ticks():
     assert list(fig.layout.xaxis.ticktext) == ["a", "b", "c"] and fig.layout.yaxis.autorange == "reversed"
 
 
+def _colour_at(colorscale, value: float) -> str:
+    """The colour a two-stop plotly colorscale gives ``value`` at its ends (0 or 1)."""
+    stops = {float(position): colour for position, colour in colorscale}
+    return stops[float(value)]
+
+
+@pytest.mark.parametrize("builder", [
+    lambda images: lf.image_mosaic(images, 2),
+    lambda images: lf.image_row(images, ["a", "b", "c", "d"], "row"),
+    lambda images: lf.latent_grid_figure(images, np.array([-1.0, 1.0])),
+])
+def test_digits_are_white_ink_on_black_with_white_gaps(builder):
+    """The digits/MNIST convention of the GAN pages: pixel 1 (ink) white, pixel 0 (ground) black;
+    the lines between tiles are a trace of their own, white whatever the theme's plot background."""
+    images = np.zeros((4, 1, 8, 8))
+    images[:, :, 2:6, 3:5] = 1.0        # a white stroke on black
+    fig = builder(images)
+    picture, gaps = fig.data
+    assert picture.type == "heatmap" and picture.zmin == 0 and picture.zmax == 1
+    assert _colour_at(picture.colorscale, 0) == "#000000" and _colour_at(picture.colorscale, 1) == "#ffffff"
+    assert picture.reversescale in (None, False)
+    z = np.array(picture.z, dtype=float)
+    assert np.nanmax(z) == 1.0 and np.nanmin(z) == 0.0    # the images are drawn as they are, not inverted
+    gap_z = np.array(gaps.z, dtype=float)
+    assert np.array_equal(np.isnan(z), ~np.isnan(gap_z))  # the gap trace covers exactly the gaps
+    assert {c for _, c in gaps.colorscale} == {lf.GAP_COLOUR} == {"#ffffff"}
+
+
+def test_styled_mosaic_keeps_white_on_black_in_the_dark_theme(monkeypatch):
+    """The dark theme changes the plot background, never the digits or the gap lines."""
+    from dashboard import common
+
+    monkeypatch.setattr(common, "is_dark", lambda: True)
+    monkeypatch.setattr(common, "is_instructor", lambda: False)
+    fig = common.style_figure(lf.image_mosaic(np.ones((2, 1, 8, 8)), 2))
+    assert fig.layout.plot_bgcolor == "#161a23"
+    assert _colour_at(fig.data[0].colorscale, 1) == "#ffffff" and {c for _, c in fig.data[1].colorscale} == {"#ffffff"}
+
+
+def test_latent_scatter_prior_marks_follow_the_background():
+    points = np.zeros((4, 2))
+    light = lf.latent_scatter(points, [0, 1, 2, 3], prior_circles=True, prior_points=np.ones((2, 2)))
+    dark = lf.latent_scatter(points, [0, 1, 2, 3], prior_circles=True, prior_points=np.ones((2, 2)),
+                             dark_background=True)
+    assert light.data[-1].marker.color == "rgb(0,0,0)" and dark.data[-1].marker.color == "rgb(255,255,255)"
+    assert light.layout.shapes[0].line.color.startswith("rgba(0,0,0") and dark.layout.shapes[0].line.color.startswith(
+        "rgba(255,255,255")
+
+
 def test_latent_grid_figure_axes_follow_the_grid_values():
     torch.manual_seed(0)
     from genlab.models.autoencoder import Autoencoder, AutoencoderConfig
@@ -71,8 +120,8 @@ def test_side_by_side_keeps_traces_shapes_and_equal_aspect():
     a = lf.latent_scatter(points, np.arange(30) % 3, prior_circles=True, xy_range=(-5, 5))
     b = lf.image_mosaic(np.zeros((4, 1, 8, 8)), 2)
     fig = lf.side_by_side([a, b], ["AE", "VAE"], height=300)
-    assert len(fig.data) == len(a.data) + 1
-    assert fig.data[-1].xaxis == "x2" and fig.data[0].xaxis == "x"
+    assert len(fig.data) == len(a.data) + 2   # the mosaic: the images and the gap lines
+    assert fig.data[-1].xaxis == "x2" and fig.data[-2].xaxis == "x2" and fig.data[0].xaxis == "x"
     assert len(fig.layout.shapes) == 3 and all(s.xref == "x" for s in fig.layout.shapes)
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis2.scaleanchor == "x2"
     assert tuple(fig.layout.xaxis.range) == (-5, 5) and fig.layout.yaxis2.autorange == "reversed"
@@ -321,3 +370,28 @@ def test_vae_variants_finds_runs_that_differ_in_beta_only(trained, tmp_path):
     assert lj.vae_variants({**settings, "epochs": 2}, "beta", trained["root"]) == []
     assert lj.vae_variants(settings, "mc_samples", tmp_path) == []  # an empty store
     assert lj.INACTIVE_KL == lf.INACTIVE_KL
+
+
+def test_slot_text_says_why_a_model_has_no_steps():
+    """The progress line of a pair job: a model already stored waits for the other one, a model
+    being trained by another job says so, one that is preparing says what it does."""
+    from types import SimpleNamespace as NS
+
+    assert lj.slot_text(NS(label="ae", state="training", step=120, target=2300, message="")) == "AE step 120 of 2,300"
+    assert lj.slot_text(NS(label="vae", state="reused", step=2300, target=2300, message="")) == \
+        "VAE already trained (stored run)"
+    assert lj.slot_text(NS(label="vae", state="waiting", step=40, target=2300,
+                           message="another job is training it")) == \
+        "VAE waits: another job is training it (step 40 of 2,300)"
+    assert lj.slot_text(NS(label="ae", state="waiting", step=0, target=2300, message="")) == \
+        "AE preparing (data set and model)"
+
+
+def test_placeholder_message_survives_side_by_side():
+    """A panel with no codes yet shows its message in its own half (it used to vanish: a blank panel)."""
+    points = np.zeros((3, 2))
+    fig = lf.side_by_side([lf.latent_scatter(points, [0, 1, 2]), lf.placeholder_figure("VAE: preparing")],
+                          ["AE", "VAE"])
+    message = [a for a in fig.layout.annotations if a.text == "VAE: preparing"]
+    assert len(message) == 1 and message[0].xref == "x2 domain" and message[0].yref == "y2 domain"
+    assert fig.layout.xaxis2.visible is False and fig.layout.yaxis2.visible is False
