@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,44 +120,86 @@ def load_image_dataset(name: str = "digits", split: str = "train", data_dir: str
 
 
 def _load_torchvision(name: str, split: str, data_dir, download: bool | None) -> ImageDataset:
-    import torchvision
-
     root = Path(data_dir) if data_dir is not None else default_data_dir()
-    cls = torchvision.datasets.MNIST if name == "mnist" else torchvision.datasets.FashionMNIST
     raw = root / _TORCHVISION_FOLDERS[name] / "raw"
     if download is None:
         download = os.environ.get("GENLAB_NO_DOWNLOAD", "") not in ("1", "true", "yes")
-
-    def build(train: bool):
-        try:
-            return cls(str(root), train=train, download=False)
-        except RuntimeError:
-            pass
-        if download:
-            try:
-                import socket
-
-                old = socket.getdefaulttimeout()
-                socket.setdefaulttimeout(10)
-                try:
-                    return cls(str(root), train=train, download=True)
-                finally:
-                    socket.setdefaulttimeout(old)
-            except Exception:  # noqa: BLE001 - any network/file failure means: not available
-                pass
-        raise DatasetUnavailable(
-            f"{name} is not on disk and could not be downloaded (offline?). Put the four files "
-            f"{', '.join(IDX_FILES)} (optionally .gz) into {raw} and try again, or use --dataset digits."
-        )
-
-    parts = []
-    if split in ("train", "all"):
-        parts.append(build(True))
-    if split in ("test", "all"):
-        parts.append(build(False))
+    where = (f"Put the four files {', '.join(IDX_FILES)} (optionally .gz) into {raw} and try again, "
+             "or use --dataset digits.")
+    missing = [f for f in IDX_FILES if not (raw / f).is_file() and not (raw / f"{f}.gz").is_file()]
+    if missing and not download:
+        raise DatasetUnavailable(f"{name} is not on disk and is not downloaded here. {where}")
+    if missing and not _downloads_allowed_into(root):
+        raise DatasetUnavailable(f"{name} is not on disk, and genlab downloads only into a folder of your own "
+                                 f"(your home, a temporary folder or $GENLAB_DATA_DIR), not {root}. {where}")
+    if missing and not _mirror_reachable(name):
+        raise DatasetUnavailable(f"{name} is not on disk and could not be downloaded (offline?). {where}")
+    # torchvision creates <root>/<folder>/raw before it downloads: folders made for a failed
+    # download are removed again, so a wrong --data-dir leaves nothing behind
+    created = None
+    for folder in (raw, *raw.parents):
+        if folder.exists():
+            break
+        created = folder
+    try:
+        parts = [_torchvision_split(name, root, train, bool(missing)) for train in (True, False)
+                 if split == ("train" if train else "test") or split == "all"]
+    except Exception as err:  # noqa: BLE001 - a network error, a failed download or unreadable files
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        problem = "could not be downloaded (offline?)" if missing else f"could not be read from {raw} ({type(err).__name__})"
+        raise DatasetUnavailable(f"{name} is not on disk and {problem}. {where}"
+                                 if missing else f"{name} {problem}. {where}") from None
     images = torch.cat([p.data for p in parts]).float().div_(255.0).unsqueeze(1)  # (N, 1, 28, 28)
     labels = torch.cat([p.targets for p in parts]).long()
     return ImageDataset(name, split, images, labels)
+
+
+def _torchvision_split(name: str, root: Path, train: bool, fetch: bool):
+    """torchvision's MNIST/FashionMNIST split; ``fetch`` lets it download (or unpack .gz files)."""
+    import socket
+
+    import torchvision
+
+    cls = torchvision.datasets.MNIST if name == "mnist" else torchvision.datasets.FashionMNIST
+    if not fetch:
+        return cls(str(root), train=train, download=False)
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(10)
+    try:
+        return cls(str(root), train=train, download=True)
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+def _mirror_reachable(name: str) -> bool:
+    """Whether the first download mirror answers within 3 s (offline, torchvision would try every
+    mirror for every file: 18 s measured here). Behind a proxy, assume it does."""
+    import socket
+    from urllib.parse import urlsplit
+
+    import torchvision
+
+    if any(os.environ.get(v) for v in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")):
+        return True
+    cls = torchvision.datasets.MNIST if name == "mnist" else torchvision.datasets.FashionMNIST
+    url = urlsplit(cls.mirrors[0])
+    try:
+        socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=3).close()
+    except OSError:
+        return False
+    return True
+
+
+def _downloads_allowed_into(root: Path) -> bool:
+    """Whether ``root`` is a folder of the user's for downloads: the default data folder
+    (``$GENLAB_DATA_DIR``), or inside the home folder or the temporary folder."""
+    import tempfile
+
+    target = root.expanduser().resolve()
+    homes = [default_data_dir(), Path.home(), Path(tempfile.gettempdir())]
+    return any(target == home.resolve() or home.resolve() in target.parents for home in homes
+               if home.resolve() != Path(home.resolve().anchor))
 
 
 # --------------------------------------------------------------------------- 2D toy data

@@ -287,7 +287,7 @@ def test_gan2d_bad_hyperparameters_from_a_link(params, needle):
     ({"k": "0"}, "latent size K must be a whole number from 1 to"),
     ({"epochs": "0"}, "Epochs must be a whole number from 1 to"),
     ({"beta": "-1"}, "β must be a number from 0 to"),
-    ({"data": "mnist"}, "mnist is not on disk and could not be downloaded (offline?). Put the four files"),
+    ({"data": "mnist"}, "mnist is not on disk and is not downloaded here. Put the four files"),
 ])
 def test_latent_pages_bad_settings(page, params, needle):
     at = _app(str(PAGES / f"{page}.py"), **params)

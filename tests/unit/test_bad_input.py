@@ -599,3 +599,97 @@ def test_safe_json_file_is_refused_by_size_before_reading(tmp_path, monkeypatch)
         load_json_file(big)
     with pytest.raises(GenlabError, match="cannot read run 'x' status.json: No such file"):
         load_json_file(tmp_path / "missing.json", what="run 'x' status.json")
+
+
+# --------------------------------------------------------------------------- MNIST folders (issue 24 item 7)
+
+
+def _idx(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` (uint8) in the MNIST idx format torchvision reads."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def _tree(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*")) if path.exists() else []
+
+
+@pytest.fixture
+def homes(tmp_path, monkeypatch) -> Path:
+    """Home, temporary and default data folders inside tmp_path/user; tmp_path/system is not the user's."""
+    import tempfile
+
+    user = tmp_path / "user"
+    for sub in ("home", "tmp", "data"):
+        (user / sub).mkdir(parents=True)
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: user / "home"))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(user / "tmp"))
+    monkeypatch.setenv("GENLAB_DATA_DIR", str(user / "data"))
+    monkeypatch.delenv("GENLAB_NO_DOWNLOAD", raising=False)
+    (tmp_path / "system").mkdir()
+    return tmp_path
+
+
+def test_mnist_is_never_downloaded_into_a_folder_that_is_not_the_users(homes, monkeypatch):
+    """`--data-dir /etc --dataset mnist` created /etc/MNIST/raw."""
+    from genlab import data
+
+    monkeypatch.setattr(data, "_mirror_reachable", lambda name: pytest.fail("no download may be tried"))
+    with pytest.raises(DatasetUnavailable) as info:
+        load_image_dataset("mnist", data_dir=homes / "system", download=True)
+    message = str(info.value)
+    assert "downloads only into a folder of your own" in message and str(homes / "system" / "MNIST" / "raw") in message
+    assert _tree(homes / "system") == []
+
+
+def test_mnist_offline_tries_no_download_and_creates_no_folder(homes, monkeypatch):
+    import socket
+
+    from genlab import data
+
+    def offline(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", offline)
+    monkeypatch.setattr(data, "_torchvision_split", lambda *a: pytest.fail("torchvision must not be asked"))
+    for target in (homes / "user" / "home" / "new" / "data", None):      # None: $GENLAB_DATA_DIR
+        with pytest.raises(DatasetUnavailable, match=r"could not be downloaded \(offline\?\)"):
+            load_image_dataset("fashion-mnist", data_dir=target, download=True)
+    assert _tree(homes / "user" / "home") == _tree(homes / "user" / "data") == []
+
+
+def test_a_failed_download_removes_the_folders_it_created(homes, monkeypatch):
+    import torchvision
+
+    from genlab import data
+
+    monkeypatch.setattr(data, "_mirror_reachable", lambda name: True)
+
+    def half_download(self):
+        os.makedirs(self.raw_folder, exist_ok=True)
+        (Path(self.raw_folder) / "train-images-idx3-ubyte.gz").write_bytes(b"partial")
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets.MNIST, "download", half_download)
+    with pytest.raises(DatasetUnavailable, match="could not be downloaded"):
+        load_image_dataset("mnist", data_dir=homes / "user" / "home" / "a" / "b", download=True)
+    assert _tree(homes / "user" / "home") == []
+
+
+def test_mnist_files_on_disk_load_anywhere_without_network(homes, monkeypatch):
+    from genlab import data
+
+    monkeypatch.setattr(data, "_mirror_reachable", lambda name: pytest.fail("no network needed"))
+    raw = homes / "system" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 5), ("t10k", 3)):
+        _idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    before = _tree(homes / "system")
+    dataset = load_image_dataset("mnist", "all", data_dir=homes / "system", download=True)
+    assert dataset.images.shape == (8, 1, 28, 28) and float(dataset.images.max()) <= 1.0
+    assert _tree(homes / "system") == before
+    (raw / "t10k-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03 truncated")
+    with pytest.raises(DatasetUnavailable, match=f"mnist could not be read from {raw}"):
+        load_image_dataset("mnist", "test", data_dir=homes / "system", download=False)
