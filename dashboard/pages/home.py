@@ -187,8 +187,10 @@ st.markdown(
 common.explain(
     "**How to use it.** Pick a lesson below or in the sidebar. Every control is stored in the "
     "page address, so a copied link reopens the same view. **Instructor mode** (sidebar, or "
-    "`?instructor=1` in the address) makes text and figures projector-sized; "
-    "`?hide=explanations` hides these explanations."
+    "`?instructor=1` in the address) makes text, tables and figures projector-sized; "
+    "**Dark theme** is `?theme=dark`; `?hide=explanations` hides these explanations. "
+    "Display options stay on from page to page; a lesson page's own settings do not: "
+    "each page opens with its defaults (or the settings its link names)."
 )
 
 render_section(TASKS, columns=4)
