@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, safe_text
 from dashboard import gan_jobs as gj
 from dashboard.figures import gan as gf
 from genlab.errors import GenlabError
@@ -138,13 +138,18 @@ def _load_run(name: str, message: str | None = None, run=None, link: bool = True
 
     try:
         run = run if run is not None else store.open(name)
+        if run.config.get("model") not in MODELS:     # e.g. a VAE run named in a ?run= link
+            raise GenlabError(f"it is a {run.config.get('model')} run, and this page shows image GAN runs "
+                              f"({', '.join(MODELS)}); open it on the Runs page")
         trainer = load_trainer(run)
         live = gj.ImageLive.from_run(trainer, run.read_metrics())
         if trainer.step_count and not len(live.evals.arrays()["step"]):
             live.evals.add({"step": trainer.step_count, **live.evaluate()})
         live.compute_view()
     except GenlabError as err:
-        state[SS + "notice"] = ("error", f"Cannot load run {name}: {err}")
+        state[SS + "notice"] = ("error", f"Cannot load run {safe_text.md(name)}: {safe_text.md(err)}")
+        if link and st.query_params.get("run") == name:
+            del st.query_params["run"]                 # the page goes back to its own settings
         return
     state[SS + "holder"] = {"live": live}
     state[SS + "snapshot"] = live.snapshot(target=trainer.step_count, run_name=name)
@@ -232,7 +237,7 @@ if url_run and url_run != state[SS + "loaded"] and not (running or paused):
     try:
         store.open(url_run)
     except GenlabError as err:
-        st.warning(f"The link names a run that is not here: {err}")
+        st.warning(f"The link names a run that is not here: {safe_text.md(err)}")
         del st.query_params["run"]
     else:
         _load_run(url_run)
@@ -346,7 +351,7 @@ def _which_run(snap) -> None:
     shown = state[SS + "shown"] or {}
     name = snap.get("run_name") or shown.get("name") or state[SS + "loaded"]
     whose = "the shipped demo run" if shown.get("demo") else "your run"
-    settings = f" — {gj.describe_image_config(shown['config'])}" if shown.get("config") else ""
+    settings = f" — {safe_text.md(gj.describe_image_config(shown['config']))}" if shown.get("config") else ""
     st.markdown(f"##### Showing {whose} `{name}` at step {snap['step']:,}{settings}")
     differences = gj.image_settings_differences(shown["config"], config) if shown.get("config") and config else []
     if differences:
