@@ -477,3 +477,22 @@ def test_images_page_loading_a_run_with_a_corrupt_checkpoint(tmp_path):
     _run(at)
     error = _messages(at, "error")
     assert "Cannot load run dcgan-broken: run 'dcgan-broken': checkpoint.pt is corrupt or truncated" in error
+
+
+def test_images_page_refuses_a_vae_run_and_a_deeply_nested_run_from_a_link(tmp_path):
+    """Issue 24 items 6, 7: ?run=<a VAE run> showed the VAE's samples as GAN samples; ?run=<a run
+    whose config.json is 5000 levels deep> showed an exception."""
+    root = tmp_path / "runs"
+    _train(root, "a-vae", model="vae", dataset="digits", steps=1)
+    deep = _train(root, "deep", model="dcgan", dataset="digits", steps=1)
+    config = (deep.path / "config.json").read_text()
+    (deep.path / "config.json").write_text(config.rstrip()[:-1] + ', "x": ' + "[" * 5000 + "]" * 5000 + "}")
+    at = _app(IMAGES, run="a-vae")
+    error = _messages(at, "error")
+    assert "Cannot load run a-vae: it is a vae run, and this page shows image GAN runs (dcgan, cgan)" in error, error
+    assert at.query_params.get("run") in (None, [], [""]) and at.session_state["_ganimg_loaded"] != "a-vae"
+    at = _app(IMAGES, run="deep")
+    error = _messages(at, "error")
+    assert "Cannot load run deep: run 'deep': config.json is nested deeper than 32 levels" in error, error
+    at = _app(IMAGES, run="x" * 10_000)
+    assert "The link names a run that is not here" in _messages(at, "warning")
