@@ -18,6 +18,7 @@ __all__ = [
     "COLOR_QP",
     "COLOR_PQ",
     "COLOR_GUESS",
+    "COLOR_GUESS_DARK",
     "COLOR_DESCENT",
     "QCurve",
     "Animation",
@@ -25,12 +26,14 @@ __all__ = [
     "distributions_figure",
     "contributions_figure",
     "exercise_figure",
+    "step_label",
 ]
 
 COLOR_P = "#2ca02c"  # green, like PRML Figs 10.2/10.3
 COLOR_QP = "#d62728"  # red: argmin KL(q‖p)
 COLOR_PQ = "#1f77b4"  # blue: argmin KL(p‖q)
 COLOR_GUESS = "#222222"
+COLOR_GUESS_DARK = "#e8e8e8"  # the guess on the dark theme's background (near-black was invisible)
 COLOR_DESCENT = "#ff7f0e"
 COLOR_Q = "#9467bd"
 
@@ -134,6 +137,7 @@ def ellipse_points(mean, cov, radius: float = 2.0, n: int = 49) -> tuple[np.ndar
 
 
 _N_ELLIPSE = 41  # points per drawn ellipse
+SLIDER_PX = 48  # height of the animation's step slider (rail, ticks, labels) above the plot
 
 
 def _axis_ellipse(means, stds, radius: float = 2.0, n: int = _N_ELLIPSE) -> tuple[np.ndarray, np.ndarray]:
@@ -166,23 +170,89 @@ class Animation:
     objective: str = "objective"  # its name, shown with the value
 
 
-def _step_note(text: str) -> dict:
-    """Bottom-right label of the animation: the step and the objective's value."""
-    return dict(text=text, x=0.99, y=0.01, xref="paper", yref="paper", xanchor="right", yanchor="bottom",
-                showarrow=False, bgcolor="rgba(255,255,255,0.8)", font=dict(color=COLOR_DESCENT))
+def _step_note(text: str, corner: tuple[float, float]) -> dict:
+    """The animation's label (the step and the objective's value) as a text trace at ``corner``
+    (the plot's bottom-right, in data units). A trace, not a layout annotation: frames played with
+    ``redraw=False`` update traces only, so an annotation stayed at step 0 while q moved."""
+    return dict(type="scatter", x=[corner[0]], y=[corner[1]], mode="text", text=[text],
+                textposition="top left", textfont=dict(color=COLOR_DESCENT), showlegend=False,
+                hoverinfo="skip", cliponaxis=False)
+
+
+def step_label(step: int, objective: str, kl: float | None) -> str:
+    """The text the animation shows for one frame, e.g. ``step 12: KL(q‖p) = 0.405 nats``."""
+    return f"step {int(step)}" + (f": {objective} = {_fmt(kl)} nats" if kl is not None else "")
+
+
+def _q_trace(means, stds, radius: float, **kw) -> dict:
+    """The ``radius``-s.d. ellipse of a factorized Gaussian and (after a gap) its centre, as one trace."""
+    x, y = _axis_ellipse(np.asarray(means, float), np.asarray(stds, float), radius)
+    return dict(type="scatter", x=_r(x) + [None, round(float(means[0]), 4)],
+                y=_r(y) + [None, round(float(means[1]), 4)], **kw)
+
+
+def _animate(data: list[dict], layout: dict, animation: Animation,
+             extent: tuple[float, float, float, float] | None, radius: float) -> list[dict]:
+    """Add the animated q (its trail, its ellipse, its label), the play buttons and the step slider
+    to ``data`` and ``layout``; return the frames."""
+    a_means = np.asarray(animation.means, float)
+    a_stds = np.asarray(animation.stds, float)
+    # the centre's trail (static) and the moving ellipse (frames)
+    data.append(dict(type="scatter", x=_r(a_means[:, 0]), y=_r(a_means[:, 1]), mode="lines",
+                     name="path of q's centre", line=dict(color=animation.color, width=1.5, dash="dot"),
+                     hoverinfo="skip"))
+    data.append(_q_trace(a_means[0], a_stds[0], radius, mode="lines+markers", name=animation.label,
+                         line=dict(color=animation.color, width=3.5),
+                         marker=dict(size=[0] * _N_ELLIPSE + [0, 9], color=animation.color), hoverinfo="name"))
+    moving = len(data) - 1
+    if extent is not None:
+        corner = (extent[1], extent[2])
+    else:
+        corner = (float(np.max(a_means[:, 0] + 2 * a_stds[:, 0])), float(np.min(a_means[:, 1] - 2 * a_stds[:, 1])))
+    kls = [float(v) for v in animation.kl] if len(animation.kl) else [None] * len(a_means)
+    data.append(_step_note(step_label(animation.steps[0], animation.objective, kls[0]), corner))
+    label = len(data) - 1
+    frames, slider_steps = [], []
+    for i, step in enumerate(animation.steps):
+        name = str(int(step))
+        frames.append(dict(name=name, traces=[moving, label],
+                           data=[_q_trace(a_means[i], a_stds[i], radius),
+                                 _step_note(step_label(step, animation.objective, kls[i]), corner)]))
+        slider_steps.append(dict(method="animate", label=name,
+                                 args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                                    transition=dict(duration=0))]))
+    # the buttons in the top band (left; the toolbar appears on the right), the slider under them
+    # across the whole width: side by side the buttons covered the slider's start in a narrow figure
+    layout["updatemenus"] = [dict(
+        type="buttons", direction="left", x=0.0, y=1.0, xanchor="left", yanchor="bottom",
+        pad=dict(r=10, t=0, b=SLIDER_PX), showactive=False,
+        buttons=[
+            dict(label="▶ play", method="animate",
+                 args=[None, dict(frame=dict(duration=90, redraw=False), fromcurrent=True,
+                                  transition=dict(duration=0), mode="immediate")]),
+            dict(label="❚❚ pause", method="animate",
+                 args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                    transition=dict(duration=0))]),
+        ],
+    )]
+    layout["sliders"] = [dict(active=0, steps=slider_steps, x=0.0, len=1.0, y=1.0, yanchor="bottom",
+                              currentvalue=dict(visible=False), pad=dict(t=0, b=8), ticklen=3,
+                              font=dict(size=11))]
+    return frames
 
 
 def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve] = (),
                     animation: Animation | None = None, title: str = "",
                     extent: tuple[float, float, float, float] | None = None,
-                    radius: float = 2.0) -> go.Figure:
+                    radius: float = 2.0, height: int = 640) -> go.Figure:
     """p's contours with q ellipses on top, optionally an animated q.
 
     p is either a Gaussian (``p_mean``, ``p_cov``: ellipses at 1 and 2 standard
     deviations) or a density on a grid (``p_grid`` = (xs, ys, density[y, x]):
     contour lines). Each q is drawn as its ``radius``-s.d. ellipse (2 s.d.
     holds 86% of a 2-D Gaussian's mass) and its centre. ``extent`` = (x0, x1,
-    y0, y1) fixes the axes (needed for a steady animation).
+    y0, y1) fixes the axes (needed for a steady animation). The animation's label (step and
+    objective) sits in the bottom-right corner and follows the frames.
     The figure is built from one dict (a single plotly validation pass).
     """
     data: list[dict] = []
@@ -205,13 +275,8 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
                 fillcolor="rgba(44,160,44,0.10)", hoverinfo="skip",
             ))
 
-    def q_trace(means, stds, **kw) -> dict:
-        x, y = _axis_ellipse(np.asarray(means, float), np.asarray(stds, float), radius)
-        return dict(type="scatter", x=_r(x) + [None, round(float(means[0]), 4)],
-                    y=_r(y) + [None, round(float(means[1]), 4)], **kw)
-
     for q in qs:
-        data.append(q_trace(q.means, q.stds, mode="lines+markers", name=q.label,
+        data.append(_q_trace(q.means, q.stds, radius, mode="lines+markers", name=q.label,
                             line=dict(color=q.color, dash=q.dash, width=q.width),
                             marker=dict(size=[0] * _N_ELLIPSE + [0, 9], color=q.color), hoverinfo="name"))
     layout: dict = dict(
@@ -219,8 +284,10 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
         xaxis=dict(title=dict(text="z₁"), zeroline=False, constrain="domain"),
         yaxis=dict(title=dict(text="z₂"), zeroline=False, scaleanchor="x", scaleratio=1),
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top"),
-        margin=dict(l=60, r=20, t=(110 if title else 60) if animation is not None else (70 if title else 30), b=40),
-        height=640,
+        # with an animation the top margin holds the play buttons and the step slider below the
+        # figure's toolbar (which covered the slider's right end in a 60 px margin)
+        margin=dict(l=60, r=20, t=(150 if title else 110) if animation is not None else (70 if title else 30), b=40),
+        height=height,
     )
     if layout["title"] is None:
         del layout["title"]
@@ -229,41 +296,5 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
         layout["yaxis"]["range"] = [extent[2], extent[3]]
     frames: list[dict] = []
     if animation is not None and len(animation.means):
-        a_means = np.asarray(animation.means, float)
-        a_stds = np.asarray(animation.stds, float)
-        # the centre's trail (static) and the moving ellipse (frames)
-        data.append(dict(type="scatter", x=_r(a_means[:, 0]), y=_r(a_means[:, 1]), mode="lines",
-                         name="path of q's centre", line=dict(color=animation.color, width=1.5, dash="dot"),
-                         hoverinfo="skip"))
-        data.append(q_trace(a_means[0], a_stds[0], mode="lines+markers", name=animation.label,
-                            line=dict(color=animation.color, width=3.5),
-                            marker=dict(size=[0] * _N_ELLIPSE + [0, 9], color=animation.color), hoverinfo="name"))
-        moving = len(data) - 1
-        first = f"step 0: {animation.objective} = {_fmt(animation.kl[0])} nats" if len(animation.kl) else "step 0"
-        layout["annotations"] = [_step_note(first)]
-        slider_steps = []
-        kls = list(animation.kl) if len(animation.kl) else [None] * len(a_means)
-        for i, step in enumerate(animation.steps):
-            name = str(int(step))
-            note = f"step {name}" + (f": {animation.objective} = {_fmt(kls[i])} nats" if kls[i] is not None else "")
-            frames.append(dict(name=name, traces=[moving], data=[q_trace(a_means[i], a_stds[i])],
-                               layout=dict(annotations=[_step_note(note)])))
-            slider_steps.append(dict(method="animate", label=name,
-                                     args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=False),
-                                                        transition=dict(duration=0))]))
-        layout["updatemenus"] = [dict(
-            type="buttons", direction="left", x=0.0, y=1.02, xanchor="left", yanchor="bottom",
-            pad=dict(r=10, t=0, b=0), showactive=False,
-            buttons=[
-                dict(label="▶ play", method="animate",
-                     args=[None, dict(frame=dict(duration=90, redraw=False), fromcurrent=True,
-                                      transition=dict(duration=0), mode="immediate")]),
-                dict(label="❚❚ pause", method="animate",
-                     args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
-                                        transition=dict(duration=0))]),
-            ],
-        )]
-        layout["sliders"] = [dict(active=0, steps=slider_steps, x=0.4, len=0.6, y=1.01, yanchor="bottom",
-                                  currentvalue=dict(visible=False), pad=dict(t=0, b=10), ticklen=3,
-                                  font=dict(size=11))]
+        frames = _animate(data, layout, animation, extent, radius)
     return go.Figure(dict(data=data, layout=layout, frames=frames))

@@ -154,6 +154,29 @@ def url_clamp_notes(specs: list[tuple[str, str, float, float, float]]) -> list[s
     return notes
 
 
+def p_sliders(gaussian: bool) -> list[tuple[str, str, float, float, float]]:
+    """p's sliders, one under the other; returns (key, name, lo, hi, value) per slider."""
+    if gaussian:
+        st.markdown("**p = N(μ, Σ)** with Σ = [[σ₁², ρσ₁σ₂], [ρσ₁σ₂, σ₂²]]")
+        mu1 = common.qp_slider("μ₁", "mu1", -2.0, 2.0, 0.0, 0.1, help="mean of z₁")
+        mu2 = common.qp_slider("μ₂", "mu2", -2.0, 2.0, 0.0, 0.1, help="mean of z₂")
+        sd1 = common.qp_slider("σ₁", "sd1", 0.3, 2.5, 1.0, 0.05, help="standard deviation of z₁")
+        sd2 = common.qp_slider("σ₂", "sd2", 0.3, 2.5, 1.0, 0.05, help="standard deviation of z₂")
+        rho = common.qp_slider("ρ", "rho", -0.99, 0.99, 0.9, 0.01,
+                               help="correlation, strictly between −1 and 1: at ±1 the covariance is not "
+                                    "positive definite.")
+        return [("mu1", "μ₁", -2, 2, mu1), ("mu2", "μ₂", -2, 2, mu2), ("sd1", "σ₁", 0.3, 2.5, sd1),
+                ("sd2", "σ₂", 0.3, 2.5, sd2), ("rho", "ρ", -0.99, 0.99, rho)]
+    st.markdown("**p = π N(μ_a, Σ_c) + (1 − π) N(μ_b, Σ_c)**, modes a (lower left) and b (upper right) "
+                "on the diagonal")
+    sep = common.qp_slider("distance a–b", "sep", 0.0, 6.0, 4.0, 0.1, help="distance between the two means")
+    weight = common.qp_slider("π", "w", 0.1, 0.9, 0.5, 0.05, help="weight of mode a")
+    csd = common.qp_slider("σ_c", "csd", 0.3, 1.5, 0.8, 0.05, help="standard deviation of each component")
+    crho = common.qp_slider("ρ_c", "crho", -0.9, 0.9, 0.0, 0.05, help="correlation within each component")
+    return [("sep", "distance", 0, 6, sep), ("w", "π", 0.1, 0.9, weight),
+            ("csd", "σ_c", 0.3, 1.5, csd), ("crho", "ρ_c", -0.9, 0.9, crho)]
+
+
 # --------------------------------------------------------------------------- #
 # Controls
 # --------------------------------------------------------------------------- #
@@ -163,65 +186,37 @@ common.explain(
     "Set p, make your guess for q with the sliders and watch both KL values; then reveal the optimum. "
     "Ellipses are drawn at 2 standard deviations (they hold 86% of a 2-D Gaussian's mass)."
 )
-top = st.columns([1.3, 1.6, 1.2])      # the two toggles stacked in a wide column: their labels were cut at 1280 px
-with top[0]:
+# One row of three columns, so that the settings, the figure and the guess's KL are all in the first
+# screen (1400x900, and 1920x1080 in instructor mode): p's settings | the figure | the guess and its KL.
+url_notes = st.container()  # above the row: what the link asked for and could not have
+settings_col, fig_col, ctrl = st.columns([1.05, 2.3, 1.05], gap="medium")
+with settings_col:
     mode = common.qp_radio("p is", "mode", MODES, MODES[0])
-gaussian = mode == MODES[0]
-with top[1]:
+    gaussian = mode == MODES[0]
     reveal = common.qp_toggle("Reveal optimum", "reveal", False)
     descent = common.qp_toggle("Animate descent", "descent", False)
-objective = QP
-if descent:
-    with top[2]:
+    objective = QP
+    if descent:
         objective = common.qp_radio("gradient descent on", "obj", [QP, PQ], QP, horizontal=True,
                                     format_func=lambda o: PRETTY[o])
-
-clamp_specs: list[tuple[str, str, float, float, float]] = []
+    clamp_specs = p_sliders(gaussian)
 if gaussian:
-    st.markdown("**p = N(μ, Σ)** with Σ = [[σ₁², ρσ₁σ₂], [ρσ₁σ₂, σ₂²]]")
-    c = st.columns(5)
-    with c[0]:
-        mu1 = common.qp_slider("μ₁", "mu1", -2.0, 2.0, 0.0, 0.1, help="mean of z₁")
-    with c[1]:
-        mu2 = common.qp_slider("μ₂", "mu2", -2.0, 2.0, 0.0, 0.1, help="mean of z₂")
-    with c[2]:
-        sd1 = common.qp_slider("σ₁", "sd1", 0.3, 2.5, 1.0, 0.05, help="standard deviation of z₁")
-    with c[3]:
-        sd2 = common.qp_slider("σ₂", "sd2", 0.3, 2.5, 1.0, 0.05, help="standard deviation of z₂")
-    with c[4]:
-        rho = common.qp_slider("ρ", "rho", -0.99, 0.99, 0.9, 0.01,
-                               help="correlation, strictly between −1 and 1: at ±1 the covariance is not "
-                                    "positive definite.")
-    clamp_specs += [("mu1", "μ₁", -2, 2, mu1), ("mu2", "μ₂", -2, 2, mu2), ("sd1", "σ₁", 0.3, 2.5, sd1),
-                    ("sd2", "σ₂", 0.3, 2.5, sd2), ("rho", "ρ", -0.99, 0.99, rho)]
+    mu1, mu2, sd1, sd2, rho = (spec[4] for spec in clamp_specs)
 else:
-    st.markdown("**p = π N(μ_a, Σ_c) + (1 − π) N(μ_b, Σ_c)**, modes a (lower left) and b (upper right) "
-                "on the diagonal")
-    c = st.columns(4)
-    with c[0]:
-        sep = common.qp_slider("distance a–b", "sep", 0.0, 6.0, 4.0, 0.1, help="distance between the two means")
-    with c[1]:
-        weight = common.qp_slider("π", "w", 0.1, 0.9, 0.5, 0.05, help="weight of mode a")
-    with c[2]:
-        csd = common.qp_slider("σ_c", "csd", 0.3, 1.5, 0.8, 0.05, help="standard deviation of each component")
-    with c[3]:
-        crho = common.qp_slider("ρ_c", "crho", -0.9, 0.9, 0.0, 0.05, help="correlation within each component")
-    clamp_specs += [("sep", "distance", 0, 6, sep), ("w", "π", 0.1, 0.9, weight),
-                    ("csd", "σ_c", 0.3, 1.5, csd), ("crho", "ρ_c", -0.9, 0.9, crho)]
+    sep, weight, csd, crho = (spec[4] for spec in clamp_specs)
 
-fig_col, ctrl = st.columns([2.3, 1], gap="medium")
 with ctrl:
     st.markdown("**Your guess for q**")
+    score = st.container()  # the guess's two KL values go here, once computed: above the sliders, in sight
     gm1 = common.qp_slider("m₁", "gm1", -3.0, 3.0, 1.0, 0.1)
     gm2 = common.qp_slider("m₂", "gm2", -3.0, 3.0, -1.0, 0.1)
     gs1 = common.qp_slider("s₁", "gs1", 0.1, 3.0, 1.5, 0.05)
     gs2 = common.qp_slider("s₂", "gs2", 0.1, 3.0, 0.5, 0.05)
     clamp_specs += [("gm1", "m₁", -3, 3, gm1), ("gm2", "m₂", -3, 3, gm2), ("gs1", "s₁", 0.1, 3, gs1),
                     ("gs2", "s₂", 0.1, 3, gs2)]
-    score = st.container()  # the guess's two KL values go here, once computed
 
 for note in url_clamp_notes(clamp_specs):
-    st.warning(note)
+    url_notes.warning(note)
 
 guess_m, guess_s = (gm1, gm2), (gs1, gs2)
 try:
@@ -254,7 +249,8 @@ with score:  # one under the other: the column is narrow in instructor mode
 # --------------------------------------------------------------------------- #
 # Figure
 # --------------------------------------------------------------------------- #
-qs = [klfig.QCurve("your guess q", guess_m, guess_s, klfig.COLOR_GUESS, dash="dash", width=2.5)]
+guess_color = klfig.COLOR_GUESS_DARK if ctx.dark else klfig.COLOR_GUESS
+qs = [klfig.QCurve("your guess q", guess_m, guess_s, guess_color, dash="dash", width=2.5)]
 if reveal:
     for k, (label, res_q, color) in enumerate(optima):
         dash = "solid" if k == 0 or color == klfig.COLOR_PQ else "dashdot"
@@ -284,23 +280,29 @@ pad = 0.06 * max(x1 - x0, y1 - y0)
 extent = (x0 - pad, x1 + pad, y0 - pad, y1 + pad)
 
 title = ""  # the legend names every curve; the page heading names the figure
+# instructor mode: the projector's legend and margins take more room; 740 px still ends above the fold at 1080
+fig_height = 740 if ctx.instructor else 640
 with fig_col:
     if gaussian:
         fig = klfig.exercise_figure(p_mean=(mu1, mu2), p_cov=res["cov"], qs=qs, animation=animation,
-                                    title=title, extent=extent)
+                                    title=title, extent=extent, height=fig_height)
     else:
-        fig = klfig.exercise_figure(p_grid=setup["grid"], qs=qs, animation=animation, title=title, extent=extent)
-    common.show_figure(fig, key="gaussian_kl_figure")
+        fig = klfig.exercise_figure(p_grid=setup["grid"], qs=qs, animation=animation, title=title, extent=extent,
+                                    height=fig_height)
+    # a short toolbar: it shares the band above the slider with the play buttons
+    common.show_figure(fig, key="gaussian_kl_figure", config={"modeBarButtonsToRemove": [
+        "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]})
     if descent:
         state = (f"converged after {path['n_steps']} steps" if path["converged"]
                  else f"stopped after {path['n_steps']} steps (not yet converged)")
-        st.caption(
+        common.caption(
             f"Gradient descent on {PRETTY[objective]} from your guess ({state}): q ends at "
             f"m = ({fmt(path['end_m'][0], 2)}, {fmt(path['end_m'][1], 2)}), "
             f"s = ({fmt(path['end_s'][0], 2)}, {fmt(path['end_s'][1], 2)}), "
-            f"{PRETTY[objective]} = {fmt(path['end_kl'])} nats. Press ▶ play or drag the step slider. "
-            "Each step moves q's means and log standard deviations against the gradient, scaled by sᵢ² "
-            "(the natural gradient)."
+            f"{PRETTY[objective]} = {fmt(path['end_kl'])} nats. Press ▶ play or drag the step slider; "
+            f"the orange label in the plot's corner gives the step and {PRETTY[objective]} of the q drawn.",
+            explanation="Each step moves q's means and log standard deviations against the gradient, scaled "
+                        "by sᵢ² (the natural gradient).",
         )
 
 # --------------------------------------------------------------------------- #

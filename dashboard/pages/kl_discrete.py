@@ -344,8 +344,10 @@ if valid:
         common.show_figure(klfig.distributions_figure([safe_text.plotly_text(x) for x in labels], q, p, highlight=inf_qp + inf_pq),
                            key="kl_distributions")
 
-    # The three properties, tied to this table
-    st.subheader("The three properties, on this table")
+    # The three properties, tied to this table: teaching text, left out like every explanation
+    # when the link says ?hide=explanations (the instructor says it instead)
+    if not common.control_hidden("explanations"):
+        st.subheader("The three properties, on this table")
     differ = [md_labels[i] for i in range(len(rows)) if abs(q[i] - p[i]) > 1e-12]
     negative = [i for i in range(len(rows)) if terms_qp[i] < -1e-12]
     neg_text = ""
@@ -376,12 +378,11 @@ if valid:
     else:
         lines.append(f"3. **Not symmetric.** KL(q‖p) = {fmt(kl_qp * scale)} but KL(p‖q) = {fmt(kl_pq * scale)}: "
                      "swapping q and p changes the value.")
-    st.markdown("\n".join(lines))
+    common.explain("\n".join(lines))
 
 # --------------------------------------------------------------------------- #
 # The slide, reproduced
 # --------------------------------------------------------------------------- #
-st.subheader("The slide's table, reproduced")
 SLIDE = [(0.9, 0.9, "0", "no increase"), (0.9, 0.1, "1.97", "big increase"),
          (0.1, 0.9, "−0.21", "little decrease"), (0.1, 0.1, "0", "little decrease")]
 slide_rows = []
@@ -394,7 +395,9 @@ for k, (qs, ps, printed, slide_word) in enumerate(SLIDE, 1):
         "effect on KL(q‖p)": dv.effect_in_words(term),
         "slide says": slide_word,
     })
-st.dataframe(pd.DataFrame(slide_rows), hide_index=True, width="stretch", key="kl_slide")
+if not common.control_hidden("explanations"):  # the slide, with what it means: teaching text
+    st.subheader("The slide's table, reproduced")
+    st.dataframe(pd.DataFrame(slide_rows), hide_index=True, width="stretch", key="kl_slide")
 common.explain(
     "\"Keeping all else constant\", each row looks at one outcome x′. The terms are "
     "0.9·ln 9 = 1.9775… and 0.1·ln(1/9) = −0.2197…: rounded to two decimals **1.98** and **−0.22**; "

@@ -71,6 +71,25 @@ def test_discrete_default_is_the_slide_example(discrete):
     assert "KL ≥ 0" in text and "only by accident" in text
 
 
+def _page_text(at: AppTest) -> str:
+    return " ".join([md.value for md in at.markdown] + [h.value for h in at.subheader]
+                    + [c.value for c in at.caption])
+
+
+def test_discrete_hide_explanations_hides_the_teaching_sections():
+    """Issue 23 item 10: ?hide=explanations left the "three properties" and "slide's table" sections."""
+    at = AppTest.from_file(DISCRETE, default_timeout=60)
+    at.query_params["hide"] = "explanations"
+    _run(at)
+    text = _page_text(at)
+    for gone in ("three properties", "KL ≥ 0", "The slide's table", "truncates", "The lecture defines"):
+        assert gone not in text, gone
+    assert not _tables(at, "kl_slide")
+    # what the page computes stays: the numbers, the table of terms, the figures
+    assert _metrics(at)["KL(q‖p)"] == "1.758 nats"
+    assert _table(at, "kl_results")["effect on KL(q‖p)"].tolist() == ["big increase", "little decrease"]
+
+
 def test_discrete_bits_toggle(discrete):
     at = discrete
     at.radio(key="unit").set_value("bits")
@@ -202,6 +221,32 @@ def test_gaussian_guess_then_reveal(gaussian):
         at.slider(key=key).set_value(value)
     _run(at)
     assert _metrics(at)["KL(p‖q) of your guess"] == "0.830 nats"
+
+
+def test_gaussian_settings_figure_and_guess_kl_share_one_row(gaussian):
+    """Issue 23: the guess's KL was below the fold. p's settings, the figure and the guess (its two KL
+    values first, above its sliders) are the three columns of one row."""
+    at = gaussian
+    columns = at.columns
+    assert len(columns) >= 3
+    settings, figure, guess = columns[0], columns[1], columns[2]
+    assert {s.key for s in settings.slider} == {"mu1", "mu2", "sd1", "sd2", "rho"}
+    assert settings.radio(key="mode") is not None and settings.toggle(key="reveal") is not None
+    assert len(figure.get("plotly_chart")) == 1
+    assert [m.label for m in guess.metric] == ["KL(q‖p) of your guess", "KL(p‖q) of your guess"]
+    assert [s.key for s in guess.slider] == ["gm1", "gm2", "gs1", "gs2"]
+    order = [type(node).__name__ for node in guess.children.values()]
+    assert order.index("Block") < order.index("Slider"), order  # the metrics' container before the sliders
+
+
+def test_gaussian_hide_explanations_keeps_the_descent_facts():
+    at = AppTest.from_file(GAUSSIAN, default_timeout=60)
+    at.query_params["hide"] = "explanations"
+    at.query_params["descent"] = "1"
+    _run(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Gradient descent"))
+    assert "q ends at" in caption and "corner gives the step" in caption
+    assert "natural gradient" not in caption and "In-class exercise" not in _page_text(at)
 
 
 def test_gaussian_sliders_change_the_optimum(gaussian):
@@ -384,11 +429,20 @@ def test_exercise_figure_gaussian_and_animation():
     )
     names = [t.name for t in fig.data]
     assert names == ["p = N(μ, Σ)", "p = N(μ, Σ)", "argmin KL(q‖p): sᵢ² = 1/Λᵢᵢ", "path of q's centre",
-                     "q during descent"]
+                     "q during descent", None]
     assert [f.name for f in fig.frames] == ["0", "5", "20"]
-    assert fig.frames[-1].traces == (4,)
-    assert fig.frames[-1].layout.annotations[0].text == "step 20: KL(q‖p) = 0.830 nats"
-    assert fig.layout.annotations[0].text == "step 0: KL(q‖p) = 3.000 nats"
+    # each frame moves the ellipse *and* its label (a trace: frames played without redraw update traces
+    # only, so a layout annotation stayed at "step 0" while q moved, issue 23)
+    assert fig.frames[-1].traces == (4, 5)
+    assert fig.frames[-1].data[1].text == ("step 20: KL(q‖p) = 0.830 nats",)
+    label = fig.data[5]
+    assert label.mode == "text" and label.text == ("step 0: KL(q‖p) = 3.000 nats",) and not label.showlegend
+    assert (label.x[0], label.y[0]) == (3, -3)  # the plot's bottom-right corner
+    assert not fig.layout.annotations
+    # the slider runs under the play buttons, across the width, below the toolbar's band
+    assert fig.layout.sliders[0].x == 0 and fig.layout.sliders[0].len == 1
+    assert fig.layout.updatemenus[0].pad.b >= klfig.SLIDER_PX
+    assert fig.layout.margin.t >= klfig.SLIDER_PX + 60
     # the 2-s.d. ellipse of the last frame: x spans m ± 2 s
     xs = [v for v in fig.frames[-1].data[0].x[:-2] if v is not None]
     assert min(xs) == pytest.approx(-0.88, abs=1e-3) and max(xs) == pytest.approx(0.88, abs=1e-3)
