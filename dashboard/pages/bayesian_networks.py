@@ -268,6 +268,7 @@ def tv_curve(network_json: str, seed: int) -> pd.DataFrame:
 # The page
 # --------------------------------------------------------------------------- #
 ctx = common.setup_page("Bayesian networks")
+common.page_state("bn_net", "bn_tables", "bn_rev", "bn_loaded", "bn_link")  # opened again: as fresh (issue 23)
 font_size = getattr(common, "INSTRUCTOR_FONT", 22) if ctx.instructor else getattr(common, "NORMAL_FONT", 15)
 
 

@@ -28,6 +28,7 @@ COLS = ("x", "q(x)", "p(x)")
 BASE_KEY = "_kl_base"  # the table the editor starts from (list of [x, q, p])
 VER_KEY = "_kl_ver"  # bumped when a preset/button replaces the table (new editor widget)
 CUR_KEY = "_kl_current"  # the table as last edited (for the buttons' callbacks)
+common.page_state(BASE_KEY, VER_KEY, CUR_KEY)  # the table is a lesson setting: opened again, as fresh (issue 23)
 
 PRESETS: dict[str, list[list]] = {
     "Slide rows 2 & 3: q = (0.9, 0.1), p = (0.1, 0.9)": [
