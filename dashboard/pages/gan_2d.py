@@ -116,7 +116,7 @@ with settings_row[1]:
 with settings_row[2]:
     seed = common.qp_number("Seed", "seed", 0, 9999, 0)
 with settings_row[3]:
-    budget = common.qp_number("Train for (steps per Train)", "steps", 100, 200_000, 20_000, step=1000,
+    budget = common.qp_number("Steps per Train", "steps", 100, 200_000, 20_000, step=1000,
                               help="Each press of Train runs up to this many more steps (progress bar), "
                                    "then stops; press Train again to continue.")
 
@@ -315,21 +315,23 @@ def take_pending_step() -> None:
     if phase is None:
         return
     holder = _holder()
-    if holder.get("live") is None:
-        if data_error is not None and points is None and dataset in (DRAWN, UPLOADED):
-            st.warning(data_error)
-            return
-        try:
-            with _loading("Building the model: PyTorch is still loading (once per server start)…"):
+    if holder.get("live") is None and data_error is not None and points is None and dataset in (DRAWN, UPLOADED):
+        return                          # the warning at the top of the page says what the data set lacks
+    # the model's build and its first optimizer step wait for the warm-up's imports (torch._dynamo)
+    loading = _warm_up().is_alive()
+    with st.spinner("Taking the step: PyTorch is still loading (once per server start)…" if loading
+                    else "Taking the step…", show_time=loading):
+        if holder.get("live") is None:
+            try:
                 holder["live"] = _factory()()
-        except GenlabError as err:
-            st.warning(str(err))
-            return
-        state[SS + "signature"] = signature
-    live = holder["live"]
-    live.trainer.set_hyperparameters(**_live_values())
-    live.single_step(phase)
-    state[SS + "snapshot"] = live.refresh()
+            except GenlabError as err:
+                st.warning(str(err))
+                return
+            state[SS + "signature"] = signature
+        live = holder["live"]
+        live.trainer.set_hyperparameters(**_live_values())
+        live.single_step(phase)
+        state[SS + "snapshot"] = live.refresh()
 
 
 # A restart setting changed since the model was built: stop and drop it, and start again
@@ -567,9 +569,14 @@ def _status_height() -> int:
     return STATUS_HEIGHT_INSTRUCTOR if ctx.instructor else STATUS_HEIGHT
 
 
-def _status_line(job, snap) -> None:
+def _status_box():
+    """The status line's container: a fixed height, whatever it holds (a wrapped text, a spinner)."""
+    return st.container(height=_status_height(), border=False)
+
+
+def _status_line(job, snap, box) -> None:
     status = status_record(job, snap)
-    with st.container(height=_status_height(), border=False):
+    with box:
         if status["kind"] == "progress":
             st.progress(status["value"], text=status["text"])
         else:
@@ -592,9 +599,10 @@ def _plane_figure(snap, shown: list[str], preview=None):
                            layers=[n for n in shown if n == "real"], show_legend=False, height=height)
 
 
-def plane_view(job, snap, live: bool, shown: list[str]) -> None:
-    """The status line and the plane: on the live canvas while training, else the Plotly figure."""
-    _status_line(job, snap)
+def plane_view(job, snap, live: bool, shown: list[str], box) -> None:
+    """The status line (in ``box``, see :func:`_status_box`) and the plane: on the live canvas while
+    training, else the Plotly figure."""
+    _status_line(job, snap, box)
     with _loading("Loading PyTorch and the data (once per server start: a few seconds)…"):
         fig = _plane_figure(snap, shown)
     if live:
@@ -771,16 +779,18 @@ def live_view() -> None:
     redraws all of them, one rerun per refresh and one snapshot for all."""
     started = time.perf_counter()
     shown = layer_toggles()
-    take_pending_step()
     job = _job()
     if FEED and job is not None and job.status in ("running", "queued"):
         live_feeds_view(job, shown)
     else:
+        box = _status_box()
+        with box:                        # a single step's spinner where its result will show
+            take_pending_step()
         snap = _current_snapshot()
         # while training the figures go to the live canvas (a Plotly redraw of five figures cost the
         # browser 0.5-1 s per refresh); paused, stopped or finished: the interactive Plotly figures
         live = bool(job is not None and job.status == "running" and snap and snap.get("view"))
-        plane_view(job, snap, live, shown)
+        plane_view(job, snap, live, shown, box)
         with over_time:                  # written on every run (also without data): a stable position
             with st.container():
                 charts_view(snap, live)

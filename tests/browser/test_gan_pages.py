@@ -51,6 +51,16 @@ PLANE_COLOR_JS = r"""([r, g, b]) => {
 }"""
 
 
+# the plane's top edge: the live canvas's while training, else the Plotly figure's
+PLANE_TOP_JS = r"""() => {
+    const plane = document.querySelector('canvas.genlab-live-figure[data-key="gan2d_plane"]')
+        || document.querySelector('[data-testid="stMain"] .js-plotly-plot');
+    const main = document.querySelector('[data-testid="stMain"]');
+    return plane.getBoundingClientRect().top + main.scrollTop;
+}"""
+FAKE_ON_LIGHT = [round(0.7 * c + 0.3 * 255) for c in (0x7B, 0x3F, 0xB5)]   # a fake point over white
+
+
 def _main(page):
     return page.locator('[data-testid="stMain"]')
 
@@ -90,9 +100,10 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     titles = page.evaluate("() => Array.from(document.querySelectorAll('canvas.genlab-live-figure'))"
                            ".map(c => c.dataset.title)")
     assert any(t.startswith("Losses") for t in titles) and any(t.startswith("Mean D(x)") for t in titles)
-    # the plane shows real (green) and fake (purple) points, not a blank canvas
+    # the plane shows real (green) and fake (purple, see-through: 70 % over the light background) points
     assert page.evaluate(PLANE_COLOR_JS, [0x1B, 0x9E, 0x4B]) > 0.0005
-    assert page.evaluate(PLANE_COLOR_JS, [0x7B, 0x3F, 0xB5]) > 0.0005
+    assert page.evaluate(PLANE_COLOR_JS, FAKE_ON_LIGHT) > 0.0005
+    live_top = page.evaluate(PLANE_TOP_JS)
     screenshot(page, "gan-2d-1280-training")
     # the browser fetches the live figures itself (dashboard/live_feed.py): the feed's version goes
     # up several times while Streamlit sends the page nothing (no fragment reruns)
@@ -114,15 +125,18 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     paused = _wait_status(page, "s.state === 'Paused'", timeout_ms=120_000)
     page.wait_for_timeout(1500)
     assert _status(page)["step"] == paused["step"]
-    # paused: the interactive Plotly figures (hover, zoom, download) replace the live canvas
+    # paused: the interactive Plotly figures (hover, zoom, download) replace the live canvas, in the
+    # same place: the status line above the plane has the same height whatever its text
     wait_for_js(page, "() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout_ms=60_000)
+    wait_for_streamlit(page)
+    assert abs(page.evaluate(PLANE_TOP_JS) - live_top) <= 2, (live_top, page.evaluate(PLANE_TOP_JS))
 
     # Change lr_D and k live (while paused: applied at the next step)
     lr = _main(page).get_by_label("lr_D (discriminator)")
     lr.fill("0.002")
     lr.press("Enter")
     wait_for_js(page, "() => location.search.includes('lr_d=0.002')", timeout_ms=120_000)
-    slider = _main(page).get_by_role("slider").first
+    slider = _main(page).locator('[data-testid="stSlider"]', has_text="k: discriminator").get_by_role("slider")
     slider.focus()
     slider.press("ArrowRight")
     wait_for_js(page, "() => location.search.includes('k=2')", timeout_ms=120_000)
@@ -183,6 +197,28 @@ def test_gan2d_good_csv_trains(browser_page, app_server):
     _button(page, "1 D step").click()
     wait_for_js(page, "() => document.body.innerText.includes('Step 1 (D updates 1')", timeout_ms=TRAIN_TIMEOUT_MS)
     wait_for_streamlit(page)
+
+
+def test_gan2d_settings_at_the_top_visible_at_1400x900(browser_page, app_server):
+    """Issue 23 item 4: the data set / preset / steps settings, Train and the plane's first rows are in
+    view without scrolling (not below the sidebar's page list); the link is at the bottom of the page."""
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_page(page, f"{app_server}/gan_2d")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for label in ("Data set", "Preset", "Steps per Train"):
+        assert sidebar.get_by_text(label, exact=True).count() == 0, label
+        box = _main(page).get_by_text(label, exact=True).first.bounding_box()
+        assert box and 0 <= box["y"] and box["y"] + box["height"] <= 900, (label, box)
+    train = _button(page, "Train").bounding_box()
+    assert train["y"] + train["height"] <= 900
+    assert page.evaluate(PLANE_TOP_JS) < 900 - 150                 # the plane starts well above the fold
+    link = _main(page).get_by_text("Link to this view").bounding_box()
+    assert link["y"] > page.evaluate(PLANE_TOP_JS)                  # at the bottom, below the plane
+    screenshot(page, "gan-2d-1400-settings")
+    page.locator('[data-testid="stSidebar"] label', has_text="Dark theme").first.click()
+    wait_for_streamlit(page)
+    screenshot(page, "gan-2d-1400-settings-dark")
 
 
 def test_gan2d_screens_1920_and_instructor(browser_page, app_server):
