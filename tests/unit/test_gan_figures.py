@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import plotly.io as pio
@@ -206,6 +207,21 @@ def test_plane_ticks_are_explicit_and_the_same_on_both_axes(span, tick):
         fig = F.plane_figure(np.zeros((3, 2)), bounds=(-span / 2, span / 2, -span / 2, span / 2))
         assert fig.layout.xaxis.dtick == fig.layout.yaxis.dtick == pytest.approx(tick)
         assert fig.layout.xaxis.tick0 == fig.layout.yaxis.tick0 == 0
+
+
+def test_the_2d_page_draws_its_controls_without_importing_torch():
+    """Issue 23 item 8: what the 2D page imports before it draws its controls (and the job manager
+    it asks for only once a job exists) must not import torch (3-10 s on a busy machine): the page
+    then says "Loading PyTorch" where it waits for it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import dashboard.common, dashboard.gan_jobs, dashboard.live_canvas, dashboard.live_feed, "
+            "dashboard.figures.gan, dashboard.safe_text, genlab.errors, genlab.jobs; print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=str(Path(F.__file__).resolve().parents[2]))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
 
 
 def test_page_noise_names_match_the_model():
