@@ -5,7 +5,7 @@ the end of the last complete line and refuse binary data, NUL bytes and absurd l
 before anything is parsed. pandas' C parser then reads the columns directly (its text columns
 are compact Arrow strings in pandas >= 3), so memory grows with the file's size, not with one
 Python object per cell. A file with more than :data:`~genlab.limits.MAX_METRICS_ROWS` rows is
-refused on import and thinned (every k-th row, and the last) when read.
+refused on import and thinned (every k-th row, and the last; parsed in chunks) when read.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from genlab.run_files import METRICS_FILE, RunFileError, parse_json_bounded
 EXTRA_COLUMN = "extra"
 MAX_LINE_BYTES = 64 * 1024      # a genlab row is < 2 KB; extra JSON adds a few keys
 CHUNK_BYTES = 8 * 1024 * 1024
+THIN_CHUNK_ROWS = 200_000
 _FIX = "the run's checkpoint is not affected; move {file} out of {folder} to use the run without its curves"
 
 
@@ -135,11 +136,13 @@ def read_metrics_frame(path: Path, run_name: str, strict: bool = False):
     if strict and scan.rows > MAX_METRICS_ROWS:
         raise RunFileError(run_name, METRICS_FILE, f"has {scan.rows:,} rows; at most {MAX_METRICS_ROWS:,} are allowed")
     every = max(1, math.ceil(scan.rows / MAX_METRICS_ROWS))
-    skip = None if every == 1 else (lambda i: i > 0 and (i - 1) % every != 0 and i != scan.rows)
     try:
         with open(path, "rb") as handle:
-            frame = pd.read_csv(io.BufferedReader(_Bounded(handle, scan.end)), encoding="utf-8",
-                                on_bad_lines="skip", skiprows=skip, dtype={"changed": "str"})
+            source = io.BufferedReader(_Bounded(handle, scan.end))
+            if every == 1:
+                frame = pd.read_csv(source, encoding="utf-8", on_bad_lines="skip", dtype={"changed": "str"})
+            else:
+                frame = _read_thinned(source, every)
     except UnicodeDecodeError:
         raise _corrupt(path, run_name, "not a text file", fix) from None
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
@@ -149,6 +152,25 @@ def read_metrics_frame(path: Path, run_name: str, strict: bool = False):
     if "changed" in frame.columns:
         frame["changed"] = frame["changed"].fillna("").astype(str)
     return frame
+
+
+def _read_thinned(source, every: int):
+    """Every ``every``-th row (and the last) of a long metrics file, parsed in chunks so that
+    memory holds one chunk and the kept rows."""
+    import numpy as np
+    import pandas as pd
+
+    pieces, seen, last = [], 0, None
+    with pd.read_csv(source, encoding="utf-8", on_bad_lines="skip", dtype={"changed": "str"},
+                     chunksize=THIN_CHUNK_ROWS) as reader:
+        for chunk in reader:
+            keep = np.arange(seen, seen + len(chunk)) % every == 0
+            pieces.append(chunk[keep])
+            seen += len(chunk)
+            last = chunk.iloc[[-1]] if not keep[-1] else None
+    if last is not None:
+        pieces.append(last)
+    return pd.concat(pieces, ignore_index=True)
 
 
 def _expand_extra(frame, cells, path: Path, run_name: str, fix: str | None) -> None:
