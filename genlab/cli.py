@@ -60,11 +60,8 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="folder with downloaded data sets (or GENLAB_DATA_DIR)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m genlab", description="genlab: train and use small generative models.")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.required = True
-
+def _add_train_parser(commands) -> None:
+    """The ``train`` command and its options (model options grouped by model family)."""
     train = commands.add_parser(
         "train", help="train a model into a run folder (resumes an existing one)",
         description="Train MODEL; defaults are each model's benchmark settings.",
@@ -105,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--noise-dim", type=int, default=None, help="generator noise size")
     group.add_argument("--preset", default=None, help="default or vanilla")
     group.add_argument("--points", default=None, metavar="CSV", help="gan: train on your own points (columns x,y)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser: one sub-command per entry of COMMANDS."""
+    parser = _Parser(prog="python -m genlab", description="genlab: train and use small generative models.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    _add_train_parser(commands)
 
     evaluate = commands.add_parser("eval", help="print one JSON object of metrics")
     evaluate.add_argument("run_dir", metavar="RUN_DIR")
