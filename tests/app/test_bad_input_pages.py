@@ -496,3 +496,31 @@ def test_images_page_refuses_a_vae_run_and_a_deeply_nested_run_from_a_link(tmp_p
     assert "Cannot load run deep: run 'deep': config.json is nested deeper than 32 levels" in error, error
     at = _app(IMAGES, run="x" * 10_000)
     assert "The link names a run that is not here" in _messages(at, "warning")
+
+
+# --------------------------------------------------------------------------- every page, absurd links
+
+
+ABSURD = ["9" * 400, "nan", "-inf", "[" * 5000 + "]" * 5000, "x" * 10_000, "\u202e\x00<b>[a](http://e/p)</b>"]
+LINK_EXTRAS = {"kl_discrete": ["table"], "bayesian_networks": ["vars", "edges", "cpt", "draft", "query", "ev"],
+               "gan_images": ["run"], "runs": ["run"], "gan_2d": ["shapes"]}
+
+
+def _link_params(page: Path) -> list[str]:
+    """The query parameters a page reads (common.qp_* keys and st.query_params names)."""
+    source = page.read_text()
+    names = set(re.findall(r'qp_\w+\(\s*[^,]+,\s*"(\w+)"', source))
+    names |= set(re.findall(r'query_params(?:\.get\(|\[)"(\w+)"', source))
+    return sorted(names | set(LINK_EXTRAS.get(page.stem, [])) | {"instructor", "tab", "theme"})
+
+
+@pytest.mark.parametrize("page", sorted(p.stem for p in PAGES.glob("*.py")))
+def test_every_page_survives_absurd_link_values(page):
+    """Issue 24: each parameter of the page gets one of: a 400-digit number, NaN, -inf, JSON 5000
+    levels deep, 10 KB of text, control characters with Markdown/HTML (rotated over the parameters,
+    so that the link stays under Streamlit's 512 KB query limit). By hand, every parameter of every
+    page was also tried with each of these values: no exception."""
+    path = PAGES / f"{page}.py"
+    names = _link_params(path)
+    assert page == "home" or len(names) > 3, names
+    _app(str(path), **{name: ABSURD[i % len(ABSURD)] for i, name in enumerate(names)})
