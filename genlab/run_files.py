@@ -22,6 +22,7 @@ import json
 import math
 import os
 import pickle
+import re
 import time
 from pathlib import Path
 
@@ -51,6 +52,25 @@ class RunFileError(GenlabError):
     def __init__(self, run_name: str, file_name: str, problem: str):
         self.run_name, self.file_name, self.problem = run_name, file_name, problem
         super().__init__(f"run {run_name!r}: {file_name} {problem}")
+
+
+# --------------------------------------------------------------------------- messages
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_ .,+/-]{0,60}")
+
+
+def shown_value(value) -> str:
+    """``value`` as a message may quote it: numbers, short plain words in quotes; anything else
+    (long text, text with brackets, tags, URLs, containers) only described. Messages about
+    handed-in files are shown on pages, so they never carry a file's text verbatim."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value) if _PLAIN.fullmatch(value) else f"a text of {len(value)} characters"
+    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -103,7 +123,7 @@ def check_config(config, run_name: str) -> dict:
     for key in ("model", "dataset"):
         value = config[key]
         if not isinstance(value, str) or not value or len(value) > MAX_NAME_TEXT:
-            raise RunFileError(run_name, CONFIG_FILE, f"has {key} {str(value)[:60]!r}; it must be a name "
+            raise RunFileError(run_name, CONFIG_FILE, f"has {key} {shown_value(value)}; it must be a name "
                                                       f"(text of 1 to {MAX_NAME_TEXT} characters)")
     for key in ("model_config", "train_config"):
         if config.get(key) is not None and not isinstance(config[key], dict):
@@ -134,8 +154,7 @@ def check_status(info, run_name: str) -> dict:
         raise RunFileError(run_name, STATUS_FILE, "must be a JSON object")
 
     def bad(field: str, allowed: str):
-        shown = json.dumps(info[field])[:60]
-        return RunFileError(run_name, STATUS_FILE, f"has {field} {shown}; it must be {allowed}")
+        return RunFileError(run_name, STATUS_FILE, f"has {field} {shown_value(info[field])}; it must be {allowed}")
 
     if "status" in info and info["status"] not in STATUSES:
         raise bad("status", "one of " + ", ".join(STATUSES))
@@ -151,8 +170,8 @@ def check_status(info, run_name: str) -> dict:
             raise bad("eval", "an object of metric names and numbers")
         for key, value in evaluation.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                shown = json.dumps(value)[:60]
-                raise RunFileError(run_name, STATUS_FILE, f"has eval {key[:60]!r} = {shown}; it must be a number")
+                raise RunFileError(run_name, STATUS_FILE,
+                                   f"has eval {shown_value(key)} = {shown_value(value)}; it must be a number")
     return info
 
 

@@ -38,6 +38,7 @@ from genlab.run_files import (
     load_checkpoint_file,
     read_config,
     read_status,
+    shown_value,
 )
 from genlab.run_metrics import read_metrics_frame
 
@@ -72,7 +73,7 @@ def check_zip_directory(archive: zipfile.ZipFile, name: str) -> list[zipfile.Zip
     for entry in entries:
         entry_name = entry.filename
         if entry_name not in RUN_FILES or entry.is_dir():
-            raise GenlabError(f"run {name!r}: the zip contains {entry_name[:100]!r}, which is not allowed; "
+            raise GenlabError(f"run {name!r}: the zip contains {shown_value(entry_name)}, which is not allowed; "
                               f"allowed files: {allowed}")
         if entry_name in seen:
             raise GenlabError(f"run {name!r}: the zip contains {entry_name!r} twice; each of {allowed} may appear once")
