@@ -156,8 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- helpers
 
 
+def _printable(text) -> str:
+    """``text`` with control and format characters (a run's or a file's text may carry terminal
+    escape sequences or right-to-left overrides) shown as Python escapes, e.g. ``\\x1b``."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+
+
 def _err(message: str) -> None:
-    print(" ".join(str(message).split()), file=sys.stderr, flush=True)
+    print(_printable(" ".join(str(message).split())), file=sys.stderr, flush=True)
 
 
 def _split_run_dir(path_text: str, flag: str = "RUN_DIR"):
@@ -469,7 +475,8 @@ def cmd_runs(args) -> int:
         print(f"no runs in {store.root}")
         return EXIT_OK
     header = ("NAME", "STATUS", "MODEL", "DATASET", "STEP", "UPDATED")
-    rows = [(i.name, i.status, i.model, i.dataset, str(i.step), i.updated) for i in infos]
+    rows = [tuple(_printable(v) for v in (i.name, i.status, i.model, i.dataset, str(i.step), i.updated))
+            for i in infos]
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header) - 1)]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])

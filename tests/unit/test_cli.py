@@ -423,3 +423,13 @@ def test_a_run_whose_config_is_deeply_nested_exits_2(capsys, trained, tmp_path):
         code, _, err = run_cli(capsys, *argv)
         assert_one_line_error(code, err, "run 'deep'", "config.json", "nested")
         assert "RecursionError" not in err
+
+
+def test_text_from_a_file_cannot_drive_the_terminal(capsys, tmp_path):
+    """A CSV header (anybody's text) with a terminal escape sequence and a right-to-left override is
+    printed as visible escapes, never sent to the terminal."""
+    csv = tmp_path / "points.csv"
+    csv.write_bytes("\x1b]0;owned\x07\x1b[2J,\u202ey\n1,2\n3,4\n".encode())
+    code, _, err = run_cli(capsys, "train", "gan", "--points", csv, "--out", tmp_path / "p", "--quiet")
+    assert_one_line_error(code, err, "columns named x and y", r"\x1b]0;owned\x07\x1b[2J", r"\u202ey")
+    assert "\x1b" not in err and "\u202e" not in err and "\x07" not in err
