@@ -620,6 +620,10 @@ def warm_up_torch() -> threading.Thread:
 IMAGE_METRICS = ("loss_d", "loss_g", "d_real", "d_fake")
 IMAGE_EVALS = ("frechet_distance", "label_accuracy")
 GRID_SEED = 11          # the fixed noise of the live sample grid
+GRID_PAD = 0.35         # grey lines between the white-on-black digits (as on the Transformer GAN page)
+# Below this sample spread (ImageLive.sample_spread) the page says the generator has collapsed
+# (bench/RESULTS.md, "PatchGAN at the page's step counts": collapsed runs under 0.45, learning ones over 0.8).
+COLLAPSE_SPREAD = 0.5
 PATCH_SEED = 5
 
 
@@ -715,6 +719,7 @@ class ImageLive:
         self.eval_due = False
         self.last_eval_cost = 0.0
         self._patch_real = None
+        self._real_spread = None
 
     @property
     def conditional(self) -> bool:
@@ -758,15 +763,33 @@ class ImageLive:
             labels = torch.arange(10).repeat_interleave(self.per_class)
             samples = tr.sample(10 * self.per_class, seed=GRID_SEED, labels=labels)
             view["class_rows"] = samples.numpy()              # (10 * per_class, 1, H, W), row = class
-            view["grid"] = image_grid(samples, nrow=self.per_class, target_width=900)
+            view["grid"] = image_grid(samples, nrow=self.per_class, target_width=900, pad_value=GRID_PAD)
         else:
             samples = tr.sample(self.grid_n, seed=GRID_SEED)
-            view["grid"] = image_grid(samples, nrow=int(math.sqrt(self.grid_n)), target_width=900)
+            view["grid"] = image_grid(samples, nrow=int(math.sqrt(self.grid_n)), target_width=900, pad_value=GRID_PAD)
         view["grid_png"] = png_bytes(view["grid"])   # encoded here, not in the page's script run
+        view["diversity"] = self.sample_spread(samples)
         if self.patch:
             view["patch"] = self.patch_maps()
         self.view = view
         return view
+
+    def sample_spread(self, samples) -> float:
+        """Mean pairwise pixel distance of ``samples`` over that of as many real test images: about
+        1 when the samples vary as much as the data, near 0 when the generator has collapsed onto
+        one image (the page then says so)."""
+        import torch
+
+        from genlab.data import load_image_dataset
+
+        def spread(x) -> float:
+            flat = torch.as_tensor(x, dtype=torch.float64).reshape(len(x), -1)
+            return float(torch.cdist(flat, flat).sum()) / max(1, len(x) * (len(x) - 1))
+
+        n = min(len(samples), 64)
+        if self._real_spread is None:
+            self._real_spread = spread(load_image_dataset(self.trainer.dataset, "test", download=False).images[:n])
+        return spread(samples[:n]) / max(self._real_spread, 1e-12)
 
     def patch_maps(self) -> dict:
         """PatchGAN: D's per-patch probability map over a few real test images and fakes."""

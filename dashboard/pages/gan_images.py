@@ -147,7 +147,10 @@ def _load_run(name: str, message: str | None = None, run=None, link: bool = True
             live.evals.add({"step": trainer.step_count, **live.evaluate()})
         live.compute_view()
     except GenlabError as err:
-        state[SS + "notice"] = ("error", f"Cannot load run {safe_text.md(name)}: {safe_text.md(err)}")
+        hint = (" It was trained by an older version of this model (before the 8×8 PatchGAN discriminator got "
+                "its 3×3 layer): delete it on the Runs page, or pick another seed, to train these settings "
+                "afresh." if "does not match its config" in str(err) else "")
+        state[SS + "notice"] = ("error", f"Cannot load run {safe_text.md(name)}: {safe_text.md(err)}{hint}")
         if link and st.query_params.get("run") == name:
             del st.query_params["run"]                 # the page goes back to its own settings
         return
@@ -381,6 +384,12 @@ def live_view() -> None:
         else:
             st.markdown(f"**Samples from fixed noise** — step {snap['step']:,}")
         st.image(view.get("grid_png", view["grid"]), width="stretch")
+        spread = view.get("diversity")
+        if spread is not None and spread < gj.COLLAPSE_SPREAD:
+            st.warning(f"**Mode collapse:** these samples vary only {spread:.0%} as much as real images of "
+                       "the data set do. G has found a few images that D "
+                       "cannot tell from real ones and makes little else; D's feedback (the charts on the right) "
+                       "no longer separates real from fake. Try another seed, the default preset, or more steps.")
         fd = _last(evals.get("frechet_distance", []))
         acc = _last(evals.get("label_accuracy", []))
         c1, c2 = st.columns(2)
@@ -423,11 +432,12 @@ if snap and snap.get("conditional"):
     with c1:
         if idle:
             samples = live.trainer.sample(32, seed=1000 + state[SS + "sample_seed"], labels=int(y))
-            st.image(gf.image_grid(samples, nrow=16, target_width=900), width="stretch")
+            st.image(gf.image_grid(samples, nrow=16, target_width=900, pad_value=gj.GRID_PAD), width="stretch")
         else:
             rows = np.asarray(snap["view"]["class_rows"])
             per = len(rows) // 10
-            st.image(gf.image_grid(rows[y * per:(y + 1) * per], nrow=per, target_width=900), width="stretch")
+            st.image(gf.image_grid(rows[y * per:(y + 1) * per], nrow=per, target_width=900, pad_value=gj.GRID_PAD),
+                     width="stretch")
             st.caption("While training: the row of the grid above for this class. New samples after training.")
     common.explain(
         "**Class-conditional GAN.** A label embedding e(y) is appended to G's noise and to D's input "
@@ -445,8 +455,11 @@ if snap and snap.get("patch") and snap["view"].get("patch"):
                                            height=420 if ctx.instructor else 380), key="img_patch")
     common.explain(
         "A PatchGAN discriminator is fully convolutional: instead of one real/fake probability per image it "
-        "outputs a map, one probability per overlapping patch (here each covers a 4×4 patch of an 8×8 digit, "
-        "or 18×18 of a 28×28 image). The loss averages the patch votes, so G is pushed to make *every* patch "
+        "outputs a map, one probability per overlapping patch (here a 4×4 map whose cells each see a 5×5 to 7×7 "
+        "window of an 8×8 digit, or a 7×7 map of 18×18 patches of a 28×28 image). On 8×8 digits, 4×4 patches "
+        "were too small: every patch of a collage of strokes looked real, D said 0.5 everywhere and G "
+        "collapsed onto one image (bench/RESULTS.md). The loss averages the patch votes, so G is pushed to make "
+        "*every* patch "
         "look real — sharper local detail rather than a blurry average. Numbers under each image: mean D."
     )
 

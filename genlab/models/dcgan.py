@@ -19,8 +19,8 @@ Standard discriminator (strided convolutions, LeakyReLU 0.2, no BN, one logit pe
 PatchGAN discriminator (``disc="patch"``): fully convolutional, it outputs a *map* of logits,
 one per overlapping image patch, each saying whether that patch looks real::
 
-    8x8 images:   Conv 4x4 s2 -> (B, c, 4, 4), Conv 1x1 -> (B, 2c, 4, 4), Conv 1x1 -> (B, 1, 4, 4)
-                  each logit sees a 4x4 patch
+    8x8 images:   Conv 4x4 s2 -> (B, c, 4, 4), Conv 3x3 -> (B, 2c, 4, 4), Conv 1x1 -> (B, 1, 4, 4)
+                  each logit sees a 5x5 to 7x7 window (an 8x8 receptive field cut by the border)
     28x28 images: Conv 4x4 s2 -> (B, c, 14, 14), Conv 4x4 s2 -> (B, 2c, 7, 7), Conv 3x3 -> (B, 1, 7, 7)
                   each logit sees an 18x18 patch
 
@@ -115,8 +115,10 @@ class DCDiscriminator(nn.Module):
         elif config.image_size == 8:
             self.net = nn.Sequential(
                 wrap(nn.Conv2d(c_in, c, 4, 2, 1)), act(),            # (B, c, 4, 4)
-                wrap(nn.Conv2d(c, 2 * c, 1)), act(),                 # (B, 2c, 4, 4)
-                wrap(nn.Conv2d(2 * c, 1, 1)),                        # (B, 1, 4, 4) one logit per 4x4 patch
+                # 3x3, not 1x1: a logit that saw only a 4x4 patch could not tell a collage of
+                # real-looking strokes from a digit, and G collapsed (bench/RESULTS.md)
+                wrap(nn.Conv2d(c, 2 * c, 3, 1, 1)), act(),           # (B, 2c, 4, 4)
+                wrap(nn.Conv2d(2 * c, 1, 1)),                        # (B, 1, 4, 4) one logit per 5-7 px window
             )
         else:
             self.net = nn.Sequential(

@@ -102,8 +102,8 @@ def test_patchgan_discriminator_outputs_a_map_of_patch_logits(size, map_shape, c
 
 
 def test_patch_logits_only_see_their_patch():
-    # 8x8: each logit of the 4x4 map sees a 4x4 patch; changing the top-left pixel leaves the
-    # logits of the bottom-right patches unchanged
+    # 8x8: each logit of the 4x4 map sees a window of rows/columns 2i-3 .. 2i+4 (5 to 7 pixels inside
+    # the image); changing the top-left pixel leaves the logits of the bottom-right windows unchanged
     d = DCDiscriminator(DCGANConfig(channels=8, image_size=8, disc="patch"))
     x = torch.zeros(1, 1, 8, 8)
     y = x.clone()

@@ -49,3 +49,19 @@ def test_digit_grids_are_white_ink_on_black():
         assert pixels[0, 0] == 0 and np.median(pixels) < 0.2          # black ground (every corner pixel is 0)
         assert pixels.max() > 0.9                                      # white strokes
     assert tf.GRAY == [[0.0, "#000000"], [1.0, "#ffffff"]]            # the transformer page's heatmaps
+    # the same grey lines between the digits on both GAN pages
+    import inspect
+
+    assert inspect.signature(tf.image_grid).parameters["pad_value"].default == gj.GRID_PAD
+
+
+def test_sample_spread_is_one_for_real_digits_and_zero_for_a_collapsed_generator():
+    from types import SimpleNamespace
+
+    from genlab.data import load_image_dataset
+
+    live = gj.ImageLive(SimpleNamespace(dataset="digits"))
+    real = load_image_dataset("digits", "test").images[:64]
+    assert live.sample_spread(real) == 1.0
+    assert live.sample_spread(real[:1].repeat(64, 1, 1, 1)) == 0.0      # 64 identical samples
+    assert 0.5 < live.sample_spread(load_image_dataset("digits", "train").images[:64]) < 1.5
