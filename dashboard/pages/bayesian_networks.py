@@ -21,12 +21,22 @@ _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:  # `streamlit run dashboard/pages/...` or AppTest from elsewhere
     sys.path.insert(0, str(_ROOT))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dashboard import bayesnet_link as link  # noqa: E402
 from dashboard import common  # noqa: E402
+
+ctx = common.setup_page("Bayesian networks")
+# A run takes ~0.2 s of CPU, but the first visit after a server start ~1.6 s (pandas, pyarrow and
+# plotly load then): 10-15 s on a busy machine, with only the title in sight (issue 23 item 8). A
+# spinner under the title says so for the whole run; Streamlit shows it only after 0.5 s, so quick
+# reruns never flash it, and it takes no place in the page (it is transient). Closed at the end.
+_building = st.spinner("Building the page: the network, its tables, samples and figures "
+                       "(the first visit after a server start also loads pandas and plotly)…")
+_building.__enter__()
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from dashboard import bayesnet_link as link  # noqa: E402
 from dashboard.figures import bayesnet as figs  # noqa: E402
 from genlab import bayesnet as bn  # noqa: E402
 from genlab.errors import GenlabError  # noqa: E402
@@ -48,9 +58,10 @@ ss = st.session_state
 #   bn_rev      {name: int} editor revision, bumped only when a table is *replaced* (preset, button,
 #               normalize, graph change): the editor then starts afresh under a new key. A cell edit
 #               keeps the key: the editor keeps its identity (a keyed, fixed-rows editor is identified
-#               by its columns, not its values), so the browser keeps the grid, the focus and the
-#               scroll position, while the new values (live row sums, wrong rows in red) flow in.
-#               A new key on every edit remounted the grid and the page jumped (issue 23).
+#               by its columns, not its values), so the browser keeps the grid and its focus while the
+#               new values (live row sums) flow in; it is redrawn only when a row goes wrong or right
+#               again (red rows need a Styler, another kind of data). Edits are absorbed into bn_tables
+#               at once, so a redrawn editor loses none.
 # --------------------------------------------------------------------------- #
 def editor_key(name: str) -> str:
     """Session key of the CPT editor of ``name`` (changes whenever its table is replaced)."""
@@ -267,7 +278,6 @@ def tv_curve(network_json: str, seed: int) -> pd.DataFrame:
 # --------------------------------------------------------------------------- #
 # The page
 # --------------------------------------------------------------------------- #
-ctx = common.setup_page("Bayesian networks")
 common.page_state("bn_net", "bn_tables", "bn_rev", "bn_loaded", "bn_link")  # opened again: as fresh (issue 23)
 font_size = getattr(common, "INSTRUCTOR_FONT", 22) if ctx.instructor else getattr(common, "NORMAL_FONT", 15)
 
@@ -467,9 +477,13 @@ for name in current.topological_order():
     frame = current.cpt_frame(name)
     frame[state_columns] = table  # as typed, possibly invalid
     frame["row sum"] = np.nansum(table, axis=1)
-    # Always a Styler (it colours only the read-only columns): a plain frame when the rows are right
-    # would change the editor's identity as soon as a row goes wrong, and the grid would be remounted.
-    styled = frame.style.apply(lambda row: [BAD_ROW_STYLE if row.name in bad_rows else "" for _ in row], axis=1)
+    # Styler colours only the read-only columns; used only when a row is wrong (it costs ~60 ms a
+    # table). Switching between the two gives the editor a new identity: that one grid is redrawn.
+    styled = (
+        frame.style.apply(lambda row: [BAD_ROW_STYLE if row.name in bad_rows else "" for _ in row], axis=1)
+        if bad_rows
+        else frame
+    )
     config = {p: st.column_config.TextColumn(p, disabled=True) for p in parents}
     for column, state in zip(state_columns, current.states(name)):
         config[column] = st.column_config.NumberColumn(
@@ -612,3 +626,4 @@ with chart_col:
 
 write_link_params(link.query_params_for(bn.PRESETS[preset], query, evidence))
 common.copy_link_button()
+_building.__exit__(None, None, None)

@@ -127,3 +127,15 @@ def test_a_cell_edit_keeps_the_scroll_position(browser_page, app_server):
         assert abs(_main_scroll(page) - before) < 120, (text, before, _main_scroll(page))
     assert any("CPT of Cloudy" in a for a in _alerts(page))
     screenshot(page, "bayesian-networks-after-edits-1400")
+
+
+def test_first_visit_says_what_it_is_doing(browser_page, fresh_app_server):
+    """Issue 23 item 8: the first visit after a server start took 11 s on a busy machine with only the
+    title in sight. It loads pandas and plotly (~1.6 s of CPU on a quiet one), so the spinner shows."""
+    page = browser_page
+    page.goto(fresh_app_server + PATH)
+    spinner = page.locator('[data-testid="stSpinner"]').filter(has_text="Building the page")
+    spinner.wait_for(state="visible", timeout=60_000)
+    wait_for_streamlit(page)
+    assert spinner.count() == 0  # gone once the page is built
+    assert page.locator(GRID).count() >= 4
