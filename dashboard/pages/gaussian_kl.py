@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from dashboard.figures import kl as klfig
-from genlab import divergences as dv
-from genlab.errors import GenlabError
 
 TITLE = "Gaussian KL — in-class exercise"
 ctx = common.setup_page(TITLE)
+# The first visit after a server start loads pandas, plotly and the page's numerics (~0.8 s of CPU,
+# several seconds on a busy machine, issue 23 item 8): a spinner says so. Streamlit shows it only
+# after 0.5 s, so quick reruns never flash it; it is transient (no place in the page). Closed at the end.
+_building = st.spinner("Building the page (the first visit after a server start also loads pandas and plotly)…")
+_building.__enter__()
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from dashboard.figures import kl as klfig  # noqa: E402
+from genlab import divergences as dv  # noqa: E402
+from genlab.errors import GenlabError  # noqa: E402
+
 URL_AT_START = {k: st.query_params.get(k) for k in st.query_params}  # before widgets clamp the values
 
 MODES = ["Gaussian p (the exercise)", "Mixture p (PRML Fig. 10.3)"]
@@ -237,6 +244,7 @@ try:
         optima.append(("argmin KL(p‖q): moment matching", setup["pq"], klfig.COLOR_PQ))
 except GenlabError as err:  # only reachable with a hand-made bad value
     st.error(str(err))
+    _building.__exit__(None, None, None)
     st.stop()
 
 # --------------------------------------------------------------------------- #
@@ -352,3 +360,4 @@ if reveal:
     )
 
 common.copy_link_button()
+_building.__exit__(None, None, None)

@@ -10,18 +10,25 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from dashboard import common, safe_text
-from dashboard.figures import kl as klfig
-from genlab import divergences as dv
-from genlab.errors import GenlabError
-from genlab.safe_json import loads_bounded
+from dashboard import common
 
 TITLE = "KL divergence — discrete"
 ctx = common.setup_page(TITLE)
+# The first visit after a server start loads pandas, plotly and the page's numerics (~0.7 s of CPU,
+# several seconds on a busy machine, issue 23 item 8): a spinner says so. Streamlit shows it only
+# after 0.5 s, so quick reruns never flash it; it is transient (no place in the page). Closed at the end.
+_building = st.spinner("Building the page (the first visit after a server start also loads pandas and plotly)…")
+_building.__enter__()
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from dashboard import safe_text  # noqa: E402
+from dashboard.figures import kl as klfig  # noqa: E402
+from genlab import divergences as dv  # noqa: E402
+from genlab.errors import GenlabError  # noqa: E402
+from genlab.safe_json import loads_bounded  # noqa: E402
 
 LN2 = math.log(2)
 COLS = ("x", "q(x)", "p(x)")
@@ -409,3 +416,4 @@ common.explain(
 )
 
 common.copy_link_button()
+_building.__exit__(None, None, None)
