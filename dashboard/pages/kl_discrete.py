@@ -187,7 +187,8 @@ if BASE_KEY not in st.session_state:
         from_url = _rows_from_url(_url_get("table"))
     except GenlabError as err:
         from_url = None
-        st.warning(f"{safe_text.md(err)}. Showing the preset {safe_text.md(preset)} instead.")
+        st.warning(f"The link's table cannot be used: {safe_text.md(err)}. Showing the preset "
+                   f"{safe_text.md(preset)} instead.")
     st.session_state[BASE_KEY] = from_url or [list(r) for r in PRESETS[preset]]
     st.session_state.setdefault(VER_KEY, 0)
 version = st.session_state.get(VER_KEY, 0)
