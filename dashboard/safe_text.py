@@ -45,4 +45,4 @@ def plotly_text(value, limit: int = 120) -> str:
     text = " ".join(str(value).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return html.escape(text, quote=True)
+    return html.escape(text, quote=False)   # Plotly shows &quot; literally; only < > & matter

@@ -486,7 +486,8 @@ def _samples_and_evaluation(selected: dict, run: Run) -> None:
     if samples.is_file():
         data, problem = _samples_png(str(samples), _stamp(samples), run.name)
         if data is None:
-            st.warning(f"{md(problem)}. Allowed: a PNG of at most {MAX_IMAGE_PIXELS:,} pixels.")
+            allowed = "" if "pixels" in problem else f" Allowed: a PNG of at most {MAX_IMAGE_PIXELS:,} pixels."
+            st.warning(f"The sample picture is not shown: {md(problem)}.{allowed}")
         else:
             st.markdown("**Samples** (written when training ended or stopped)")
             st.image(data, width="stretch")
