@@ -87,3 +87,19 @@ def test_hostile_zips_are_refused_on_the_page_naming_run_and_file(env):
     message = "\n".join(e.value for e in at.error)
     assert "not allowed" in message and not INJECTED.search(message), message
     assert store.names() == ["good"]
+
+
+def test_resume_refuses_an_imported_config_over_the_model_cap(hostile):
+    """hidden=4096, layers=16 built a 755M-parameter model (1.1 -> 3.97 GB) before failing."""
+    from tests.app.test_runs_page import _wait_job
+
+    store, _ = hostile
+    store.open("aa-huge-model").set_status("stopped", step=12, target_steps=24)
+    at = run_page({"run": "run/aa-huge-model"})
+    at.button(key="resume").click()
+    ok(at)
+    job = _wait_job(at)
+    assert job.status == "failed" and "parameters; this server allows at most 10,000,000" in str(job.error), job.error
+    at = ok(at)
+    message = "\n".join(e.value for e in at.error).replace("\\", "")
+    assert "Resuming failed: run 'aa-huge-model': config.json cannot be trained or loaded here" in message, message
