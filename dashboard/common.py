@@ -311,7 +311,7 @@ _DARK_CSS = """
 /* Disabled buttons look disabled: dim text, no fill (the rules above would paint them like live ones). */
 .stApp button:disabled, .stApp button:disabled:hover { background-color: transparent !important;
   border-color: #353a48 !important; cursor: not-allowed; }
-.stApp button:disabled, .stApp button:disabled p, .stApp button:disabled span { color: #6c7286 !important; }
+.stApp button:disabled, .stApp button:disabled p, .stApp button:disabled span { color: #5d6374 !important; }
 </style>
 """
 

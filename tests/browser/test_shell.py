@@ -140,3 +140,59 @@ def test_dark_theme_toggle(browser_page, app_server):
                   .backgroundColor === 'rgb(15, 17, 23)'"""
     )
     screenshot(page, "home-dark-1280")
+
+
+# Contrast ratio (WCAG) of an element's text against a ground colour, composited over the page.
+_CONTRAST_JS = """
+([selector, groundSelector]) => {
+  const rgba = (text) => { const v = text.match(/[\\d.]+/g).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const over = (top, bottom) => top.slice(0, 3).map((c, i) => c * top[3] + bottom[i] * (1 - top[3]));
+  const lum = (rgb) => { const l = rgb.map(c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+                         return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2]; };
+  const page = rgba(getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor);
+  return Array.from(document.querySelectorAll(selector)).map(el => {
+    const groundEl = groundSelector ? el.closest(groundSelector) : null;
+    const ground = groundEl ? over(rgba(getComputedStyle(groundEl).backgroundColor), page.slice(0, 3)) : page.slice(0, 3);
+    const text = over(rgba(getComputedStyle(el).color), ground);
+    const [a, b] = [lum(text), lum(ground)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+  });
+}
+"""
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_message_boxes_readable_and_disabled_buttons_dim(browser_page, app_server, theme):
+    """Both themes: text in st.info/warning/error boxes reads against their ground (WCAG AA, 4.5:1);
+    a disabled button's label is dimmer than a live one's (Pause/Stop with nothing running)."""
+    page = browser_page
+    alerts, disabled, live = [], [], []
+    for file_name in ("gan_images.py", "latent_spaces.py"):
+        if not any(row[0] == file_name for row in PAGES):
+            continue
+        open_page(page, f"{app_server}/{url_path(file_name)}?theme={theme}")
+        assert ("theme=dark" in page.url) is (theme == "dark")
+        alerts += page.evaluate(_CONTRAST_JS, ['[data-testid="stAlertContainer"] p', '[data-testid="stAlertContainer"]'])
+        disabled += page.evaluate(_CONTRAST_JS, ["[data-testid='stMain'] button:disabled p", "button"])
+        live += page.evaluate(_CONTRAST_JS, ["[data-testid='stMain'] button:not(:disabled) p", "button"])
+        screenshot(page, f"{theme}-{_slug(file_name)}-1280")
+    assert alerts and disabled and live, "no message box or disabled button to check"
+    assert min(alerts) >= 4.5, f"message box text contrast {min(alerts):.2f}:1"
+    assert max(disabled) < min(live) and max(disabled) < 4.5, (disabled, live)
+
+
+def test_instructor_link_tables_projector_sized_from_the_first_render(browser_page, app_server):
+    """The canvas tables take their font size from the root font when they mount: with ?instructor=1
+    they must mount at projector size (0.875 rem of 22 px), not at 14 px."""
+    page = browser_page
+    if not any(row[0] == "kl_discrete.py" for row in PAGES):
+        pytest.skip("kl_discrete.py (a page with tables) is not present")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    open_page(page, f"{app_server}/kl_discrete?instructor=1")
+    sizes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[style*="--gdg-base-font-style"]'))
+                 .map(e => parseFloat(e.style.getPropertyValue('--gdg-base-font-style').trim().split(' ').pop()))"""
+    )
+    assert sizes, "no table found"
+    assert min(sizes) >= 0.875 * common.INSTRUCTOR_ROOT_FONT_PX - 0.5, sizes
+    screenshot(page, "kl_discrete-instructor-first-render")
