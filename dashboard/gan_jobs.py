@@ -468,7 +468,7 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
     last_view = -1e9
     turn_began = -1e9
 
-    def publish(force_eval: bool = False, view: bool = True) -> None:
+    def publish(force_eval: bool = False, view: bool = True, paused: bool = False) -> None:
         nonlocal last_publish, last_eval, last_view
         now = clock()
         if view:
@@ -483,7 +483,8 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
             last_eval = now
         done = trainer.step_count - start
         ctx.set_progress(done / max(1, target - start), f"step {trainer.step_count} of {target}")
-        ctx.publish(**live.snapshot(command_error=command_error, target=target))
+        # paused: the snapshot of where the job paused (the page says "Paused" only from this one on)
+        ctx.publish(**live.snapshot(command_error=command_error, target=target, paused=paused))
         last_publish = clock()
         log.debug("gan2d publish: step %d, %.1f steps/s, view %.0f ms, eval %.0f ms, since last %.2f s",
                   trainer.step_count, live.rate.recent, 1000 * cost["view"], 1000 * cost["eval"], now - prev[0])
@@ -506,7 +507,7 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
         if ctx.is_paused():
             live.rate.close_window()
             if dirty or not paused_published:      # show exactly where it paused / the single step
-                publish(force_eval=True)
+                publish(force_eval=True, paused=True)
                 paused_published = True
             ctx.wait_if_paused(timeout=1.0)
             if not ctx.is_paused():

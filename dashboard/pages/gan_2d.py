@@ -345,7 +345,23 @@ if state[SS + "signature"] is not None and state[SS + "signature"] != signature:
         _on_train()
 
 job = _job()
-running = job is not None and job.status in ("running", "queued")
+
+
+def pausing(job) -> bool:
+    """Pause was pressed but the job still finishes the step it was taking: it has not yet published
+    the snapshot of where it stopped (``paused`` in it). The page stays live until it has."""
+    if job is None or job.status != "paused":
+        return False
+    snap = job.snapshot()
+    return bool(snap) and not snap.get("paused")
+
+
+def live_job(job) -> bool:
+    """The job is training, queued or pausing: the page draws it live."""
+    return job is not None and (job.status in ("running", "queued") or pausing(job))
+
+
+running = live_job(job)
 paused = job is not None and job.status == "paused"
 
 # A single step sent to a paused job: wait (briefly) for the job to publish its result.
@@ -557,7 +573,8 @@ def status_record(job, snap) -> dict:
     if rate and np.isfinite(rate) and rate > 0 and left > 0 and job.status != "paused":
         seconds = left / rate
         rate_text += f" · about {seconds / 60:.0f} min left" if seconds >= 90 else f" · about {seconds:.0f} s left"
-    label = "Paused" if job.status == "paused" else "Training"
+    # paused, but the job still finishes the step it was taking: "Pausing" until it publishes where it stopped
+    label = ("Paused" if snap.get("paused") else "Pausing") if job.status == "paused" else "Training"
     error = snap.get("command_error")
     return {"kind": "progress", "value": float(job.progress),
             "text": f"{label}: step {snap['step']:,} of {snap.get('target', snap['step']):,} · "
@@ -743,7 +760,8 @@ def _publish_feeds(job_id: str, shown: list[str]) -> tuple[str, str]:
         if not view or last is None or len(last) != len(view) or any(view.get(k) is not v for k, v in last.items()):
             plane["entry"] = live_canvas.live_payload([("gan2d_plane", _plane_figure(snap, shown, preview))])[0]
             plane["view"] = dict(view) if view else None
-        return {"state": job.status if job is not None else "gone", "status": status_record(job, snap),
+        state_now = "gone" if job is None else "running" if pausing(job) else job.status
+        return {"state": state_now, "status": status_record(job, snap),
                 "figures": [plane["entry"]], "poll_ms": round(1000 * _poll_s())}
 
     def build_charts() -> dict:
@@ -780,7 +798,7 @@ def live_view() -> None:
     started = time.perf_counter()
     shown = layer_toggles()
     job = _job()
-    if FEED and job is not None and job.status in ("running", "queued"):
+    if FEED and live_job(job):
         live_feeds_view(job, shown)
     else:
         box = _status_box()
@@ -789,14 +807,14 @@ def live_view() -> None:
         snap = _current_snapshot()
         # while training the figures go to the live canvas (a Plotly redraw of five figures cost the
         # browser 0.5-1 s per refresh); paused, stopped or finished: the interactive Plotly figures
-        live = bool(job is not None and job.status == "running" and snap and snap.get("view"))
+        live = bool(job is not None and (job.status == "running" or pausing(job)) and snap and snap.get("view"))
         plane_view(job, snap, live, shown, box)
         with over_time:                  # written on every run (also without data): a stable position
             with st.container():
                 charts_view(snap, live)
     gj.log.debug("gan2d live fragment: %.0f ms", 1000 * (time.perf_counter() - started))
     # The job ended or was paused elsewhere (e.g. timeout): one full rerun switches polling off.
-    if running and job is not None and job.status not in ("running", "queued"):
+    if running and not live_job(job):
         st.rerun()
 
 

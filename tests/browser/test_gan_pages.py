@@ -120,15 +120,16 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     toggle.click()
     wait_for_js(page, f"() => ({PLANE_COLOR_JS})([0x1B, 0x9E, 0x4B]) > 0.0005", timeout_ms=60_000)
 
-    # Pause: the counter stops
+    # Pause: "Pausing" while the job finishes its step, "Paused" at the step where it stopped; then the
+    # interactive Plotly figures (hover, zoom, download) replace the live canvas, in the same place: the
+    # status line above the plane has the same height whatever its text
     _button(page, "Pause").click()
     paused = _wait_status(page, "s.state === 'Paused'", timeout_ms=120_000)
-    page.wait_for_timeout(1500)
-    assert _status(page)["step"] == paused["step"]
-    # paused: the interactive Plotly figures (hover, zoom, download) replace the live canvas, in the
-    # same place: the status line above the plane has the same height whatever its text
     wait_for_js(page, "() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout_ms=60_000)
     wait_for_streamlit(page)
+    assert _status(page)["step"] == paused["step"]
+    page.wait_for_timeout(1500)
+    assert _status(page)["step"] == paused["step"]          # the counter stopped
     assert abs(page.evaluate(PLANE_TOP_JS) - live_top) <= 2, (live_top, page.evaluate(PLANE_TOP_JS))
 
     # Change lr_D and k live (while paused: applied at the next step)

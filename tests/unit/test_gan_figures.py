@@ -429,7 +429,12 @@ def test_run_gan2d_job_commands_pause_stop():
         while not job.snapshot().get("command_error") and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "lr_g" in job.snapshot()["command_error"]
+        assert not job.snapshot().get("paused")
         job.pause()
+        deadline = time.monotonic() + 30                        # the job publishes where it paused
+        while not job.snapshot().get("paused") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert job.snapshot()["paused"] is True
         time.sleep(0.3)
         step = job.snapshot()["step"]
         time.sleep(0.3)
@@ -440,7 +445,7 @@ def test_run_gan2d_job_commands_pause_stop():
         while job.snapshot_version == version and time.monotonic() < deadline:
             time.sleep(0.02)
         snap = job.snapshot()
-        assert snap["step"] == step + 1 and snap["hyperparameters"]["k_disc"] == 2
+        assert snap["step"] == step + 1 and snap["hyperparameters"]["k_disc"] == 2 and snap["paused"]
         assert snap["hyperparameters"]["loss"] == "minimax"
         assert any("lr_d=0.005" in text for _, text in snap["changes"])
         assert snap["steps_per_s_overall"] > 0
