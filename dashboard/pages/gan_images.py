@@ -53,7 +53,7 @@ def _run_store(root: str):
     return RunStore(root)
 
 
-@st.cache_data(show_spinner=False, ttl=30)
+@st.cache_data(show_spinner="Checking that the data set can be loaded…", ttl=30)
 def _dataset_problem(name: str) -> str | None:
     """None when the data set can be loaded, else genlab's message saying what to provide."""
     from genlab.data import load_image_dataset

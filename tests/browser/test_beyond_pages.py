@@ -107,6 +107,24 @@ def test_tgan_page_opens(browser_page, beyond_server):
     screenshot(page, "beyond-tgan-1280")
 
 
+def test_tgan_settings_at_the_top_and_one_link_at_the_bottom(browser_page, beyond_server):
+    """Issue 23 item 4: the race settings in view at 1400x900 (not in the sidebar); "Link to this
+    view" once, at the bottom of the page."""
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_page(page, beyond_server + TGAN)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for label in ("Patch size P", "Token size D", "Attention heads", "Training time per model (s)", "Seed"):
+        assert sidebar.get_by_text(label, exact=True).count() == 0, label
+        box = page.locator('[data-testid="stMain"]').get_by_text(label, exact=True).first.bounding_box()
+        assert box and 0 <= box["y"] and box["y"] + box["height"] <= 900, (label, box)
+    assert page.get_by_text("Link to this view", exact=False).count() == 1
+    link = page.get_by_text("Link to this view", exact=False).bounding_box()
+    train = page.get_by_role("button", name="Train", exact=True).bounding_box()
+    assert link["y"] > train["y"]
+    screenshot(page, "beyond-tgan-1400-settings")
+
+
 def test_tgan_stored_race_and_attention(browser_page, beyond_server):
     page = browser_page
     page.set_viewport_size({"width": 1920, "height": 1080})

@@ -222,6 +222,27 @@ def test_gan2d_settings_at_the_top_visible_at_1400x900(browser_page, app_server)
     screenshot(page, "gan-2d-1400-settings-dark")
 
 
+def test_image_gan_settings_at_the_top_visible_at_1400x900(browser_page, app_server):
+    """Issue 23 item 4: the Image GANs page's model / data set / discriminator / steps settings and
+    Train are in view without scrolling at 1400x900 (not in the sidebar); the link is at the bottom."""
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_page(page, f"{app_server}/gan_images")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for label in ("Model", "Data set", "Discriminator", "Loss", "Training steps", "Seed"):
+        assert sidebar.get_by_text(label, exact=True).count() == 0, label
+        box = _main(page).get_by_text(label, exact=True).first.bounding_box()
+        assert box and 0 <= box["y"] and box["y"] + box["height"] <= 900, (label, box)
+    train = _button(page, "Train").bounding_box()
+    assert train["y"] + train["height"] <= 900
+    link = _main(page).get_by_text("Link to this view").bounding_box()
+    assert link["y"] > train["y"]
+    screenshot(page, "gan-images-1400-settings")
+    page.locator('[data-testid="stSidebar"] label', has_text="Dark theme").first.click()
+    wait_for_streamlit(page)
+    screenshot(page, "gan-images-1400-settings-dark")
+
+
 def test_gan2d_screens_1920_and_instructor(browser_page, app_server):
     page = browser_page
     page.set_viewport_size({"width": 1920, "height": 1080})
@@ -253,16 +274,16 @@ def test_image_gan_trains_live_and_stops(browser_page, app_server):
         " return i && i.getAttribute('src') !== src; }", arg=src, timeout_ms=120_000)   # the grid updates
     screenshot(page, "gan-images-1280-training")
     _button(page, "Stop").click()
-    wait_for_text(page, "Showing run")
+    wait_for_text(page, "Showing your run")
     wait_for_streamlit(page)
     assert _button(page, "Resume stored run").count() == 1
-    run_name = re.search(r"Showing run (\S+) at step", _main(page).inner_text()).group(1)
+    run_name = re.search(r"Showing your run (\S+) at step", _main(page).inner_text()).group(1)
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.wait_for_timeout(800)
     screenshot(page, "gan-images-1920-stopped", full_page=True)
     # the stopped run reopens from its link in instructor mode (the Load button is covered by AppTests)
     open_page(page, f"{app_server}/gan_images?run={run_name}&instructor=1")
-    wait_for_text(page, f"Showing run {run_name}")
+    wait_for_text(page, f"Showing your run {run_name}")
     wait_for_streamlit(page)
     screenshot(page, "gan-images-1920-instructor")
     page.set_viewport_size({"width": 1280, "height": 720})
