@@ -206,6 +206,43 @@ def _warn(warnings: list[str], param: str, err: Exception, fallback: str) -> Non
     warnings.append(f"This link's `{param}` setting could not be used ({err}); {fallback}.")
 
 
+def _query_and_evidence(preset, network: bn.BayesianNetwork, params: Mapping[str, str | None],
+                        warnings: list[str]) -> tuple[str | None, dict[str, str]]:
+    """The link's query variable and evidence (``query``, ``ev``) for ``network``; a part it cannot
+    use falls back to the preset's, with a sentence added to ``warnings``."""
+    query: str | None = preset.query if preset.query in network.names else None
+    if params.get("query") is not None:
+        if params["query"] in network.names:
+            query = params["query"]
+        else:
+            warnings.append(
+                f"This link's `query` setting {params['query']!r} is not a variable of the network "
+                f"({', '.join(network.names)}); the query is {query or network.names[0]} instead."
+            )
+    default_evidence = {k: v for k, v in preset.evidence.items() if k in network.names and v in network.states(k)}
+    evidence = dict(default_evidence)
+    if params.get("ev") is not None:
+        try:
+            wanted = decode_evidence(params["ev"])
+        except LinkError as err:
+            _warn(warnings, "ev", err, "using the preset's evidence")
+        else:
+            evidence, bad = {}, []
+            for name, state in wanted.items():
+                if name in network.names and state in network.states(name):
+                    evidence[name] = state
+                else:
+                    bad.append(f"{name}={state}")
+                    if name in default_evidence:  # a bad value of a known variable: the preset's value
+                        evidence[name] = default_evidence[name]
+            if bad:
+                warnings.append(
+                    f"This link's `ev` setting names evidence the network does not have ({', '.join(bad)}); "
+                    "the preset's value is used there instead."
+                )
+    return query, evidence
+
+
 def state_from_link(preset_name: str, params: Mapping[str, str | None]) -> LinkState:
     """The page state described by ``preset_name`` and the link's ``params`` (see module doc).
 
@@ -269,35 +306,5 @@ def state_from_link(preset_name: str, params: Mapping[str, str | None]) -> LinkS
                 else:
                     network = network.with_cpt(name, typed[name])
 
-    # query and evidence
-    query: str | None = preset.query if preset.query in network.names else None
-    if params.get("query") is not None:
-        if params["query"] in network.names:
-            query = params["query"]
-        else:
-            warnings.append(
-                f"This link's `query` setting {params['query']!r} is not a variable of the network "
-                f"({', '.join(network.names)}); the query is {query or network.names[0]} instead."
-            )
-    default_evidence = {k: v for k, v in preset.evidence.items() if k in network.names and v in network.states(k)}
-    evidence = dict(default_evidence)
-    if params.get("ev") is not None:
-        try:
-            wanted = decode_evidence(params["ev"])
-        except LinkError as err:
-            _warn(warnings, "ev", err, "using the preset's evidence")
-        else:
-            evidence, bad = {}, []
-            for name, state in wanted.items():
-                if name in network.names and state in network.states(name):
-                    evidence[name] = state
-                else:
-                    bad.append(f"{name}={state}")
-                    if name in default_evidence:  # a bad value of a known variable: the preset's value
-                        evidence[name] = default_evidence[name]
-            if bad:
-                warnings.append(
-                    f"This link's `ev` setting names evidence the network does not have ({', '.join(bad)}); "
-                    "the preset's value is used there instead."
-                )
+    query, evidence = _query_and_evidence(preset, network, params, warnings)
     return LinkState(network, typed, query, evidence, warnings)

@@ -77,32 +77,12 @@ def _distance_to_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(p - (a + t * ab)))
 
 
-def network_figure(
-    network: BayesianNetwork,
-    *,
-    observed: Iterable[str] = (),
-    query: str | None = None,
-    font_size: float = 16,
-    dark: bool = False,
-) -> go.Figure:
-    """Draw the DAG: one circle per variable, layered by depth (parents above children), one arrow
-    per edge parent → child. ``observed`` variables are shaded grey (the usual convention for
-    evidence); ``query`` gets an orange outline. Hover a node for its states and CPT size.
-
-    Edges that would pass through another node are drawn as curves. ``font_size`` sets the label
-    size (the nodes grow with it); ``dark`` picks arrow colours for a dark background.
-    """
-    pos = layer_positions(network)
-    observed = set(observed)
-    diameter = _node_diameter(network.names, font_size)
-    n_layers = 1 + max(network.depths().values())
-    layer_px = diameter + 80
-    height = int(max(n_layers * layer_px + 40, 260))
-    max_width = max(sum(1 for p in pos.values() if p[1] == y) for y in {p[1] for p in pos.values()})
-    arrow_colour = "#C9D1E0" if dark else "#3A3F4B"
-
+def _edge_arrows(network: BayesianNetwork, pos: dict, diameter: float,
+                 arrow_colour: str) -> tuple[list[dict], list[dict]]:
+    """One arrow per edge parent → child (an annotation); an edge that would pass through another
+    node bends sideways as a curve (a trace) with the arrowhead on its last piece."""
     traces: list[dict] = []
-    annotations = []
+    annotations: list[dict] = []
     for parent, child in network.edges:
         start, end = np.array(pos[parent]), np.array(pos[child])
         blocked = any(
@@ -153,6 +133,34 @@ def network_figure(
                 startstandoff=0 if blocked else diameter / 2,
             )
         )
+    return traces, annotations
+
+
+def network_figure(
+    network: BayesianNetwork,
+    *,
+    observed: Iterable[str] = (),
+    query: str | None = None,
+    font_size: float = 16,
+    dark: bool = False,
+) -> go.Figure:
+    """Draw the DAG: one circle per variable, layered by depth (parents above children), one arrow
+    per edge parent → child. ``observed`` variables are shaded grey (the usual convention for
+    evidence); ``query`` gets an orange outline. Hover a node for its states and CPT size.
+
+    Edges that would pass through another node are drawn as curves. ``font_size`` sets the label
+    size (the nodes grow with it); ``dark`` picks arrow colours for a dark background.
+    """
+    pos = layer_positions(network)
+    observed = set(observed)
+    diameter = _node_diameter(network.names, font_size)
+    n_layers = 1 + max(network.depths().values())
+    layer_px = diameter + 80
+    height = int(max(n_layers * layer_px + 40, 260))
+    max_width = max(sum(1 for p in pos.values() if p[1] == y) for y in {p[1] for p in pos.values()})
+    arrow_colour = "#C9D1E0" if dark else "#3A3F4B"
+
+    traces, annotations = _edge_arrows(network, pos, diameter, arrow_colour)
 
     names = list(network.names)
     hover = []
