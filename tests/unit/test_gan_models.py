@@ -114,6 +114,20 @@ def test_patch_logits_only_see_their_patch():
     assert torch.all(diff[2:, 2:] == 0)
 
 
+def test_patch_logits_on_digits_see_more_than_a_4x4_patch():
+    # issue 23: with 4x4 patches (a quarter of an 8x8 digit) a collage of real-looking strokes fooled
+    # every patch and the generator collapsed (bench/RESULTS.md); each logit now sees a 5-7 px window:
+    # the top-left pixel reaches the logits of the second row and column too
+    torch.manual_seed(0)
+    d = DCDiscriminator(DCGANConfig(channels=8, image_size=8, disc="patch"))
+    x = torch.zeros(1, 1, 8, 8)
+    y = x.clone()
+    y[0, 0, 0, 0] = 1.0
+    with torch.no_grad():
+        diff = (d(x) - d(y)).abs()[0, 0]
+    assert diff[1, 1] > 0 and diff[0, 1] > 0 and diff[1, 0] > 0
+
+
 def test_conditional_label_changes_the_output():
     torch.manual_seed(0)
     config = DCGANConfig(channels=8, image_size=8, conditional=True)
