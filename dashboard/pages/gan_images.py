@@ -358,8 +358,9 @@ def _which_run(snap) -> None:
     st.markdown(f"##### Showing {whose} `{name}` at step {snap['step']:,}{settings}")
     differences = gj.image_settings_differences(shown["config"], config) if shown.get("config") and config else []
     if differences:
-        st.warning("**These figures are not from the settings above** (" + "; ".join(differences) + "). Press "
-                   f"**{train_label}** to show a run with those settings.")
+        after = ("Stop this run first, then press **Train**" if running or paused
+                 else f"Press **{train_label}**") + " to show a run with those settings."
+        st.warning("**These figures are not from the settings above** (" + "; ".join(differences) + "). " + after)
 
 
 def _last(values) -> float | None:
