@@ -195,11 +195,11 @@ def _live_panel(model: str, info: dict, codes: dict, labels, limit):
     state_name = info.get("state", "waiting")
     if model in codes and labels is not None:
         return f"{title}, step {info.get('step', 0):,}", _live_figure(np.asarray(codes[model]), labels, limit)
-    other = "VAE" if model == "ae" else "autoencoder"
+    other = "VAE" if model == "ae" else "AE"
     if state_name == "reused":
         stored = _stored_codes(model)
-        if stored is not None:
-            return (f"{title}: already trained, waits for the {other}",
+        if stored is not None:     # a short title: it must fit half the width at projector font sizes
+            return (f"{model.upper()}: already trained, waits for the {other}",
                     _live_figure(stored[0], stored[1], limit))
     if state_name == "waiting" and info.get("message"):
         text = f"{model.upper()} waits: {info['message']}<br>(step {info.get('step', 0):,} of {info.get('target', 0):,})"

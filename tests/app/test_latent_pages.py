@@ -325,7 +325,7 @@ def test_a_stored_model_waits_for_the_other_one_in_the_live_view(runs_env, monke
         assert "AE already trained (stored run)" in at.get("progress")[0].proto.text
         live = _charts(at)["live_pair"]
         titles = [a["text"] for a in live["layout"]["annotations"]]
-        assert titles == ["Autoencoder (AE): already trained, waits for the VAE", "Variational autoencoder (VAE), step 5"]
+        assert titles == ["AE: already trained, waits for the VAE", "Variational autoencoder (VAE), step 5"]
         assert {t.get("xaxis", "x") for t in live["data"] if t["type"] == "scatter"} == {"x", "x2"}   # both drawn
         assert "already stored" in _texts(at.caption)
         preparing.set()

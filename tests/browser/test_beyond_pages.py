@@ -58,6 +58,15 @@ def test_editing_page_opens_and_fills_in(browser_page, beyond_server):
     assert page.locator(".js-plotly-plot").count() >= 5
     assert page.get_by_text("Filling in the bottom half", exact=False).count() >= 1
     assert not any("rror" in a for a in _alerts(page))
+    # the settings are at the top of the page, in view without scrolling (they were in the sidebar,
+    # below the page list); "Link to this view" once, in the main page
+    main = page.locator('[data-testid="stMain"]')
+    for label in ("VAE's latent size K", "Prior weight λ", "Random starts", "Adam steps", "Seed"):
+        box = main.get_by_text(label, exact=True).first.bounding_box()
+        assert box is not None and box["y"] + box["height"] < page.viewport_size["height"], (label, box)
+    assert page.locator('[data-testid="stSidebar"]').get_by_text("Random starts").count() == 0
+    assert main.get_by_text("Link to this view").count() == 1
+    assert page.locator('[data-testid="stSidebar"]').get_by_text("Link to this view").count() == 0
     screenshot(page, "beyond-editing-1280")
     screenshot(page, "beyond-editing-1280-full", full_page=True)
 

@@ -43,7 +43,30 @@ def test_default_view_shows_the_shipped_demos_at_once(browser_page, app_server):
     _both_titles_visible(page)
     assert _latent_pair_points(page) >= 2 * 360   # every test digit in both latent spaces
     assert not _button(page, "Train").is_enabled()
+    _assert_link_in_main_only(page)
     screenshot(page, "latent-demo-1280")
+
+
+def _assert_link_in_main_only(page) -> None:
+    """"Link to this view" once, in the main page (at its bottom), not in the sidebar."""
+    assert page.locator('[data-testid="stMain"]').get_by_text("Link to this view").count() == 1
+    assert page.locator('[data-testid="stSidebar"]').get_by_text("Link to this view").count() == 0
+
+
+def test_a_stored_vae_waits_for_the_autoencoder_in_the_live_view(browser_page, app_server):
+    """K = 8: the VAE is a shipped demo, only the AE trains; the VAE's panel shows the demo's codes
+    and says it waits (it was blank)."""
+    page = browser_page
+    open_page(page, app_server + LATENT + "?k=8")
+    if page.get_by_text("These settings have not been trained yet").count() == 0:
+        pytest.skip("the K = 8 pair is already stored, or there is no K = 8 VAE demo")
+    _button(page, "Train").click()
+    plot = page.locator(".js-plotly-plot").first
+    plot.get_by_text("VAE: already trained, waits for the AE").first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+    assert page.get_by_text("VAE already trained (stored run)").count() >= 1      # the progress line
+    screenshot(page, "latent-live-vae-waits-1280")
+    _button(page, "Stop").click()
+    page.get_by_text("Training was stopped").wait_for(timeout=TRAIN_TIMEOUT_MS)
 
 
 def test_training_shows_both_latent_spaces_live_then_stops(browser_page, app_server):
@@ -77,10 +100,12 @@ def test_trained_pair_shows_both_latent_plots_samples_and_tabs(browser_page, app
     assert page.locator(".js-plotly-plot").count() >= 3  # latent spaces, prior samples, decoded plane
     screenshot(page, "latent-1280")
     screenshot(page, "latent-1280-full", full_page=True)
-    for tab in ("Interpolation", "Latent traversal"):
+    for tab, name in (("Interpolation", "interpolation"), ("Latent traversal", "traversal")):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(500)
         wait_for_streamlit(page)
+        assert f"walk={name}" in page.url, page.url          # a link keeps the open tab
+    _assert_link_in_main_only(page)
     slider = page.get_by_role("slider").first
     slider.scroll_into_view_if_needed()
     screenshot(page, "latent-traversal-1280")
@@ -106,7 +131,13 @@ def test_instructor_view_at_1920_and_elbo_page(browser_page, app_server):
     assert page.locator("h1").first.inner_text().strip() == "Latent ELBO & reparameterization"
     assert page.get_by_text("Showing your stored run").count() == 1
     assert page.get_by_text("Can we backpropagate through z").count() == 1
-    assert page.locator(".js-plotly-plot").count() >= 4  # ELBO terms, KL per dimension, two variance plots
+    # ELBO terms, KL per dimension, the variance plots (the estimates tab is drawn when it is opened)
+    assert page.locator(".js-plotly-plot").count() >= 3
+    page.get_by_role("tab", name="Estimates ± 1 sd").click()
+    page.wait_for_timeout(500)
+    wait_for_streamlit(page)
+    assert "grad=estimates" in page.url, page.url                 # a link keeps the open tab
+    assert page.get_by_text("true ∂/∂μ").count() >= 1
     screenshot(page, "vae-elbo-1280-full", full_page=True)
     open_page(page, app_server + ELBO + "?epochs=2&instructor=1&f=sigmoid&mu=0.5")
     screenshot(page, "vae-elbo-instructor-1280")
