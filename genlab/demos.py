@@ -13,7 +13,7 @@ them all::
     python -m genlab demos --check         # exit 1 if a demo is missing or out of date
 
 The Transformer GAN page's default race is a demo too (:class:`RaceDemoSpec`, ``--only tgan-race``):
-not a CLI run but the page's own :class:`~genlab.train.transformer_gan.EqualTimeRace` (settings
+not a CLI run but the page's own :class:`~genlab.train.race.EqualTimeRace` (settings
 ``RACE_DEFAULTS``, ``RACE_DEFAULT_SECONDS`` of training time per model, shared with the page), stored
 with ``save_race`` as ``race-<key>-tgan`` / ``race-<key>-dcgan``; the page finds it by the race's key
 (``load_race(demo_store(), key, names)``), never through :func:`find_demo`.
@@ -170,9 +170,9 @@ TRAIN_SPECS = DEMO_SPECS                # the demos trained by ``python -m genla
 class RaceDemoSpec:
     """The Transformer GAN page's default race as a shipped demo.
 
-    Not a CLI training run: an :class:`~genlab.train.transformer_gan.EqualTimeRace` of the transformer
+    Not a CLI training run: an :class:`~genlab.train.race.EqualTimeRace` of the transformer
     GAN and DCGAN (``race_configs(**settings)``, ``seconds`` of training time each), stored with
-    :func:`~genlab.train.transformer_gan.save_race` as the two runs ``race-<key>-tgan`` /
+    :func:`~genlab.train.race.save_race` as the two runs ``race-<key>-tgan`` /
     ``race-<key>-dcgan`` in the demo folder, where the page finds them by the race's key.
     """
 
@@ -184,18 +184,18 @@ class RaceDemoSpec:
     model: str = "tgan"                           # the model family it shows
 
     def configs(self) -> dict[str, dict]:
-        from genlab.train.transformer_gan import race_configs
+        from genlab.train.race import race_configs
 
         return race_configs(**self.settings)
 
     def key(self) -> str:
-        from genlab.train.transformer_gan import race_key
+        from genlab.train.race import race_key
 
         return race_key(self.configs(), self.seconds)
 
     def run_names(self, key: str | None = None) -> list[str]:
         """The run folders of the race with ``key`` (default: the current settings' key)."""
-        from genlab.train.transformer_gan import race_run_name
+        from genlab.train.race import race_run_name
 
         key = key or self.key()
         return [race_run_name(key, name) for name in self.configs()]
@@ -205,7 +205,7 @@ class RaceDemoSpec:
 
 
 def _race_demo() -> RaceDemoSpec:
-    from genlab.train.transformer_gan import RACE_DEFAULT_SECONDS, RACE_DEFAULTS
+    from genlab.train.race import RACE_DEFAULT_SECONDS, RACE_DEFAULTS
 
     return RaceDemoSpec("tgan-race", dict(RACE_DEFAULTS), float(RACE_DEFAULT_SECONDS), "transformer_gan.py",
                         f"transformer GAN vs DCGAN, {RACE_DEFAULT_SECONDS} s each (Transformer GAN page default)")
@@ -708,11 +708,11 @@ def race_demo_state(demo: RaceDemoSpec, root: str | os.PathLike | None = None) -
 
 def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *,
                       codes: dict[str, str] | None = None) -> list[Run]:
-    """Ship a finished race: :func:`~genlab.train.transformer_gan.save_race` into a hidden build folder,
-    slim both runs (:func:`slim_run`), check that :func:`~genlab.train.transformer_gan.load_race`
+    """Ship a finished race: :func:`~genlab.train.race.save_race` into a hidden build folder,
+    slim both runs (:func:`slim_run`), check that :func:`~genlab.train.race.load_race`
     rebuilds it, then move the runs into ``root`` and remove the runs of any other stored race.
     ``codes`` maps a race model's name to its :func:`trainer_fingerprint`, stored as status.json's "code"."""
-    from genlab.train.transformer_gan import load_race, save_race
+    from genlab.train.race import load_race, save_race
 
     root_path = Path(root) if root is not None else demo_dir()
     build_root = root_path / BUILD_DIR_NAME / "race"
@@ -744,10 +744,10 @@ def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *,
 
 def build_race_demo(demo: RaceDemoSpec, root: str | os.PathLike | None = None, *, device: str = "cpu",
                     threads: int | None = 1, log=None) -> list[Run]:
-    """Run the race of ``demo`` as the page does (:func:`~genlab.train.transformer_gan.new_race`:
+    """Run the race of ``demo`` as the page does (:func:`~genlab.train.race.new_race`:
     ``demo.seconds`` of training time per model, on ``threads`` CPU threads) and ship it
     (:func:`install_race_demo`). Returns the two runs."""
-    from genlab.train.transformer_gan import new_race
+    from genlab.train.race import new_race
 
     log = log or _stderr_log
     started = time.monotonic()

@@ -67,6 +67,7 @@ from typing import Any, Callable
 import numpy as np
 
 from genlab.errors import GenlabError
+from genlab.train.callbacks import Callback
 
 log = logging.getLogger("genlab.jobs")
 
@@ -617,70 +618,82 @@ def release_session(session_id) -> list[Job]:
 # --------------------------------------------------------------------------- training in a job
 
 
-def train_in_job(ctx: JobContext, trainer, steps: int, *, run=None, publish_every: int = 10,
-                 snapshot: Callable[[Any], dict] | None = None, history: int = 5000,
-                 checkpoint_every: int = 500) -> str:
-    """Drive ``trainer`` to ``steps`` total steps inside a job; return ``finished`` or ``stopped``.
+class JobControl(Callback):
+    """Fit callback: a job's stop, pause and commands between steps (:meth:`Job.send`).
 
-    Honours stop and pause; handles commands sent with :meth:`Job.send`:
-    ``{"set": {"lr_d": 1e-3, ...}}`` (live hyperparameters, validated; a bad value is published as
-    ``command_error``), and ``"step"`` / ``{"step": n}`` (while paused: run n single steps).
-    Every ``publish_every`` steps (and after single steps) it publishes ``step``, ``row`` (the
-    last metrics row), ``rows`` (up to ``history`` recent rows), ``hyperparameters`` and
-    ``snapshot(trainer)`` if given (e.g. sample points for a plot). With ``run`` (a
-    :class:`genlab.runs.Run`) metrics/checkpoints/samples are stored via :func:`genlab.runs.train_run`.
+    ``{"set": {"lr_d": 1e-3, ...}}`` changes live hyperparameters (validated; a bad value is published
+    as ``command_error``); ``"step"`` / ``{"step": n}`` runs n single steps while paused. Blocks while
+    the job is paused; stops the fit when the job is asked to stop.
     """
-    rows: deque = deque(maxlen=history)
-    single_steps = 0
 
-    def handle_commands() -> None:
-        nonlocal single_steps
-        for command in ctx.take_commands():
+    def __init__(self, ctx: JobContext):
+        self.ctx = ctx
+        self.single_steps = 0
+
+    def before_step(self, trainer) -> bool:
+        while True:
+            self._handle_commands(trainer)
+            if self.ctx.should_stop():
+                return True
+            if not self.ctx.is_paused():
+                return False
+            if self.single_steps > 0:
+                self.single_steps -= 1
+                return False
+            self.ctx.wait_if_paused()
+
+    def _handle_commands(self, trainer) -> None:
+        for command in self.ctx.take_commands():
             try:
                 if command == "step":
-                    single_steps += 1
+                    self.single_steps += 1
                 elif isinstance(command, dict) and "step" in command:
-                    single_steps += max(0, int(command["step"]))
+                    self.single_steps += max(0, int(command["step"]))
                 elif isinstance(command, dict) and "set" in command:
                     trainer.set_hyperparameters(**dict(command["set"]))
-                    ctx.publish(command_error="")
+                    self.ctx.publish(command_error="")
                 else:
                     raise GenlabError(f"unknown command {command!r}; allowed: 'step', {{'step': n}}, {{'set': {{...}}}}")
             except GenlabError as err:
-                ctx.publish(command_error=str(err))
+                self.ctx.publish(command_error=str(err))
 
-    def gate() -> bool:  # the should_stop of the training loop; blocks while paused
-        nonlocal single_steps
-        while True:
-            handle_commands()
-            if ctx.should_stop():
-                return True
-            if not ctx.is_paused():
-                return False
-            if single_steps > 0:
-                single_steps -= 1
-                return False
-            ctx.wait_if_paused()
 
-    def publish(row: dict) -> None:
-        extra = snapshot(trainer) if snapshot is not None else {}
-        ctx.publish(step=trainer.step_count, row=dict(row), rows=list(rows),
-                    hyperparameters=trainer.hyperparameters(), **extra)
+class PublishProgress(Callback):
+    """Fit callback: the job's progress after every step, and every ``publish_every`` steps (and while
+    paused, and at the end) a snapshot: ``step``, ``row`` (the last metrics row), ``rows`` (up to
+    ``history`` recent rows), ``hyperparameters`` and ``snapshot(trainer)`` if given."""
 
-    def on_row(row: dict) -> None:
-        rows.append(row)
-        ctx.set_progress(trainer.step_count / max(1, steps), f"step {trainer.step_count}/{steps}")
-        if trainer.step_count % max(1, publish_every) == 0 or ctx.is_paused() or trainer.step_count >= steps:
-            publish(row)
+    def __init__(self, ctx: JobContext, steps: int, publish_every: int = 10,
+                 snapshot: Callable[[Any], dict] | None = None, history: int = 5000):
+        self.ctx, self.steps, self.publish_every, self.snapshot = ctx, steps, max(1, publish_every), snapshot
+        self.rows: deque = deque(maxlen=history)
 
+    def on_step_end(self, trainer, row: dict) -> None:
+        self.rows.append(row)
+        self.ctx.set_progress(trainer.step_count / max(1, self.steps), f"step {trainer.step_count}/{self.steps}")
+        if trainer.step_count % self.publish_every == 0 or self.ctx.is_paused() or trainer.step_count >= self.steps:
+            self.publish(trainer, row)
+
+    def on_fit_end(self, trainer, status: str) -> None:
+        if self.rows and status != "interrupted":
+            self.publish(trainer, self.rows[-1])
+
+    def publish(self, trainer, row: dict) -> None:
+        extra = self.snapshot(trainer) if self.snapshot is not None else {}
+        self.ctx.publish(step=trainer.step_count, row=dict(row), rows=list(self.rows),
+                         hyperparameters=trainer.hyperparameters(), **extra)
+
+
+def train_in_job(ctx: JobContext, trainer, steps: int, *, run=None, publish_every: int = 10,
+                 snapshot: Callable[[Any], dict] | None = None, history: int = 5000,
+                 checkpoint_every: int = 500) -> str:
+    """:meth:`~genlab.train.base.Trainer.fit` ``trainer`` to ``steps`` total steps inside a job with
+    :class:`JobControl` (stop, pause, commands) and :class:`PublishProgress`; with ``run`` (a
+    :class:`genlab.runs.Run`) also :class:`genlab.runs.RecordRun` (metrics, checkpoints, samples).
+    Returns ``finished`` or ``stopped``."""
+    callbacks: list[Callback] = [JobControl(ctx), PublishProgress(ctx, steps, publish_every, snapshot, history)]
     if run is not None:
-        from genlab.runs import train_run
+        from genlab.runs import RecordRun  # deferred: the run store pulls in torch; genlab.jobs does not
 
-        status = train_run(trainer, run, steps, should_stop=gate, on_row=on_row, checkpoint_every=checkpoint_every)
-    else:
-        while trainer.step_count < steps and not gate():
-            on_row(trainer.step())
-        status = "finished" if trainer.step_count >= steps else "stopped"
-    if rows:
-        publish(rows[-1])
-    return status
+        callbacks.insert(1, RecordRun(run, steps, checkpoint_every=checkpoint_every))
+    return trainer.fit(steps, callbacks=callbacks)

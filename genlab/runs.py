@@ -50,6 +50,7 @@ import numpy as np
 import torch
 
 from genlab.errors import GenlabError
+from genlab.train.base import Callback
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
@@ -819,6 +820,100 @@ def save_samples(trainer, run: Run, n: int = 64, seed: int = 0) -> Path | None:
     return run.save_samples(samples, reference)
 
 
+class RecordRun(Callback):
+    """A :meth:`~genlab.train.base.Trainer.fit` callback that records the fit in ``run``.
+
+    * Start: claims the run (one fit per run in this process, none while another process trains
+      it); if the trainer is fresh (step 0) and the run has a checkpoint, loads it, and drops
+      metrics rows after its step (written after the last checkpoint before a crash).
+    * Every step's row is appended to metrics.csv; the checkpoint is saved every
+      ``checkpoint_every`` steps or ``checkpoint_seconds`` seconds, and at the end with samples.png.
+    * End: status ``finished`` / ``stopped``, or ``interrupted`` when an exception escaped the loop
+      (the last checkpoint remains).
+    """
+
+    def __init__(self, run: Run, steps: int, checkpoint_every: int = 500, checkpoint_seconds: float = 60.0,
+                 sample_count: int = 64):
+        self.run, self.steps = run, int(steps)
+        self.checkpoint_every, self.checkpoint_seconds = checkpoint_every, checkpoint_seconds
+        self.sample_count = sample_count
+        self._key = str(run.path.resolve())
+        self._last_saved = (0, 0.0)   # (step, time.monotonic()) of the last checkpoint
+
+    def on_fit_start(self, trainer) -> None:
+        run = self.run
+        with _ACTIVE_LOCK:
+            if self._key in _ACTIVE_RUNS:
+                raise GenlabError(f"run {run.name!r} is already being trained in this process; wait for it or stop it")
+            current = run.status()
+            if current.get("status") == "running":
+                raise GenlabError(
+                    f"run {run.name!r} is being trained by process {current.get('pid')} on {current.get('host')}; "
+                    "wait for it to finish or stop it first"
+                )
+            _ACTIVE_RUNS.add(self._key)
+        try:
+            if trainer.step_count == 0 and run.has_checkpoint():
+                restore_trainer(trainer, run)
+            run.truncate_metrics(trainer.step_count)
+            run.set_status("running", step=trainer.step_count, target_steps=self.steps)
+        except BaseException:
+            self._release()
+            raise
+        self._last_saved = (trainer.step_count, time.monotonic())
+
+    def on_step_end(self, trainer, row: dict) -> None:
+        self.run.append_metrics(row)
+        step, when = self._last_saved
+        if trainer.step_count - step >= self.checkpoint_every or time.monotonic() - when >= self.checkpoint_seconds:
+            self.run.save_checkpoint(trainer.state_dict())
+            self.run.set_status("running", step=trainer.step_count, target_steps=self.steps)
+            self._last_saved = (trainer.step_count, time.monotonic())
+
+    def on_fit_end(self, trainer, status: str) -> None:
+        try:
+            if status == "interrupted":
+                self._mark_interrupted()
+                return
+            self.run.save_checkpoint(trainer.state_dict())
+            try:
+                save_samples(trainer, self.run, n=self.sample_count)
+            except Exception:  # noqa: BLE001 - a failed preview must not lose the finished run
+                import logging
+
+                logging.getLogger(__name__).exception("could not write samples.png for %s", self.run.name)
+            self.run.set_status(status, step=trainer.step_count, target_steps=self.steps)
+        except BaseException:
+            self._mark_interrupted()
+            raise
+        finally:
+            self._release()
+
+    def _mark_interrupted(self) -> None:
+        import sys
+
+        err = sys.exc_info()[1]
+        message = "stopped by Ctrl-C" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
+        try:
+            self.run.set_status("interrupted", step=self._last_saved[0], target_steps=self.steps, message=message[:300])
+        except Exception:  # noqa: BLE001
+            pass
+
+    def _release(self) -> None:
+        with _ACTIVE_LOCK:
+            _ACTIVE_RUNS.discard(self._key)
+
+
+class _OnRow(Callback):
+    """Adapts a plain ``on_row(row)`` function to a fit callback."""
+
+    def __init__(self, on_row: Callable[[dict], None]):
+        self.on_row = on_row
+
+    def on_step_end(self, trainer, row: dict) -> None:
+        self.on_row(row)
+
+
 def train_run(
     trainer,
     run: Run,
@@ -829,70 +924,10 @@ def train_run(
     checkpoint_seconds: float = 60.0,
     sample_count: int = 64,
 ) -> str:
-    """Train ``trainer`` until ``trainer.step_count == steps`` (a total, not an increment),
-    recording everything in ``run``; return the final status.
-
-    * Resume: if the run has a checkpoint and the trainer is fresh (step 0), the checkpoint is
-      loaded first, and metrics rows after its step (written after the last checkpoint before a
-      crash) are dropped.
-    * Every step's row is appended to metrics.csv and passed to ``on_row``; the checkpoint is
-      saved every ``checkpoint_every`` steps or ``checkpoint_seconds`` seconds, and at the end.
-    * ``should_stop()`` is checked between steps (it may block, e.g. while a job is paused).
-      Ends ``finished`` when the target is reached, ``stopped`` when asked to stop, and
-      ``interrupted`` when an exception escapes (re-raised; the last checkpoint remains).
-    """
-    should_stop = should_stop or (lambda: False)
-    steps = int(steps)
-    key = str(run.path.resolve())
-    with _ACTIVE_LOCK:
-        if key in _ACTIVE_RUNS:
-            raise GenlabError(f"run {run.name!r} is already being trained in this process; wait for it or stop it")
-        current = run.status()
-        if current.get("status") == "running":
-            raise GenlabError(
-                f"run {run.name!r} is being trained by process {current.get('pid')} on {current.get('host')}; "
-                "wait for it to finish or stop it first"
-            )
-        _ACTIVE_RUNS.add(key)
-    try:
-        if trainer.step_count == 0 and run.has_checkpoint():
-            restore_trainer(trainer, run)
-        run.truncate_metrics(trainer.step_count)
-        run.set_status("running", step=trainer.step_count, target_steps=steps)
-    except BaseException:
-        with _ACTIVE_LOCK:
-            _ACTIVE_RUNS.discard(key)
-        raise
-    last_saved_step, last_saved_time = trainer.step_count, time.monotonic()
-    try:
-        while trainer.step_count < steps and not should_stop():
-            row = trainer.step()
-            run.append_metrics(row)
-            if on_row is not None:
-                on_row(row)
-            if (trainer.step_count - last_saved_step >= checkpoint_every
-                    or time.monotonic() - last_saved_time >= checkpoint_seconds):
-                run.save_checkpoint(trainer.state_dict())
-                run.set_status("running", step=trainer.step_count, target_steps=steps)
-                last_saved_step, last_saved_time = trainer.step_count, time.monotonic()
-        final = "finished" if trainer.step_count >= steps else "stopped"
-        run.save_checkpoint(trainer.state_dict())
-        try:
-            save_samples(trainer, run, n=sample_count)
-        except Exception:  # noqa: BLE001 - a failed preview must not lose the finished run
-            import logging
-
-            logging.getLogger(__name__).exception("could not write samples.png for %s", run.name)
-        run.set_status(final, step=trainer.step_count, target_steps=steps)
-        return final
-    except BaseException as err:
-        message = "stopped by Ctrl-C" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
-        try:
-            run.set_status("interrupted", step=last_saved_step, target_steps=steps, message=message[:300])
-        except Exception:  # noqa: BLE001
-            pass
-        raise
-    finally:
-        with _ACTIVE_LOCK:
-            _ACTIVE_RUNS.discard(key)
-
+    """Train ``trainer`` until ``trainer.step_count == steps`` (a total, not an increment), recording
+    everything in ``run`` (:class:`RecordRun`); return the final status. ``on_row(row)`` is called
+    after every step, ``should_stop()`` between steps (it may block, e.g. while a job is paused)."""
+    callbacks: list[Callback] = [RecordRun(run, steps, checkpoint_every, checkpoint_seconds, sample_count)]
+    if on_row is not None:
+        callbacks.append(_OnRow(on_row))
+    return trainer.fit(steps, callbacks=callbacks, should_stop=should_stop)

@@ -326,7 +326,7 @@ TINY_RACE = demos.RaceDemoSpec("tgan-race", {"dim": 32, "heads": 2, "seed": 0}, 
 
 
 def test_race_demo_uses_the_pages_default_race():
-    from genlab.train import transformer_gan as tg
+    from genlab.train import race as tg
 
     race = demos.RACE_DEMO
     assert race.settings == tg.RACE_DEFAULTS and race.seconds == tg.RACE_DEFAULT_SECONDS
@@ -340,7 +340,7 @@ def test_race_demo_uses_the_pages_default_race():
 
 
 def test_race_demo_missing_ok_stale_and_loads_back(tmp_path):
-    from genlab.train.transformer_gan import load_race
+    from genlab.train.race import load_race
 
     assert demos.demo_state(TINY_RACE, tmp_path) == "missing"
     runs = demos.build_race_demo(TINY_RACE, tmp_path, log=lambda text: None)
