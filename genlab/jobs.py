@@ -9,42 +9,25 @@ the latest state for the page to draw (``ctx.publish(step=..., points=array)``).
 
 Policies (chosen for a classroom server where every student has a browser session):
 
-* **Concurrency.** At most ``max_concurrent`` jobs run at once; the rest wait in a FIFO queue and
-  know their position (``job.queue_position()``, ``job.jobs_ahead()``). Default: the
-  ``GENLAB_MAX_JOBS`` environment variable, else ``max(1, min(cores // 2, 4))`` -- half the cores,
-  because the Streamlit server itself needs CPU for reruns and plots, and at most 4 because jobs
-  are threads of one process sharing the GIL: small models are dominated by Python overhead, so
-  more concurrent threads add contention rather than throughput.
-* **Torch threads.** ``torch.set_num_threads(max(1, (cores // 2) // max_concurrent))`` so that the
-  running jobs together use at most half the cores and leave the rest to the server's reruns: an
-  oversubscribed CPU makes torch's multi-threaded kernels spin-wait (a 2D GAN step measured 20-40x
-  slower with 2 threads than with 1 on a busy 2-core machine). This setting is *process-wide* (it also
-  affects anything else computing with torch in the server process); pass
-  ``set_torch_threads=False`` to leave it alone. Each worker thread applies it again on start.
-* **CPU turns.** Running jobs beyond ``compute_slots`` (default: the same ``max(1, min(cores // 2,
-  4))``; ``GENLAB_COMPUTE_SLOTS``) take turns instead of all computing at once: a job loop calls
-  ``ctx.wait_for_cpu()`` before each step, and a job that has computed for ``turn_s`` (0.1 s) while
-  another waits hands its slot to the longest-waiting job (FIFO). With 10 students training on 2
-  cores, one training thread holds the CPU at a time, so the server's script runs (the pages'
-  reruns) get the GIL and a core, and every job still moves every ~``turn_s`` x (jobs / slots)
-  seconds. With more jobs than fit in a round of ``round_s`` (0.6 s), turns shrink (to no less than
-  0.02 s) so that every job still computes, and its page sees new steps, about every 0.6 s. With no
-  more jobs than slots, ``wait_for_cpu`` returns at once.
-* **One job per session.** A session (browser tab) has at most one queued/running/paused job.
-  Submitting another *replaces* it: the old job is asked to stop (it finishes its current step and
-  ends ``stopped``; a run store checkpoint is kept by :func:`genlab.runs.train_run`) and the new
-  one is queued. Replacing rather than refusing matches how students work: change a setting,
-  press Train again.
-* **Shared jobs.** ``submit(..., key=config_hash)``: while a job with the same key is active, the
-  same :class:`Job` is returned (no second training of an identical configuration); the session
-  becomes one of its watchers. A job is stopped by session release/replacement only when no
-  watching session is left.
-* **Pausing** keeps the job's slot (its thread holds the model). A job paused for longer than
-  ``paused_timeout_s`` (default 30 minutes) is stopped so that forgotten tabs do not block the
-  queue.
+* **Concurrency.** At most ``max_concurrent`` jobs run at once (``GENLAB_MAX_JOBS``, else
+  ``max(1, min(cores // 2, 4))``: the server needs CPU for reruns, and jobs are threads sharing the
+  GIL); the rest wait in a FIFO queue and know their position (``job.queue_position()``).
+* **Torch threads.** ``torch.set_num_threads(max(1, (cores // 2) // max_concurrent))``, process-wide
+  (``set_torch_threads=False`` leaves it alone): an oversubscribed CPU makes torch's kernels spin-wait.
+* **CPU turns.** Running jobs beyond ``compute_slots`` (``GENLAB_COMPUTE_SLOTS``, same default) take
+  turns: a job calls ``ctx.wait_for_cpu()`` before each step and, after ``turn_s`` (0.1 s) of computing
+  while another waits, hands its slot to the longest-waiting job (FIFO), so the pages' reruns keep a
+  core. With more jobs than fit in a round of ``round_s`` (0.6 s), turns shrink (to >= 0.02 s).
+* **One job per session.** Submitting another job *replaces* the session's job (the old one is asked
+  to stop after its current step, its run checkpoint kept): change a setting, press Train again.
+* **Shared jobs.** ``submit(..., key=config_hash)`` returns the active job with the same key; the
+  session becomes one of its watchers, and it stops only when no watching session is left.
+* **Pausing** keeps the job's slot; a job paused longer than ``paused_timeout_s`` (30 minutes) stops.
 * **Failures.** An exception in ``fn`` ends the job ``failed`` with a one-line ``job.error``
-  (:class:`~genlab.errors.GenlabError` messages verbatim; other errors as ``Type: message``);
-  the traceback goes to the server log (logger ``genlab.jobs``) only.
+  (GenlabError messages verbatim); the traceback goes to the server log (logger ``genlab.jobs``).
+
+Training in a job is :func:`genlab.train.in_job.train_in_job` (re-exported here): ``Trainer.fit`` with
+the job's stop / pause / commands, CPU turns and publishing as callbacks.
 
 Page pattern::
 
@@ -67,7 +50,6 @@ from typing import Any, Callable
 import numpy as np
 
 from genlab.errors import GenlabError
-from genlab.train.callbacks import Callback
 
 log = logging.getLogger("genlab.jobs")
 
@@ -615,85 +597,4 @@ def release_session(session_id) -> list[Job]:
     return get_job_manager().release_session(str(session_id))
 
 
-# --------------------------------------------------------------------------- training in a job
-
-
-class JobControl(Callback):
-    """Fit callback: a job's stop, pause and commands between steps (:meth:`Job.send`).
-
-    ``{"set": {"lr_d": 1e-3, ...}}`` changes live hyperparameters (validated; a bad value is published
-    as ``command_error``); ``"step"`` / ``{"step": n}`` runs n single steps while paused. Blocks while
-    the job is paused; stops the fit when the job is asked to stop.
-    """
-
-    def __init__(self, ctx: JobContext):
-        self.ctx = ctx
-        self.single_steps = 0
-
-    def before_step(self, trainer) -> bool:
-        while True:
-            self._handle_commands(trainer)
-            if self.ctx.should_stop():
-                return True
-            if not self.ctx.is_paused():
-                return False
-            if self.single_steps > 0:
-                self.single_steps -= 1
-                return False
-            self.ctx.wait_if_paused()
-
-    def _handle_commands(self, trainer) -> None:
-        for command in self.ctx.take_commands():
-            try:
-                if command == "step":
-                    self.single_steps += 1
-                elif isinstance(command, dict) and "step" in command:
-                    self.single_steps += max(0, int(command["step"]))
-                elif isinstance(command, dict) and "set" in command:
-                    trainer.set_hyperparameters(**dict(command["set"]))
-                    self.ctx.publish(command_error="")
-                else:
-                    raise GenlabError(f"unknown command {command!r}; allowed: 'step', {{'step': n}}, {{'set': {{...}}}}")
-            except GenlabError as err:
-                self.ctx.publish(command_error=str(err))
-
-
-class PublishProgress(Callback):
-    """Fit callback: the job's progress after every step, and every ``publish_every`` steps (and while
-    paused, and at the end) a snapshot: ``step``, ``row`` (the last metrics row), ``rows`` (up to
-    ``history`` recent rows), ``hyperparameters`` and ``snapshot(trainer)`` if given."""
-
-    def __init__(self, ctx: JobContext, steps: int, publish_every: int = 10,
-                 snapshot: Callable[[Any], dict] | None = None, history: int = 5000):
-        self.ctx, self.steps, self.publish_every, self.snapshot = ctx, steps, max(1, publish_every), snapshot
-        self.rows: deque = deque(maxlen=history)
-
-    def on_step_end(self, trainer, row: dict) -> None:
-        self.rows.append(row)
-        self.ctx.set_progress(trainer.step_count / max(1, self.steps), f"step {trainer.step_count}/{self.steps}")
-        if trainer.step_count % self.publish_every == 0 or self.ctx.is_paused() or trainer.step_count >= self.steps:
-            self.publish(trainer, row)
-
-    def on_fit_end(self, trainer, status: str) -> None:
-        if self.rows and status != "interrupted":
-            self.publish(trainer, self.rows[-1])
-
-    def publish(self, trainer, row: dict) -> None:
-        extra = self.snapshot(trainer) if self.snapshot is not None else {}
-        self.ctx.publish(step=trainer.step_count, row=dict(row), rows=list(self.rows),
-                         hyperparameters=trainer.hyperparameters(), **extra)
-
-
-def train_in_job(ctx: JobContext, trainer, steps: int, *, run=None, publish_every: int = 10,
-                 snapshot: Callable[[Any], dict] | None = None, history: int = 5000,
-                 checkpoint_every: int = 500) -> str:
-    """:meth:`~genlab.train.base.Trainer.fit` ``trainer`` to ``steps`` total steps inside a job with
-    :class:`JobControl` (stop, pause, commands) and :class:`PublishProgress`; with ``run`` (a
-    :class:`genlab.runs.Run`) also :class:`genlab.runs.RecordRun` (metrics, checkpoints, samples).
-    Returns ``finished`` or ``stopped``."""
-    callbacks: list[Callback] = [JobControl(ctx), PublishProgress(ctx, steps, publish_every, snapshot, history)]
-    if run is not None:
-        from genlab.runs import RecordRun  # deferred: the run store pulls in torch; genlab.jobs does not
-
-        callbacks.insert(1, RecordRun(run, steps, checkpoint_every=checkpoint_every))
-    return trainer.fit(steps, callbacks=callbacks)
+from genlab.train.in_job import train_in_job  # noqa: E402,F401 - re-exported: the pages train through genlab.jobs
