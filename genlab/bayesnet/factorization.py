@@ -8,12 +8,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from genlab.errors import GenlabError, check_range
 from genlab.bayesnet.structure import (
     _latex_name,
     _state_index,
     ParameterTerm,
 )
+from genlab.errors import GenlabError, check_range
 
 
 class FactorizationMixin:

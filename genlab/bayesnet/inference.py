@@ -10,7 +10,6 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from genlab.errors import GenlabError, check_range
 from genlab.bayesnet.structure import (
     MAX_SAMPLES,
     PROBABILITY_COLUMN,
@@ -18,6 +17,7 @@ from genlab.bayesnet.structure import (
     expected_tv,
     SampleComparison,
 )
+from genlab.errors import GenlabError, check_range
 
 
 class InferenceMixin:

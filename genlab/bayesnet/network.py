@@ -8,7 +8,6 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from genlab.errors import GenlabError, check_range
 from genlab.bayesnet.structure import (
     MAX_VARIABLES,
     MAX_JOINT_SIZE,
@@ -22,6 +21,7 @@ from genlab.bayesnet.structure import (
 )
 from genlab.bayesnet.factorization import FactorizationMixin
 from genlab.bayesnet.inference import InferenceMixin
+from genlab.errors import GenlabError, check_range
 
 
 # --------------------------------------------------------------------------- #
