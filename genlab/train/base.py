@@ -135,10 +135,10 @@ class Trainer:
         """Hook: e.g. update an optimizer's learning rate. Default: nothing."""
 
     # ----------------------------------------------------------------- stepping
-    def _train_step(self) -> dict:
+    def _train_step(self, **options) -> dict:
         raise NotImplementedError
 
-    def step(self) -> dict:
+    def step(self, **options) -> dict:
         """Run one training iteration; return its metrics row (also passed to callbacks).
 
         The row always has ``step`` (1-based count after this step), ``wall_time`` (seconds of
@@ -146,7 +146,7 @@ class Trainer:
         """
         changed = self._apply_pending_changes()
         start = time.perf_counter()
-        row = self._train_step()
+        row = self._train_step(**options)
         self.elapsed_seconds += time.perf_counter() - start
         self.step_count += 1
         row = {"step": self.step_count, **row, "wall_time": round(self.elapsed_seconds, 4), "changed": changed}
