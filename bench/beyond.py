@@ -1,9 +1,9 @@
 """Benchmarks of the "Beyond the lecture's pictures" pages (issue #9): the numbers of its closing note.
 
 1. **Transformer GAN vs DCGAN at equal wall time (CPU).** The Transformer GAN page's race with its
-   default settings: :func:`genlab.train.transformer_gan.race_configs` (the page's transformer GAN,
+   default settings: :func:`genlab.train.race.race_configs` (the page's transformer GAN,
    and DCGAN with ``genlab.train.gan.gan_configs("dcgan")`` as they are at run time, same seed),
-   trained by :class:`~genlab.train.transformer_gan.EqualTimeRace` until each has spent
+   trained by :class:`~genlab.train.race.EqualTimeRace` until each has spent
    :data:`RACE_SECONDS` inside ``step()`` (the two take turns step by step in one process, so a change
    in the machine's load hits both alike; each one's linear learning-rate decay ends when its time is
    up). Score: ``trainer.evaluate()["frechet_distance"]`` (360 samples vs the test split in the
@@ -55,7 +55,7 @@ def race(quick: bool = False, seed: int = SEED, seconds: float | None = None) ->
     """Transformer GAN vs DCGAN after the same training wall time on the CPU (``seconds`` each;
     default: :data:`RACE_SECONDS`, or :data:`QUICK_RACE_SECONDS` with ``quick``)."""
     from genlab import metrics
-    from genlab.train.transformer_gan import EqualTimeRace, build_race_trainers, race_configs
+    from genlab.train.race import EqualTimeRace, build_race_trainers, race_configs
 
     if seconds is None:
         seconds = QUICK_RACE_SECONDS if quick else RACE_SECONDS
@@ -145,8 +145,7 @@ def editing(quick: bool = False) -> list[Table]:
     options = {**VAE_OPTIONS, **({"epochs": QUICK_VAE_EPOCHS} if quick else {})}
     vae = build_trainer("vae", "digits", options, device="cpu")
     t_vae = time.perf_counter()
-    while vae.step_count < vae.default_steps:
-        vae.step()
+    vae.fit(vae.default_steps)
     vae_s = time.perf_counter() - t_vae
     log(f"beyond: VAE K={options['latent_dim']} trained ({vae.step_count} steps, {vae_s:.1f} s)")
     cvae_config = ed.ConditionalVAEConfig(**({"steps": QUICK_CVAE_STEPS} if quick else {}))

@@ -25,7 +25,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from genlab.train.base import Callback  # noqa: E402
 from genlab.train.gan import GANTrainer, gan_configs  # noqa: E402
+
+
+class _PrintEvaluations(Callback):
+    """Prints one JSON line of metrics at each checkpoint step of a fit."""
+
+    def __init__(self, args, seed: int, checkpoints: set[int], cpu_start: float, baseline, overrides: dict):
+        self.args, self.seed, self.checkpoints, self.cpu_start = args, seed, checkpoints, cpu_start
+        self.baseline, self.overrides = baseline, overrides
+
+    def on_step_end(self, trainer, row: dict) -> None:
+        if trainer.step_count not in self.checkpoints:
+            return
+        args, baseline = self.args, self.baseline
+        cpu_s = time.process_time() - self.cpu_start
+        t0 = time.perf_counter()
+        metrics = trainer.evaluate()
+        result = {"model": args.model, "dataset": args.dataset, "preset": args.preset, "seed": self.seed,
+                  "step": trainer.step_count, "train_s": round(trainer.elapsed_seconds, 1),
+                  "steps_per_s": round(trainer.step_count / trainer.elapsed_seconds, 1),
+                  "cpu_s": round(cpu_s, 1),
+                  "eval_s": round(time.perf_counter() - t0, 1),
+                  "loss_d": round(row["loss_d"], 4), "loss_g": round(row["loss_g"], 4),
+                  **{k: round(v, 4) for k, v in metrics.items()}}
+        if baseline is not None:
+            result["gmm_frechet"] = round(baseline, 3)
+            result["ratio_to_gmm"] = round(metrics["frechet_distance"] / baseline, 3)
+        if self.overrides:
+            result["overrides"] = self.overrides
+        print(json.dumps(result), flush=True)
 
 
 def parse_value(text: str):
@@ -64,25 +94,7 @@ def main(argv=None) -> None:
         checkpoints = set(range(args.eval_every, steps, args.eval_every)) if args.eval_every else set()
         checkpoints.add(steps)
         cpu_start = time.process_time()
-        while trainer.step_count < steps:
-            row = trainer.step()
-            if trainer.step_count in checkpoints:
-                cpu_s = time.process_time() - cpu_start
-                t0 = time.perf_counter()
-                metrics = trainer.evaluate()
-                result = {"model": args.model, "dataset": args.dataset, "preset": args.preset, "seed": seed,
-                          "step": trainer.step_count, "train_s": round(trainer.elapsed_seconds, 1),
-                          "steps_per_s": round(trainer.step_count / trainer.elapsed_seconds, 1),
-                          "cpu_s": round(cpu_s, 1),
-                          "eval_s": round(time.perf_counter() - t0, 1),
-                          "loss_d": round(row["loss_d"], 4), "loss_g": round(row["loss_g"], 4),
-                          **{k: round(v, 4) for k, v in metrics.items()}}
-                if baseline is not None:
-                    result["gmm_frechet"] = round(baseline, 3)
-                    result["ratio_to_gmm"] = round(metrics["frechet_distance"] / baseline, 3)
-                if overrides:
-                    result["overrides"] = overrides
-                print(json.dumps(result), flush=True)
+        trainer.fit(steps, callbacks=[_PrintEvaluations(args, seed, checkpoints, cpu_start, baseline, overrides)])
         if args.save:
             Path(args.save).mkdir(parents=True, exist_ok=True)
             torch.save({"config": trainer.config_dict(), "state": trainer.state_dict()},

@@ -2,7 +2,7 @@
 real floor, cGAN label accuracy, 2D mode coverage, and time to reach each target.
 
 Models are trained with their default (benchmark) settings through the trainers, exactly the
-steps the CLI's ``train`` runs (``trainer.step()`` until ``default_steps``); the metric of each
+steps the CLI's ``train`` runs (``trainer.fit(default_steps)``); the metric of each
 target is logged at checkpoints (every 10% of the steps) and the first checkpoint that meets the
 target gives the time to target (training seconds inside ``step()``, evaluation excluded).
 GAN settings come from ``genlab.train.gan.gan_configs`` (the defaults bench/gan_quality.py reports).
@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from bench.harness import Table, fmt, log, verdict
+from genlab.train.base import Callback
 
 LATENT_DIMS = (2, 8, 16)
 FD_SAMPLE_SEED = 1234
@@ -41,14 +42,15 @@ def _train(trainer, steps: int, on_checkpoint) -> float:
     """Step ``trainer`` to ``steps``; call ``on_checkpoint(trainer, train_seconds)`` at each
     checkpoint. Returns the training seconds (inside step() only)."""
     points = _checkpoints(steps)
-    train_s = 0.0
-    while trainer.step_count < steps:
-        t0 = time.perf_counter()
-        trainer.step()
-        train_s += time.perf_counter() - t0
-        if trainer.step_count in points:
-            on_checkpoint(trainer, train_s)
-    return train_s
+    start = trainer.elapsed_seconds
+
+    class Checkpoints(Callback):
+        def on_step_end(self, trainer, row: dict) -> None:
+            if trainer.step_count in points:
+                on_checkpoint(trainer, trainer.elapsed_seconds - start)
+
+    trainer.fit(steps, callbacks=[Checkpoints()])
+    return trainer.elapsed_seconds - start
 
 
 def _first_time(history: list[tuple[float, float]], target: float, better: str = "lower"):

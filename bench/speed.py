@@ -134,7 +134,7 @@ def trainers_vs_plain(quick: bool, device: str) -> Table:
     for name, make, plain in cases:
         trainer = make()
         peer = plain(trainer)
-        result = compare(lambda: [trainer.step() for _ in range(steps)], lambda: peer(steps), rounds=rounds)
+        result = compare(lambda: trainer.fit(trainer.step_count + steps), lambda: peer(steps), rounds=rounds)
         ours_rate = steps / result.ours.median
         peer_rate = steps / result.peer.median
         batch = trainer.train_config.batch_size
@@ -174,8 +174,7 @@ def scaling(quick: bool, device: str) -> Table:
             trainer = build_trainer("vae", "digits", {"latent_dim": 8, "batch_size": batch}, device=dev)
 
             def work(trainer=trainer, dev=dev):
-                for _ in range(steps):
-                    trainer.step()
+                trainer.fit(trainer.step_count + steps)
                 sync(dev)
 
             timing = measure(work, repeats=repeats)
@@ -185,8 +184,7 @@ def scaling(quick: bool, device: str) -> Table:
             trainer = GANTrainer("gan", "ring8", *gan_configs("gan", hidden=width, disc_hidden=width), device=dev)
 
             def work(trainer=trainer, dev=dev):
-                for _ in range(steps):
-                    trainer.step()
+                trainer.fit(trainer.step_count + steps)
                 sync(dev)
 
             timing = measure(work, repeats=repeats)

@@ -925,7 +925,7 @@ def run_image_gan(ctx, holder: dict, steps: int, *, factory: Callable[[], Any] |
     live.rate.start()
     try:
         if run is not None:
-            from genlab.runs import train_run
+            from genlab.train.recording import train_run
 
             status = train_run(trainer, run, target, should_stop=gate, on_row=on_row)
         else:

@@ -14,7 +14,7 @@ their script run. They ask this module for the runs of a configuration:
   :class:`LoadedModel` caches what the pages derive from it (test-split codes, prior samples and
   their classifier scores).
 
-Training several models in one job: each model runs :func:`genlab.runs.train_run` (metrics,
+Training several models in one job: each model runs :func:`genlab.train.recording.train_run` (metrics,
 checkpoints, resume, status) in its own thread, and a :class:`Turnstile` lets the threads take
 strict turns, one step each -- the AE and the VAE train side by side on one core's worth of CPU.
 A model whose run is being trained by another job (another page or session) is waited for, not
@@ -476,7 +476,7 @@ MAX_LOADED = 8
 def load_model(run, label: str | None = None) -> LoadedModel:
     """The trainer of a finished run with its checkpoint loaded (cached per run folder and
     checkpoint time; at most ``MAX_LOADED`` models are kept)."""
-    from genlab.runs import load_trainer
+    from genlab.train.recording import load_trainer
 
     stamp = run.checkpoint_path.stat().st_mtime_ns if run.has_checkpoint() else 0
     key = (str(run.path.resolve()), stamp)
@@ -579,7 +579,7 @@ def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: f
                  live_points: int = LIVE_POINTS) -> dict[str, str]:
     """Job function: train every config (label -> config_dict) to completion in the run store.
 
-    Each model trains in its own thread through :func:`genlab.runs.train_run` (resume from a
+    Each model trains in its own thread through :func:`genlab.train.recording.train_run` (resume from a
     checkpoint, metrics.csv, status), taking strict turns (:class:`Turnstile`). A config whose
     finished run is already stored is reused; one being trained by another job is waited for.
     Publishes ``models`` (label -> step, target, state, run name), ``codes`` / ``labels`` (live
@@ -628,7 +628,7 @@ def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: f
         turnstile.done(slot.label)
 
     def work(slot: _Slot) -> None:
-        from genlab.runs import train_run
+        from genlab.train.recording import train_run
         from genlab.train.registry import trainer_class
 
         try:

@@ -191,7 +191,7 @@ def _open_run(path_text: str):
 
 def _load_trainer(args):
     from genlab.device import resolve_device
-    from genlab.runs import load_trainer
+    from genlab.train.recording import load_trainer
 
     run = _open_run(args.run_dir)
     device = resolve_device(args.device)
@@ -312,7 +312,7 @@ TRAIN_OPTION_NAMES = ("epochs", "steps", "latent_dim", "seed", "lr", "batch_size
 
 def cmd_train(args) -> int:
     from genlab.device import resolve_device, seed_everything
-    from genlab.runs import train_run
+    from genlab.train.recording import train_run
     from genlab.train import registry
 
     registry.check_model(args.model)

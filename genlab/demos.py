@@ -13,7 +13,7 @@ them all::
     python -m genlab demos --check         # exit 1 if a demo is missing or out of date
 
 The Transformer GAN page's default race is a demo too (:class:`RaceDemoSpec`, ``--only tgan-race``):
-not a CLI run but the page's own :class:`~genlab.train.transformer_gan.EqualTimeRace` (settings
+not a CLI run but the page's own :class:`~genlab.train.race.EqualTimeRace` (settings
 ``RACE_DEFAULTS``, ``RACE_DEFAULT_SECONDS`` of training time per model, shared with the page), stored
 with ``save_race`` as ``race-<key>-tgan`` / ``race-<key>-dcgan``; the page finds it by the race's key
 (``load_race(demo_store(), key, names)``), never through :func:`find_demo`.
@@ -22,7 +22,7 @@ with ``save_race`` as ``race-<key>-tgan`` / ``race-<key>-dcgan``; the page finds
 checkpoint is *slimmed* after training: weights are stored as float16 and the optimizer state
 (Adam's moment estimates) is dropped; ``metrics.csv`` keeps at most ``MAX_METRICS_ROWS`` evenly
 spaced rows (plus every row with test/evaluation metrics and the last one). A slimmed checkpoint
-loads like any other (:func:`genlab.runs.load_trainer` casts the weights back to float32);
+loads like any other (:func:`genlab.train.recording.load_trainer` casts the weights back to float32);
 training a copy further restarts the optimizer's moment estimates.
 
 How a page finds a trained model for its settings (``config`` = the trainer's ``config_dict()``)::
@@ -42,55 +42,47 @@ filling in the trainers' defaults -- so a partial config from
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import math
 import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from genlab.errors import GenlabError
-from genlab.runs import (
-    CHECKPOINT_FILE,
-    CONFIG_FILE,
-    METRICS_FILE,
-    STATUS_FILE,
-    Run,
-    RunInfo,
-    RunStore,
-    canonical_config_json,
-    config_hash,
+# The lookup and the slimming live in their own modules; their names stay importable from here.
+from genlab.demo_match import (  # noqa: F401
+    DEMO_DIR,
+    DERIVED_MODEL_KEYS,
+    LENGTH_KEYS,
+    RACE_PREFIX,
+    REGENERATE_COMMAND,
+    REPO_ROOT,
+    SLIM_NOTE,
+    _INDEX_CACHE,
+    _settings_key,
+    _usable,
+    complete_config,
+    copy_demo,
+    demo_dir,
+    demo_store,
+    find_demo,
+    is_exact,
+    list_demos,
+    load_demo_trainer,
+    open_demo,
+    resolve_run,
+    source_message,
 )
+from genlab.demo_slim import MAX_METRICS_ROWS, folder_bytes, slim_run, slim_state, thin_metrics  # noqa: F401
+from genlab.errors import GenlabError
+from genlab.runs import STATUS_FILE, Run, RunStore, config_hash
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEMO_DIR = REPO_ROOT / "demos"
-REGENERATE_COMMAND = "python -m genlab demos"
 MAX_TOTAL_BYTES = 5 * 1024 * 1024      # the whole demos/ folder
-MAX_METRICS_ROWS = 400                 # evenly spaced rows kept in a demo's metrics.csv
-LENGTH_KEYS = ("steps", "epochs")      # run length: ignored by the fallback match
-# Settings derived from the data set by the trainers (not user options).
-DERIVED_MODEL_KEYS = ("image_size", "num_classes", "conditional", "image_shape")
-SLIM_NOTE = "float16 weights, no optimizer state"
 BUILD_DIR_NAME = ".build"              # hidden: RunStore.names() skips it
-RACE_PREFIX = "race-"                  # run folders of a stored race (race-<key>-<model>)
-
-
-def demo_dir() -> Path:
-    """``$GENLAB_DEMOS_DIR`` or the repository's ``demos/`` folder."""
-    value = os.environ.get("GENLAB_DEMOS_DIR")
-    return Path(value) if value else DEMO_DIR
-
-
-def demo_store(root: str | os.PathLike | None = None) -> RunStore:
-    """The shipped demos as a (read-only by convention) :class:`RunStore`."""
-    return RunStore(Path(root) if root is not None else demo_dir())
 
 
 # --------------------------------------------------------------------------- specs
@@ -170,9 +162,9 @@ TRAIN_SPECS = DEMO_SPECS                # the demos trained by ``python -m genla
 class RaceDemoSpec:
     """The Transformer GAN page's default race as a shipped demo.
 
-    Not a CLI training run: an :class:`~genlab.train.transformer_gan.EqualTimeRace` of the transformer
+    Not a CLI training run: an :class:`~genlab.train.race.EqualTimeRace` of the transformer
     GAN and DCGAN (``race_configs(**settings)``, ``seconds`` of training time each), stored with
-    :func:`~genlab.train.transformer_gan.save_race` as the two runs ``race-<key>-tgan`` /
+    :func:`~genlab.train.race.save_race` as the two runs ``race-<key>-tgan`` /
     ``race-<key>-dcgan`` in the demo folder, where the page finds them by the race's key.
     """
 
@@ -184,18 +176,18 @@ class RaceDemoSpec:
     model: str = "tgan"                           # the model family it shows
 
     def configs(self) -> dict[str, dict]:
-        from genlab.train.transformer_gan import race_configs
+        from genlab.train.race import race_configs
 
         return race_configs(**self.settings)
 
     def key(self) -> str:
-        from genlab.train.transformer_gan import race_key
+        from genlab.train.race import race_key
 
         return race_key(self.configs(), self.seconds)
 
     def run_names(self, key: str | None = None) -> list[str]:
         """The run folders of the race with ``key`` (default: the current settings' key)."""
-        from genlab.train.transformer_gan import race_run_name
+        from genlab.train.race import race_run_name
 
         key = key or self.key()
         return [race_run_name(key, name) for name in self.configs()]
@@ -205,7 +197,7 @@ class RaceDemoSpec:
 
 
 def _race_demo() -> RaceDemoSpec:
-    from genlab.train.transformer_gan import RACE_DEFAULT_SECONDS, RACE_DEFAULTS
+    from genlab.train.race import RACE_DEFAULT_SECONDS, RACE_DEFAULTS
 
     return RaceDemoSpec("tgan-race", dict(RACE_DEFAULTS), float(RACE_DEFAULT_SECONDS), "transformer_gan.py",
                         f"transformer GAN vs DCGAN, {RACE_DEFAULT_SECONDS} s each (Transformer GAN page default)")
@@ -258,322 +250,6 @@ def config_fingerprint(config: dict) -> str:
     return trainer_fingerprint(trainer_class(config["model"]).from_config(config, device="cpu"))
 
 
-# --------------------------------------------------------------------------- config matching
-
-
-def complete_config(config: dict) -> dict | None:
-    """``config`` (full or partial ``config_dict()``-shaped) with the trainers' defaults filled in,
-    computed without loading data; None when it is not a valid config of a known model."""
-    from genlab.train.registry import AUTOENCODERS, IMAGE_SHAPES, MODELS
-
-    if not isinstance(config, dict):
-        return None
-    model, dataset = config.get("model"), config.get("dataset")
-    if model not in MODELS or not isinstance(dataset, str):
-        return None
-    model_values, train_values = config.get("model_config") or {}, config.get("train_config") or {}
-    if not isinstance(model_values, dict) or not isinstance(train_values, dict):
-        return None
-    model_values, train_values = dict(model_values), dict(train_values)
-    try:
-        if model in AUTOENCODERS:
-            from genlab.models.autoencoder import AutoencoderConfig
-            from genlab.train.autoencoder import DEFAULT_EPOCHS, AutoencoderTrainConfig
-            from genlab.train.base import dataclass_from_dict
-
-            model_values.setdefault("kind", model)
-            model_values.setdefault("image_shape", list(IMAGE_SHAPES.get(dataset, (1, 8, 8))))
-            model_config = asdict(dataclass_from_dict(AutoencoderConfig, model_values))
-            train_config = asdict(dataclass_from_dict(AutoencoderTrainConfig, train_values))
-            if train_config.get("epochs") is None:
-                train_config["epochs"] = DEFAULT_EPOCHS.get(dataset)
-            model_config["beta"] = train_config["beta"]   # what the trainer does
-        else:
-            from genlab.train.gan import DEFAULT_STEPS, gan_configs
-
-            base_model, base_train = gan_configs(model, str(config.get("preset", "default")))
-            model_config = {**asdict(base_model), **model_values}
-            train_config = {**asdict(base_train), **train_values}
-            if train_config.get("steps") is None:
-                train_config["steps"] = DEFAULT_STEPS[model]
-    except (GenlabError, TypeError, ValueError, KeyError):
-        return None
-    out = {"model": model, "dataset": dataset, "model_config": model_config, "train_config": train_config}
-    if "points" in config:
-        out["points"] = config["points"]
-    return json.loads(canonical_config_json(out))
-
-
-def _settings_key(config: dict | None) -> str | None:
-    """Canonical JSON of a completed config without the run length and the data-derived fields."""
-    if config is None:
-        return None
-    model_config = {k: v for k, v in config["model_config"].items() if k not in DERIVED_MODEL_KEYS}
-    train_config = {k: v for k, v in config["train_config"].items() if k not in LENGTH_KEYS}
-    return canonical_config_json({**config, "model_config": model_config, "train_config": train_config})
-
-
-def _length(config: dict | None) -> dict:
-    if config is None:
-        return {}
-    return {k: config["train_config"].get(k) for k in LENGTH_KEYS if k in config["train_config"]}
-
-
-_INDEX_CACHE: dict[str, tuple[tuple, list]] = {}
-
-
-def _index(root: Path) -> list[tuple[Run, str, str | None, dict | None]]:
-    """(run, config hash, settings key, completed config) of every readable demo; cached on the
-    config files' modification times."""
-    store = demo_store(root)
-    names = [name for name in store.names() if not name.startswith(RACE_PREFIX)]   # races: by key only
-    stamp = []
-    for name in names:
-        try:
-            stamp.append((name, (store.root / name / CONFIG_FILE).stat().st_mtime_ns))
-        except OSError:
-            stamp.append((name, None))
-    key = str(Path(store.root).resolve())
-    cached = _INDEX_CACHE.get(key)
-    if cached is not None and cached[0] == tuple(stamp):
-        return cached[1]
-    entries = []
-    for name in names:
-        run = Run(store.root / name)
-        try:
-            config = run.config
-        except GenlabError:
-            continue
-        completed = complete_config(config)
-        entries.append((run, config_hash(config), _settings_key(completed), completed))
-    _INDEX_CACHE[key] = (tuple(stamp), entries)
-    return entries
-
-
-def find_demo(config: dict, *, exact: bool = False, root: str | os.PathLike | None = None) -> Run | None:
-    """The shipped demo run for ``config`` (a trainer's ``config_dict()``, full or partial), or None.
-
-    1. a demo with the same :func:`~genlab.runs.config_hash`;
-    2. a demo whose config equals ``config`` after filling in the trainers' defaults;
-    3. (unless ``exact``) a demo with the same model, data set and settings apart from the run
-       length (``steps`` / ``epochs``) -- :func:`is_exact` tells the page which case it got.
-
-    Only finished demos with a checkpoint count. Never raises for a bad ``config`` (None).
-    """
-    root_path = Path(root) if root is not None else demo_dir()
-    if not root_path.is_dir() or not isinstance(config, dict):
-        return None
-    try:
-        wanted_hash = config_hash(config)
-    except (TypeError, ValueError):
-        return None
-    entries = [e for e in _index(root_path) if _usable(e[0])]
-    for run, digest, _, _ in entries:
-        if digest == wanted_hash:
-            return run
-    completed = complete_config(config)
-    if completed is None:
-        return None
-    full = canonical_config_json(completed)
-    for run, _, _, demo_completed in entries:
-        if demo_completed is not None and canonical_config_json(demo_completed) == full:
-            return run
-    if exact:
-        return None
-    wanted = _settings_key(completed)
-    for run, _, settings, _ in entries:
-        if settings == wanted:
-            return run
-    return None
-
-
-def is_exact(run: Run, config: dict) -> bool:
-    """Whether demo ``run`` was trained with exactly ``config`` (incl. the run length)."""
-    try:
-        if config_hash(run.config) == config_hash(config):
-            return True
-        mine, theirs = complete_config(run.config), complete_config(config)
-    except GenlabError:
-        return False
-    return mine is not None and theirs is not None and canonical_config_json(mine) == canonical_config_json(theirs)
-
-
-def _usable(run: Run) -> bool:
-    try:
-        return run.has_checkpoint() and run.status().get("status") == "finished"
-    except GenlabError:
-        return False
-
-
-def list_demos(root: str | os.PathLike | None = None) -> list[RunInfo]:
-    """Every shipped demo (:meth:`RunStore.list` of the demo store)."""
-    return demo_store(root).list()
-
-
-def open_demo(name: str, root: str | os.PathLike | None = None) -> Run:
-    """The demo run ``name`` (GenlabError naming the demos and the regenerate command if missing)."""
-    store = demo_store(root)
-    if not store.exists(name):
-        known = ", ".join(store.names()) or "none"
-        raise GenlabError(f"there is no shipped demo {name!r} (shipped: {known}); "
-                          f"create the demos with `{REGENERATE_COMMAND}`")
-    return store.open(name)
-
-
-def load_demo_trainer(name: str, device="cpu", root: str | os.PathLike | None = None):
-    """Rebuild the trainer of demo ``name`` with its weights (GenlabError if it does not load,
-    e.g. after the model code changed: the message says to regenerate the demos)."""
-    from genlab.runs import load_trainer
-
-    run = open_demo(name, root)
-    try:
-        return load_trainer(run, device=device)
-    except GenlabError as err:
-        raise GenlabError(f"{err} (shipped demo {name!r}: regenerate it with "
-                          f"`{REGENERATE_COMMAND} --only {name} --force`)") from None
-
-
-def resolve_run(config: dict, store: RunStore | None = None, *, exact_demo: bool = False,
-                demo_root: str | os.PathLike | None = None) -> tuple[Run | None, str | None]:
-    """Where a page gets a trained model for ``config``: ``(run, "store")`` for a finished run in
-    the user's ``store`` with the same config hash, else ``(demo, "demo")`` (:func:`find_demo`),
-    else ``(None, None)`` -- the page then trains in the background."""
-    if store is not None:
-        run = _find_in_store(store, config)
-        if run is not None:
-            return run, "store"
-    demo = find_demo(config, exact=exact_demo, root=demo_root)
-    if demo is not None:
-        return demo, "demo"
-    return None, None
-
-
-def _find_in_store(store: RunStore, config: dict) -> Run | None:
-    """A finished run with a checkpoint in ``store`` for ``config``: same hash, or (for a partial
-    config) the same config once the trainers' defaults are filled in."""
-    def finished(run: Run | None) -> bool:
-        try:
-            return run is not None and run.has_checkpoint() and run.status().get("status") == "finished"
-        except GenlabError:
-            return False
-
-    try:
-        run = store.find_by_config(config)
-    except (GenlabError, TypeError, ValueError):
-        run = None
-    if finished(run):
-        return run
-    completed = complete_config(config)
-    if completed is None or config_hash(completed) == config_hash(config):
-        return None
-    wanted = canonical_config_json(completed)
-    for info in store.list():
-        if not info.ok or info.status != "finished":
-            continue
-        candidate = Run(info.path)
-        try:
-            theirs = complete_config(candidate.config)
-        except GenlabError:
-            continue
-        if theirs is not None and canonical_config_json(theirs) == wanted and finished(candidate):
-            return candidate
-    return None
-
-
-def source_message(run: Run | None, source: str | None = None, config: dict | None = None) -> str:
-    """One line (Markdown) for the page saying where its model comes from."""
-    if run is None or source is None:
-        return "No trained model for these settings yet: **training now** in the background."
-    try:
-        step = int(run.status().get("step") or 0)
-    except GenlabError:
-        step = 0
-    if source == "store":
-        return f"Showing your stored run `{run.name}` ({step:,} steps), trained earlier with these settings."
-    text = (f"Showing the **shipped demo run** `{run.name}` ({step:,} steps), trained with "
-            f"`{REGENERATE_COMMAND}` — no waiting.")
-    if config is not None and not is_exact(run, config):
-        text += " Its run length differs from your setting; train to get exactly yours."
-    return text
-
-
-def copy_demo(name: str, store: RunStore, new_name: str | None = None,
-              root: str | os.PathLike | None = None) -> Run:
-    """Copy demo ``name`` into the user's ``store`` (to keep training it there); returns the copy."""
-    source = open_demo(name, root)
-    target = store.path_of(new_name or name)
-    if target.exists():
-        raise GenlabError(f"run {target.name!r} already exists in {store.root}; choose another name")
-    return store.import_zip(source.export_zip(), target.name)
-
-
-# --------------------------------------------------------------------------- slimming
-
-
-def slim_state(value: Any, *, _key: str = "") -> Any:
-    """A checkpoint state with float32 tensors as float16 and optimizer state dropped.
-
-    Optimizer entries (keys starting with ``optimizer``) keep their ``param_groups`` and get an
-    empty ``state``, so ``Optimizer.load_state_dict`` still accepts them. RNG states (uint8) and
-    integer tensors are left alone.
-    """
-    if isinstance(value, dict):
-        if _key.startswith("optimizer") and "param_groups" in value and "state" in value:
-            return {**value, "state": {}}
-        return {k: slim_state(v, _key=str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        items = [slim_state(v, _key=_key) for v in value]
-        return type(value)(items) if isinstance(value, tuple) else items
-    if isinstance(value, torch.Tensor) and value.dtype == torch.float32:
-        return value.to(torch.float16)
-    return value
-
-
-def thin_metrics(path: Path, max_rows: int = MAX_METRICS_ROWS) -> None:
-    """Keep at most ``max_rows`` evenly spaced rows of a metrics.csv, plus the rows that carry
-    test/evaluation metrics (non-empty, non-NaN ``test_*`` etc.), rows with live changes, and the
-    last row. Rewrites the file in place; a missing file is left alone."""
-    if not path.is_file():
-        return
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    if len(rows) <= max_rows + 1:
-        return
-    header, body = rows[0], [r for r in rows[1:] if r]
-    special = [i for i, name in enumerate(header)
-               if name.startswith("test_") or name in ("frechet_distance", "label_accuracy", "modes_covered")]
-    changed = header.index("changed") if "changed" in header else None
-    every = max(1, math.ceil(len(body) / max_rows))
-    kept = []
-    for index, row in enumerate(body):
-        keep = index % every == 0 or index == len(body) - 1
-        if not keep and changed is not None and len(row) > changed and row[changed]:
-            keep = True
-        if not keep:
-            for column in special:
-                if len(row) > column and row[column] not in ("", "nan", "NaN"):
-                    keep = True
-                    break
-        if keep:
-            kept.append(row)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([header, *kept])
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-
-
-def folder_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
-
-
-def slim_run(run: Run, max_rows: int = MAX_METRICS_ROWS) -> None:
-    """Slim a finished run in place for shipping (checkpoint, metrics, status without pid/host)."""
-    state = run.load_checkpoint()
-    run.save_checkpoint(slim_state(state))
-    thin_metrics(run.metrics_path, max_rows)
-    status = run.read_status_file()
-    status.update(pid=None, host=None, message=f"shipped demo ({SLIM_NOTE})", slim=SLIM_NOTE)
-    (run.path / STATUS_FILE).write_text(json.dumps(status, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
 # --------------------------------------------------------------------------- building
 
 
@@ -622,7 +298,7 @@ def _torch_threads(threads: int | None):
 def _train_like_the_cli(demo: DemoSpec, store: RunStore, device: str) -> Run:
     """The library calls of ``python -m genlab train`` (genlab.cli.cmd_train) for a new run of ``demo``."""
     from genlab.device import resolve_device, seed_everything
-    from genlab.runs import train_run
+    from genlab.train.recording import train_run
     from genlab.train import registry
 
     options = dict(demo.options)
@@ -640,7 +316,7 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
                threads: int | None = 1, evaluate: bool = True, log=None) -> Run:
     """Train ``demo`` into ``<root>/.build/<name>`` as ``python -m genlab train`` does, slim it, check that
     it loads, record ``trainer.evaluate()`` in status.json, then move it into place (replacing the old one)."""
-    from genlab.runs import load_trainer
+    from genlab.train.recording import load_trainer
 
     log = log or _stderr_log
     root_path = Path(root) if root is not None else demo_dir()
@@ -708,11 +384,11 @@ def race_demo_state(demo: RaceDemoSpec, root: str | os.PathLike | None = None) -
 
 def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *,
                       codes: dict[str, str] | None = None) -> list[Run]:
-    """Ship a finished race: :func:`~genlab.train.transformer_gan.save_race` into a hidden build folder,
-    slim both runs (:func:`slim_run`), check that :func:`~genlab.train.transformer_gan.load_race`
+    """Ship a finished race: :func:`~genlab.train.race.save_race` into a hidden build folder,
+    slim both runs (:func:`slim_run`), check that :func:`~genlab.train.race.load_race`
     rebuilds it, then move the runs into ``root`` and remove the runs of any other stored race.
     ``codes`` maps a race model's name to its :func:`trainer_fingerprint`, stored as status.json's "code"."""
-    from genlab.train.transformer_gan import load_race, save_race
+    from genlab.train.race import load_race, save_race
 
     root_path = Path(root) if root is not None else demo_dir()
     build_root = root_path / BUILD_DIR_NAME / "race"
@@ -744,10 +420,10 @@ def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *,
 
 def build_race_demo(demo: RaceDemoSpec, root: str | os.PathLike | None = None, *, device: str = "cpu",
                     threads: int | None = 1, log=None) -> list[Run]:
-    """Run the race of ``demo`` as the page does (:func:`~genlab.train.transformer_gan.new_race`:
+    """Run the race of ``demo`` as the page does (:func:`~genlab.train.race.new_race`:
     ``demo.seconds`` of training time per model, on ``threads`` CPU threads) and ship it
     (:func:`install_race_demo`). Returns the two runs."""
-    from genlab.train.transformer_gan import new_race
+    from genlab.train.race import new_race
 
     log = log or _stderr_log
     started = time.monotonic()

@@ -9,42 +9,25 @@ the latest state for the page to draw (``ctx.publish(step=..., points=array)``).
 
 Policies (chosen for a classroom server where every student has a browser session):
 
-* **Concurrency.** At most ``max_concurrent`` jobs run at once; the rest wait in a FIFO queue and
-  know their position (``job.queue_position()``, ``job.jobs_ahead()``). Default: the
-  ``GENLAB_MAX_JOBS`` environment variable, else ``max(1, min(cores // 2, 4))`` -- half the cores,
-  because the Streamlit server itself needs CPU for reruns and plots, and at most 4 because jobs
-  are threads of one process sharing the GIL: small models are dominated by Python overhead, so
-  more concurrent threads add contention rather than throughput.
-* **Torch threads.** ``torch.set_num_threads(max(1, (cores // 2) // max_concurrent))`` so that the
-  running jobs together use at most half the cores and leave the rest to the server's reruns: an
-  oversubscribed CPU makes torch's multi-threaded kernels spin-wait (a 2D GAN step measured 20-40x
-  slower with 2 threads than with 1 on a busy 2-core machine). This setting is *process-wide* (it also
-  affects anything else computing with torch in the server process); pass
-  ``set_torch_threads=False`` to leave it alone. Each worker thread applies it again on start.
-* **CPU turns.** Running jobs beyond ``compute_slots`` (default: the same ``max(1, min(cores // 2,
-  4))``; ``GENLAB_COMPUTE_SLOTS``) take turns instead of all computing at once: a job loop calls
-  ``ctx.wait_for_cpu()`` before each step, and a job that has computed for ``turn_s`` (0.1 s) while
-  another waits hands its slot to the longest-waiting job (FIFO). With 10 students training on 2
-  cores, one training thread holds the CPU at a time, so the server's script runs (the pages'
-  reruns) get the GIL and a core, and every job still moves every ~``turn_s`` x (jobs / slots)
-  seconds. With more jobs than fit in a round of ``round_s`` (0.6 s), turns shrink (to no less than
-  0.02 s) so that every job still computes, and its page sees new steps, about every 0.6 s. With no
-  more jobs than slots, ``wait_for_cpu`` returns at once.
-* **One job per session.** A session (browser tab) has at most one queued/running/paused job.
-  Submitting another *replaces* it: the old job is asked to stop (it finishes its current step and
-  ends ``stopped``; a run store checkpoint is kept by :func:`genlab.runs.train_run`) and the new
-  one is queued. Replacing rather than refusing matches how students work: change a setting,
-  press Train again.
-* **Shared jobs.** ``submit(..., key=config_hash)``: while a job with the same key is active, the
-  same :class:`Job` is returned (no second training of an identical configuration); the session
-  becomes one of its watchers. A job is stopped by session release/replacement only when no
-  watching session is left.
-* **Pausing** keeps the job's slot (its thread holds the model). A job paused for longer than
-  ``paused_timeout_s`` (default 30 minutes) is stopped so that forgotten tabs do not block the
-  queue.
+* **Concurrency.** At most ``max_concurrent`` jobs run at once (``GENLAB_MAX_JOBS``, else
+  ``max(1, min(cores // 2, 4))``: the server needs CPU for reruns, and jobs are threads sharing the
+  GIL); the rest wait in a FIFO queue and know their position (``job.queue_position()``).
+* **Torch threads.** ``torch.set_num_threads(max(1, (cores // 2) // max_concurrent))``, process-wide
+  (``set_torch_threads=False`` leaves it alone): an oversubscribed CPU makes torch's kernels spin-wait.
+* **CPU turns.** Running jobs beyond ``compute_slots`` (``GENLAB_COMPUTE_SLOTS``, same default) take
+  turns: a job calls ``ctx.wait_for_cpu()`` before each step and, after ``turn_s`` (0.1 s) of computing
+  while another waits, hands its slot to the longest-waiting job (FIFO), so the pages' reruns keep a
+  core. With more jobs than fit in a round of ``round_s`` (0.6 s), turns shrink (to >= 0.02 s).
+* **One job per session.** Submitting another job *replaces* the session's job (the old one is asked
+  to stop after its current step, its run checkpoint kept): change a setting, press Train again.
+* **Shared jobs.** ``submit(..., key=config_hash)`` returns the active job with the same key; the
+  session becomes one of its watchers, and it stops only when no watching session is left.
+* **Pausing** keeps the job's slot; a job paused longer than ``paused_timeout_s`` (30 minutes) stops.
 * **Failures.** An exception in ``fn`` ends the job ``failed`` with a one-line ``job.error``
-  (:class:`~genlab.errors.GenlabError` messages verbatim; other errors as ``Type: message``);
-  the traceback goes to the server log (logger ``genlab.jobs``) only.
+  (GenlabError messages verbatim); the traceback goes to the server log (logger ``genlab.jobs``).
+
+Training in a job is :func:`genlab.train.in_job.train_in_job` (re-exported here): ``Trainer.fit`` with
+the job's stop / pause / commands, CPU turns and publishing as callbacks.
 
 Page pattern::
 
@@ -614,73 +597,4 @@ def release_session(session_id) -> list[Job]:
     return get_job_manager().release_session(str(session_id))
 
 
-# --------------------------------------------------------------------------- training in a job
-
-
-def train_in_job(ctx: JobContext, trainer, steps: int, *, run=None, publish_every: int = 10,
-                 snapshot: Callable[[Any], dict] | None = None, history: int = 5000,
-                 checkpoint_every: int = 500) -> str:
-    """Drive ``trainer`` to ``steps`` total steps inside a job; return ``finished`` or ``stopped``.
-
-    Honours stop and pause; handles commands sent with :meth:`Job.send`:
-    ``{"set": {"lr_d": 1e-3, ...}}`` (live hyperparameters, validated; a bad value is published as
-    ``command_error``), and ``"step"`` / ``{"step": n}`` (while paused: run n single steps).
-    Every ``publish_every`` steps (and after single steps) it publishes ``step``, ``row`` (the
-    last metrics row), ``rows`` (up to ``history`` recent rows), ``hyperparameters`` and
-    ``snapshot(trainer)`` if given (e.g. sample points for a plot). With ``run`` (a
-    :class:`genlab.runs.Run`) metrics/checkpoints/samples are stored via :func:`genlab.runs.train_run`.
-    """
-    rows: deque = deque(maxlen=history)
-    single_steps = 0
-
-    def handle_commands() -> None:
-        nonlocal single_steps
-        for command in ctx.take_commands():
-            try:
-                if command == "step":
-                    single_steps += 1
-                elif isinstance(command, dict) and "step" in command:
-                    single_steps += max(0, int(command["step"]))
-                elif isinstance(command, dict) and "set" in command:
-                    trainer.set_hyperparameters(**dict(command["set"]))
-                    ctx.publish(command_error="")
-                else:
-                    raise GenlabError(f"unknown command {command!r}; allowed: 'step', {{'step': n}}, {{'set': {{...}}}}")
-            except GenlabError as err:
-                ctx.publish(command_error=str(err))
-
-    def gate() -> bool:  # the should_stop of the training loop; blocks while paused
-        nonlocal single_steps
-        while True:
-            handle_commands()
-            if ctx.should_stop():
-                return True
-            if not ctx.is_paused():
-                return False
-            if single_steps > 0:
-                single_steps -= 1
-                return False
-            ctx.wait_if_paused()
-
-    def publish(row: dict) -> None:
-        extra = snapshot(trainer) if snapshot is not None else {}
-        ctx.publish(step=trainer.step_count, row=dict(row), rows=list(rows),
-                    hyperparameters=trainer.hyperparameters(), **extra)
-
-    def on_row(row: dict) -> None:
-        rows.append(row)
-        ctx.set_progress(trainer.step_count / max(1, steps), f"step {trainer.step_count}/{steps}")
-        if trainer.step_count % max(1, publish_every) == 0 or ctx.is_paused() or trainer.step_count >= steps:
-            publish(row)
-
-    if run is not None:
-        from genlab.runs import train_run
-
-        status = train_run(trainer, run, steps, should_stop=gate, on_row=on_row, checkpoint_every=checkpoint_every)
-    else:
-        while trainer.step_count < steps and not gate():
-            on_row(trainer.step())
-        status = "finished" if trainer.step_count >= steps else "stopped"
-    if rows:
-        publish(rows[-1])
-    return status
+from genlab.train.in_job import train_in_job  # noqa: E402,F401 - re-exported: the pages train through genlab.jobs

@@ -41,10 +41,8 @@ import os
 import shutil
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -52,7 +50,6 @@ import torch
 from genlab import run_import
 from genlab.errors import GenlabError
 from genlab.limits import IMPORT_FILE_LIMITS as IMPORT_LIMITS  # noqa: F401 - re-exported (tests patch it)
-from genlab.limits import check_model_size
 from genlab.processes import process_start_ticks, same_process_alive
 from genlab.run_files import (  # noqa: F401 - re-exported: the run store's file names and errors
     CHECKPOINT_FILE,
@@ -466,135 +463,3 @@ def _write_imported_status(folder: Path, status: dict) -> None:
     state = previous if previous in ("finished", "stopped", "interrupted") else "stopped"
     _atomic_write_json(folder / STATUS_FILE, {**status, "status": state, "pid": None, "pid_start": None,
                                               "host": None, "updated": _now(), "message": "imported"})
-
-
-# --------------------------------------------------------------------------- training glue
-
-
-def check_model_fits(run: Run) -> dict:
-    """The run's config, if its networks fit this server's cap (:data:`genlab.limits.MAX_MODEL_PARAMETERS`);
-    GenlabError naming the run otherwise. Call before building a trainer from a stored config."""
-    config = run.config
-    try:
-        check_model_size(config)
-    except GenlabError as err:
-        raise RunFileError(run.name, CONFIG_FILE, f"cannot be trained or loaded here: {err}") from None
-    return config
-
-
-def load_trainer(run: Run, device: str | torch.device = "cpu", data_dir=None):
-    """Rebuild the run's trainer from ``config.json`` (via the registry) and load its checkpoint.
-    A model larger than the server's cap is refused before anything is built."""
-    from genlab.train.registry import trainer_class
-
-    config = check_model_fits(run)
-    state = run.load_checkpoint()
-    cls = trainer_class(str(config["model"]))
-    trainer = cls.from_config(config, device=device, data_dir=data_dir)
-    restore_trainer(trainer, run, state)
-    return trainer
-
-
-def restore_trainer(trainer, run: Run, state: dict | None = None) -> None:
-    """Load the run's checkpoint (or ``state``) into ``trainer``; a checkpoint that does not fit
-    the trainer (other architecture, missing keys) raises GenlabError."""
-    state = run.load_checkpoint() if state is None else state
-    try:
-        trainer.load_state_dict(state)
-    except GenlabError:
-        raise
-    except (KeyError, RuntimeError, ValueError, TypeError, IndexError, AttributeError) as err:
-        reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
-        raise GenlabError(f"run {run.name!r}: the checkpoint does not match its config ({reason}); retrain the run") from None
-
-
-def save_samples(trainer, run: Run, n: int = 64, seed: int = 0) -> Path | None:
-    """Write ``samples.png`` from ``trainer.sample``; returns the path (None if sampling failed)."""
-    with torch.no_grad():
-        samples = trainer.sample(n, seed=seed)
-    reference = None
-    if samples.ndim == 2:
-        from genlab.data import TOY_DATASETS, sample_toy
-
-        if getattr(trainer, "dataset", None) in TOY_DATASETS:
-            reference = sample_toy(trainer.dataset, 1000, seed=0)
-    return run.save_samples(samples, reference)
-
-
-def train_run(
-    trainer,
-    run: Run,
-    steps: int,
-    should_stop: Callable[[], bool] | None = None,
-    checkpoint_every: int = 500,
-    on_row: Callable[[dict], None] | None = None,
-    checkpoint_seconds: float = 60.0,
-    sample_count: int = 64,
-) -> str:
-    """Train ``trainer`` until ``trainer.step_count == steps`` (a total, not an increment),
-    recording everything in ``run``; return the final status.
-
-    * Resume: if the run has a checkpoint and the trainer is fresh (step 0), the checkpoint is
-      loaded first, and metrics rows after its step (written after the last checkpoint before a
-      crash) are dropped.
-    * Every step's row is appended to metrics.csv and passed to ``on_row``; the checkpoint is
-      saved every ``checkpoint_every`` steps or ``checkpoint_seconds`` seconds, and at the end.
-    * ``should_stop()`` is checked between steps (it may block, e.g. while a job is paused).
-      Ends ``finished`` when the target is reached, ``stopped`` when asked to stop, and
-      ``interrupted`` when an exception escapes (re-raised; the last checkpoint remains).
-    """
-    should_stop = should_stop or (lambda: False)
-    steps = int(steps)
-    key = str(run.path.resolve())
-    with _ACTIVE_LOCK:
-        if key in _ACTIVE_RUNS:
-            raise GenlabError(f"run {run.name!r} is already being trained in this process; wait for it or stop it")
-        current = run.status()
-        if current.get("status") == "running":
-            raise GenlabError(
-                f"run {run.name!r} is being trained by process {current.get('pid')} on {current.get('host')}; "
-                "wait for it to finish or stop it first"
-            )
-        _ACTIVE_RUNS.add(key)
-    try:
-        remove_temp_files(run.path, older_than=None)   # a killed writer's leftovers: the run is ours now
-        if trainer.step_count == 0 and run.has_checkpoint():
-            restore_trainer(trainer, run)
-        run.truncate_metrics(trainer.step_count)
-        run.set_status("running", step=trainer.step_count, target_steps=steps)
-    except BaseException:
-        with _ACTIVE_LOCK:
-            _ACTIVE_RUNS.discard(key)
-        raise
-    last_saved_step, last_saved_time = trainer.step_count, time.monotonic()
-    try:
-        while trainer.step_count < steps and not should_stop():
-            row = trainer.step()
-            run.append_metrics(row)
-            if on_row is not None:
-                on_row(row)
-            if (trainer.step_count - last_saved_step >= checkpoint_every
-                    or time.monotonic() - last_saved_time >= checkpoint_seconds):
-                run.save_checkpoint(trainer.state_dict())
-                run.set_status("running", step=trainer.step_count, target_steps=steps)
-                last_saved_step, last_saved_time = trainer.step_count, time.monotonic()
-        final = "finished" if trainer.step_count >= steps else "stopped"
-        run.save_checkpoint(trainer.state_dict())
-        try:
-            save_samples(trainer, run, n=sample_count)
-        except Exception:  # noqa: BLE001 - a failed preview must not lose the finished run
-            import logging
-
-            logging.getLogger(__name__).exception("could not write samples.png for %s", run.name)
-        run.set_status(final, step=trainer.step_count, target_steps=steps)
-        return final
-    except BaseException as err:
-        message = "stopped by Ctrl-C" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
-        try:
-            run.set_status("interrupted", step=last_saved_step, target_steps=steps, message=message[:300])
-        except Exception:  # noqa: BLE001
-            pass
-        raise
-    finally:
-        with _ACTIVE_LOCK:
-            _ACTIVE_RUNS.discard(key)

@@ -134,7 +134,7 @@ def _load_run(name: str, message: str | None = None, run=None, link: bool = True
     """Load a stored run's model into the page (no training); ``run``: a Run of another folder
     (a shipped demo), which a ``?run=`` link cannot name (``link=False``: the banner over the
     figures then calls it the shipped demo run)."""
-    from genlab.runs import load_trainer
+    from genlab.train.recording import load_trainer
 
     try:
         run = run if run is not None else store.open(name)

@@ -79,7 +79,8 @@ def _resolve(config: dict):
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _load_vae(run_path: str, stamp: int):
-    from genlab.runs import Run, load_trainer
+    from genlab.runs import Run
+    from genlab.train.recording import load_trainer
 
     return load_trainer(Run(run_path))
 
@@ -108,7 +109,7 @@ def _rerun_once(job) -> None:
 def prepare_models(ctx_job, config: dict, cvae_config: ed.ConditionalVAEConfig) -> str:
     """Job: train the VAE into the run store unless a finished one exists, then the conditional VAE
     (unless cached). Progress: the VAE is the first half, the conditional VAE the second."""
-    from genlab.runs import train_run
+    from genlab.train.recording import train_run
     from genlab.train.registry import trainer_class
 
     run, _ = _resolve(config)

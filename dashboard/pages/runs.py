@@ -30,7 +30,8 @@ from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager, train_in_job
 from genlab.limits import MAX_IMAGE_PIXELS, MAX_MODEL_PARAMETERS
 from genlab.run_files import check_samples_png, parse_json_bounded
-from genlab.runs import EXTRA_COLUMN, METRICS_FILE, SAMPLES_FILE, Run, RunStore, check_model_fits
+from genlab.runs import EXTRA_COLUMN, METRICS_FILE, SAMPLES_FILE, Run, RunStore
+from genlab.train.recording import check_model_fits
 
 LOG = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 * From image to tokens: the digit cut into P x P patches, the token sequence with the class token.
 * A race: the transformer GAN and DCGAN train side by side in one background job
-  (genlab.train.transformer_gan.EqualTimeRace), each for the same seconds of training time; the
+  (genlab.train.race.EqualTimeRace), each for the same seconds of training time; the
   page shows both models' samples at equal training time and their Fréchet distance over time.
   A finished race is stored (run store, runs ``race-<key>-tgan`` / ``-dcgan``) and shown again
   at once for the same settings. The race of the default settings ships as a demo (``demos/``,
@@ -20,7 +20,7 @@ from dashboard.figures import transformer as tf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
 from genlab.models.transformer_gan import TransformerGANConfig
-from genlab.train.transformer_gan import RACE_DEFAULT_SECONDS, RACE_DEFAULTS
+from genlab.train.race import RACE_DEFAULT_SECONDS, RACE_DEFAULTS
 
 TITLE = "Transformer GAN"
 ctx = common.setup_page(TITLE)
@@ -67,7 +67,7 @@ def _view(race, real_images) -> dict:
 
 def race_job(ctx_job, configs: dict, seconds: float, key: str, real_images) -> str:
     """Job: the equal-time race; stored in the run store when it finishes."""
-    from genlab.train.transformer_gan import new_race, save_race
+    from genlab.train.race import new_race, save_race
 
     race = new_race(configs, seconds)
 
@@ -94,7 +94,7 @@ def _demo_store():
 def _stored_race(key: str, stamp: str, names: tuple, root: str):
     """The finished race ``key`` of the run store at ``root`` (the user's or the shipped demos')."""
     from genlab.runs import RunStore
-    from genlab.train.transformer_gan import load_race
+    from genlab.train.race import load_race
 
     try:
         return load_race(RunStore(root), key, names)
@@ -104,7 +104,7 @@ def _stored_race(key: str, stamp: str, names: tuple, root: str):
 
 def _stored_stamp(key: str, names: tuple, store) -> str | None:
     """Modification times of the stored race's checkpoints in ``store`` (None: no complete stored race)."""
-    from genlab.train.transformer_gan import race_run_name
+    from genlab.train.race import race_run_name
 
     stamps = []
     for name in names:
@@ -184,7 +184,7 @@ st.subheader("2. Race: the transformer GAN vs DCGAN at equal training time" if w
 config_error = None
 configs = key = None
 try:
-    from genlab.train.transformer_gan import race_configs, race_key
+    from genlab.train.race import race_configs, race_key
 
     configs = race_configs(int(patch), int(dim), int(depth), int(heads), int(seed), bool(with_dcgan))
     key = race_key(configs, float(seconds))

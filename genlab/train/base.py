@@ -1,9 +1,12 @@
 """The step-wise trainer protocol shared by every model (the seam a UI hangs on).
 
 Modelled on minGPT's trainer: a trainer owns its model(s), optimizer(s) and data, advances one
-training iteration per :meth:`Trainer.step`, and calls back after each step. A UI (the dashboard's
-background job) or the CLI drives it, can pause between steps, and can change hyperparameters
-live: :meth:`Trainer.set_hyperparameters` validates the change at once and applies it at the
+training iteration per :meth:`Trainer.step`, and :meth:`Trainer.fit` is the one training loop of
+genlab: every training (CLI, demos, pages, races, bench) calls it, with :class:`Callback` objects for
+what it needs around the steps (a run's checkpoints and metrics log, live publishing, progress, CPU
+turns, a race's time budget). :func:`fit_group` is the same loop over several trainers taking turns
+(the equal-time race). A UI (the dashboard's background job) or the CLI drives it, can pause between
+steps, and can change hyperparameters live: :meth:`Trainer.set_hyperparameters` validates the change at once and applies it at the
 start of the next step, and that step's metrics row records it in the ``changed`` column.
 """
 
@@ -11,13 +14,62 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, fields, is_dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
 from genlab.errors import GenlabError
+from genlab.train.callbacks import Callback, CollectRows  # noqa: F401 - re-exported
 
 StepCallback = Callable[["Trainer", dict], None]
+
+
+def least_training_time(trainers: Mapping[str, "Trainer"], open_names: Sequence[str]) -> str:
+    """Turn policy of an equal-time race: the trainer with the least training time so far steps next,
+    so the models alternate under the same load and their training times differ by at most one step."""
+    return min(open_names, key=lambda name: (trainers[name].elapsed_seconds, name))
+
+
+def fit_group(
+    trainers: Mapping[str, "Trainer"],
+    done: Callable[["Trainer"], bool],
+    *,
+    callbacks: Sequence[Callback] = (),
+    should_stop: Callable[[], bool] | None = None,
+    turn: Callable[[Mapping[str, "Trainer"], Sequence[str]], str] = least_training_time,
+) -> str:
+    """The training loop: step the trainers in turns until ``done(trainer)`` holds for each of them.
+
+    Before every step ``should_stop()`` (it may block, e.g. while a job is paused) and the callbacks'
+    ``before_step`` may stop the fit; ``turn(trainers, open_names)`` picks whose step it is (one
+    trainer: always that one). Returns ``finished`` (every trainer done) or ``stopped``.
+    """
+    callbacks = list(callbacks)
+    for trainer in trainers.values():
+        for callback in callbacks:
+            callback.on_fit_start(trainer)
+    status = "interrupted"
+    try:
+        while True:
+            open_names = [name for name, trainer in trainers.items() if not done(trainer)]
+            if not open_names:
+                status = "finished"
+                break
+            if should_stop is not None and should_stop():
+                status = "stopped"
+                break
+            trainer = trainers[open_names[0] if len(open_names) == 1 else turn(trainers, open_names)]
+            if any(callback.before_step(trainer) for callback in callbacks):
+                status = "stopped"
+                break
+            row = trainer.step()
+            for callback in callbacks:
+                callback.on_step_end(trainer, row)
+    finally:
+        for trainer in trainers.values():
+            for callback in callbacks:
+                callback.on_fit_end(trainer, status)
+    return status
 
 
 class Trainer:
@@ -83,10 +135,10 @@ class Trainer:
         """Hook: e.g. update an optimizer's learning rate. Default: nothing."""
 
     # ----------------------------------------------------------------- stepping
-    def _train_step(self) -> dict:
+    def _train_step(self, **options) -> dict:
         raise NotImplementedError
 
-    def step(self) -> dict:
+    def step(self, **options) -> dict:
         """Run one training iteration; return its metrics row (also passed to callbacks).
 
         The row always has ``step`` (1-based count after this step), ``wall_time`` (seconds of
@@ -94,7 +146,7 @@ class Trainer:
         """
         changed = self._apply_pending_changes()
         start = time.perf_counter()
-        row = self._train_step()
+        row = self._train_step(**options)
         self.elapsed_seconds += time.perf_counter() - start
         self.step_count += 1
         row = {"step": self.step_count, **row, "wall_time": round(self.elapsed_seconds, 4), "changed": changed}
@@ -102,12 +154,19 @@ class Trainer:
             callback(self, row)
         return row
 
+    def fit(self, steps: int, callbacks: Sequence[Callback] = (),
+            should_stop: Callable[[], bool] | None = None) -> str:
+        """Train until ``step_count == steps`` (a total, not an increment) or until ``should_stop()``
+        or a callback stops it; returns ``finished`` or ``stopped`` (see :func:`fit_group`)."""
+        steps = int(steps)
+        return fit_group({self.model_name or "model": self}, lambda trainer: trainer.step_count >= steps,
+                         callbacks=callbacks, should_stop=should_stop)
+
     def run(self, steps: int, should_stop: Callable[[], bool] = lambda: False) -> list[dict]:
-        """Step until ``step_count == steps`` or ``should_stop()``; return the rows."""
-        rows = []
-        while self.step_count < steps and not should_stop():
-            rows.append(self.step())
-        return rows
+        """:meth:`fit` to ``steps``; returns the metrics rows of this fit."""
+        collect = CollectRows()
+        self.fit(steps, callbacks=[collect], should_stop=should_stop)
+        return collect.rows
 
     # ----------------------------------------------------------------- persistence
     def config_dict(self) -> dict:

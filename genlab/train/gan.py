@@ -1,23 +1,12 @@
 """Step-wise trainer for the GANs: ``gan`` (2D points), ``dcgan`` and ``cgan`` (images).
 
-One :meth:`GANTrainer.step` is one iteration of Goodfellow et al.'s Algorithm 1 (2014,
-arXiv 1406.2661)::
-
-    for k steps:                                   (k = k_disc)
-        x_1..x_m ~ p_data,  z_1..z_m ~ p(z)        fresh minibatches every time
-        φ <- φ - lr_d ∇_φ L_D                      L_D = −1/m Σ [log D(x_i) + log(1 − D(G(z_i)))]
-    z_1..z_m ~ p(z)
-    θ <- θ - lr_g ∇_θ L_G                          L_G = 1/m Σ log(1 − D(G(z_i)))   ("minimax")
-                                                       or −1/m Σ log D(G(z_i))       ("non-saturating")
-                                                       or least squares               ("lsgan")
-
-(the losses are in :mod:`genlab.losses`). :meth:`discriminator_step` and :meth:`generator_step`
-run a single D update or a single G update (the 2D page's buttons); each also records a row.
-Every row has ``loss_d, loss_g, d_real, d_fake, grad_norm_d, grad_norm_g, lr_d, lr_g`` and
-``phase`` ("both", "d" or "g"); a network that was not updated in that row still gets its loss
-and gradient norm *measured* (what its update would have been). ``d_real`` / ``d_fake`` are the
-means of D(x) and D(G(z)): probabilities for minimax / non-saturating, the raw least-squares
-score for lsgan.
+One :meth:`GANTrainer.step` is one iteration of Goodfellow et al.'s Algorithm 1 (2014, arXiv
+1406.2661), written as on the slide in :meth:`GANTrainer.train_gan_step`: k_disc D updates on fresh
+minibatches, then one G update with the minimax, non-saturating or least-squares G loss
+(:mod:`genlab.losses`). :meth:`discriminator_step` / :meth:`generator_step` run a single update
+(the 2D page's buttons). Every row has ``loss_d, loss_g, d_real, d_fake, grad_norm_d, grad_norm_g,
+lr_d, lr_g, phase``; a network not updated in that row still gets its loss and gradient norm
+*measured*. ``d_real`` / ``d_fake`` are the means of D(x) and D(G(z)) (lsgan: the raw score).
 
 Stabilizers (options; all off in the ``vanilla`` preset): a linear learning-rate decay to
 ``lr_final`` x lr over ``steps``, an exponential moving average of G's weights used for sampling
@@ -34,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -45,134 +34,19 @@ from genlab.losses import check_loss, discriminator_loss, discriminator_output, 
 from genlab.models.dcgan import DCDiscriminator, DCGANConfig, DCGenerator
 from genlab.models.gan import Discriminator2D, GANConfig, Generator2D, _check_int, sample_noise
 from genlab.train.base import Trainer, dataclass_from_dict
-
-MODEL_NAMES = ("gan", "dcgan", "cgan")
-POINTS_DATASET = "points"       # data set name of a 2D GAN trained on user points
-OPTIMIZERS = ("adam", "sgd")
-LR_DECAYS = ("none", "linear")
-TOY_POOL_SIZE = 50_000          # points drawn once from a 2D toy distribution (the "data set")
-EVAL_POINTS = 2500              # 2D evaluation sample size (VEEGAN / PacGAN protocol)
-EVAL_SEED = 1234                # noise seed of evaluate(): every run is scored on the same z
-MAX_STEPS = 10_000_000
-
-# Steps of the default (benchmark) run: see bench/gan_quality.py for the numbers they reach.
-DEFAULT_STEPS = {"gan": 6000, "dcgan": 4000, "cgan": 4000}
-
-
-@dataclass
-class GANTrainConfig:
-    """Training settings. ``lr_d, lr_g, k_disc, loss, optimizer_d, optimizer_g`` are live."""
-
-    lr_d: float = 5e-4                 # discriminator learning rate, (0, 1]
-    lr_g: float = 5e-4                 # generator learning rate, (0, 1]
-    k_disc: int = 1                    # D updates per G update (Algorithm 1's k), 1..100
-    loss: str = "non-saturating"       # minimax | non-saturating | lsgan
-    optimizer_d: str = "adam"          # adam | sgd (an optimizer switch keeps the network)
-    optimizer_g: str = "adam"
-    betas: tuple[float, float] = (0.5, 0.999)   # Adam's (β1, β2) (Radford et al.: β1 = 0.5)
-    momentum: float = 0.9              # SGD momentum (Goodfellow et al. used momentum)
-    batch_size: int = 256              # m, real and fake samples per update
-    steps: int | None = None           # length of the run (for the lr decay); None: DEFAULT_STEPS[model]
-    lr_decay: str = "linear"           # none | linear: lr falls linearly to lr_final * lr at `steps`
-    lr_final: float = 0.0              # fraction of the lr left at the end of the decay, 0..1
-    ema: float = 0.999                 # EMA decay of G's weights used for sampling (warm-up: min(ema, (1+t)/(10+t))); 0 = off
-    r1_gamma: float = 0.0              # weight γ of the R1 penalty γ/2 E‖∇_x l(x)‖²; 0 = off
-    r1_every: int = 1                  # lazy R1: the penalty (weight γ·r1_every) on every r1_every-th D update only
-    seed: int = 0
-
-    def __post_init__(self):
-        self.lr_d = float(check_range("lr_d", self.lr_d, 0, 1, low_inclusive=False))
-        self.lr_g = float(check_range("lr_g", self.lr_g, 0, 1, low_inclusive=False))
-        self.k_disc = _check_int("k_disc", self.k_disc, 1, 100)
-        check_loss(self.loss)
-        check_optimizer("optimizer_d", self.optimizer_d)
-        check_optimizer("optimizer_g", self.optimizer_g)
-        try:
-            beta1, beta2 = (float(b) for b in self.betas)
-        except (TypeError, ValueError):
-            raise GenlabError(f"betas must be two numbers in [0, 1) (got {self.betas!r})") from None
-        check_range("beta1", beta1, 0, 1, high_inclusive=False)
-        check_range("beta2", beta2, 0, 1, high_inclusive=False)
-        self.betas = (beta1, beta2)
-        self.momentum = float(check_range("momentum", self.momentum, 0, 1, high_inclusive=False))
-        self.batch_size = _check_int("batch_size", self.batch_size, 1, 100_000)
-        if self.steps is not None:
-            self.steps = _check_int("steps", self.steps, 1, MAX_STEPS)
-        if self.lr_decay not in LR_DECAYS:
-            raise GenlabError(f"unknown lr_decay {self.lr_decay!r}; allowed: {', '.join(LR_DECAYS)}")
-        self.lr_final = float(check_range("lr_final", self.lr_final, 0, 1))
-        self.ema = float(check_range("ema", self.ema, 0, 1, high_inclusive=False))
-        self.r1_gamma = float(check_range("r1_gamma", self.r1_gamma, 0, 1000))
-        self.r1_every = _check_int("r1_every", self.r1_every, 1, 1000)
-        self.seed = _check_int("seed", self.seed, 0, 2**63 - 1)
-
-
-def check_optimizer(name: str, value: str) -> str:
-    if value not in OPTIMIZERS:
-        raise GenlabError(f"unknown {name} {value!r}; allowed: {', '.join(OPTIMIZERS)}")
-    return value
-
-
-# Presets of the 2D GAN (flat: each key is a GANConfig or GANTrainConfig field).
-# "default" = the benchmark setting (the dataclass defaults); "vanilla" = Goodfellow's plain GAN
-# with no stabilizer, where students see mode collapse / mode hopping on ring8 and grid25.
-GAN_PRESETS: dict[str, dict] = {
-    "default": {},
-    "vanilla": {
-        "noise_dim": 2, "hidden": 128, "layers": 3, "disc_hidden": 128, "disc_layers": 3, "pack": 1,
-        "spectral_norm": False, "noise": "gaussian", "noise_skip": 0.0, "loss": "non-saturating",
-        "batch_size": 64, "lr_d": 1e-3, "lr_g": 1e-3, "k_disc": 1, "optimizer_d": "adam", "optimizer_g": "adam",
-        "lr_decay": "none", "ema": 0.0, "r1_gamma": 0.0,
-    },
-}
-# Image GANs: the same two names so that a --preset option means something everywhere.
-DCGAN_PRESETS: dict[str, dict] = {
-    "default": {},
-    "vanilla": {"lr_decay": "none", "ema": 0.0, "r1_gamma": 0.0, "spectral_norm": False},
-}
-# Model-specific defaults that differ from the dataclass defaults (benchmark settings).
-# dcgan on digits (bench/gan_quality.py dcgan digits --seeds 0 1 2 3 --threads 1): 32 channels instead of
-# 64 make a step ~2x cheaper for the same Fréchet distance, and the time saved buys 4000 steps at lr 4e-4
-# with a lazy R1 penalty (γ = 1 on every 4th D update): FD 10.3 / 11.5 / 10.7 (seeds 0-2, 0.63-0.70x the
-# GMM's 16.4) in ~70 s of training on one thread. Without R1: 17.7 (64 channels, 3000 steps, lr 2e-4);
-# full R1 on every update costs ~25% more per step for no better score.
-_IMAGE_GAN_DEFAULTS = {"channels": 32, "lr_d": 4e-4, "lr_g": 4e-4, "batch_size": 64, "r1_gamma": 1.0, "r1_every": 4}
-_MODEL_DEFAULTS: dict[str, dict] = {
-    "gan": {},
-    "dcgan": dict(_IMAGE_GAN_DEFAULTS),
-    "cgan": dict(_IMAGE_GAN_DEFAULTS),
-}
-
-
-def gan_configs(model_name: str, preset: str = "default", **overrides):
-    """``(model_config, train_config)`` for ``model_name`` from a preset plus ``overrides``.
-
-    Overrides are field names of :class:`GANConfig` / :class:`DCGANConfig` or
-    :class:`GANTrainConfig` (unknown names raise GenlabError listing the allowed ones).
-    """
-    _check_model(model_name)
-    presets = GAN_PRESETS if model_name == "gan" else DCGAN_PRESETS
-    if preset not in presets:
-        raise GenlabError(f"unknown preset {preset!r}; allowed: {', '.join(presets)}")
-    model_cls = GANConfig if model_name == "gan" else DCGANConfig
-    model_names = {f.name for f in fields(model_cls)}
-    train_names = {f.name for f in fields(GANTrainConfig)}
-    values = {**_MODEL_DEFAULTS[model_name], **presets[preset], **overrides}
-    unknown = sorted(set(values) - model_names - train_names)
-    if unknown:
-        raise GenlabError(f"unknown {model_name} setting(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(sorted(model_names | train_names))}")
-    model_config = model_cls(**{k: v for k, v in values.items() if k in model_names})
-    if model_name == "cgan":
-        model_config.conditional = True
-    train_config = GANTrainConfig(**{k: v for k, v in values.items() if k in train_names})
-    return model_config, train_config
-
-
-def _check_model(name: str) -> str:
-    if name not in MODEL_NAMES:
-        raise GenlabError(f"unknown GAN model {name!r}; allowed: {', '.join(MODEL_NAMES)}")
-    return name
+from genlab.train.gan_config import (  # the settings live in gan_config; these stay importable from here
+    DCGAN_PRESETS,  # noqa: F401
+    DEFAULT_STEPS,
+    EVAL_POINTS,
+    EVAL_SEED,
+    GAN_PRESETS,  # noqa: F401
+    POINTS_DATASET,
+    TOY_POOL_SIZE,
+    GANTrainConfig,
+    _check_model,
+    check_optimizer,
+    gan_configs,
+)
 
 
 class GANTrainer(Trainer):
@@ -432,14 +306,30 @@ class GANTrainer(Trainer):
             b_ema.copy_(b)
 
     # ------------------------------------------------------------------ stepping
+    def train_gan_step(self) -> dict:
+        """One iteration of Algorithm 1 (Goodfellow et al. 2014, arXiv 1406.2661), as on the slide::
+
+            for k steps:                                   # (1) update D, k = train_config.k_disc
+                sample minibatches z ~ p_z and x ~ p_data
+                ascend  log D(x) + log(1 − D(G(z)))        # discriminator_loss(..., train_config.loss)
+            sample a minibatch z ~ p_z                     # (2) update G, D fixed
+            descend log(1 − D(G(z)))                       # loss="minimax", the slide's G loss
+               or ascend log D(G(z))                       # loss="non-saturating" (the paper's §3 advice)
+
+        Each D update draws fresh minibatches (``_discriminator_update``); the G update fresh noise
+        (``_generator_update``). Returns the metrics: D's averaged over its k updates, then G's.
+        """
+        d_rows = [self._discriminator_update() for _ in range(self.train_config.k_disc)]  # (1) update D
+        g_row = self._generator_update()                                                    # (2) update G
+        return {**_mean_rows(d_rows), **g_row}
+
     def step(self, phase: str = "both") -> dict:
         """One training step and its metrics row: ``phase="both"`` is one iteration of
-        Algorithm 1 (k_disc D updates, then one G update); ``"d"`` one D update only;
-        ``"g"`` one G update only. Pending live changes are applied first."""
+        Algorithm 1 (:meth:`train_gan_step`); ``"d"`` one D update only; ``"g"`` one G update only
+        (the page's single-step buttons). Pending live changes are applied first."""
         if phase not in ("both", "d", "g"):
             raise GenlabError(f"unknown step phase {phase!r}; allowed: both, d, g")
-        self._phase = phase
-        return super().step()
+        return super().step(phase=phase)
 
     def discriminator_step(self) -> dict:
         """One discriminator update only (G fixed); records a row with ``phase="d"``."""
@@ -449,23 +339,18 @@ class GANTrainer(Trainer):
         """One generator update only (D fixed); records a row with ``phase="g"``."""
         return self.step("g")
 
-    def _train_step(self) -> dict:
-        phase = getattr(self, "_phase", "both")
-        self._phase = "both"
+    def _train_step(self, phase: str = "both") -> dict:
         for module in (self.generator, self.discriminator):
             if not module.training:   # .train() walks every submodule: only when something switched it off
                 module.train()
         lr_d, lr_g = self._set_learning_rates()
-        if phase == "g":
-            d_rows = [self._discriminator_update(update=False)]
-        else:
-            d_rows = [self._discriminator_update() for _ in range(self.train_config.k_disc if phase == "both" else 1)]
-        g_row = self._generator_update(update=phase != "d")
-        if len(d_rows) == 1:
-            row = d_rows[0]
-        else:
-            row = {name: float(np.mean([r[name] for r in d_rows])) for name in d_rows[0]}
-        return {**row, **g_row, "lr_d": lr_d, "lr_g": lr_g, "phase": phase}
+        if phase == "both":
+            row = self.train_gan_step()
+        elif phase == "d":    # one D update; G's loss and gradient norm measured, G not moved
+            row = {**self._discriminator_update(), **self._generator_update(update=False)}
+        else:                 # one G update; D's loss measured on fresh batches, D not moved
+            row = {**self._discriminator_update(update=False), **self._generator_update()}
+        return {**row, "lr_d": lr_d, "lr_g": lr_g, "phase": phase}
 
     # ------------------------------------------------------------------ persistence
     def state_dict(self) -> dict:
@@ -706,3 +591,10 @@ def generator_gradients(trainer: GANTrainer, fake_points):
     (grad,) = torch.autograd.grad(loss, x)
     trainer.discriminator.zero_grad(set_to_none=True)
     return (-grad / trainer.data_scale).cpu().numpy()
+
+
+def _mean_rows(rows: list[dict]) -> dict:
+    """The mean of each metric over several update rows (one row: itself)."""
+    if len(rows) == 1:
+        return rows[0]
+    return {name: float(np.mean([row[name] for row in rows])) for name in rows[0]}

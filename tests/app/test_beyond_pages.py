@@ -34,9 +34,10 @@ def prepare_stores(root: Path) -> dict[str, str]:
     settings; a tiny stored race for ``?dim=32&depth=1&heads=2&seconds=15``), a cache (the digit
     classifier's weights copied, a conditional VAE with random weights) and an empty demo folder.
     Returns the environment variables that point the app at them (also used by the browser tests)."""
-    from genlab.runs import RunStore, train_run
+    from genlab.runs import RunStore
+    from genlab.train.recording import train_run
     from genlab.train.registry import build_trainer
-    from genlab.train.transformer_gan import EqualTimeRace, build_race_trainers, race_configs, race_key, save_race
+    from genlab.train.race import EqualTimeRace, build_race_trainers, race_configs, race_key, save_race
 
     runs, cache, demos = root / "runs", root / "cache", root / "demos"
     demos.mkdir(parents=True, exist_ok=True)
@@ -259,7 +260,7 @@ def test_tgan_page_shows_the_shipped_demo_race(stores, tmp_path, monkeypatch):
     """No race of the user's for these settings, but the demo folder ships one (a tiny race saved the
     way `python -m genlab demos` ships the page's default race): shown at once, Train disabled."""
     from genlab import demos
-    from genlab.train.transformer_gan import EqualTimeRace, build_race_trainers, race_configs, race_key
+    from genlab.train.race import EqualTimeRace, build_race_trainers, race_configs, race_key
 
     configs = race_configs(4, 32, 1, 2, 0, True)
     race = EqualTimeRace(build_race_trainers(configs), 0.3, eval_every_s=0.3, sample_n=8)

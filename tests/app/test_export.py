@@ -18,7 +18,8 @@ import streamlit.testing.v1.app_test as app_test_module
 from streamlit.testing.v1 import AppTest
 
 from genlab import demos
-from genlab.runs import RunStore, load_trainer
+from genlab.runs import RunStore
+from genlab.train.recording import load_trainer
 from tests.app.test_runs_page import demo_template, env, ok, one_thread, run_page, texts, tiny_run  # noqa: F401
 
 

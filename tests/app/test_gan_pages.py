@@ -278,7 +278,8 @@ def test_images_missing_dataset_says_what_to_provide():
 def _train_stored_run(config, steps: int):
     """A finished run in the run store with exactly ``config`` (trained ``steps`` steps)."""
     from dashboard import gan_jobs as gj
-    from genlab.runs import RunStore, train_run
+    from genlab.runs import RunStore
+    from genlab.train.recording import train_run
     from genlab.train.gan import GANTrainer
 
     store = RunStore()

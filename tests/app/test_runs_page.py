@@ -18,7 +18,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from genlab import demos
-from genlab.runs import RunStore, _atomic_write_json, train_run
+from genlab.runs import RunStore, _atomic_write_json
+from genlab.train.recording import train_run
 from genlab.train.registry import build_trainer
 
 ROOT = Path(__file__).resolve().parents[2]

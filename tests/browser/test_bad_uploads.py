@@ -78,7 +78,8 @@ BROWSER_VIEWS = ("aa-injected", "aa-target-steps-text", "aa-eval-text", "aa-samp
 def test_runs_page_shows_hostile_runs_without_exception_or_injection(browser_context, tmp_path, monkeypatch):
     import torch
 
-    from genlab.runs import RunStore, train_run
+    from genlab.runs import RunStore
+    from genlab.train.recording import train_run
     from genlab.train.registry import build_trainer
     from tests.hostile_runs import EVIL, fill_store
 

@@ -17,7 +17,8 @@ from genlab import demos
 from genlab.cli import build_parser, main
 from genlab.demos import DemoSpec
 from genlab.errors import GenlabError
-from genlab.runs import Run, RunStore, config_hash, load_trainer, train_run
+from genlab.runs import Run, RunStore, config_hash
+from genlab.train.recording import load_trainer, train_run
 from genlab.train.registry import build_config, build_trainer
 
 TINY_GAN = DemoSpec("gan-ring8", "gan", "ring8", {"seed": 0, "steps": 20}, "gan_2d.py", "tiny")
@@ -326,7 +327,7 @@ TINY_RACE = demos.RaceDemoSpec("tgan-race", {"dim": 32, "heads": 2, "seed": 0}, 
 
 
 def test_race_demo_uses_the_pages_default_race():
-    from genlab.train import transformer_gan as tg
+    from genlab.train import race as tg
 
     race = demos.RACE_DEMO
     assert race.settings == tg.RACE_DEFAULTS and race.seconds == tg.RACE_DEFAULT_SECONDS
@@ -340,7 +341,7 @@ def test_race_demo_uses_the_pages_default_race():
 
 
 def test_race_demo_missing_ok_stale_and_loads_back(tmp_path):
-    from genlab.train.transformer_gan import load_race
+    from genlab.train.race import load_race
 
     assert demos.demo_state(TINY_RACE, tmp_path) == "missing"
     runs = demos.build_race_demo(TINY_RACE, tmp_path, log=lambda text: None)

@@ -24,7 +24,8 @@ import torch
 
 from genlab import cli
 from genlab.errors import GenlabError
-from genlab.runs import Run, RunStore, load_trainer
+from genlab.runs import Run, RunStore
+from genlab.train.recording import load_trainer
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[2]

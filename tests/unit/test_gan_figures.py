@@ -472,7 +472,8 @@ def test_image_config_matches_the_trainer():
 
 def test_run_image_gan_stores_the_run(tmp_path):
     from genlab.jobs import JobManager
-    from genlab.runs import RunStore, load_trainer
+    from genlab.runs import RunStore
+    from genlab.train.recording import load_trainer
     from genlab.train.gan import GANTrainer
 
     torch.set_num_threads(1)

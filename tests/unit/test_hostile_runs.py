@@ -19,7 +19,8 @@ import torch
 from genlab import limits, run_import, run_metrics
 from genlab.errors import GenlabError
 from genlab.run_files import RunFileError, check_samples_png, parse_json_bounded, remove_temp_files
-from genlab.runs import RunStore, load_trainer, train_run
+from genlab.runs import RunStore
+from genlab.train.recording import load_trainer, train_run
 from genlab.train.registry import build_trainer
 from tests.hostile_runs import DEEP_JSON, hostile_files, png_header_only, zip_of
 

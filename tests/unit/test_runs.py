@@ -18,7 +18,8 @@ import torch
 from genlab import runs as runs_module
 from genlab.errors import GenlabError
 from genlab.processes import process_start_ticks
-from genlab.runs import RunStore, config_hash, train_run, validate_run_name
+from genlab.runs import RunStore, config_hash, validate_run_name
+from genlab.train.recording import train_run
 from genlab.train.base import Trainer
 
 torch.set_num_threads(1)

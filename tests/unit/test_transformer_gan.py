@@ -21,16 +21,15 @@ from genlab.models.transformer_gan import (
     unpatchify,
 )
 from genlab.runs import RunStore
-from genlab.train.transformer_gan import (
+from genlab.train.race import (
     EqualTimeRace,
-    TransformerGANTrainer,
     load_race,
     race_configs,
     race_key,
     save_race,
-    tgan_configs,
     train_equal_time,
 )
+from genlab.train.transformer_gan import TransformerGANTrainer, tgan_configs
 
 torch.set_num_threads(1)
 
