@@ -299,6 +299,13 @@ _DARK_CSS = """
 [data-testid="stCheckbox"] label:has(input[role="switch"]:not(:checked)) > div:not([data-testid]) {
   background-color: #4a5062 !important; }
 [data-testid="stTooltipIcon"] button, [data-testid="stTooltipIcon"] svg { color: #b8bdc9 !important; }
+/* The "?" icon's strokes take the theme's faded text colour (dark grey), not currentColor. */
+.stApp [data-testid="stTooltipHoverTarget"] svg, .stApp [data-testid="stTooltipHoverTarget"] svg * {
+  stroke: #b8bdc9 !important; }
+/* File uploaders keep a light drop zone otherwise. */
+[data-testid="stFileUploaderDropzone"] { background-color: #262a36 !important; border-color: #3a3f4f !important; }
+[data-testid="stFileUploaderDropzone"] span, [data-testid="stFileUploaderDropzone"] small,
+[data-testid="stFileUploaderDropzone"] svg { color: #e8eaf0 !important; }
 /* Message boxes (st.info/warning/error/success, exceptions): the light theme paints them with a pale
    ground that the light text above made unreadable; a dark tint of each hue instead, icon in the hue. */
 [data-testid="stAlertContainer"] { background-color: #1b2a42 !important; color: #9cc3ff !important; }
