@@ -42,3 +42,14 @@ def browser():
     yield instance
     instance.close()
     manager.stop()
+
+
+def run_coroutine(coroutine):
+    """``asyncio.run(coroutine)`` in a thread of its own: after a browser test in the same pytest
+    worker, Playwright's sync API keeps an asyncio loop running in the main thread, where
+    ``asyncio.run`` refuses to start ("cannot be called from a running event loop")."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -129,7 +129,7 @@ def test_a_cell_edit_keeps_the_scroll_position(browser_page, app_server):
     screenshot(page, "bayesian-networks-after-edits-1400")
 
 
-def test_first_visit_says_what_it_is_doing(browser_page, fresh_app_server):
+def test_first_visit_says_what_it_is_doing(fresh_app_server, browser_page):  # the tab closes before the server stops
     """Issue 23 item 8: the first visit after a server start took 11 s on a busy machine with only the
     title in sight. It loads pandas and plotly (~1.6 s of CPU on a quiet one), so the spinner shows."""
     page = browser_page

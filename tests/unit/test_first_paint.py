@@ -1,10 +1,10 @@
 """dashboard.first_paint: the instructor font goes into the app's HTML page, nothing else changes."""
 from __future__ import annotations
 
-import asyncio
 import gzip
 
 from dashboard.first_paint import InstructorFirstPaint, head_snippet
+from tests.conftest import run_coroutine
 
 PAGE = b"<!DOCTYPE html><html><head><title>x</title></head><body></body></html>"
 
@@ -36,7 +36,7 @@ def _get(app, path: str) -> tuple[dict, bytes]:
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"accept-encoding", b"gzip, br")]}
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     headers = dict(sent[0]["headers"])
     return headers, b"".join(m.get("body", b"") for m in sent[1:])
 

@@ -1,7 +1,6 @@
 """dashboard.live_feed: what the browser fetches while a model trains (no Streamlit rerun)."""
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import threading
@@ -10,6 +9,7 @@ import pytest
 from starlette.applications import Starlette
 
 from dashboard import live_feed
+from tests.conftest import run_coroutine
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +127,7 @@ def _request(app, path: str, query: str = "", method: str = "GET") -> tuple[int,
     async def send(message):
         messages.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     start = next(m for m in messages if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
