@@ -26,10 +26,9 @@ import streamlit as st  # noqa: E402
 from dashboard import common  # noqa: E402
 
 ctx = common.setup_page("Bayesian networks")
-# A run takes ~0.2 s of CPU, but the first visit after a server start ~1.6 s (pandas, pyarrow and
-# plotly load then): 10-15 s on a busy machine, with only the title in sight (issue 23 item 8). A
-# spinner under the title says so for the whole run; Streamlit shows it only after 0.5 s, so quick
-# reruns never flash it, and it takes no place in the page (it is transient). Closed at the end.
+# The first visit after a server start also loads pandas, pyarrow and plotly: a spinner under the title
+# says so for the whole run. Streamlit shows it only after 0.5 s, so quick reruns never flash it, and it
+# takes no place in the page. Closed at the end.
 _building = st.spinner("Building the page: the network, its tables, samples and figures "
                        "(the first visit after a server start also loads pandas and plotly)…")
 _building.__enter__()
@@ -477,8 +476,7 @@ for name in current.topological_order():
     frame = current.cpt_frame(name)
     frame[state_columns] = table  # as typed, possibly invalid
     frame["row sum"] = np.nansum(table, axis=1)
-    # Styler colours only the read-only columns; used only when a row is wrong (it costs ~60 ms a
-    # table). Switching between the two gives the editor a new identity: that one grid is redrawn.
+    # Styler colours only the read-only columns; used only when a row is wrong (styling is slow). Switching between the two gives the editor a new identity: that one grid is redrawn.
     styled = (
         frame.style.apply(lambda row: [BAD_ROW_STYLE if row.name in bad_rows else "" for _ in row], axis=1)
         if bad_rows

@@ -16,9 +16,8 @@ from dashboard import common
 
 TITLE = "Gaussian KL — in-class exercise"
 ctx = common.setup_page(TITLE)
-# The first visit after a server start loads pandas, plotly and the page's numerics (~0.8 s of CPU,
-# several seconds on a busy machine, issue 23 item 8): a spinner says so. Streamlit shows it only
-# after 0.5 s, so quick reruns never flash it; it is transient (no place in the page). Closed at the end.
+# The first visit after a server start also loads pandas and plotly: a spinner says so. Streamlit shows
+# it only after 0.5 s, so quick reruns never flash it; it takes no place in the page. Closed at the end.
 _building = st.spinner("Building the page (the first visit after a server start also loads pandas and plotly)…")
 _building.__enter__()
 import numpy as np  # noqa: E402
