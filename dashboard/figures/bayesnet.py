@@ -313,3 +313,100 @@ def query_figure(prior: pd.Series, posterior: pd.Series | None) -> go.Figure:
         xaxis=dict(title=dict(text=str(prior.index.name or ""))),
     )
     return go.Figure(data=traces, layout=layout)
+
+
+# --------------------------------------------------------------------------- #
+# Three types of graphical models (the lecture's slide): one network drawn three ways
+# --------------------------------------------------------------------------- #
+GRAPH_TYPE_TITLES = ("Directed (Bayesian network)", "Undirected (Markov random field)", "Factor graph")
+
+
+def short_labels(names: Sequence[str], longest: int = 3) -> dict[str, str]:
+    """The shortest common prefix length that tells the names apart (``Cloudy`` → ``C``); when that
+    needs more than ``longest`` characters, X1, X2, … in network order."""
+    for length in range(1, longest + 1):
+        labels = [name[:length].strip() for name in names]
+        if len(set(labels)) == len(labels):
+            return dict(zip(names, labels))
+    return {name: f"X{i + 1}" for i, name in enumerate(names)}
+
+
+def moral_edges(network: BayesianNetwork) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The undirected graph that can hold the network's factors: (the edges without direction, the
+    edges added between parents of a common child, 'married' by moralization)."""
+    plain = {frozenset(edge) for edge in network.edges}
+    married: list[tuple[str, str]] = []
+    for child in network.names:
+        parents = network.parents(child)
+        for i, a in enumerate(parents):
+            for b in parents[i + 1:]:
+                pair = frozenset((a, b))
+                if pair not in plain and pair not in {frozenset(m) for m in married}:
+                    married.append((a, b))
+    return list(network.edges), married
+
+
+def _segments(pairs: Iterable[tuple[str, str]], pos: dict) -> tuple[list, list]:
+    xs: list = []
+    ys: list = []
+    for a, b in pairs:
+        xs += [pos[a][0], pos[b][0], None]
+        ys += [pos[a][1], pos[b][1], None]
+    return xs, ys
+
+
+def graph_types_figure(network: BayesianNetwork, *, font_size: float = 14, dark: bool = False,
+                       height: int = 280) -> go.Figure:
+    """The network three ways, side by side: directed (its arrows), undirected (the moral graph:
+    co-parents joined, dashed) and the factor graph (one square per table P(X_d | parents), joined
+    to the variables it uses). Nodes carry short labels (:func:`short_labels`); hover for the name."""
+    pos = layer_positions(network)
+    labels = short_labels(network.names)
+    diameter = max(int(2.4 * font_size + 0.7 * font_size * max(len(v) for v in labels.values())), 30)
+    ink = "#C9D1E0" if dark else "#3A3F4B"
+    married_colour = "#F58518"
+    half_width = max(abs(p[0]) for p in pos.values()) + 0.6
+    lowest = min(p[1] for p in pos.values())
+    traces: list[dict] = []
+    arrow_traces, annotations = _edge_arrows(network, pos, diameter, ink)
+    traces += arrow_traces
+    plain, married = moral_edges(network)
+    xs, ys = _segments(plain, pos)
+    traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=ink, width=2.5),
+                       hoverinfo="skip", showlegend=False, xaxis="x2", yaxis="y2"))
+    if married:
+        xs, ys = _segments(married, pos)
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+                           line=dict(color=married_colour, width=2.5, dash="dash"), xaxis="x2", yaxis="y2"))
+    factor_pos = {name: (pos[name][0], pos[name][1] + 0.5) for name in network.names}
+    pairs = [(f"f:{name}", other) for name in network.names for other in (name, *network.parents(name))]
+    both = {**pos, **{f"f:{name}": p for name, p in factor_pos.items()}}
+    xs, ys = _segments(pairs, both)
+    traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=ink, width=2),
+                       hoverinfo="skip", showlegend=False, xaxis="x3", yaxis="y3"))
+    factor_names = [f"P({labels[n]}" + (" | " + ", ".join(labels[p] for p in network.parents(n)) if network.parents(n) else "")
+                    + ")" for n in network.names]
+    traces.append(dict(type="scatter", x=[p[0] for p in factor_pos.values()], y=[p[1] for p in factor_pos.values()],
+                       mode="markers", marker=dict(symbol="square", size=font_size, color=ink),
+                       hovertext=factor_names, hoverinfo="text", showlegend=False, xaxis="x3", yaxis="y3"))
+    names = list(network.names)
+    for axis in ("", "2", "3"):
+        traces.append(dict(
+            type="scatter", x=[pos[n][0] for n in names], y=[pos[n][1] for n in names], mode="markers+text",
+            text=[labels[n] for n in names], textposition="middle center",
+            textfont=dict(size=font_size, color=NODE_TEXT),
+            marker=dict(size=diameter, color=NODE_FILL, line=dict(color="#222222", width=2)),
+            hovertext=names, hoverinfo="text", showlegend=False, cliponaxis=False,
+            xaxis="x" + axis, yaxis="y" + axis))
+    layout = dict(annotations=annotations, height=height, margin=dict(l=10, r=10, t=34, b=6), showlegend=False,
+                  dragmode=False)
+    gap = 0.04
+    for i, title in enumerate(GRAPH_TYPE_TITLES):
+        suffix = "" if i == 0 else str(i + 1)
+        start, end = i / 3 + (gap if i else 0), (i + 1) / 3 - (gap if i < 2 else 0)
+        layout["xaxis" + suffix] = dict(visible=False, domain=[start, end], fixedrange=True,
+                                        range=[-half_width, half_width])
+        layout["yaxis" + suffix] = dict(visible=False, fixedrange=True, range=[lowest - 0.4, 0.85])
+        annotations.append(dict(text=f"<b>{title}</b>", x=(start + end) / 2, y=1, xref="paper", yref="paper",
+                                yanchor="bottom", showarrow=False, font=dict(size=font_size)))
+    return go.Figure(data=traces, layout=layout)

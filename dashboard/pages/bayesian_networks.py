@@ -402,6 +402,34 @@ with formula_col:
         "(minus one). The missing edges are the independence assumptions that save parameters."
     )
 
+# --------------------------------------------------------------------------- three types of graphical models
+with st.expander("Three types of graphical models — this network drawn as each", expanded=True):
+    common.show_figure(figs.graph_types_figure(current, font_size=font_size - 1, dark=ctx.dark,
+                                               height=330 if ctx.instructor else 260), key="bn_graph_types")
+    short = figs.short_labels(current.names)
+    if any(label != name for name, label in short.items()):
+        st.caption(", ".join(f"{label} = {name}" for name, label in short.items()) + ".")
+    _, married = figs.moral_edges(current)
+    married_text = (
+        "To hold this network's factors, the undirected graph must join parents that share a child "
+        "(“moralization”, dashed: "
+        + ", ".join(f"{short[a]}–{short[b]}" for a, b in married)
+        + "); the undirected graph then no longer shows an independence that only the arrows encode (in the "
+        "v-structure preset, Burglary and Earthquake are independent until the alarm is seen)."
+        if married else "This network has no two parents of one child, so the undirected graph is its arrows "
+        "without direction."
+    )
+    common.explain(
+        "- **Directed** — a *Bayesian network*, this page: an arrow from each parent to its child. Every factor "
+        "P(X_d | parents(X_d)) is a probability table, so the product needs no normalizing and can be sampled "
+        "parent-first.\n"
+        "- **Undirected** — a *Markov random field*: plain edges and P(x) = (1/Z) ∏_C ψ_C(x_C) over the cliques C. "
+        "The potentials ψ_C ≥ 0 need not be probabilities, hence the normalizer Z. " + married_text + "\n"
+        "- **Factor graph** — variables (circles) and factors (squares), a factor joined to every variable it "
+        "uses: it shows exactly which terms the product has — here one square per table P(X_d | parents). "
+        "Inference by message passing (sum-product) runs on it."
+    )
+
 # --------------------------------------------------------------------------- graph builder
 message = ss.pop("bn_msg", None)
 with st.expander(

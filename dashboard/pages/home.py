@@ -68,8 +68,8 @@ KL = Section(
     "KL(q ‖ p) = E_q[log q(x)/p(x)]: how far q is from p; zero only when q = p; not symmetric.",
     (
         Topic("KL on a discrete distribution",
-              "The lecture's table: where q puts mass that p lacks, KL grows a lot; the reverse "
-              "costs little. Compare KL(q ‖ p) with KL(p ‖ q).",
+              "The lecture's table: an x with q(x) large and p(x) small adds a lot to KL(q ‖ p); "
+              "one with q(x) small and p(x) large takes off only a little. Compare KL(q ‖ p) with KL(p ‖ q).",
               "kl_discrete.py"),
         Topic("In-class exercise: which q minimizes KL(q ‖ p)?",
               "Fit a factorized Gaussian q(z₁, z₂) = N₁ N₂ to a correlated 2D Gaussian p.",
@@ -91,6 +91,7 @@ LATENT = Section(
               "latent space dense, so samples decode to new images.",
               "latent_spaces.py"),
         Topic("ELBO",
+              "ELBO = E_q[log p(x | z)] − KL(q(z | x) ‖ p(z)) ≤ log p(x). The VAE minimizes its negative, "
               "−E_q[log p(x | z)] + KL(q(z | x) ‖ p(z)): reconstruction term plus regularizer.",
               "vae_elbo.py"),
         Topic("Reparameterization trick",

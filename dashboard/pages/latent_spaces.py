@@ -73,8 +73,8 @@ with settings_row[1]:
                                        f"Allowed: {lj.LIMITS['latent_dim'][0]} to {lj.LIMITS['latent_dim'][1]}.")
 with settings_row[2]:
     beta = common.qp_number("VAE's β", "beta", None, None, D["beta"], step=0.5, format="%.2f",
-                            help="Weight of the VAE's KL term; β = 1 is the ELBO. Large β pushes q(z|x) onto the "
-                                 "prior (posterior collapse). The AE has no KL term.")
+                            help="Weight of the VAE's KL term; at β = 1 the loss is the negative ELBO. Large β "
+                                 "pushes q(z|x) onto the prior (posterior collapse). The AE has no KL term.")
 with settings_row[3]:
     epochs = common.qp_number("Epochs", "epochs", None, None, D["epochs"], step=10,
                               help=f"Passes over the training split, {lj.LIMITS['epochs'][0]} to {lj.LIMITS['epochs'][1]}.")
@@ -96,6 +96,21 @@ def _stop() -> None:
         job.stop()
 
 
+def _loss_text(model_config: dict) -> str:
+    """What the VAE minimises, with the decoder likelihood these settings really use."""
+    if model_config.get("decoder") == "gaussian":
+        sigma = float(model_config["gaussian_sigma"])
+        fixed = "a learned scalar, starting at" if model_config.get("learn_sigma") else "a fixed"
+        likelihood = (f"a Gaussian per pixel with {fixed} σ = {sigma:g}, p(x|z) = N(x̂(z), {sigma:g}² I) — a "
+                      "simplification of the lecture's decoder N(μ_φ(z), σ²_φ(z)), which also learns σ² (why: the "
+                      "ELBO page)")
+    else:
+        likelihood = "a Bernoulli per pixel (binary cross-entropy)"
+    return ("**What the code runs.** The VAE minimises −E_q[log p(x|z)] + β·KL(q(z|x) ‖ N(0, I)), one sample of "
+            "z per image; at β = 1 this is the **negative ELBO**, and ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)) "
+            f"≤ log p(x). The decoder's likelihood is {likelihood}. The AE minimises the reconstruction term alone.")
+
+
 # --------------------------------------------------------------------------- #
 # Settings -> configs; bad input is a message, never a traceback. The first visit after a server
 # start imports PyTorch here (seconds on a busy machine): the spinner says so.
@@ -112,6 +127,8 @@ with st.spinner("Looking for stored runs with these settings (the first visit af
     K = settings["latent_dim"]
     configs = lj.pair_configs(settings["dataset"], K, settings["beta"], settings["epochs"], settings["seed"])
     found = {model: lj.find_finished(config) for model, config in configs.items()}
+
+common.explain(_loss_text(configs["vae"]["model_config"]))
 key = lj.job_key(configs)
 is_default = all(settings[name] == D[name] for name in ("dataset", "latent_dim", "beta", "epochs", "seed"))
 steps_per_model = lj.expected_steps(configs["vae"])

@@ -47,8 +47,10 @@ with st.spinner("Loading PyTorch (the first visit after a server start)…", sho
     SIGMA = AutoencoderConfig().gaussian_sigma   # the default decoder's fixed noise level (0.15)
 
 common.explain(
-    r"For each image the VAE minimises "
-    r"$L_i = -\mathbb{E}_{q(z|x_i)}[\log p(x_i|z)] + \mathrm{KL}(q(z|x_i)\,\|\,p(z))$: "
+    r"The **evidence lower bound** of an image x is "
+    r"$\mathrm{ELBO}(x) = \mathbb{E}_{q(z|x)}[\log p(x|z)] - \mathrm{KL}(q(z|x)\,\|\,p(z)) \le \log p(x)$. "
+    r"For each image the VAE minimises its negative, the lecture's loss "
+    r"$L_i = -\mathrm{ELBO}(x_i) = -\mathbb{E}_{q(z|x_i)}[\log p(x_i|z)] + \mathrm{KL}(q(z|x_i)\,\|\,p(z))$: "
     "the first term asks the decoder to reconstruct x from a sampled code, the second keeps "
     r"$q(z|x) = \mathcal{N}(\mu, \sigma^2)$ close to the prior $\mathcal{N}(0, I)$. The expectation is "
     r"estimated with S samples $z_s = \mu + \sigma \odot \varepsilon_s$, $\varepsilon_s \sim \mathcal{N}(0, I)$ "
@@ -57,7 +59,12 @@ common.explain(
     r"The decoder's likelihood is a Gaussian per pixel with a fixed noise level, "
     rf"$p(x|z) = \mathcal{{N}}(x;\ \hat x(z),\ {SIGMA:g}^2 I)$, so the reconstruction term is "
     rf"$\sum_j (x_j - \hat x_j)^2 / (2 \cdot {SIGMA:g}^2) + D \log({SIGMA:g}\sqrt{{2\pi}})$ over the D pixels: a squared "
-    "error in nats. A density can exceed 1, so this term (and the ELBO) can be negative; only changes matter."
+    "error in nats. A density can exceed 1, so this term (and the ELBO) can be negative; only changes matter.\n\n"
+    r"**A simplification of the lecture's decoder.** The slides' decoder learns its variance too, "
+    r"$p_\phi(x|z) = \mathcal{N}(\mu_\phi(z), \sigma^2_\phi(z))$; here only the mean is learned and "
+    rf"$\sigma = {SIGMA:g}$ is fixed, about the decoder's pixel error on test digits. Why: with a learned σ "
+    "the 1 437 training digits pull σ down to the *training* error, the KL term then counts for little, the "
+    "codes spread out and prior samples land in holes (measured in genlab/models/autoencoder.py)."
 )
 
 # --------------------------------------------------------------------------- #
@@ -76,7 +83,7 @@ with row[1]:
                                   help=f"Allowed: {lj.LIMITS['latent_dim'][0]} to {lj.LIMITS['latent_dim'][1]}.")
 with row[2]:
     beta = common.qp_number("β (KL weight)", "beta", None, None, D["beta"], step=0.5, format="%.2f",
-                            help="The optimizer minimises reconstruction + β·KL; β = 1 is the ELBO.")
+                            help="The optimizer minimises reconstruction + β·KL; at β = 1 that is the negative ELBO.")
 with row[3]:
     mc_samples = common.qp_number("S (samples of z)", "s", None, None, D["mc_samples"], step=1,
                                   help="Monte-Carlo samples per image: −E_q[log p(x|z)] ≈ −1/S Σ_s log p(x|z_s). "
