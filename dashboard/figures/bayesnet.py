@@ -15,13 +15,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.figures.palette import DEFAULT, Palette
 from genlab.bayesnet import BayesianNetwork
 
-EXACT_COLOUR = "#4C78A8"  # exact probabilities (blue)
-SAMPLE_COLOUR = "#F58518"  # sample frequencies (orange)
-PRIOR_COLOUR = "#9DA5B4"  # before the evidence (grey)
-POSTERIOR_COLOUR = "#E45756"  # after the evidence (red)
-QUERY_COLOUR = "#F58518"
+# The default palette's colours; every builder takes ``palette=`` (dashboard/figures/palette.py).
+EXACT_COLOUR = DEFAULT.exact  # exact probabilities (blue)
+SAMPLE_COLOUR = DEFAULT.sample  # sample frequencies (orange)
+PRIOR_COLOUR = DEFAULT.prior  # before the evidence (grey)
+POSTERIOR_COLOUR = DEFAULT.posterior  # after the evidence (red)
+QUERY_COLOUR = DEFAULT.query
 OBSERVED_FILL = "#A9B4C2"
 NODE_FILL = "#FFFFFF"
 NODE_TEXT = "#111111"
@@ -143,6 +145,7 @@ def network_figure(
     query: str | None = None,
     font_size: float = 16,
     dark: bool = False,
+    palette: Palette = DEFAULT,
 ) -> go.Figure:
     """Draw the DAG: one circle per variable, layered by depth (parents above children), one arrow
     per edge parent → child. ``observed`` variables are shaded grey (the usual convention for
@@ -185,7 +188,7 @@ def network_figure(
                 size=diameter,
                 color=[OBSERVED_FILL if n in observed else NODE_FILL for n in names],
                 line=dict(
-                    color=[QUERY_COLOUR if n == query else "#222222" for n in names],
+                    color=[palette.query if n == query else "#222222" for n in names],
                     width=[5 if n == query else 2 for n in names],
                 ),
             ),
@@ -227,7 +230,7 @@ def _bar(name: str, x: Sequence[str], y: Sequence[float], colour: str, **extra) 
 
 
 def _comparison_figure(labels: list[str], exact: Sequence[float], empirical: Sequence[float], n: int,
-                       exact_name: str, x_title: str) -> go.Figure:
+                       exact_name: str, x_title: str, palette: Palette) -> go.Figure:
     layout = dict(
         barmode="group",
         height=400,
@@ -237,49 +240,53 @@ def _comparison_figure(labels: list[str], exact: Sequence[float], empirical: Seq
         yaxis=dict(title=dict(text="probability")),
     )
     traces = [
-        _bar(exact_name, labels, exact, EXACT_COLOUR),
-        _bar(f"sample frequency (n={n:,})", labels, empirical, SAMPLE_COLOUR),
+        _bar(exact_name, labels, exact, palette.exact),
+        _bar(f"sample frequency (n={n:,})", labels, empirical, palette.sample),
     ]
     return go.Figure(data=traces, layout=layout)
 
 
-def joint_comparison_figure(table: pd.DataFrame, names: Sequence[str], n: int) -> go.Figure:
+def joint_comparison_figure(table: pd.DataFrame, names: Sequence[str], n: int, *,
+                            palette: Palette = DEFAULT) -> go.Figure:
     """Grouped bars per joint configuration: exact P(x) next to the frequency in ``n`` samples.
 
     ``table`` is :attr:`SampleComparison.table` (columns ``names`` + ``exact``, ``empirical``).
     """
     labels = configuration_labels(table, names)
-    return _comparison_figure(labels, table["exact"], table["empirical"], n, "exact P(x)", " / ".join(names))
+    return _comparison_figure(labels, table["exact"], table["empirical"], n, "exact P(x)", " / ".join(names),
+                              palette)
 
 
-def marginal_comparison_figure(frame: pd.DataFrame, n: int) -> go.Figure:
+def marginal_comparison_figure(frame: pd.DataFrame, n: int, *, palette: Palette = DEFAULT) -> go.Figure:
     """Grouped bars per (variable, state): exact marginal P(X_d = s) next to the sample frequency.
 
     ``frame`` is :meth:`BayesianNetwork.compare_marginals` output.
     """
     labels = [f"{v}={s}" for v, s in zip(frame["variable"], frame["state"])]
-    return _comparison_figure(labels, frame["exact"], frame["empirical"], n, "exact P(X=s)", "variable = state")
+    return _comparison_figure(labels, frame["exact"], frame["empirical"], n, "exact P(X=s)", "variable = state",
+                              palette)
 
 
-def tv_curve_figure(curve: pd.DataFrame, current_n: int | None = None, current_tv: float | None = None) -> go.Figure:
+def tv_curve_figure(curve: pd.DataFrame, current_n: int | None = None, current_tv: float | None = None, *,
+                    palette: Palette = DEFAULT) -> go.Figure:
     """TV(sample frequencies, exact joint) against n on log-log axes, with the typical size
     ½ Σ_x √(2p(1−p)/(πn)) ∝ 1/√n as a dashed reference and the current n marked."""
     sizes = [int(v) for v in curve["n"]]
     traces = [
         dict(
             type="scatter", x=sizes, y=[max(float(v), 1e-6) for v in curve["tv"]], mode="lines+markers",
-            name="TV of the first n samples", line=dict(color=SAMPLE_COLOUR, width=2.5),
+            name="TV of the first n samples", line=dict(color=palette.sample, width=2.5),
         ),
         dict(
             type="scatter", x=sizes, y=[float(v) for v in curve["expected"]], mode="lines",
-            name="typical TV ∝ 1/√n", line=dict(color=EXACT_COLOUR, dash="dash", width=2),
+            name="typical TV ∝ 1/√n", line=dict(color=palette.exact, dash="dash", width=2),
         ),
     ]
     if current_n is not None and current_tv is not None:
         traces.append(
             dict(
                 type="scatter", x=[int(current_n)], y=[max(float(current_tv), 1e-6)], mode="markers",
-                name=f"your n = {current_n:,}", marker=dict(color=POSTERIOR_COLOUR, size=14, symbol="diamond"),
+                name=f"your n = {current_n:,}", marker=dict(color=palette.posterior, size=14, symbol="diamond"),
             )
         )
     layout = dict(
@@ -292,16 +299,16 @@ def tv_curve_figure(curve: pd.DataFrame, current_n: int | None = None, current_t
     return go.Figure(data=traces, layout=layout)
 
 
-def query_figure(prior: pd.Series, posterior: pd.Series | None) -> go.Figure:
+def query_figure(prior: pd.Series, posterior: pd.Series | None, *, palette: Palette = DEFAULT) -> go.Figure:
     """Bars of P(X = s) without evidence next to P(X = s | evidence) (when given)."""
     states = [str(s) for s in prior.index]
     traces = [
-        _bar(str(prior.name or "before"), states, prior.to_numpy(), PRIOR_COLOUR,
+        _bar(str(prior.name or "before"), states, prior.to_numpy(), palette.prior,
              text=[f"{v:.3f}" for v in prior.to_numpy()], textposition="outside"),
     ]
     if posterior is not None:
         traces.append(
-            _bar(str(posterior.name or "after"), states, posterior.to_numpy(), POSTERIOR_COLOUR,
+            _bar(str(posterior.name or "after"), states, posterior.to_numpy(), palette.posterior,
                  text=[f"{v:.3f}" for v in posterior.to_numpy()], textposition="outside")
         )
     layout = dict(

@@ -11,6 +11,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.figures.palette import DEFAULT, Palette
+
 __all__ = [
     "METHOD_COLORS",
     "mask_picker_figure",
@@ -20,17 +22,11 @@ __all__ = [
     "missing_box",
 ]
 
-MISSING_TINT = "rgba(230, 40, 40, 0.55)"
-OUTLINE = "#ffd43b"
-BEST = "#2fb344"
-METHOD_COLORS = {
-    "original": "#868e96",
-    "masked": "#c92a2a",
-    "nearest": "#e8590c",
-    "bilinear": "#c92a2a",
-    "latent": "#1971c2",
-    "cvae": "#7b3fb5",
-}
+# The default palette's colours; every builder takes ``palette=`` (dashboard/figures/palette.py).
+MISSING_TINT = DEFAULT.missing_tint
+OUTLINE = DEFAULT.outline
+BEST = DEFAULT.best
+METHOD_COLORS = dict(DEFAULT.methods)
 
 
 GRAY = [[0.0, "#000000"], [1.0, "#ffffff"]]   # digits: black background, white ink
@@ -58,7 +54,8 @@ def missing_box(mask) -> tuple[int, int, int, int] | None:
     return int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
 
 
-def mask_picker_figure(image, mask, *, title: str | None = None, height: int | None = 360) -> go.Figure:
+def mask_picker_figure(image, mask, *, title: str | None = None, height: int | None = 360,
+                       palette: Palette = DEFAULT) -> go.Figure:
     """The test digit with its missing pixels tinted red. Every pixel centre carries an invisible
     marker, so a box drawn with the mouse (drag mode "select") selects pixels: the page turns the
     selection into the missing rectangle."""
@@ -69,7 +66,7 @@ def mask_picker_figure(image, mask, *, title: str | None = None, height: int | N
     data = [
         dict(type="heatmap", z=_list(img), colorscale=GRAY, zmin=0, zmax=1, showscale=False,
              hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"),
-        dict(type="heatmap", z=_list(tint), colorscale=[[0, MISSING_TINT], [1, MISSING_TINT]], zmin=0, zmax=1,
+        dict(type="heatmap", z=_list(tint), colorscale=[[0, palette.missing_tint], [1, palette.missing_tint]], zmin=0, zmax=1,
              showscale=False, hoverinfo="skip"),
         dict(type="scatter", mode="markers", x=cols.ravel().tolist(), y=rows.ravel().tolist(),
              marker=dict(size=18, color="rgba(0,0,0,0)", symbol="square"),
@@ -87,7 +84,7 @@ def mask_picker_figure(image, mask, *, title: str | None = None, height: int | N
 
 
 def panels_figure(panels: Sequence[dict], *, mask=None, title: str | None = None, height: int | None = 300,
-                  highlight: int | None = None) -> go.Figure:
+                  highlight: int | None = None, palette: Palette = DEFAULT) -> go.Figure:
     """A row of images with a title and a caption each.
 
     ``panels``: dicts with ``image (S, S)`` (or (1, S, S)), ``title``, optional ``caption`` (e.g.
@@ -118,10 +115,10 @@ def panels_figure(panels: Sequence[dict], *, mask=None, title: str | None = None
         if box is not None and panel.get("outline", False):
             r0, r1, c0, c1 = box
             shapes.append(dict(type="rect", xref=f"x{ax}", yref=f"y{ax}", x0=c0 - 0.5, x1=c1 - 0.5, y0=r0 - 0.5,
-                               y1=r1 - 0.5, line=dict(color=OUTLINE, width=2, dash="dash")))
+                               y1=r1 - 0.5, line=dict(color=palette.outline, width=2, dash="dash")))
         if highlight is not None and i == highlight:
             shapes.append(dict(type="rect", xref=f"x{ax}", yref=f"y{ax}", x0=-0.5, x1=W - 0.5, y0=-0.5, y1=H - 0.5,
-                               line=dict(color=BEST, width=5)))
+                               line=dict(color=palette.best, width=5)))
         annotations.append(dict(xref=f"x{ax} domain", yref=f"y{ax} domain", x=0.5, y=1.01, yanchor="bottom",
                                 showarrow=False, text=f"<b>{panel.get('title', '')}</b>", font=dict(size=13)))
         if panel.get("caption"):
@@ -133,13 +130,13 @@ def panels_figure(panels: Sequence[dict], *, mask=None, title: str | None = None
 
 
 def convergence_figure(history, *, title: str | None = "Latent optimization: objective (best restart so far, mean)",
-                       height: int | None = 260) -> go.Figure:
+                       height: int | None = 260, palette: Palette = DEFAULT) -> go.Figure:
     """The objective ‖A(decode(z)) − y‖² + λ‖z‖² against the Adam step."""
     h = np.asarray(history, dtype=float)
     steps = np.arange(len(h))
     ok = np.isfinite(h) & (h > 0)
     data = [dict(type="scatter", mode="lines", x=steps[ok].tolist(), y=h[ok].tolist(), name="objective",
-                 line=dict(color=METHOD_COLORS["latent"], width=2.5), hovertemplate="step %{x}: %{y:.4f}<extra></extra>")]
+                 line=dict(color=palette.method_colour("latent"), width=2.5), hovertemplate="step %{x}: %{y:.4f}<extra></extra>")]
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
                   margin=dict(l=60, r=20, t=50 if title else 15, b=45),
                   xaxis=dict(title=dict(text="Adam step")), yaxis=dict(title=dict(text="objective"), rangemode="tozero", nticks=5))
@@ -147,7 +144,7 @@ def convergence_figure(history, *, title: str | None = "Latent optimization: obj
 
 
 def accuracy_figure(categories: Sequence[str], series: dict, *, title: str, height: int | None = 360,
-                    names: dict | None = None) -> go.Figure:
+                    names: dict | None = None, palette: Palette = DEFAULT) -> go.Figure:
     """Grouped bars of classifier accuracy (%) per category (mask kind or task).
 
     ``series``: method -> list of accuracies in [0, 1] (None = not measured), in ``categories`` order.
@@ -159,7 +156,7 @@ def accuracy_figure(categories: Sequence[str], series: dict, *, title: str, heig
     for method, values in series.items():
         ys = [None if v is None else 100.0 * float(v) for v in values]
         data.append(dict(type="bar", x=list(categories), y=ys, name=labels.get(method, method),
-                         marker=dict(color=METHOD_COLORS.get(method)),
+                         marker=dict(color=palette.method_colour(method)),
                          text=["" if v is None else f"{v:.0f}" for v in ys], textposition="outside",
                          hovertemplate="%{x}: %{y:.1f}%<extra>" + labels.get(method, method) + "</extra>"))
     layout = dict(title=dict(text=title), height=height, barmode="group", margin=dict(l=60, r=20, t=95, b=50),

@@ -3,7 +3,9 @@
 No ``st.*`` calls here; the pages style and show the figures with ``dashboard.common``.
 
 Colours follow GAN Lab: real data and "D says real" are green, generated data and
-"D says fake" are purple, so the heatmap and the points read the same way.
+"D says fake" are purple, so the heatmap and the points read the same way. Every builder takes
+``palette=`` (:mod:`dashboard.figures.palette`): the colour-blind-safe one draws real in blue and
+fake in orange, in the points, the heatmap and the charts alike.
 
 The live pages rebuild these figures a few times a second while a model trains, so the
 builders construct figures from plain dicts with plotly's validation switched off
@@ -16,6 +18,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+
+from dashboard.figures.palette import DEFAULT, Palette
 
 __all__ = [
     "REAL_COLOR",
@@ -37,11 +41,12 @@ __all__ = [
     "history_columns",
 ]
 
-REAL_COLOR = "#1b9e4b"       # green: real data / D(x) -> 1
-FAKE_COLOR = "#7b3fb5"       # purple: generated data / D(x) -> 0
-MANIFOLD_COLOR = "rgba(90, 40, 140, 0.55)"
-GRADIENT_COLOR = "#d9480f"   # orange arrows: where G's gradient pushes the fakes
-SECOND_COLOR = "#2f5fd0"
+# The default palette's colours (every builder takes ``palette=``; see dashboard/figures/palette.py)
+REAL_COLOR = DEFAULT.real           # green: real data / D(x) -> 1
+FAKE_COLOR = DEFAULT.fake           # purple: generated data / D(x) -> 0
+MANIFOLD_COLOR = DEFAULT.manifold
+GRADIENT_COLOR = DEFAULT.gradient   # orange arrows: where G's gradient pushes the fakes
+SECOND_COLOR = DEFAULT.second
 # Real and fake points of the 2D plane are drawn with WebGL ("scattergl"): the live page redraws the
 # plane 2-4 times a second, and 1000 SVG circles with outlines were most of the browser's time per
 # redraw (measured in headless Chromium with software GL, Plotly.react of the plane: ~200 ms as SVG,
@@ -51,13 +56,12 @@ REAL_MARKER_SIZE = 6
 FAKE_MARKER_SIZE = 6
 FAKE_OPACITY = 0.7
 # D(x) heatmap: purple (fake, 0) -> white (undecided, 0.5) -> green (real, 1)
-D_COLORSCALE = [
-    [0.0, "#b69ad6"],
-    [0.25, "#dccdef"],
-    [0.5, "#ffffff"],
-    [0.75, "#c6ebd1"],
-    [1.0, "#82cf9b"],
-]
+D_COLORSCALE = [list(stop) for stop in DEFAULT.d_colorscale]
+
+
+def _scale(palette: Palette) -> list[list]:
+    """The palette's D(x) colour scale as plotly wants it (a list of [position, colour])."""
+    return [list(stop) for stop in palette.d_colorscale]
 
 LAYERS = ("real", "fake", "heatmap", "manifold", "gradients")
 LAYER_LABELS = {
@@ -149,7 +153,7 @@ def plane_tick(span: float, ticks: int = 6) -> float:
     return next(m * base for m in (1, 2, 5, 10) if m * base >= rough * (1 - 1e-9))
 
 
-def _manifold_trace(grid) -> dict | None:
+def _manifold_trace(grid, colour: str = MANIFOLD_COLOR) -> dict | None:
     """Lines along the rows and columns of a (R, C, 2) grid of generator outputs."""
     g = _arr(grid)
     if g.size == 0 or g.ndim != 3 or g.shape[-1] != 2:
@@ -159,11 +163,12 @@ def _manifold_trace(grid) -> dict | None:
     seq = np.concatenate([np.concatenate([line, sep]) for line in lines])
     return dict(
         type="scatter", x=_list(seq[:, 0]), y=_list(seq[:, 1]), mode="lines", name=LAYER_LABELS["manifold"],
-        line=dict(color=MANIFOLD_COLOR, width=1.2), hoverinfo="skip",
+        line=dict(color=colour, width=1.2), hoverinfo="skip",
     )
 
 
-def _arrow_traces(points, vectors, span: float, max_len_frac: float = 0.09) -> list[dict]:
+def _arrow_traces(points, vectors, span: float, max_len_frac: float = 0.09,
+                  colour: str = GRADIENT_COLOR) -> list[dict]:
     """Arrows from ``points`` along ``vectors`` (rescaled: the longest is ``max_len_frac`` of the span).
 
     Returns a line trace (the shafts) and a marker trace (arrow heads rotated to the direction).
@@ -190,10 +195,10 @@ def _arrow_traces(points, vectors, span: float, max_len_frac: float = 0.09) -> l
     shown = norms * scale > 1e-4 * span
     return [
         dict(type="scatter", x=_list(xs), y=_list(ys), mode="lines", name=LAYER_LABELS["gradients"],
-             legendgroup="grad", line=dict(color=GRADIENT_COLOR, width=1.5), hoverinfo="skip"),
+             legendgroup="grad", line=dict(color=colour, width=1.5), hoverinfo="skip"),
         dict(type="scatter", x=_list(ends[shown, 0]), y=_list(ends[shown, 1]), mode="markers",
              legendgroup="grad", showlegend=False, hoverinfo="skip",
-             marker=dict(symbol="triangle-up", size=7, color=GRADIENT_COLOR,
+             marker=dict(symbol="triangle-up", size=7, color=colour,
                          angle=_list(angles[shown]))),
     ]
 
@@ -211,6 +216,7 @@ def plane_figure(
     height: int | None = 560,
     step: int | None = None,
     show_legend: bool = True,
+    palette: Palette = DEFAULT,
 ) -> go.Figure:
     """The GAN Lab picture of one moment of training.
 
@@ -218,7 +224,8 @@ def plane_figure(
     outputs D(x) in [0, 1] on a grid. manifold: (R, C, 2) generator outputs of a grid in
     noise space. gradients: (points (K, 2), vectors (K, 2)) the direction each fake point
     moves under the generator's update (minus the loss gradient). ``layers`` picks
-    which of ``LAYERS`` to draw. ``bounds`` = (x0, x1, y0, y1) fixes the view.
+    which of ``LAYERS`` to draw. ``bounds`` = (x0, x1, y0, y1) fixes the view. ``palette``: the
+    colours of real, fake, D(x), the mesh and the arrows.
     """
     layers = set(layers)
     unknown = layers - set(LAYERS)
@@ -236,14 +243,14 @@ def plane_figure(
         if z.size:
             data.append(dict(
                 type="heatmap", x=_list(hx), y=_list(hy), z=_list(z),
-                zmin=0.0, zmax=1.0, colorscale=D_COLORSCALE, zsmooth="fast", name="D(x)",
+                zmin=0.0, zmax=1.0, colorscale=_scale(palette), zsmooth="fast", name="D(x)",
                 colorbar=dict(title=dict(text="D(x)", side="top"), thickness=12, len=0.9, orientation="h",
                               x=0.5, xanchor="center", y=-0.13, yanchor="top",
                               tickvals=[0, 0.5, 1], ticktext=["0 fake", "0.5", "1 real"]),
                 hovertemplate="x=%{x:.2f}, y=%{y:.2f}<br>D(x)=%{z:.2f}<extra></extra>",
             ))
     if "manifold" in layers and manifold is not None:
-        trace = _manifold_trace(manifold)
+        trace = _manifold_trace(manifold, palette.manifold)
         if trace:
             data.append(trace)
     # the fakes see-through and the real points on top, outlined: real data stays visible where the
@@ -251,17 +258,17 @@ def plane_figure(
     if "fake" in layers and len(fake_p):
         data.append(dict(
             type=POINTS_TRACE, x=_list(fake_p[:, 0]), y=_list(fake_p[:, 1]), mode="markers", name="fake G(z)",
-            marker=dict(color=FAKE_COLOR, size=FAKE_MARKER_SIZE, opacity=FAKE_OPACITY),
+            marker=dict(color=palette.fake, size=FAKE_MARKER_SIZE, opacity=FAKE_OPACITY),
             hovertemplate="fake (%{x:.2f}, %{y:.2f})<extra></extra>",
         ))
     if "real" in layers and len(real_p):
         data.append(dict(
             type=POINTS_TRACE, x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
-            marker=dict(color=REAL_COLOR, size=REAL_MARKER_SIZE, line=dict(color="white", width=1), opacity=1),
+            marker=dict(color=palette.real, size=REAL_MARKER_SIZE, line=dict(color="white", width=1), opacity=1),
             hovertemplate="real (%{x:.2f}, %{y:.2f})<extra></extra>",
         ))
     if "gradients" in layers and gradients is not None:
-        data.extend(_arrow_traces(gradients[0], gradients[1], span))
+        data.extend(_arrow_traces(gradients[0], gradients[1], span, colour=palette.gradient))
     if title is None and step is not None:
         title = f"step {step}"
     tick = plane_tick(span)
@@ -278,7 +285,8 @@ def plane_figure(
     return _fig(data, layout)
 
 
-def draw_canvas_figure(points, bounds=(-5.0, 5.0, -5.0, 5.0), *, grid_n: int = 41, height: int = 420) -> go.Figure:
+def draw_canvas_figure(points, bounds=(-5.0, 5.0, -5.0, 5.0), *, grid_n: int = 41, height: int = 420,
+                       palette: Palette = DEFAULT) -> go.Figure:
     """A canvas to draw a data set on: the points so far plus an almost invisible grid of
     clickable points (Streamlit reports a click only on a point). Show it with
     ``on_select`` and ``selection_mode=("points", "box", "lasso")``: a click selects the nearest
@@ -292,7 +300,7 @@ def draw_canvas_figure(points, bounds=(-5.0, 5.0, -5.0, 5.0), *, grid_n: int = 4
              hovertemplate="add a cluster at (%{x:.1f}, %{y:.1f})<extra></extra>"),
         dict(type="scatter", x=_list(pts[:, 0]), y=_list(pts[:, 1]),
              mode="markers", name=f"your points ({len(pts)})",
-             marker=dict(color=REAL_COLOR, size=5, opacity=0.85), hoverinfo="skip"),
+             marker=dict(color=palette.real, size=5, opacity=0.85), hoverinfo="skip"),
     ]
     layout = _base_layout(
         None, height,   # no dragmode: Streamlit then lets a click select a point (a drag-select would not)
@@ -411,7 +419,8 @@ def _change_shapes(changes: Sequence[tuple[float, str]] | None, steps=None, *, m
 
 
 def loss_figure(steps, loss_d, loss_g, *, loss_name: str | None = None, changes=None,
-                title: str = "Losses", height: int | None = 300, label_font: int = CHANGE_FONT) -> go.Figure:
+                title: str = "Losses", height: int | None = 300, label_font: int = CHANGE_FONT,
+                palette: Palette = DEFAULT) -> go.Figure:
     """loss_D and loss_G over training steps (dotted lines mark live setting changes, labelled in
     ``label_font``-sized text)."""
     x, d, g = _thin(steps, loss_d, loss_g)
@@ -421,11 +430,11 @@ def loss_figure(steps, loss_d, loss_g, *, loss_name: str | None = None, changes=
         xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="loss")),
         shapes=shapes, annotations=annotations,
     )
-    return _fig([_line(x, d, "loss_D", REAL_COLOR), _line(x, g, "loss_G", FAKE_COLOR)], layout)
+    return _fig([_line(x, d, "loss_D", palette.real), _line(x, g, "loss_G", palette.fake)], layout)
 
 
 def d_output_figure(steps, d_real, d_fake, *, changes=None, title: str = "Mean D(x) and D(G(z))",
-                    height: int | None = 300, label_font: int = CHANGE_FONT) -> go.Figure:
+                    height: int | None = 300, label_font: int = CHANGE_FONT, palette: Palette = DEFAULT) -> go.Figure:
     """Mean discriminator output on real and on fake samples; 0.5 = D cannot tell them apart (dotted
     lines mark live setting changes, labelled in ``label_font``-sized text)."""
     x, r, f = _thin(steps, d_real, d_fake)
@@ -437,11 +446,11 @@ def d_output_figure(steps, d_real, d_fake, *, changes=None, title: str = "Mean D
         xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="D output"), range=[-0.02, 1.02]),
         shapes=shapes, annotations=annotations,
     )
-    return _fig([_line(x, r, "D(x) real", REAL_COLOR), _line(x, f, "D(G(z)) fake", FAKE_COLOR)], layout)
+    return _fig([_line(x, r, "D(x) real", palette.real), _line(x, f, "D(G(z)) fake", palette.fake)], layout)
 
 
 def divergence_figure(steps, kl, js, *, bins: int | None = None, title: str = "KL and JS (grid histogram)",
-                      height: int | None = 300) -> go.Figure:
+                      height: int | None = 300, palette: Palette = DEFAULT) -> go.Figure:
     """KL(p_real || p_fake) and JS between real and fake, estimated from 2D histograms."""
     x, k, j = _thin(steps, kl, js)
     shapes = [dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=math.log(2), y1=math.log(2),
@@ -453,11 +462,11 @@ def divergence_figure(steps, kl, js, *, bins: int | None = None, title: str = "K
         xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="nats"), rangemode="tozero"),
         shapes=shapes, annotations=annotations,
     )
-    return _fig([_line(x, k, "KL(real‖fake)", SECOND_COLOR), _line(x, j, "JS", FAKE_COLOR, dash="dot")], layout)
+    return _fig([_line(x, k, "KL(real‖fake)", palette.second), _line(x, j, "JS", palette.fake, dash="dot")], layout)
 
 
 def modes_figure(steps, modes_covered, high_quality, *, n_modes: int, title: str = "Modes covered, sample quality",
-                 height: int | None = 300) -> go.Figure:
+                 height: int | None = 300, palette: Palette = DEFAULT) -> go.Figure:
     """Number of modes with at least one nearby sample (left axis) and the share of samples
     close to some mode (right axis) -- the standard ring8 / grid25 mode-collapse numbers."""
     x, m, q = _thin(steps, modes_covered, high_quality)
@@ -470,31 +479,32 @@ def modes_figure(steps, modes_covered, high_quality, *, n_modes: int, title: str
     )
     layout["margin"]["r"] = 75
     return _fig([
-        _line(x, m, "modes covered", REAL_COLOR),
-        _line(x, q, "high-quality share", FAKE_COLOR, dash="dot", yaxis="y2"),
+        _line(x, m, "modes covered", palette.real),
+        _line(x, q, "high-quality share", palette.fake, dash="dot", yaxis="y2"),
     ], layout)
 
 
 def quality_figure(steps, values, *, name: str = "Fréchet distance (classifier features)",
-                   title: str = "Sample quality (lower is better)", height: int | None = 300) -> go.Figure:
+                   title: str = "Sample quality (lower is better)", height: int | None = 300,
+                   palette: Palette = DEFAULT) -> go.Figure:
     """One quality number over training, e.g. the Fréchet distance in the digit classifier's features."""
     x, v = _thin(steps, values)
     xaxis = dict(title=dict(text="step"))
-    trace = _line(x, v, name, SECOND_COLOR)
+    trace = _line(x, v, name, palette.second)
     trace["mode"] = "lines+markers"
     xs = np.asarray(x, dtype=float)
     xs = xs[np.isfinite(xs)]
     if len(xs) and np.ptp(xs) == 0:
         # one evaluation (a loaded run): Plotly would span ±1 step around it; show it from step 0, labelled
         xaxis.update(range=[0, max(1.0, float(xs[0])) * 1.12], rangemode="tozero")
-        trace.update(mode="markers+text", marker=dict(size=11, color=SECOND_COLOR), textposition="middle left",
+        trace.update(mode="markers+text", marker=dict(size=11, color=palette.second), textposition="middle left",
                      text=[f"{val:,.1f} at step {int(step):,}  " if np.isfinite(val) else "" for step, val in zip(x, v)])
     layout = _base_layout(title, height, xaxis=xaxis, yaxis=dict(title=dict(text="distance"), rangemode="tozero"))
     return _fig([trace], layout)
 
 
 def saturation_figure(current_d_fake: float | None = None, *, loss: str | None = None,
-                      height: int | None = 320) -> go.Figure:
+                      height: int | None = 320, palette: Palette = DEFAULT) -> go.Figure:
     """Why the slide's minimax generator loss stalls early.
 
     With D = sigmoid(a), the generator's gradient through the logit a is
@@ -504,8 +514,8 @@ def saturation_figure(current_d_fake: float | None = None, *, loss: str | None =
     """
     d = np.linspace(0.001, 0.999, 200)
     data = [
-        _line(d, d, "minimax: |∂/∂a log(1−D)| = D", FAKE_COLOR),
-        _line(d, 1 - d, "non-saturating: |∂/∂a −log D| = 1−D", REAL_COLOR),
+        _line(d, d, "minimax: |∂/∂a log(1−D)| = D", palette.fake),
+        _line(d, 1 - d, "non-saturating: |∂/∂a −log D| = 1−D", palette.real),
     ]
     shapes, annotations = [], []
     if current_d_fake is not None and np.isfinite(current_d_fake):
@@ -562,7 +572,8 @@ def image_grid(images, nrow: int = 8, *, pad: int = 1, scale: int | None = None,
 
 
 def patch_map_figure(real_images, real_maps, fake_images, fake_maps, *, n: int = 6,
-                     title: str = "PatchGAN: D's verdict per patch", height: int | None = 380) -> go.Figure:
+                     title: str = "PatchGAN: D's verdict per patch", height: int | None = 380,
+                     palette: Palette = DEFAULT) -> go.Figure:
     """Two rows (real, fake) of images with the PatchGAN discriminator's per-patch output
     D in [0, 1] laid over them (green = "real", purple = "fake").
 
@@ -597,7 +608,7 @@ def patch_map_figure(real_images, real_maps, fake_images, fake_maps, *, n: int =
                              zmin=0, zmax=1, showscale=False, xaxis=f"x{ax}", yaxis=f"y{ax}", hoverinfo="skip"))
             data.append(dict(
                 type="heatmap", z=_list(m), x0=(W / w - 1) / 2, dx=W / w, y0=(H / h - 1) / 2,
-                dy=H / h, zmin=0, zmax=1, colorscale=D_COLORSCALE, opacity=0.55, xaxis=f"x{ax}",
+                dy=H / h, zmin=0, zmax=1, colorscale=_scale(palette), opacity=0.55, xaxis=f"x{ax}",
                 yaxis=f"y{ax}", showscale=(k == 1),
                 colorbar=dict(title=dict(text="D(patch)"), tickvals=[0, 0.5, 1], ticktext=["fake", "0.5", "real"],
                               thickness=12, len=0.8),

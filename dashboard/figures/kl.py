@@ -13,6 +13,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.figures.palette import DEFAULT, Palette, rgba
+
 __all__ = [
     "COLOR_P",
     "COLOR_QP",
@@ -29,13 +31,14 @@ __all__ = [
     "step_label",
 ]
 
-COLOR_P = "#2ca02c"  # green, like PRML Figs 10.2/10.3
-COLOR_QP = "#d62728"  # red: argmin KL(q‖p)
-COLOR_PQ = "#1f77b4"  # blue: argmin KL(p‖q)
+# The default palette's colours; every builder takes ``palette=`` (dashboard/figures/palette.py).
+COLOR_P = DEFAULT.p  # green, like PRML Figs 10.2/10.3
+COLOR_QP = DEFAULT.kl_qp  # red: argmin KL(q‖p)
+COLOR_PQ = DEFAULT.kl_pq  # blue: argmin KL(p‖q)
 COLOR_GUESS = "#222222"
 COLOR_GUESS_DARK = "#e8e8e8"  # the guess on the dark theme's background (near-black was invisible)
-COLOR_DESCENT = "#ff7f0e"
-COLOR_Q = "#9467bd"
+COLOR_DESCENT = DEFAULT.descent
+COLOR_Q = DEFAULT.q
 
 
 def _r(values, nd: int = 4) -> list:
@@ -58,15 +61,16 @@ def _fmt(value: float, digits: int = 3) -> str:
 # Discrete KL
 # --------------------------------------------------------------------------- #
 def distributions_figure(labels: Sequence[str], q: Sequence[float], p: Sequence[float],
-                         highlight: Sequence[int] = ()) -> go.Figure:
-    """Grouped bars of q(x) and p(x) per outcome; ``highlight`` rows get a red outline."""
+                         highlight: Sequence[int] = (), *, palette: Palette = DEFAULT) -> go.Figure:
+    """Grouped bars of q(x) and p(x) per outcome; ``highlight`` rows get an outline in the KL(q‖p)
+    colour (red by default)."""
     labels = [str(l) for l in labels]
     line_w = [3 if i in highlight else 0 for i in range(len(labels))]
     data = [
         dict(type="bar", name=name, x=labels, y=_r(values),
-             marker=dict(color=color, line=dict(color=COLOR_QP, width=line_w)),
+             marker=dict(color=color, line=dict(color=palette.kl_qp, width=line_w)),
              text=[_fmt(v, 2) for v in values], textposition="outside", cliponaxis=False)
-        for name, values, color in (("q(x)", q, COLOR_Q), ("p(x)", p, COLOR_P))
+        for name, values, color in (("q(x)", q, palette.q), ("p(x)", p, palette.p))
     ]
     top = max([1e-9] + [v for v in list(q) + list(p) if math.isfinite(v)])
     layout = dict(
@@ -82,7 +86,7 @@ def distributions_figure(labels: Sequence[str], q: Sequence[float], p: Sequence[
 
 
 def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms_pq: Sequence[float],
-                         unit: str = "nats") -> go.Figure:
+                         unit: str = "nats", *, palette: Palette = DEFAULT) -> go.Figure:
     """Per-outcome contributions to each direction, as grouped bars.
 
     ``terms_qp[i]`` = q log(q/p) (adds up to KL(q‖p)), ``terms_pq[i]`` = p log(p/q)
@@ -93,8 +97,8 @@ def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms
     finite = [float(v) for v in list(terms_qp) + list(terms_pq) if math.isfinite(v)]
     cap = max([0.5] + [abs(v) for v in finite]) * 1.25
     data = []
-    for name, terms, color in (("q log(q/p) → KL(q‖p)", terms_qp, COLOR_QP),
-                               ("p log(p/q) → KL(p‖q)", terms_pq, COLOR_PQ)):
+    for name, terms, color in (("q log(q/p) → KL(q‖p)", terms_qp, palette.kl_qp),
+                               ("p log(p/q) → KL(p‖q)", terms_pq, palette.kl_pq)):
         ys, texts, patterns = [], [], []
         for v in terms:
             if math.isinf(v):
@@ -170,12 +174,12 @@ class Animation:
     objective: str = "objective"  # its name, shown with the value
 
 
-def _step_note(text: str, corner: tuple[float, float]) -> dict:
+def _step_note(text: str, corner: tuple[float, float], colour: str = COLOR_DESCENT) -> dict:
     """The animation's label (the step and the objective's value) as a text trace at ``corner``
     (the plot's bottom-right, in data units). A trace, not a layout annotation: frames played with
     ``redraw=False`` update traces only, so an annotation stayed at step 0 while q moved."""
     return dict(type="scatter", x=[corner[0]], y=[corner[1]], mode="text", text=[text],
-                textposition="top left", textfont=dict(color=COLOR_DESCENT), showlegend=False,
+                textposition="top left", textfont=dict(color=colour), showlegend=False,
                 hoverinfo="skip", cliponaxis=False)
 
 
@@ -210,14 +214,14 @@ def _animate(data: list[dict], layout: dict, animation: Animation,
     else:
         corner = (float(np.max(a_means[:, 0] + 2 * a_stds[:, 0])), float(np.min(a_means[:, 1] - 2 * a_stds[:, 1])))
     kls = [float(v) for v in animation.kl] if len(animation.kl) else [None] * len(a_means)
-    data.append(_step_note(step_label(animation.steps[0], animation.objective, kls[0]), corner))
+    data.append(_step_note(step_label(animation.steps[0], animation.objective, kls[0]), corner, animation.color))
     label = len(data) - 1
     frames, slider_steps = [], []
     for i, step in enumerate(animation.steps):
         name = str(int(step))
         frames.append(dict(name=name, traces=[moving, label],
                            data=[_q_trace(a_means[i], a_stds[i], radius),
-                                 _step_note(step_label(step, animation.objective, kls[i]), corner)]))
+                                 _step_note(step_label(step, animation.objective, kls[i]), corner, animation.color)]))
         slider_steps.append(dict(method="animate", label=name,
                                  args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                     transition=dict(duration=0))]))
@@ -244,7 +248,7 @@ def _animate(data: list[dict], layout: dict, animation: Animation,
 def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve] = (),
                     animation: Animation | None = None, title: str = "",
                     extent: tuple[float, float, float, float] | None = None,
-                    radius: float = 2.0, height: int = 640) -> go.Figure:
+                    radius: float = 2.0, height: int = 640, palette: Palette = DEFAULT) -> go.Figure:
     """p's contours with q ellipses on top, optionally an animated q.
 
     p is either a Gaussian (``p_mean``, ``p_cov``: ellipses at 1 and 2 standard
@@ -253,7 +257,8 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
     holds 86% of a 2-D Gaussian's mass) and its centre. ``extent`` = (x0, x1,
     y0, y1) fixes the axes (needed for a steady animation). The animation's label (step and
     objective) sits in the bottom-right corner and follows the frames.
-    The figure is built from one dict (a single plotly validation pass).
+    The figure is built from one dict (a single plotly validation pass). ``palette`` gives p's
+    colour; each q and the animation carry their own (e.g. ``palette.kl_qp``).
     """
     data: list[dict] = []
     if p_grid is not None:
@@ -264,15 +269,15 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
             type="contour", x=np.round(np.asarray(xs, float), 3), y=np.round(np.asarray(ys, float), 3),
             z=np.round(np.asarray(dens, float) / top, 4),
             name="p (mixture)", contours=dict(coloring="lines", start=0.1, end=0.9, size=0.2), line=dict(width=2),
-            colorscale=[[0, COLOR_P], [1, COLOR_P]], showscale=False, showlegend=True, hoverinfo="skip",
+            colorscale=[[0, palette.p], [1, palette.p]], showscale=False, showlegend=True, hoverinfo="skip",
         ))
     elif p_mean is not None:
         for k, r in enumerate((1.0, 2.0)):
             x, y = ellipse_points(p_mean, p_cov, r)
             data.append(dict(
                 type="scatter", x=_r(x), y=_r(y), mode="lines", name="p = N(μ, Σ)", legendgroup="p",
-                showlegend=k == 1, line=dict(color=COLOR_P, width=3 if r == radius else 2), fill="toself",
-                fillcolor="rgba(44,160,44,0.10)", hoverinfo="skip",
+                showlegend=k == 1, line=dict(color=palette.p, width=3 if r == radius else 2), fill="toself",
+                fillcolor=rgba(palette.p, 0.10), hoverinfo="skip",
             ))
 
     for q in qs:

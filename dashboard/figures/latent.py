@@ -20,6 +20,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.figures.palette import CLASS_SYMBOL_GLYPHS, DEFAULT, Palette, rgba
+
 __all__ = [
     "CLASS_COLOURS",
     "ESTIMATOR_COLOURS",
@@ -39,11 +41,15 @@ __all__ = [
     "side_by_side",
 ]
 
-# Tableau 10: distinguishable, colour-blind friendlier than plotly's default, fine on a projector.
-CLASS_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                 "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#7f7f7f")
-ESTIMATOR_COLOURS = {"score function": "#e15759", "reparameterization": "#4e79a7"}
-TERM_COLOURS = {"recon": "#4e79a7", "kl": "#e15759", "loss": "#333333", "test": "#59a14f"}
+# The default palette's colours (Tableau 10 for the classes); every builder that colours by role
+# takes ``palette=`` (dashboard/figures/palette.py).
+CLASS_COLOURS = DEFAULT.classes
+ESTIMATOR_COLOURS = {"score function": DEFAULT.estimator_score, "reparameterization": DEFAULT.estimator_reparam}
+TERM_COLOURS = {"recon": DEFAULT.term_recon, "kl": DEFAULT.term_kl, "loss": "#333333", "test": DEFAULT.term_test}
+
+
+def _estimator_colours(palette: Palette) -> dict[str, str]:
+    return {"score function": palette.estimator_score, "reparameterization": palette.estimator_reparam}
 INACTIVE_KL = 0.01   # nats: a latent dimension below this average KL carries (almost) no information
 # Digits: white ink (1) on a black ground (0), in both themes; tiles are separated by white lines
 # (the GAN pages' image grids use the same look).
@@ -62,12 +68,15 @@ def _legend_bottom(fig: go.Figure, y: float = -0.12) -> None:
 
 
 def class_key_html(labels: Sequence[int] = tuple(range(10)), class_names: Sequence[str] | None = None,
-                   prefix: str = "") -> str:
-    """A one-line colour key (HTML) for the class colours, shared by side-by-side scatter plots
-    (so that neither plot loses width to a legend)."""
+                   prefix: str = "", *, palette: Palette = DEFAULT) -> str:
+    """A one-line colour key (HTML) for the class colours (and marker shapes), shared by side-by-side
+    scatter plots (so that neither plot loses width to a legend)."""
     import html
 
-    parts = [f'<span style="color:{CLASS_COLOURS[int(c) % len(CLASS_COLOURS)]};font-size:1.3em">●</span>&nbsp;'
+    def glyph(c: int) -> str:
+        return CLASS_SYMBOL_GLYPHS.get(palette.class_symbol(c), "●")
+
+    parts = [f'<span style="color:{palette.class_colour(c)};font-size:1.3em">{glyph(int(c))}</span>&nbsp;'
              f'{html.escape(_class_name(class_names, int(c)))}' for c in labels]
     return (html.escape(prefix) + " " if prefix else "") + " &nbsp; ".join(parts)
 
@@ -76,8 +85,9 @@ def latent_scatter(points, labels, title: str = "", *, class_names: Sequence[str
                    axis_titles: tuple[str, str] = ("z₁", "z₂"), prior_circles: bool = False,
                    prior_points=None, xy_range: tuple[float, float] | None = None, height: int = 420,
                    marker_size: float = 6, show_legend: bool = True, item: str = "digit",
-                   dark_background: bool = False) -> go.Figure:
-    """Scatter of ``points`` (N, 2) coloured by ``labels`` (N,), one trace per class.
+                   dark_background: bool = False, palette: Palette = DEFAULT) -> go.Figure:
+    """Scatter of ``points`` (N, 2) coloured by ``labels`` (N,), one trace per class (the palette's
+    class colours and marker shapes).
 
     Hover: ``<item> <class>`` and the coordinates. ``prior_circles`` draws the circles of radius
     1, 2, 3 (contours of N(0, I): 39 %, 86 %, 99 % of its mass in 2D); ``prior_points`` (M, 2) are
@@ -94,8 +104,8 @@ def latent_scatter(points, labels, title: str = "", *, class_names: Sequence[str
         name = _class_name(class_names, int(label))
         fig.add_trace(go.Scatter(
             x=np.round(points[mask, 0], 4), y=np.round(points[mask, 1], 4), mode="markers", name=name,
-            marker=dict(size=marker_size, color=CLASS_COLOURS[int(label) % len(CLASS_COLOURS)], opacity=0.8,
-                        line=dict(width=0)),
+            marker=dict(size=marker_size, color=palette.class_colour(label), symbol=palette.class_symbol(label),
+                        opacity=0.8, line=dict(width=0)),
             hovertemplate=f"{item} {name}<br>{axis_titles[0]} = %{{x:.2f}}<br>{axis_titles[1]} = %{{y:.2f}}<extra></extra>",
         ))
     if prior_points is not None:
@@ -122,7 +132,8 @@ def latent_scatter(points, labels, title: str = "", *, class_names: Sequence[str
 
 
 def latent_strip(values, labels, title: str = "", *, class_names: Sequence[str] | None = None,
-                 height: int = 420, marker_size: float = 6, item: str = "digit") -> go.Figure:
+                 height: int = 420, marker_size: float = 6, item: str = "digit",
+                 palette: Palette = DEFAULT) -> go.Figure:
     """A one-dimensional latent space (K = 1): z on x, one row per class (with a little jitter)."""
     values = np.asarray(values, dtype=float).reshape(-1)
     labels = np.asarray(labels).reshape(-1).astype(int)
@@ -133,7 +144,8 @@ def latent_strip(values, labels, title: str = "", *, class_names: Sequence[str] 
         name = _class_name(class_names, int(label))
         fig.add_trace(go.Scatter(
             x=np.round(values[mask], 4), y=np.round(label + jitter[mask], 3), mode="markers", name=name,
-            marker=dict(size=marker_size, color=CLASS_COLOURS[int(label) % len(CLASS_COLOURS)], opacity=0.8),
+            marker=dict(size=marker_size, color=palette.class_colour(label), symbol=palette.class_symbol(label),
+                        opacity=0.8),
             hovertemplate=f"{item} {name}<br>z = %{{x:.2f}}<extra></extra>",
         ))
     fig.update_layout(title=title or None, height=height, showlegend=False,
@@ -314,7 +326,7 @@ def _per_epoch(frame, columns: Sequence[str]):
 
 
 def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380,
-                 projector: bool = False) -> go.Figure:
+                 projector: bool = False, palette: Palette = DEFAULT) -> go.Figure:
     """Reconstruction −E_q[log p(x|z)], KL(q(z|x)‖p(z)) and −ELBO (their sum) per epoch
     (training-batch means, nats per image), and the test split's −ELBO where it was evaluated.
 
@@ -329,14 +341,14 @@ def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380
         fig.add_trace(go.Scatter(x=steps, y=recon + kl, name="−ELBO = reconstruction + KL", mode="lines",
                                  line=dict(color=TERM_COLOURS["loss"], width=2.5)))
         fig.add_trace(go.Scatter(x=steps, y=recon, name="reconstruction −E_q[log p(x|z)]", mode="lines",
-                                 line=dict(color=TERM_COLOURS["recon"], width=2)))
+                                 line=dict(color=palette.term_recon, width=2)))
         fig.add_trace(go.Scatter(x=steps, y=kl, name="KL(q(z|x) ‖ p(z))", mode="lines",
-                                 line=dict(color=TERM_COLOURS["kl"], width=2)))
+                                 line=dict(color=palette.term_kl, width=2)))
     if "test_elbo" in frame.columns:
         test = frame[frame["test_elbo"].notna()]
         if not test.empty:
             fig.add_trace(go.Scatter(x=test["step"], y=-test["test_elbo"], name="−ELBO on the test split",
-                                     mode="lines", line=dict(color=TERM_COLOURS["test"], width=2, dash="dash")))
+                                     mode="lines", line=dict(color=palette.term_test, width=2, dash="dash")))
     beta_text = "" if beta == 1 else f" · the optimizer minimises reconstruction + {beta:g}·KL"
     fig.update_layout(title=title or None, height=height, margin=dict(l=60, r=10, t=50 if title else 10, b=40),
                       hovermode="x unified")
@@ -351,7 +363,8 @@ def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380
     return fig
 
 
-def kl_per_dim_history(frame, latent_dim: int, title: str = "", *, height: int = 340) -> go.Figure:
+def kl_per_dim_history(frame, latent_dim: int, title: str = "", *, height: int = 340,
+                       palette: Palette = DEFAULT) -> go.Figure:
     """KL_k per epoch for each latent dimension k (lines for K ≤ 10, a heatmap above)."""
     columns = [f"kl_dim_{k}" for k in range(int(latent_dim))]
     epoch = _per_epoch(frame, columns)
@@ -360,7 +373,7 @@ def kl_per_dim_history(frame, latent_dim: int, title: str = "", *, height: int =
     if latent_dim <= 10:
         for k, column in enumerate(present):
             fig.add_trace(go.Scatter(x=epoch["step"], y=epoch[column], name=f"z{k + 1}", mode="lines",
-                                     line=dict(color=CLASS_COLOURS[k % len(CLASS_COLOURS)], width=2)))
+                                     line=dict(color=palette.class_colour(k), width=2)))
         fig.update_yaxes(title_text="KL_k (nats)", rangemode="tozero")
         fig.update_xaxes(title_text="training step")
         _legend_bottom(fig, -0.25)
@@ -374,11 +387,11 @@ def kl_per_dim_history(frame, latent_dim: int, title: str = "", *, height: int =
     return fig
 
 
-def kl_per_dim_bars(values, title: str = "", *, height: int = 300) -> go.Figure:
+def kl_per_dim_bars(values, title: str = "", *, height: int = 300, palette: Palette = DEFAULT) -> go.Figure:
     """Average KL of each latent dimension at the end of training; dimensions under
     ``INACTIVE_KL`` nats are grey: they carry no information about x (posterior collapse)."""
     values = np.asarray(values, dtype=float).reshape(-1)
-    colours = ["#bbbbbb" if v < INACTIVE_KL else TERM_COLOURS["kl"] for v in values]
+    colours = ["#bbbbbb" if v < INACTIVE_KL else palette.term_kl for v in values]
     fig = go.Figure(go.Bar(x=[f"z{k + 1}" for k in range(len(values))], y=values, marker_color=colours,
                            hovertemplate="%{x}: KL = %{y:.3f} nats<extra></extra>"))
     fig.update_layout(title=title or None, height=height, margin=dict(l=60, r=10, t=50 if title else 10, b=40))
@@ -393,11 +406,11 @@ _PARAM_LABEL = {"mu": "μ", "sigma": "σ"}
 
 
 def gradient_variance_figure(rows: Sequence[dict], param: str = "mu", title: str = "", *,
-                             height: int = 380) -> go.Figure:
+                             height: int = 380, palette: Palette = DEFAULT) -> go.Figure:
     """Variance of the two estimators of ∂/∂μ (or ∂/∂σ) E[f(z)] against S, log-log, with the 1/S slope."""
     key = f"grad_{param}_var"
     fig = go.Figure()
-    for estimator, colour in ESTIMATOR_COLOURS.items():
+    for estimator, colour in _estimator_colours(palette).items():
         sub = [r for r in rows if r["estimator"] == estimator]
         if not sub:
             continue
@@ -421,12 +434,12 @@ def gradient_variance_figure(rows: Sequence[dict], param: str = "mu", title: str
 
 
 def gradient_estimates_figure(rows: Sequence[dict], param: str = "mu", title: str = "", *,
-                              height: int = 380) -> go.Figure:
+                              height: int = 380, palette: Palette = DEFAULT) -> go.Figure:
     """Mean ± one standard deviation of each estimator against S, and the true gradient."""
     mean_key, var_key, true_key = f"grad_{param}_mean", f"grad_{param}_var", f"true_grad_{param}"
     fig = go.Figure()
     offsets = {"score function": 0.97, "reparameterization": 1.03}  # side by side on the log axis
-    for estimator, colour in ESTIMATOR_COLOURS.items():
+    for estimator, colour in _estimator_colours(palette).items():
         sub = [r for r in rows if r["estimator"] == estimator]
         if not sub:
             continue
@@ -452,7 +465,8 @@ def gradient_estimates_figure(rows: Sequence[dict], param: str = "mu", title: st
 # --------------------------------------------------------------------------- #
 # β sweep
 # --------------------------------------------------------------------------- #
-def beta_sweep_figure(rows: Sequence[dict], title: str = "", *, height: int = 380) -> go.Figure:
+def beta_sweep_figure(rows: Sequence[dict], title: str = "", *, height: int = 380,
+                      palette: Palette = DEFAULT) -> go.Figure:
     """Test reconstruction −log p(x|z) and KL against β (log axis), and the number of active
     latent dimensions (KL_k ≥ ``INACTIVE_KL``) on the right axis. ``rows``: dicts with
     ``beta``, ``recon``, ``kl``, ``active`` (any order)."""
@@ -460,11 +474,11 @@ def beta_sweep_figure(rows: Sequence[dict], title: str = "", *, height: int = 38
     betas = [max(r["beta"], 1e-3) for r in rows]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=betas, y=[r["recon"] for r in rows], name="reconstruction −log p(x|z)",
-                             mode="lines+markers", line=dict(color=TERM_COLOURS["recon"], width=2.5)))
+                             mode="lines+markers", line=dict(color=palette.term_recon, width=2.5)))
     fig.add_trace(go.Scatter(x=betas, y=[r["kl"] for r in rows], name="KL(q(z|x) ‖ p(z))",
-                             mode="lines+markers", line=dict(color=TERM_COLOURS["kl"], width=2.5)))
+                             mode="lines+markers", line=dict(color=palette.term_kl, width=2.5)))
     fig.add_trace(go.Bar(x=betas, y=[r["active"] for r in rows], name="active latent dimensions", yaxis="y2",
-                         marker_color="rgba(89,161,79,0.35)", width=[b * 0.25 for b in betas]))
+                         marker_color=rgba(palette.term_test, 0.35), width=[b * 0.25 for b in betas]))
     fig.update_layout(
         title=title or None, height=height, margin=dict(l=60, r=60, t=50 if title else 10, b=40),
         yaxis=dict(title_text="nats per test image", rangemode="tozero"),

@@ -13,6 +13,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.figures.palette import DEFAULT, Palette
+
 __all__ = [
     "TGAN_COLOR",
     "DCGAN_COLOR",
@@ -24,9 +26,10 @@ __all__ = [
     "race_figure",
 ]
 
-TGAN_COLOR = "#d9480f"     # orange: the transformer GAN
-DCGAN_COLOR = "#2f5fd0"    # blue: DCGAN
-GRID_COLOR = "#ff4d4d"     # patch borders over a digit
+# The default palette's colours; builders take ``palette=`` (dashboard/figures/palette.py).
+TGAN_COLOR = DEFAULT.tgan     # orange: the transformer GAN
+DCGAN_COLOR = DEFAULT.dcgan   # blue: DCGAN
+GRID_COLOR = DEFAULT.patch_grid   # patch borders over a digit
 ATTENTION_SCALE = "Viridis"
 
 
@@ -80,7 +83,7 @@ def image_grid(images, nrow: int = 8, *, pad: int = 1, target_width: int = 480, 
 
 
 def patch_grid_figure(image, patch_size: int, *, title: str | None = None, height: int | None = 330,
-                      per_row: int = 9) -> go.Figure:
+                      per_row: int = 9, palette: Palette = DEFAULT) -> go.Figure:
     """A digit cut into ``P x P`` patches (red grid, token numbers 1..T) and, beside it, the token
     sequence the transformer reads: ``[*]`` (the class token) then patch 1 .. T, each a little
     ``P x P`` picture, with its 1D position index underneath (``per_row`` tokens to a row)."""
@@ -99,11 +102,11 @@ def patch_grid_figure(image, patch_size: int, *, title: str | None = None, heigh
     shapes, annotations = [], []
     for i in range(1, g):
         shapes.append(dict(type="line", xref="x", yref="y", x0=i * p - 0.5, x1=i * p - 0.5, y0=-0.5, y1=H - 0.5,
-                           line=dict(color=GRID_COLOR, width=2)))
+                           line=dict(color=palette.patch_grid, width=2)))
         shapes.append(dict(type="line", xref="x", yref="y", y0=i * p - 0.5, y1=i * p - 0.5, x0=-0.5, x1=W - 0.5,
-                           line=dict(color=GRID_COLOR, width=2)))
+                           line=dict(color=palette.patch_grid, width=2)))
     shapes.append(dict(type="rect", xref="x", yref="y", x0=-0.5, x1=W - 0.5, y0=-0.5, y1=H - 0.5,
-                       line=dict(color=GRID_COLOR, width=2)))
+                       line=dict(color=palette.patch_grid, width=2)))
     for t in range(T):
         r, c = divmod(t, g)
         annotations.append(dict(xref="x", yref="y", x=c * p - 0.5 + 0.12 * p, y=r * p - 0.5 + 0.12 * p,
@@ -222,7 +225,8 @@ def position_similarity_figure(similarity, *, title: str | None = "Learned 1D po
     return _fig(data, layout)
 
 
-def patch_by_patch_figure(patches, shown: int, *, title: str | None = None, height: int | None = 300) -> go.Figure:
+def patch_by_patch_figure(patches, shown: int, *, title: str | None = None, height: int | None = 300,
+                          palette: Palette = DEFAULT) -> go.Figure:
     """Generated samples as the generator emits them: ``patches (N, T, P, P)`` (its output tokens
     as pixels); only the first ``shown`` tokens are drawn, the rest are left empty (hatched grey),
     the most recent one outlined."""
@@ -251,7 +255,7 @@ def patch_by_patch_figure(patches, shown: int, *, title: str | None = None, heig
         if shown:
             r, c = divmod(shown - 1, g)
             shapes.append(dict(type="rect", xref=f"x{ax}", yref=f"y{ax}", x0=c * p - 0.5, x1=(c + 1) * p - 0.5,
-                               y0=r * p - 0.5, y1=(r + 1) * p - 0.5, line=dict(color=GRID_COLOR, width=3)))
+                               y0=r * p - 0.5, y1=(r + 1) * p - 0.5, line=dict(color=palette.patch_grid, width=3)))
     layout["shapes"] = shapes
     return _fig(data, layout)
 
@@ -260,10 +264,11 @@ def patch_by_patch_figure(patches, shown: int, *, title: str | None = None, heig
 
 
 def race_figure(curves: dict, *, title: str = "Fréchet distance at equal training time (lower is better)",
-                floor: float | None = None, baseline: float | None = None, height: int | None = 320) -> go.Figure:
+                floor: float | None = None, baseline: float | None = None, height: int | None = 320,
+                palette: Palette = DEFAULT) -> go.Figure:
     """Fréchet distance against training seconds: ``curves = {name: (seconds, values)}``; optional
     horizontal lines for real data (the floor) and the Gaussian-mixture baseline. Log y axis."""
-    colors = {"tgan": TGAN_COLOR, "dcgan": DCGAN_COLOR}
+    colors = {"tgan": palette.tgan, "dcgan": palette.dcgan}
     names = {"tgan": "Transformer GAN", "dcgan": "DCGAN"}
     data = []
     for key, (x, y) in curves.items():

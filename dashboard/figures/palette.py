@@ -1,0 +1,190 @@
+"""The colours of every figure, as data: the default palette and a colour-blind-safe one.
+
+A :class:`Palette` names colours by their *role* in a lesson (real vs fake data, q vs p, the two
+KL directions, exact probabilities vs sample frequencies, ...). Figure builders take one as an
+argument (``palette=DEFAULT`` unless a page passes another); pages get the session's palette from
+``dashboard.common`` (``ctx.palette``), so a palette is never global state shared by sessions.
+
+* :data:`DEFAULT` -- the colours the pages have always used (GAN Lab's green real / purple fake,
+  PRML's green p, Tableau colours).
+* :data:`COLOUR_BLIND` (``?palette=cb``) -- Okabe & Ito's colour-blind-safe set ("Color Universal
+  Design", 2008). Every pair a lesson compares (real/fake, q/p, KL(q‖p)/KL(p‖q), D/G losses,
+  exact/sample, before/after evidence, AE/VAE class colours) stays apart under simulated
+  protanopia, deuteranopia and tritanopia (checked in ``tests/unit/test_palette.py``). The ten
+  digit classes get a marker shape each as well: no set of ten colours stays apart for everyone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "Palette",
+    "DEFAULT",
+    "COLOUR_BLIND",
+    "PALETTES",
+    "PALETTE_PARAM",
+    "get_palette",
+    "rgba",
+    "CLASS_SYMBOL_GLYPHS",
+]
+
+PALETTE_PARAM = "palette"   # the query parameter; its value is a palette's ``name``
+
+# Okabe & Ito's eight colours.
+OKABE_ITO = {
+    "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7", "black": "#000000",
+}
+_OI = OKABE_ITO
+
+# A text glyph for each plotly marker symbol the palettes use (for colour keys drawn in HTML).
+CLASS_SYMBOL_GLYPHS = {
+    "circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "triangle-down": "▼",
+    "cross": "✚", "x": "✖", "star": "★", "pentagon": "⬟", "hexagon": "⬢",
+}
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """``"#rrggbb"`` -> ``"rgba(r,g,b,alpha)"`` (a see-through version of a palette colour)."""
+    text = colour.lstrip("#")
+    if len(text) != 6:
+        raise ValueError(f"expected a colour like '#1b9e4b', got {colour!r}")
+    r, g, b = (int(text[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:g})"
+
+
+def _tint(colour: str, amount: float) -> str:
+    """``colour`` mixed with white: ``amount`` = 1 is the colour, 0 is white."""
+    text = colour.lstrip("#")
+    mixed = (round(255 - amount * (255 - int(text[i:i + 2], 16))) for i in (0, 2, 4))
+    return "#" + "".join(f"{v:02x}" for v in mixed)
+
+
+def _shade(colour: str, amount: float) -> tuple[int, int, int]:
+    """``colour`` mixed with black: ``amount`` = 1 is the colour."""
+    text = colour.lstrip("#")
+    r, g, b = (round(amount * int(text[i:i + 2], 16)) for i in (0, 2, 4))
+    return r, g, b
+
+
+def _diverging(low: str, high: str) -> tuple[tuple[float, str], ...]:
+    """Pale ``low`` at 0, white at 0.5, pale ``high`` at 1: a heatmap under points of both colours."""
+    return ((0.0, _tint(low, 0.55)), (0.25, _tint(low, 0.27)), (0.5, "#ffffff"),
+            (0.75, _tint(high, 0.27)), (1.0, _tint(high, 0.55)))
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours by role. Colours are ``"#rrggbb"`` unless the field says otherwise."""
+
+    name: str                 # the value of ``?palette=`` ("default" means no parameter)
+    label: str                # shown to people
+    # GAN pages
+    real: str                 # real data, D(x) -> 1, loss_D, D(x) on real samples
+    fake: str                 # generated data, D(x) -> 0, loss_G, D(G(z))
+    real_name: str            # the colours' names, for page text ("green points are real")
+    fake_name: str
+    gradient: str             # G's gradient arrows on the 2D plane
+    manifold: str             # the generator's manifold mesh (rgba)
+    second: str               # a third series next to real/fake (KL line, quality, ...)
+    d_colorscale: tuple[tuple[float, str], ...]   # D(x) heatmap: 0 fake -> 0.5 white -> 1 real
+    # KL pages
+    p: str                    # the target distribution p
+    q: str                    # the approximation q (discrete page)
+    kl_qp: str                # KL(q‖p), its terms and its minimiser
+    kl_pq: str                # KL(p‖q), its terms and its minimiser
+    descent: str              # the animated q of gradient descent
+    # latent pages
+    classes: tuple[str, ...]                  # one colour per digit / class, cycled
+    class_symbols: tuple[str, ...]            # plotly marker symbol per class, cycled
+    estimator_score: str      # score-function gradient estimator
+    estimator_reparam: str    # reparameterization gradient estimator
+    term_recon: str           # the ELBO's reconstruction term
+    term_kl: str              # the ELBO's KL term
+    term_test: str            # the test split's -ELBO, active dimensions
+    # Bayesian networks
+    exact: str                # exact probabilities
+    sample: str               # sample frequencies
+    prior: str                # P(X) before the evidence
+    posterior: str            # P(X | evidence)
+    query: str                # the query variable's outline
+    # image editing
+    missing_tint: str         # the missing pixels on the mask picker (rgba)
+    outline: str              # the missing region's box on the results
+    best: str                 # the winning restart's frame
+    methods: tuple[tuple[str, str], ...]      # (method, colour) of the accuracy bars
+    # transformer GAN
+    tgan: str
+    dcgan: str
+    patch_grid: str           # patch borders over a digit
+
+    def class_colour(self, label: int) -> str:
+        """The colour of class ``label`` (the colours repeat after ``len(classes)``)."""
+        return self.classes[int(label) % len(self.classes)]
+
+    def class_symbol(self, label: int) -> str:
+        """The plotly marker symbol of class ``label``."""
+        return self.class_symbols[int(label) % len(self.class_symbols)]
+
+    def method_colour(self, method: str) -> str | None:
+        """The colour of an image-editing method (None for an unknown one: plotly picks)."""
+        return dict(self.methods).get(method)
+
+
+DEFAULT = Palette(
+    name="default",
+    label="Default colours",
+    real="#1b9e4b", fake="#7b3fb5", real_name="green", fake_name="purple",
+    gradient="#d9480f", manifold="rgba(90, 40, 140, 0.55)", second="#2f5fd0",
+    d_colorscale=((0.0, "#b69ad6"), (0.25, "#dccdef"), (0.5, "#ffffff"), (0.75, "#c6ebd1"), (1.0, "#82cf9b")),
+    p="#2ca02c", q="#9467bd", kl_qp="#d62728", kl_pq="#1f77b4", descent="#ff7f0e",
+    # Tableau 10
+    classes=("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+             "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#7f7f7f"),
+    class_symbols=("circle",),
+    estimator_score="#e15759", estimator_reparam="#4e79a7",
+    term_recon="#4e79a7", term_kl="#e15759", term_test="#59a14f",
+    exact="#4C78A8", sample="#F58518", prior="#9DA5B4", posterior="#E45756", query="#F58518",
+    missing_tint="rgba(230, 40, 40, 0.55)", outline="#ffd43b", best="#2fb344",
+    methods=(("original", "#868e96"), ("masked", "#c92a2a"), ("nearest", "#e8590c"), ("bilinear", "#c92a2a"),
+             ("latent", "#1971c2"), ("cvae", "#7b3fb5")),
+    tgan="#d9480f", dcgan="#2f5fd0", patch_grid="#ff4d4d",
+)
+
+COLOUR_BLIND = Palette(
+    name="cb",
+    label="Colour-blind safe (Okabe–Ito)",
+    # blue vs orange: the pair that stays furthest apart under all three colour-vision deficiencies
+    real=_OI["blue"], fake=_OI["orange"], real_name="blue", fake_name="orange",
+    gradient=_OI["vermillion"], manifold="rgba({},{},{},0.6)".format(*_shade(_OI["orange"], 0.65)),
+    second=_OI["bluish green"],
+    d_colorscale=_diverging(_OI["orange"], _OI["blue"]),
+    p=_OI["bluish green"], q=_OI["orange"], kl_qp=_OI["vermillion"], kl_pq=_OI["blue"],
+    descent=_OI["reddish purple"],
+    # Okabe-Ito without black (invisible on the dark theme), grey in its place; shapes tell the rest apart
+    classes=(_OI["orange"], _OI["sky blue"], _OI["bluish green"], _OI["yellow"], _OI["blue"],
+             _OI["vermillion"], _OI["reddish purple"], "#999999"),
+    class_symbols=("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "cross", "star",
+                   "pentagon", "hexagon"),
+    estimator_score=_OI["vermillion"], estimator_reparam=_OI["blue"],
+    term_recon=_OI["blue"], term_kl=_OI["vermillion"], term_test=_OI["bluish green"],
+    exact=_OI["blue"], sample=_OI["orange"], prior="#999999", posterior=_OI["vermillion"], query=_OI["orange"],
+    missing_tint=rgba(_OI["vermillion"], 0.55), outline=_OI["yellow"], best=_OI["bluish green"],
+    methods=(("original", "#999999"), ("masked", _OI["vermillion"]), ("nearest", _OI["orange"]),
+             ("bilinear", _OI["vermillion"]), ("latent", _OI["blue"]), ("cvae", _OI["reddish purple"])),
+    tgan=_OI["orange"], dcgan=_OI["blue"], patch_grid=_OI["vermillion"],
+)
+
+PALETTES = {palette.name: palette for palette in (DEFAULT, COLOUR_BLIND)}
+
+
+def get_palette(name: str | None) -> Palette:
+    """The palette called ``name`` (``"cb"``, ``"default"``); ``None`` gives :data:`DEFAULT`.
+
+    Raises ``ValueError`` naming the allowed values for any other name."""
+    if name is None:
+        return DEFAULT
+    key = str(name).strip().lower()
+    if key not in PALETTES:
+        raise ValueError(f"unknown palette {name!r}; allowed: {', '.join(sorted(PALETTES))}")
+    return PALETTES[key]
