@@ -17,7 +17,8 @@ Widgets made with the ``qp_*`` helpers keep their value in the URL
 * ``?hide=key1,key2`` hides those controls: the helper returns the value from
   the URL (or the default) without drawing anything.  ``?hide=explanations``
   hides every :func:`explain` block and the explanatory half of every
-  :func:`caption` (what a figure shows stays; why it matters goes).
+  :func:`caption` (what a figure shows stays; why it matters goes). ``?hide=predict``
+  turns off the prediction questions (:mod:`dashboard.predict`): the page shows its answers.
 
 ``?instructor=1`` (or the sidebar toggle) switches on instructor mode: larger
 fonts on the page and projector-sized fonts, markers and lines in figures.
@@ -36,6 +37,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -63,6 +65,8 @@ __all__ = [
     "copy_link_button",
     "control_hidden",
     "share_url",
+    "instructor_key",
+    "first_visit_spinner",
 ]
 
 # Session-state keys owned by this module (persist across page switches).
@@ -70,6 +74,7 @@ _INSTRUCTOR = "_genlab_instructor"
 _DARK = "_genlab_dark"
 _HIDE = "_genlab_hide"
 _IMG_FMT = "_genlab_image_format"
+_KEY = "_genlab_instructor_key"  # typed into the sidebar; never in the URL (the projector shows it)
 # The page whose lesson settings session state holds, and the keys of those settings.
 _PAGE = "_genlab_page"
 _PAGE_KEYS = "_genlab_page_keys"
@@ -197,6 +202,16 @@ def _on_dark_change() -> None:
     _qp_set("theme", "dark" if on else None)
 
 
+def _on_key_change() -> None:
+    st.session_state[_KEY] = str(st.session_state[_KEY + _WIDGET] or "")
+
+
+def instructor_key() -> str:
+    """The instructor key typed into the sidebar in this session ("" if none); the server's
+    ``GENLAB_INSTRUCTOR_KEY`` guards what only the instructor may do (resetting a class poll)."""
+    return str(st.session_state.get(_KEY, ""))
+
+
 def _on_format_change() -> None:
     st.session_state[_IMG_FMT] = st.session_state[_IMG_FMT + _WIDGET]
 
@@ -220,6 +235,11 @@ def _sidebar_options() -> None:
             on_change=_on_instructor_change,
             help="Projector-sized text and figures. Same as adding ?instructor=1 to the URL.",
         )
+        if ss[_INSTRUCTOR] and os.environ.get("GENLAB_INSTRUCTOR_KEY"):
+            ss[_KEY + _WIDGET] = ss.get(_KEY, "")
+            st.text_input("Instructor key", type="password", key=_KEY + _WIDGET, on_change=_on_key_change,
+                          help="The key this server was started with (GENLAB_INSTRUCTOR_KEY): it lets you "
+                               "reset the class polls. Kept in this browser session only, never in the link.")
         ss[_DARK + _WIDGET] = ss[_DARK]
         st.toggle("Dark theme", key=_DARK + _WIDGET, on_change=_on_dark_change,
                   help="Same as adding ?theme=dark to the URL.")
@@ -422,6 +442,21 @@ def setup_page(title: str, *, show_title: bool = True) -> PageContext:
         dark=is_dark(),
         hidden=_hidden(),
     )
+
+
+FIRST_VISIT_NOTE = "the first visit after a server start also loads pandas and plotly"
+
+
+def first_visit_spinner(what: str = "Building the page") -> Callable[[], None]:
+    """Open a spinner "<what> (the first visit after a server start also loads pandas and
+    plotly)…" and return the function that closes it; call that at the end of the page.
+
+    Call it right after :func:`setup_page`, before the page's heavy imports. Streamlit shows a
+    spinner only after 0.5 s, so quick reruns never flash it, and it takes no place in the page.
+    """
+    spinner = st.spinner(f"{what} ({FIRST_VISIT_NOTE})…")
+    spinner.__enter__()
+    return lambda: spinner.__exit__(None, None, None)
 
 
 def is_instructor() -> bool:

@@ -26,12 +26,8 @@ import streamlit as st  # noqa: E402
 from dashboard import common  # noqa: E402
 
 ctx = common.setup_page("Bayesian networks")
-# The first visit after a server start also loads pandas, pyarrow and plotly: a spinner under the title
-# says so for the whole run. Streamlit shows it only after 0.5 s, so quick reruns never flash it, and it
-# takes no place in the page. Closed at the end.
-_building = st.spinner("Building the page: the network, its tables, samples and figures "
-                       "(the first visit after a server start also loads pandas and plotly)…")
-_building.__enter__()
+# The first visit after a server start also loads pandas, pyarrow and plotly: a spinner says so. Closed at the end.
+_done_building = common.first_visit_spinner("Building the page: the network, its tables, samples and figures")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -652,4 +648,4 @@ with chart_col:
 
 write_link_params(link.query_params_for(bn.PRESETS[preset], query, evidence))
 common.copy_link_button()
-_building.__exit__(None, None, None)
+_done_building()

@@ -16,10 +16,8 @@ from dashboard import common
 
 TITLE = "Gaussian KL — in-class exercise"
 ctx = common.setup_page(TITLE)
-# The first visit after a server start also loads pandas and plotly: a spinner says so. Streamlit shows
-# it only after 0.5 s, so quick reruns never flash it; it takes no place in the page. Closed at the end.
-_building = st.spinner("Building the page (the first visit after a server start also loads pandas and plotly)…")
-_building.__enter__()
+# The first visit after a server start also loads pandas and plotly: a spinner says so.
+_done_building = common.first_visit_spinner()  # closed at the end
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -243,7 +241,7 @@ try:
         optima.append(("argmin KL(p‖q): moment matching", setup["pq"], klfig.COLOR_PQ))
 except GenlabError as err:  # only reachable with a hand-made bad value
     st.error(str(err))
-    _building.__exit__(None, None, None)
+    _done_building()
     st.stop()
 
 # --------------------------------------------------------------------------- #
@@ -359,4 +357,4 @@ if reveal:
     )
 
 common.copy_link_button()
-_building.__exit__(None, None, None)
+_done_building()

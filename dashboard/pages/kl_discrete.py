@@ -16,11 +16,8 @@ from dashboard import common
 
 TITLE = "KL divergence — discrete"
 ctx = common.setup_page(TITLE)
-# The first visit after a server start loads pandas, plotly and the page's numerics (~0.7 s of CPU,
-# several seconds on a busy machine, issue 23 item 8): a spinner says so. Streamlit shows it only
-# after 0.5 s, so quick reruns never flash it; it is transient (no place in the page). Closed at the end.
-_building = st.spinner("Building the page (the first visit after a server start also loads pandas and plotly)…")
-_building.__enter__()
+# The first visit after a server start loads pandas, plotly and the page's numerics: a spinner says so.
+_done_building = common.first_visit_spinner()  # closed at the end
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -417,4 +414,4 @@ common.explain(
 )
 
 common.copy_link_button()
-_building.__exit__(None, None, None)
+_done_building()
