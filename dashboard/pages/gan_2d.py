@@ -13,11 +13,13 @@ import time
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from dashboard import common
 from dashboard import gan_jobs as gj
 from dashboard import live_canvas, live_feed, safe_text
 from dashboard.figures import gan as gf
+from dashboard.figures import gan_text as gt
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
 
@@ -36,10 +38,12 @@ TOY = ("ring8", "grid25", "two-moons", "spiral", "two-gaussians")
 DRAWN, UPLOADED = "draw your own", "upload a CSV"
 DATA_OPTIONS = TOY + (DRAWN, UPLOADED)
 LOSSES = ("minimax", "non-saturating", "lsgan")
-LOSS_LABELS = {"minimax": "minimax (slide)", "non-saturating": "non-saturating", "lsgan": "least squares (LSGAN)"}
+LOSS_LABELS = gt.LOSS_LABELS
 OPTIMIZERS = ("adam", "sgd")
 PRESETS = ("vanilla", "default")
-PRESET_LABELS = {"vanilla": "vanilla (plain GAN)", "default": "stabilised (clustered noise, EMA of G)"}
+# each label lists what the preset turns on (gan_text.GAN2D_PRESETS, checked against genlab's presets)
+PRESET_LABELS = {"vanilla": "vanilla: Adam, Gaussian z, batch 64, nothing added",
+                 "default": "stabilised: clustered z, G(z) = z + MLP(z), EMA of G, batch 256"}
 WIDTHS = (16, 32, 64, 128, 256)
 NOISE_DIMS = (1, 2, 4, 8, 16)
 DEFAULTS = {"lr_d": 0.001, "lr_g": 0.001, "k": 1, "loss": "non-saturating", "opt_d": "adam", "opt_g": "adam"}
@@ -110,9 +114,11 @@ with settings_row[0]:
                                     "'draw your own': click or drag on a canvas below the charts.")
 with settings_row[1]:
     preset = common.qp_select("Preset", "preset", PRESETS, "vanilla", format_func=lambda p: PRESET_LABELS[p],
-                              help="vanilla: Goodfellow's plain GAN. stabilised: genlab's benchmark setting "
-                                   "(clustered noise, G(z) = z + MLP(z), batch 256); the plotted fakes then come "
-                                   "from an exponential moving average of G's weights.")
+                              help="vanilla: a plain GAN as it is usually run today — Adam (β1 = 0.5) and the "
+                                   "loss you pick below, no stabiliser; not Goodfellow's SGD with momentum (pick "
+                                   "SGD and *minimax (slide)* below for the slide's recipe). stabilised: genlab's "
+                                   "benchmark setting (clustered noise, G(z) = z + MLP(z), batch 256); the plotted "
+                                   "fakes then come from an exponential moving average of G's weights.")
 with settings_row[2]:
     seed = common.qp_number("Seed", "seed", 0, 9999, 0)
 with settings_row[3]:
@@ -446,19 +452,26 @@ if ctx.instructor:
     buttons = [*row1, *row2]
 else:
     buttons = st.columns([1.1, 1, 1, 1, 1, 1.5], vertical_alignment="bottom")
+# Keyboard shortcuts (gan_text.SHORTCUTS, the same key for the same action on every GAN page): bare
+# letters, which Streamlit ignores while a text or number field has the focus and which no slider uses
 buttons[0].button("Train", icon=":material/play_arrow:", type="primary", on_click=_on_train, disabled=running,
-                  key=SS + "play", help="Run Algorithm 1 in the background: k D steps, then 1 G step, repeated.",
-                  width="stretch")
+                  key=SS + "play", shortcut=gt.SHORTCUTS["train"],
+                  help="Run Algorithm 1 in the background: k D steps, then 1 G step, repeated. "
+                       + gt.shortcut_help("train"), width="stretch")
 buttons[1].button("Pause", icon=":material/pause:", on_click=_on_pause, disabled=not running, key=SS + "pause",
+                  shortcut=gt.SHORTCUTS["pause"], help="Pause training (Train resumes). " + gt.shortcut_help("pause"),
                   width="stretch")
 buttons[2].button("Reset", icon=":material/restart_alt:", on_click=_on_reset, key=SS + "reset", width="stretch",
                   help="Fresh weights (same settings).")
 buttons[3].button("1 D step", on_click=_on_single, args=("d",), key=SS + "step_d", width="stretch",
-                  help="One discriminator update, G fixed (pauses training).")
+                  shortcut=gt.SHORTCUTS["step_d"],
+                  help="One discriminator update, G fixed (pauses training). " + gt.shortcut_help("step_d"))
 buttons[4].button("1 G step", on_click=_on_single, args=("g",), key=SS + "step_g", width="stretch",
-                  help="One generator update, D fixed (pauses training).")
+                  shortcut=gt.SHORTCUTS["step_g"],
+                  help="One generator update, D fixed (pauses training). " + gt.shortcut_help("step_g"))
 buttons[5].button("1 step: k D + 1 G", on_click=_on_single, args=("both",), key=SS + "step_both", width="stretch",
-                  help="One iteration of Algorithm 1 (pauses training).")
+                  shortcut=gt.SHORTCUTS["step"],
+                  help="One iteration of Algorithm 1 (pauses training). " + gt.shortcut_help("step"))
 
 SHORT_LAYER_LABELS = {"real": "Real", "fake": "Fake", "heatmap": "D(x)", "manifold": "Mesh",
                       "gradients": "Arrows"}
@@ -513,8 +526,23 @@ def live_settings() -> None:
     if live_error:
         st.error(f"{live_error}. Training keeps the last valid value.")
     state[SS + "live_error"] = live_error
+    recipe_view()
     if state.pop(SS + "loss_changed", False):
         st.rerun()
+
+
+def recipe_view() -> None:
+    """What trains with the settings on screen (inside the live-settings fragment, so a live change
+    updates it at once): one line with the departures from the slide marked, the reasons below it."""
+    train = {**gt.GAN2D_PRESETS[preset], "loss": state.get("loss", DEFAULTS["loss"]),
+             "optimizer_d": state.get("opt_d", "adam"), "optimizer_g": state.get("opt_g", "adam")}
+    model = {**gt.GAN2D_PRESETS[preset], "noise": noise}
+    k_now = state.get("k", 1)
+    st.markdown(gt.recipe_summary(train, model, lr_decay="none", k_disc=k_now))
+    with st.expander("What trains here, and why it departs from the slide", expanded=False):
+        st.markdown(gt.recipe_markdown(train, model, lr_decay="none", k_disc=k_now))
+        st.caption("The learning rates are yours and stay fixed (no decay on this page). The slide's recipe: "
+                   "*minimax (slide)*, SGD for both optimizers, k = 1, the vanilla preset.")
 
 
 def _on_loss() -> None:
@@ -643,6 +671,38 @@ def _preview_real() -> np.ndarray:
     return np.zeros((0, 2))
 
 
+def slide_objective() -> None:
+    """The lecture's objective and its training, as the slides write them (issue 20: content no page
+    taught yet), with the slide's question about backpropagating through z answered for GANs."""
+    if common.control_hidden("explanations"):
+        return
+    with st.expander("On the slide: L = J + J′, trained by alternating — and can we backpropagate through z?"):
+        st.markdown(
+            "**The objective.** For a real image x ~ p_data and noise z ~ p(z): "
+            "J = log D_φ(x) (D calls the real one real), J′ = log(1 − D_φ(G_θ(z))) (D calls the fake one fake), "
+            "L = J + J′. D maximises L over φ; G minimises J′, the only term that depends on θ: "
+            "min_θ max_φ L. **Both objectives, and hence their sum, are differentiable** in θ and φ: G's "
+            "gradient flows back through D into G.\n\n"
+            "**Training alternates:** (1) keep θ fixed and backpropagate through D: a step *up* L for φ; "
+            "(2) keep φ fixed and backpropagate through D into G: a step *down* J′ for θ. That is block "
+            "coordinate descent, except that each block gets one minibatch SGD step instead of being optimised "
+            "exactly. Algorithm 1 repeats (1) k times before each (2); Goodfellow et al. used k = 1, the least "
+            "expensive option. The buttons *1 D step* and *1 G step* are the two blocks.\n\n"
+            "**Can we backpropagate through z, given that it is stochastic?** In a GAN we never need to: z is an "
+            "*input*, drawn before the forward pass, and nothing that is sampled depends on θ or φ. "
+            "The loss depends on θ only through the deterministic G_θ(z), so ∇_θ J′ is the average of "
+            "∇_θ log(1 − D(G_θ(z))) over the sampled z. A VAE is different: its code z ~ q_φ(z | x) is drawn "
+            "from a distribution whose parameters φ are being learned, and the reparameterization "
+            "z = μ_φ(x) + σ_φ(x) ⊙ ε, ε ~ N(0, I), moves the randomness into an input so that the gradient "
+            "can reach φ."
+        )
+        try:
+            st.page_link("pages/vae_elbo.py", label="The VAE's answer: Latent ELBO & reparameterization",
+                         icon=":material/arrow_forward:")
+        except StreamlitAPIException:      # the page run on its own (AppTest): no page registry
+            st.caption("The VAE's answer: page *Latent ELBO & reparameterization*.")
+
+
 over_time = st.container()       # below the two columns; the live fragment draws the charts here
 with over_time:
     st.subheader("Over time")
@@ -654,12 +714,15 @@ with right:
         "opinion D(x): green where it says *real*, purple where it says *fake*. The **mesh** is the "
         "generator's manifold: G applied to a grid of noise vectors (how G folds the noise space into "
         "the plane); orange **arrows** show where G's update pushes each fake.\n\n"
-        "**The game on the slide.** D ascends log D(x) + log(1 − D(G(z))): it paints the background "
-        "green under real points and purple under fakes. G minimises log(1 − D(G(z))): the arrows "
-        "point uphill on D's map, toward where D says *real*. **Algorithm 1**: every step makes k "
-        "discriminator updates, then one generator update — try the single-step buttons, and raise k "
-        "to let D get ahead. At the equilibrium p_G = p_data and D(x) = ½ everywhere (white)."
+        "**The game.** D ascends the slide's log D(x) + log(1 − D(G(z))): it paints the background "
+        "green under real points and purple under fakes. G wants D to say *real* for its fakes: on the slide "
+        "it descends log(1 − D(G(z))) (the loss *minimax (slide)*); by default here it descends −log D(G(z)) "
+        "(*non-saturating*, see the line under the settings). Either way the arrows point uphill on D's map, "
+        "toward where D says *real*. **Algorithm 1**: every step makes k discriminator updates, then one "
+        "generator update — try the single-step buttons, and raise k to let D get ahead. At the equilibrium "
+        "p_G = p_data and D(x) = ½ everywhere (white)."
     )
+    slide_objective()
 
 # --------------------------------------------------------------------------- #
 # Charts over time (live)
@@ -842,7 +905,8 @@ with st.expander("Why the slide's minimax loss stalls early (minimax vs non-satu
         "Write D = σ(a) with a the discriminator's logit. The slide's generator loss log(1 − D(G(z))) "
         "has gradient −D(G(z)) with respect to a: when D confidently rejects the fakes — which is exactly "
         "the start of training, D(G(z)) ≈ 0 — G gets almost no gradient and **stalls**. The non-saturating "
-        "loss −log D(G(z)) has the same fixed point but gradient −(1 − D(G(z))) ≈ −1 there. Try it: Reset, "
+        "loss −log D(G(z)) (Goodfellow et al. 2014, §3) has the same fixed point but gradient −(1 − D(G(z))) ≈ −1 "
+        "there. Try it: Reset, "
         "pick *minimax (slide)*, raise k to 5 so D wins early, and compare loss_G and the arrows with "
         "*non-saturating*."
     )

@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import common, safe_text
 from dashboard import gan_jobs as gj
 from dashboard.figures import gan as gf
+from dashboard.figures import gan_text as gt
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
 from genlab.runs import default_runs_root
@@ -31,7 +32,8 @@ DISCS = ("standard", "patch")
 DISC_LABELS = {"standard": "standard (one verdict per image)", "patch": "PatchGAN (one verdict per patch)"}
 LOSSES = ("minimax", "non-saturating", "lsgan")
 PRESETS = ("default", "vanilla")
-PRESET_LABELS = {"default": "default (EMA of G, lr decay)", "vanilla": "vanilla (no stabilisers)"}
+# each label lists what the preset turns on (genlab.train.gan_config's DCGAN_PRESETS over the image GANs' defaults)
+PRESET_LABELS = {"default": "default: lazy R1, EMA of G, lr decay", "vanilla": "vanilla: Adam only, nothing added"}
 NOISE_DIMS = (8, 16, 32, 64, 128)
 CLASS_NAMES = {
     "fashion-mnist": ("T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
@@ -98,7 +100,9 @@ with top[2]:
     disc = common.qp_radio("Discriminator", "disc", DISCS, "standard", format_func=lambda d: DISC_LABELS[d])
 row = st.columns(5, vertical_alignment="bottom")
 with row[0]:
-    loss = common.qp_select("Loss", "loss", LOSSES, "non-saturating")
+    loss = common.qp_select("Loss", "loss", LOSSES, "non-saturating", format_func=gt.LOSS_LABELS.get,
+                            help="minimax (slide): G descends log(1 − D(G(z))), the slide's game. "
+                                 "non-saturating: G descends −log D(G(z)) (Goodfellow et al. 2014, §3).")
 with row[1]:
     preset = common.qp_select("Preset", "preset", PRESETS, "default", format_func=lambda p: PRESET_LABELS[p])
 with row[2]:
@@ -118,6 +122,13 @@ try:
 except GenlabError as err:
     config_error = str(err)
 run_name = gj.run_name_for(config) if config is not None else None
+if config is not None:
+    # what the settings above train: the loss and every addition, each departure from the slide marked
+    st.markdown(gt.recipe_summary(config["train_config"], config["model_config"], where="the box below"))
+    with st.expander("What trains here, and why it departs from the slide", expanded=False):
+        st.markdown(gt.recipe_markdown(config["train_config"], config["model_config"]))
+        st.caption("The slide's recipe is the loss *minimax (slide)* with the *vanilla* preset (still Adam: "
+                   "this page offers no SGD).")
 
 
 def _stored_run():
@@ -279,11 +290,14 @@ elif stored_status in ("stopped", "interrupted"):
 
 buttons = st.columns([1.8, 1.1, 1.1] if ctx.instructor else [1.4, 1, 1, 3.6], vertical_alignment="center")
 buttons[0].button(train_label, icon=":material/play_arrow:", type="primary", on_click=_on_train, key=SS + "train",
-                  disabled=running or bool(problem) or config is None, width="stretch")
+                  disabled=running or bool(problem) or config is None, width="stretch",
+                  shortcut=gt.SHORTCUTS["train"], help=gt.shortcut_help("train"))
 buttons[1].button("Pause", icon=":material/pause:", on_click=_on_pause, disabled=not running, key=SS + "pause",
-                  width="stretch")
+                  width="stretch", shortcut=gt.SHORTCUTS["pause"],
+                  help="Pause training (Resume continues). " + gt.shortcut_help("pause"))
 buttons[2].button("Stop", icon=":material/stop:", on_click=_on_stop, disabled=not (running or paused),
-                  key=SS + "stop", width="stretch", help="Stop and keep the checkpoint (Train resumes it).")
+                  key=SS + "stop", width="stretch", shortcut=gt.SHORTCUTS["stop"],
+                  help="Stop and keep the checkpoint (Train resumes it). " + gt.shortcut_help("stop"))
 with (st.container() if ctx.instructor else buttons[3]):
     if stored_status == "finished" and state[SS + "loaded"] != stored.name:
         st.caption(f"Stored run with these settings: **{stored.name}** (finished) — shown at once, no training.")
@@ -465,8 +479,11 @@ if snap and snap.get("patch") and snap["view"].get("patch"):
     )
 
 common.explain(
-    "**DCGAN** (as on the slide): G projects z and reshapes it, then fractionally-strided convolutions grow "
-    "the image; D is a strided CNN. Both play the slide's minimax game, trained with Algorithm 1 (k = 1). "
+    "**DCGAN**, the slide's example generator: G projects z and reshapes it, then fractionally-strided "
+    "convolutions grow the image; D is a strided CNN. "
+    + (gt.dcgan_scale_line(config["model_config"]) + " " if config is not None else "")
+    + "Both train with Algorithm 1 (k = 1) and the loss picked above; the line under the settings marks "
+    "what departs from the slide's minimax game. "
     "**Quality number:** the Fréchet distance between Gaussians fitted to the digit classifier's features "
     "of 360 samples and of the test images — FID's formula with a small classifier trained on the data set "
     "itself (Inception would be meaningless on 8×8 digits)."

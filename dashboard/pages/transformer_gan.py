@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import common
+from dashboard.figures import gan_text as gt
 from dashboard.figures import transformer as tf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
@@ -33,6 +34,8 @@ DIMS = (32, 48, 64, 96)
 DEPTHS = (1, 2, 3)
 HEADS = (1, 2, 4)
 N_SHOW = 6          # images in the attention / patch-by-patch views
+LOSSES = ("minimax", "non-saturating", "lsgan")
+MODEL_TITLES = {"tgan": "Transformer GAN", "dcgan": "DCGAN"}
 
 
 # First visits on a busy server take seconds here (measured in bench/RESULTS.md): cached loads say what
@@ -143,7 +146,7 @@ with top[2]:
     depth = common.qp_select("Transformer blocks (G and D)", "depth", DEPTHS, RACE_DEFAULTS["depth"])
 with top[3]:
     heads = common.qp_select("Attention heads", "heads", HEADS, RACE_DEFAULTS["heads"])
-row = st.columns([2.5, 1.25, 1], vertical_alignment="bottom")
+row = st.columns([2.3, 1.2, 1.3, 0.9], vertical_alignment="bottom")
 with row[0]:
     seconds = common.qp_slider("Training time per model (s)", "seconds", 15, 900, RACE_DEFAULT_SECONDS, step=15,
                                help="Both models get exactly this much training time (inside their training "
@@ -151,14 +154,25 @@ with row[0]:
 with row[1]:
     with_dcgan = common.qp_toggle("Race against DCGAN", "dcgan", RACE_DEFAULTS["with_dcgan"])
 with row[2]:
+    loss = common.qp_select("Loss (both models)", "loss", LOSSES, "non-saturating", format_func=gt.LOSS_LABELS.get,
+                            help="minimax (slide): G descends log(1 − D(G(z))), the slide's game. non-saturating: "
+                                 "G descends −log D(G(z)) (Goodfellow et al. 2014, §3). Both models of the race "
+                                 "use it, so that the race compares architectures.")
+with row[3]:
     seed = common.qp_number("Seed", "seed", 0, 9999, RACE_DEFAULTS["seed"])
 
 common.explain(
     "**ViT on the slides:** the image is cut into P×P pixel patches, *each patch is embedded linearly*, a learned "
     "**1D positional embedding** says where it came from, and a learned **class token [\\*]** is put in front. "
-    "A transformer lets every token attend to every other. **TransGAN / ViTGAN:** the discriminator *is* such a "
-    "ViT whose real/fake score is read from [\\*]'s output embedding; the generator is a transformer too, and "
-    "it **generates the image patch by patch** — each output token is turned into the pixels of its patch."
+    "A transformer lets every token attend to every other. ViT is a classifier, *not inherently a generative "
+    "model* (the slide asks: is this even a generative model?). A GAN makes one with it: "
+    "**the discriminator is such a ViT**, its real/fake score read from [\\*]'s output embedding (ViTGAN's "
+    "figure; TransGAN's discriminator reads a class token too). **The generator is a transformer that, like "
+    "ViTGAN's, generates the image patch by patch** — each output token is turned into the pixels of its patch. "
+    "**TransGAN's** generator works differently: it starts from a small grid of tokens and **upsamples it in "
+    "stages**, switching to grid self-attention once the resolution passes 32×32 (full attention over that many "
+    "tokens costs too much). An 8×8 digit needs no stages: ours maps z to its token sequence with an MLP, as "
+    "TransGAN's first stage does, and then emits the patches as ViTGAN does."
 )
 
 # --------------------------------------------------------------------------- 1. tokens
@@ -187,6 +201,8 @@ try:
     from genlab.train.race import race_configs, race_key
 
     configs = race_configs(int(patch), int(dim), int(depth), int(heads), int(seed), bool(with_dcgan))
+    for model_config in configs.values():         # the default loss leaves the configs (and the key) as they are
+        model_config["train_config"]["loss"] = loss
     key = race_key(configs, float(seconds))
 except GenlabError as err:
     config_error = str(err)
@@ -195,6 +211,14 @@ if config_error:
     common.copy_link_button()   # the page ends here: its one link, at the bottom as on every page
     st.stop()
 names = tuple(configs)
+for name, model_config in configs.items():     # what each model of the race trains, departures marked
+    st.markdown(gt.recipe_summary(model_config["train_config"], model_config["model_config"], where="the box below",
+                                  who=f"{MODEL_TITLES[name]} trains"))
+with st.expander("What trains here, and why it departs from the slide", expanded=False):
+    for name, model_config in configs.items():
+        st.markdown(f"**{MODEL_TITLES[name]}**\n\n" + gt.recipe_markdown(model_config["train_config"],
+                                                                         model_config["model_config"]))
+    st.caption("The learning-rate decay follows each model's training time: it ends when the time is up.")
 job = manager.get(state[SS + "job"]) if state[SS + "job"] else None
 running = job is not None and job.active
 
@@ -238,9 +262,11 @@ stored, stored_source = _find_stored_race(key, names)
 buttons = st.columns([1.3, 1, 3.7], vertical_alignment="center")
 buttons[0].button("Train",
                   icon=":material/play_arrow:", type="primary", disabled=running or stored is not None,
-                  on_click=_on_train, key=SS + "train", width="stretch")
+                  on_click=_on_train, key=SS + "train", width="stretch", shortcut=gt.SHORTCUTS["train"],
+                  help="Race the two models (equal training time each). " + gt.shortcut_help("train"))
 buttons[1].button("Stop", icon=":material/stop:", disabled=not running, on_click=_on_stop, key=SS + "stop",
-                  width="stretch")
+                  width="stretch", shortcut=gt.SHORTCUTS["stop"],
+                  help="Stop the race and keep what it drew so far. " + gt.shortcut_help("stop"))
 with buttons[2]:
     if stored_source == "demo":
         st.caption("Showing the shipped demo race (made with `python -m genlab demos`, no waiting) for exactly "
@@ -329,7 +355,7 @@ else:
         "D(x) is the discriminator's probability that the image is real."
     )
     T = int(np.asarray(ins["patches"]).shape[1])
-    st.subheader("4. The generator draws patch by patch")
+    st.subheader("4. The generator draws patch by patch (as ViTGAN's does)")
     shown = common.qp_slider("Tokens shown", "tokens", 1, T, T,
                              help="Each of the generator's output tokens becomes one patch of pixels.")
     common.show_figure(tf.patch_by_patch_figure(ins["patches"], int(shown), height=300 if ctx.instructor else 240,
