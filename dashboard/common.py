@@ -23,8 +23,11 @@ Widgets made with the ``qp_*`` helpers keep their value in the URL
 ``?instructor=1`` (or the sidebar toggle) switches on instructor mode: larger
 fonts on the page and projector-sized fonts, markers and lines in figures.
 ``?theme=dark`` (or the sidebar toggle) switches on the dark theme.
+``?palette=cb`` (or the sidebar toggle) draws every figure in the colour-blind-safe
+palette (:mod:`dashboard.figures.palette`); pages pass ``ctx.palette`` to the figure
+builders. An unknown ``?palette=`` value falls back to the default with a warning.
 
-Display options (instructor mode, dark theme, hidden controls, figure format)
+Display options (instructor mode, dark theme, palette, hidden controls, figure format)
 are global: they carry across pages. Lesson settings are per page: when
 :func:`setup_page` sees another page than the session's previous run, it drops
 every session-state key a ``qp_*`` helper (or :func:`page_state`) registered, so
@@ -46,11 +49,16 @@ from typing import Any, Callable, Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.figures.palette import DEFAULT as DEFAULT_PALETTE
+from dashboard.figures.palette import PALETTE_PARAM, PALETTES, Palette
+from dashboard.safe_text import md
+
 __all__ = [
     "PageContext",
     "setup_page",
     "is_instructor",
     "is_dark",
+    "palette",
     "explain",
     "caption",
     "style_figure",
@@ -74,13 +82,15 @@ _INSTRUCTOR = "_genlab_instructor"
 _DARK = "_genlab_dark"
 _HIDE = "_genlab_hide"
 _IMG_FMT = "_genlab_image_format"
+_PALETTE = "_genlab_palette"                  # the name of the session's palette
+_PALETTE_WARNING = "_genlab_palette_warning"  # an unknown ?palette= value, to warn about once
 _KEY = "_genlab_instructor_key"  # typed into the sidebar; never in the URL (the projector shows it)
 # The page whose lesson settings session state holds, and the keys of those settings.
 _PAGE = "_genlab_page"
 _PAGE_KEYS = "_genlab_page_keys"
 _PAGE_URL = "_genlab_page_url"
 # Query parameters that are display options: global, they stay in the URL across pages.
-_GLOBAL_PARAMS = frozenset({"instructor", "hide", "theme"})
+_GLOBAL_PARAMS = frozenset({"instructor", "hide", "theme", PALETTE_PARAM})
 _WIDGET = "_w"  # suffix of the sidebar widgets' own keys
 
 # Figure sizes.
@@ -102,6 +112,7 @@ class PageContext:
     instructor: bool
     dark: bool
     hidden: frozenset[str]
+    palette: Palette = DEFAULT_PALETTE   # pass it to the figure builders (``palette=ctx.palette``)
 
     @property
     def plotly_template(self) -> str:
@@ -180,6 +191,7 @@ def _sync_modes_from_url() -> None:
     if theme is not None and theme.strip().lower() in _THEMES:
         ss[_DARK] = theme.strip().lower() == "dark"
     ss.setdefault(_DARK, False)
+    _sync_palette_from_url()
     ss.setdefault(_IMG_FMT, "png")
     # Keep the URL describing the view even after a page switch cleared it (an unknown
     # ?theme= value is replaced by the theme in use).
@@ -188,6 +200,37 @@ def _sync_modes_from_url() -> None:
     if ss[_HIDE] and hide is None:
         _qp_set("hide", ",".join(sorted(ss[_HIDE])))
     _qp_set("theme", "dark" if ss[_DARK] else None)
+
+
+def _palette_param(name: str) -> str | None:
+    """The URL value of palette ``name`` (None: the default palette has no parameter)."""
+    return None if name == DEFAULT_PALETTE.name else name
+
+
+def _sync_palette_from_url() -> None:
+    """``?palette=`` names the session's palette; an unknown value keeps the palette in use and is
+    remembered for :func:`_palette_warning`. The URL is then rewritten to the palette in use."""
+    ss = st.session_state
+    text = _qp_get(PALETTE_PARAM)
+    if text is not None:
+        name = text.strip().lower()
+        if name in PALETTES:
+            ss[_PALETTE] = name
+        else:
+            ss[_PALETTE_WARNING] = text
+    ss.setdefault(_PALETTE, DEFAULT_PALETTE.name)
+    _qp_set(PALETTE_PARAM, _palette_param(ss[_PALETTE]))
+
+
+def _palette_warning() -> None:
+    """Say once that the address asked for a palette that does not exist."""
+    text = st.session_state.pop(_PALETTE_WARNING, None)
+    if text is None:
+        return
+    allowed = ", ".join(f"`{PALETTE_PARAM}={name}`" for name in PALETTES if name != DEFAULT_PALETTE.name)
+    st.warning(f"The address asks for an unknown figure palette ({PALETTE_PARAM}=“{md(text, 40)}”); the "
+               f"figures keep the {palette().label}. Allowed: {allowed} (colour-blind safe), or no "
+               f"`{PALETTE_PARAM}` parameter for the default colours.")
 
 
 def _on_instructor_change() -> None:
@@ -210,6 +253,12 @@ def instructor_key() -> str:
     """The instructor key typed into the sidebar in this session ("" if none); the server's
     ``GENLAB_INSTRUCTOR_KEY`` guards what only the instructor may do (resetting a class poll)."""
     return str(st.session_state.get(_KEY, ""))
+
+
+def _on_palette_change() -> None:
+    name = "cb" if st.session_state[_PALETTE + _WIDGET] else DEFAULT_PALETTE.name
+    st.session_state[_PALETTE] = name
+    _qp_set(PALETTE_PARAM, _palette_param(name))
 
 
 def _on_format_change() -> None:
@@ -243,6 +292,11 @@ def _sidebar_options() -> None:
         ss[_DARK + _WIDGET] = ss[_DARK]
         st.toggle("Dark theme", key=_DARK + _WIDGET, on_change=_on_dark_change,
                   help="Same as adding ?theme=dark to the URL.")
+        ss[_PALETTE + _WIDGET] = ss[_PALETTE] == "cb"
+        st.toggle("Colour-blind-safe colours", key=_PALETTE + _WIDGET, on_change=_on_palette_change,
+                  help="Okabe–Ito colours in every figure: real vs fake, q vs p and the other pairs stay "
+                       "apart with red-green or blue-yellow colour blindness (class plots add a marker "
+                       "shape per class). Same as adding ?palette=cb to the URL.")
         ss[_IMG_FMT + _WIDGET] = ss[_IMG_FMT]
         st.radio(
             "Figure download format",
@@ -419,8 +473,8 @@ def setup_page(title: str, *, show_title: bool = True) -> PageContext:
     """First call in every page script.
 
     Drops the previous page's lesson settings when the session arrives from another page,
-    reads ``?instructor=``, ``?theme=`` and ``?hide=`` from the URL, draws the sidebar
-    display options, injects the CSS for instructor mode / dark theme and
+    reads ``?instructor=``, ``?theme=``, ``?palette=`` and ``?hide=`` from the URL, draws the
+    sidebar display options, injects the CSS for instructor mode / dark theme and
     (unless ``show_title=False``) renders ``title`` as the page heading, so
     pages should not call ``st.title`` themselves.
     """
@@ -436,11 +490,13 @@ def setup_page(title: str, *, show_title: bool = True) -> PageContext:
     st.html(css)
     if show_title:
         st.title(title)
+    _palette_warning()
     return PageContext(
         title=title,
         instructor=is_instructor(),
         dark=is_dark(),
         hidden=_hidden(),
+        palette=palette(),
     )
 
 
@@ -474,6 +530,18 @@ def is_dark() -> bool:
         return st.context.theme.type == "dark"
     except Exception:  # pragma: no cover - no script context / old frontend
         return False
+
+
+def palette() -> Palette:
+    """The session's figure palette (``?palette=cb`` or the sidebar toggle; else the default).
+
+    Pass it to the figure builders (``palette=``): it is per session, never a module global
+    (Streamlit runs every session's script in a thread of its own)."""
+    name = st.session_state.get(_PALETTE)
+    if name is None:
+        text = _qp_get(PALETTE_PARAM)
+        name = text.strip().lower() if text else None
+    return PALETTES.get(name or "", DEFAULT_PALETTE)
 
 
 def _hidden() -> frozenset[str]:

@@ -133,7 +133,7 @@ class Palette:
 
 DEFAULT = Palette(
     name="default",
-    label="Default colours",
+    label="default colours",
     real="#1b9e4b", fake="#7b3fb5", real_name="green", fake_name="purple",
     gradient="#d9480f", manifold="rgba(90, 40, 140, 0.55)", second="#2f5fd0",
     d_colorscale=((0.0, "#b69ad6"), (0.25, "#dccdef"), (0.5, "#ffffff"), (0.75, "#c6ebd1"), (1.0, "#82cf9b")),
@@ -153,7 +153,7 @@ DEFAULT = Palette(
 
 COLOUR_BLIND = Palette(
     name="cb",
-    label="Colour-blind safe (Okabe–Ito)",
+    label="colour-blind-safe colours (Okabe–Ito)",
     # blue vs orange: the pair that stays furthest apart under all three colour-vision deficiencies
     real=_OI["blue"], fake=_OI["orange"], real_name="blue", fake_name="orange",
     gradient=_OI["vermillion"], manifold="rgba({},{},{},0.6)".format(*_shade(_OI["orange"], 0.65)),
