@@ -437,7 +437,7 @@ def draw_section() -> None:
             st.query_params["shapes"] = gj.shapes_to_text(new)
 
         canvas_points = points if points is not None else np.zeros((0, 2))
-        common.show_figure(gf.draw_canvas_figure(canvas_points, height=380), key=SS + "canvas", on_select=_on_draw,
+        common.show_figure(gf.draw_canvas_figure(canvas_points, height=380, palette=ctx.palette), key=SS + "canvas", on_select=_on_draw,
                            selection_mode=("points", "box", "lasso"))
 
 
@@ -639,9 +639,11 @@ def _plane_figure(snap, shown: list[str], preview=None):
         return gf.plane_figure(
             snap["real"], view.get("fake"), heatmap=view.get("heatmap"), manifold=view.get("manifold"),
             gradients=view.get("gradients"), layers=shown, bounds=snap["bounds"], show_legend=False, height=height,
+            palette=ctx.palette,
         )
     return gf.plane_figure(_preview_real() if preview is None else preview, None,
-                           layers=[n for n in shown if n == "real"], show_legend=False, height=height)
+                           layers=[n for n in shown if n == "real"], show_legend=False, height=height,
+                           palette=ctx.palette)
 
 
 def plane_view(job, snap, live: bool, shown: list[str], box) -> None:
@@ -743,16 +745,18 @@ def _chart_figures(snap) -> list:
     label = common.INSTRUCTOR_FONT if ctx.instructor else gf.CHANGE_FONT     # the change labels' size
     figs = [
         ("gan2d_loss", gf.loss_figure(hist["step"], hist["loss_d"], hist["loss_g"], loss_name=loss_name,
-                                      changes=changes, height=h, label_font=label)),
+                                      changes=changes, height=h, label_font=label, palette=ctx.palette)),
         ("gan2d_dout", gf.d_output_figure(hist["step"], hist["d_real"], hist["d_fake"], changes=changes, height=h,
-                                          label_font=label)),
-        ("gan2d_div", gf.divergence_figure(evals["step"], evals["kl"], evals["js"], bins=gj.KL_BINS, height=h)),
+                                          label_font=label, palette=ctx.palette)),
+        ("gan2d_div", gf.divergence_figure(evals["step"], evals["kl"], evals["js"], bins=gj.KL_BINS, height=h,
+                                           palette=ctx.palette)),
     ]
     if snap.get("n_modes"):
         figs.append(("gan2d_modes", gf.modes_figure(evals["step"], evals["modes"], evals["hq"],
-                                                    n_modes=snap["n_modes"], height=h)))
+                                                    n_modes=snap["n_modes"], height=h, palette=ctx.palette)))
     else:
-        figs.append(("gan2d_sat", gf.saturation_figure(_last(hist["d_fake"]), loss=loss_name, height=h)))
+        figs.append(("gan2d_sat", gf.saturation_figure(_last(hist["d_fake"]), loss=loss_name, height=h,
+                                                           palette=ctx.palette)))
     return figs
 
 
@@ -834,8 +838,8 @@ def _publish_feeds(job_id: str, shown: list[str]) -> tuple[str, str]:
 
     # a rerun with the same options keeps the feeds (and their caches) as they are
     return (live_feed.publish(SESSION, "gan2d_plane", build_plane, changed,
-                              options=(job_id, tuple(shown), ctx.instructor, signature)),
-            live_feed.publish(SESSION, "gan2d_charts", build_charts, changed, options=(job_id, ctx.instructor)))
+                              options=(job_id, tuple(shown), ctx.instructor, signature, ctx.palette.name)),
+            live_feed.publish(SESSION, "gan2d_charts", build_charts, changed, options=(job_id, ctx.instructor, ctx.palette.name)))
 
 
 def live_feeds_view(job, shown: list[str]) -> None:
@@ -900,7 +904,7 @@ with st.expander("Why the slide's minimax loss stalls early (minimax vs non-satu
                  expanded=(loss == "minimax")):
     snap = _current_snapshot()
     d_fake_now = _last(snap["history"]["d_fake"]) if snap else None
-    common.show_figure(gf.saturation_figure(d_fake_now, loss=loss, height=340), key="gan2d_saturation")
+    common.show_figure(gf.saturation_figure(d_fake_now, loss=loss, height=340, palette=ctx.palette), key="gan2d_saturation")
     common.explain(
         "Write D = σ(a) with a the discriminator's logit. The slide's generator loss log(1 − D(G(z))) "
         "has gradient −D(G(z)) with respect to a: when D confidently rejects the fakes — which is exactly "

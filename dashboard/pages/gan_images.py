@@ -416,9 +416,12 @@ def live_view() -> None:
                       help="Share of samples generated for class y that the digit classifier calls y.")
     with right:
         h = 250 if not ctx.instructor else 290
-        common.show_figure(gf.loss_figure(hist["step"], hist["loss_d"], hist["loss_g"], height=h), key="img_loss")
-        common.show_figure(gf.d_output_figure(hist["step"], hist["d_real"], hist["d_fake"], height=h), key="img_dout")
-        common.show_figure(gf.quality_figure(evals["step"], evals["frechet_distance"], height=h), key="img_fd")
+        common.show_figure(gf.loss_figure(hist["step"], hist["loss_d"], hist["loss_g"], height=h, palette=ctx.palette),
+                           key="img_loss")
+        common.show_figure(gf.d_output_figure(hist["step"], hist["d_real"], hist["d_fake"], height=h, palette=ctx.palette),
+                           key="img_dout")
+        common.show_figure(gf.quality_figure(evals["step"], evals["frechet_distance"], height=h,
+                                            palette=ctx.palette), key="img_fd")
     if running and job is not None and job.status not in ("running", "queued"):
         st.rerun()
 
@@ -467,7 +470,7 @@ if snap and snap.get("patch") and snap["view"].get("patch"):
     st.subheader("PatchGAN: the discriminator's verdict per patch")
     p = snap["view"]["patch"]
     common.show_figure(gf.patch_map_figure(p["real"], p["real_maps"], p["fake"], p["fake_maps"],
-                                           height=420 if ctx.instructor else 380), key="img_patch")
+                                           height=420 if ctx.instructor else 380, palette=ctx.palette), key="img_patch")
     common.explain(
         "A PatchGAN discriminator is fully convolutional: instead of one real/fake probability per image it "
         "outputs a map, one probability per overlapping patch (here a 4×4 map whose cells each see a 5×5 to 7×7 "

@@ -229,16 +229,16 @@ try:
         guess_kl = res["guess"]
         path = gaussian_path((mu1, mu2), (sd1, sd2), rho, guess_m, guess_s, objective) if descent else None
         optima = [
-            ("argmin KL(q‖p): sᵢ² = 1/Λᵢᵢ", res[QP], klfig.COLOR_QP),
-            ("argmin KL(p‖q): sᵢ² = Σᵢᵢ", res[PQ], klfig.COLOR_PQ),
+            ("argmin KL(q‖p): sᵢ² = 1/Λᵢᵢ", res[QP], ctx.palette.kl_qp),
+            ("argmin KL(p‖q): sᵢ² = Σᵢᵢ", res[PQ], ctx.palette.kl_pq),
         ]
     else:
         setup = mixture_setup(sep, weight, csd, crho)
         guess_kl = mixture_guess(sep, weight, csd, crho, guess_m, guess_s)
         path = mixture_path(sep, weight, csd, crho, guess_m, guess_s, objective) if descent else None
-        optima = [(f"local min of KL(q‖p) from mode {'ab'[b]}", mn, klfig.COLOR_QP)
+        optima = [(f"local min of KL(q‖p) from mode {'ab'[b]}", mn, ctx.palette.kl_qp)
                   for b, mn in enumerate(setup["minima"])]
-        optima.append(("argmin KL(p‖q): moment matching", setup["pq"], klfig.COLOR_PQ))
+        optima.append(("argmin KL(p‖q): moment matching", setup["pq"], ctx.palette.kl_pq))
 except GenlabError as err:  # only reachable with a hand-made bad value
     st.error(str(err))
     _done_building()
@@ -258,12 +258,13 @@ guess_color = klfig.COLOR_GUESS_DARK if ctx.dark else klfig.COLOR_GUESS
 qs = [klfig.QCurve("your guess q", guess_m, guess_s, guess_color, dash="dash", width=2.5)]
 if reveal:
     for k, (label, res_q, color) in enumerate(optima):
-        dash = "solid" if k == 0 or color == klfig.COLOR_PQ else "dashdot"
+        dash = "solid" if k == 0 or color == ctx.palette.kl_pq else "dashdot"
         qs.append(klfig.QCurve(label, res_q["m"], res_q["s"], color, dash=dash))
 animation = None
 if descent:
     animation = klfig.Animation(f"q during descent on {PRETTY[objective]}", path["means"], path["stds"],
-                                path["steps"], path["kl"], objective=PRETTY[objective])
+                                path["steps"], path["kl"], objective=PRETTY[objective],
+                                color=ctx.palette.descent)
 
 # a fixed, square view holding p and every q drawn
 boxes = []
@@ -290,10 +291,10 @@ fig_height = 740 if ctx.instructor else 640
 with fig_col:
     if gaussian:
         fig = klfig.exercise_figure(p_mean=(mu1, mu2), p_cov=res["cov"], qs=qs, animation=animation,
-                                    title=title, extent=extent, height=fig_height)
+                                    title=title, extent=extent, height=fig_height, palette=ctx.palette)
     else:
         fig = klfig.exercise_figure(p_grid=setup["grid"], qs=qs, animation=animation, title=title, extent=extent,
-                                    height=fig_height)
+                                    height=fig_height, palette=ctx.palette)
     # a short toolbar: it shares the band above the slider with the play buttons
     common.show_figure(fig, key="gaussian_kl_figure", config={"modeBarButtonsToRemove": [
         "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]})

@@ -312,11 +312,11 @@ def _restarts_and_history(result: dict, prefix: str) -> None:
     c1, c2 = st.columns([2, 1], gap="medium")
     with c1:
         st.markdown("**Each random start's decode(z)** and its objective — best first (framed)")
-        common.show_figure(ef.panels_figure(restart_panels, height=height - 60, highlight=0),
+        common.show_figure(ef.panels_figure(restart_panels, height=height - 60, highlight=0, palette=ctx.palette),
                            key=SS + prefix + "restarts")
     with c2:
         st.markdown("**Objective** (mean over starts of the best so far)")
-        common.show_figure(ef.convergence_figure(result["history"], height=height - 60, title=None),
+        common.show_figure(ef.convergence_figure(result["history"], height=height - 60, title=None, palette=ctx.palette),
                            key=SS + prefix + "history")
 
 
@@ -361,7 +361,7 @@ if task == "inpaint":
     with picker_box:
         st.markdown(f"**Test digit #{index}** (a {label}) — drag a box to hide it")
         common.show_figure(ef.mask_picker_figure(x[0, 0].numpy(), mask[0, 0].numpy(),
-                                                 height=380 if ctx.instructor else 300),
+                                                 height=380 if ctx.instructor else 300, palette=ctx.palette),
                            key=SS + "picker", on_select=_on_box, selection_mode=("box",))
         st.caption("Red = missing. Drag a box over the digit to hide that rectangle (it goes into the link).")
     with right:
@@ -388,7 +388,7 @@ if task == "inpaint":
             panels.append({"title": "conditional<br>VAE", "image": filled[0, 0], "caption": _caption(filled), "outline": True})
             cvae_draws = cvae.complete(x, m_t, samples=8, seed=int(seed))[0].numpy()
         st.markdown(f"**Filling in {HEADINGS[kind]}** (dashed box)")
-        common.show_figure(ef.panels_figure(panels, mask=mask[0, 0].numpy(), height=height), key=SS + "panels")
+        common.show_figure(ef.panels_figure(panels, mask=mask[0, 0].numpy(), height=height, palette=ctx.palette), key=SS + "panels")
         common.caption(f"Latent optimization: ‖m ⊙ (decode(z\\*) − x)‖² = {result['data']:.3f}, "
                        f"λ‖z\\*‖² = {result['prior']:.3f}.",
                        explanation="“VAE encoder on it” = decode(encoder(masked digit)): the encoder never saw "
@@ -397,7 +397,7 @@ if task == "inpaint":
             draws = [{"title": f"z{i + 1}", "image": cvae_draws[i, 0], "caption": _short(cvae_draws[i:i + 1]),
                       "outline": True} for i in range(len(cvae_draws))]
             st.markdown("**Conditional VAE: different completions**, z ~ N(0, I)")
-            common.show_figure(ef.panels_figure(draws, mask=mask[0, 0].numpy(), height=height - 60),
+            common.show_figure(ef.panels_figure(draws, mask=mask[0, 0].numpy(), height=height - 60, palette=ctx.palette),
                                key=SS + "cvae_draws")
 
     order = np.argsort(result["objectives"][0])
@@ -428,7 +428,7 @@ else:
         {"title": "latent optimization", "image": high[0, 0], "caption": f"{_caption(high)}<br>{mse(high)}"},
     ]
     st.markdown("**Super-resolution:** find z with avgpool2(decode(z)) ≈ the 4×4 image")
-    common.show_figure(ef.panels_figure(panels, height=height + 20), key=SS + "sr_panels")
+    common.show_figure(ef.panels_figure(panels, height=height + 20, palette=ctx.palette), key=SS + "sr_panels")
     _restarts_and_history(result, "sr_")
     common.explain("Bilinear upsampling can only smooth the 4×4 blocks; the VAE knows what digits look like, so "
                    "among all 8×8 images whose 2×2 averages match, it picks one that looks like a digit.")
@@ -486,7 +486,7 @@ if scores is not None:
     if cvae is None:
         series.pop("cvae")
     common.show_figure(ef.accuracy_figure(cats, series, height=420 if ctx.instructor else 380,
-                                          title=f"Classifier accuracy on {scores['n']} test digits"),
+                                          title=f"Classifier accuracy on {scores['n']} test digits", palette=ctx.palette),
                        key=SS + "scores")
     import pandas as pd
 

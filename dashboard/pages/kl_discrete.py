@@ -344,10 +344,12 @@ if valid:
     # side by side on a wide screen; one under the other in instructor mode (projector-sized fonts)
     c1, c2 = (st.container(), st.container()) if common.is_instructor() else st.columns(2)
     with c1:
-        common.show_figure(klfig.contributions_figure([safe_text.plotly_text(x) for x in labels], terms_qp * scale, terms_pq * scale, unit),
+        common.show_figure(klfig.contributions_figure([safe_text.plotly_text(x) for x in labels], terms_qp * scale, terms_pq * scale, unit,
+                                                       palette=ctx.palette),
                            key="kl_contributions")
     with c2:
-        common.show_figure(klfig.distributions_figure([safe_text.plotly_text(x) for x in labels], q, p, highlight=inf_qp + inf_pq),
+        common.show_figure(klfig.distributions_figure([safe_text.plotly_text(x) for x in labels], q, p, highlight=inf_qp + inf_pq,
+                                                       palette=ctx.palette),
                            key="kl_distributions")
 
     # The three properties, tied to this table: teaching text, left out like every explanation

@@ -180,13 +180,15 @@ def _queue_text(job) -> str:
 
 
 def _class_key() -> None:
-    st.markdown(lf.class_key_html(range(10), class_names, prefix="Colour = " + item + ":"),
+    st.markdown(lf.class_key_html(range(10), class_names, prefix="Colour = " + item + ":",
+                                   palette=ctx.palette),
                 unsafe_allow_html=True)
 
 
 def _live_figure(points, labels, limit=None):
     if K == 1:
-        return lf.latent_strip(points[:, 0], labels, class_names=class_names, height=PLOT_H, item=item)
+        return lf.latent_strip(points[:, 0], labels, class_names=class_names, height=PLOT_H, item=item,
+                               palette=ctx.palette)
     if K > 2:
         from genlab.projection import project
 
@@ -194,7 +196,7 @@ def _live_figure(points, labels, limit=None):
     return lf.latent_scatter(points, labels, class_names=class_names, prior_circles=K == 2, height=PLOT_H,
                              item=item, axis_titles=("z₁", "z₂") if K == 2 else ("PC 1", "PC 2"),
                              xy_range=(-limit, limit) if limit and K == 2 else None, show_legend=False,
-                             dark_background=ctx.dark)
+                             dark_background=ctx.dark, palette=ctx.palette)
 
 
 def _stored_codes(model: str):
@@ -318,14 +320,15 @@ if K == 2:
     _pair([lf.latent_scatter(codes[model], labels, class_names=class_names, prior_circles=show_prior,
                              prior_points=shown_prior if show_prior else None,
                              xy_range=(-limit, limit) if same_axes else None, item=item, show_legend=False,
-                             dark_background=ctx.dark)
+                             dark_background=ctx.dark, palette=ctx.palette)
            for model in ("ae", "vae")], key="latent_pair")
     spread = {m: float(np.sqrt((codes[m] ** 2).sum(1)).mean()) for m in codes}
     st.caption(f"Encoder means μ(x) of {len(labels)} test images. Mean distance of a code from 0: AE {spread['ae']:.2f}, VAE {spread['vae']:.2f} "
                f"(under the prior N(0, I) it is {math.sqrt(math.pi / 2):.2f}). Dotted circles: radius 1, 2, 3 of the prior; "
                f"{INK} ×: the 64 prior samples decoded in section 2. Hover a point to see its {item}.")
 elif K == 1:
-    _pair([lf.latent_strip(codes[model][:, 0], labels, class_names=class_names, item=item) for model in ("ae", "vae")],
+    _pair([lf.latent_strip(codes[model][:, 0], labels, class_names=class_names, item=item,
+                            palette=ctx.palette) for model in ("ae", "vae")],
           key="latent_pair")
     st.caption(f"K = 1: the code of each of {len(labels)} test images, one row per {item}.")
 else:
@@ -350,7 +353,7 @@ else:
             projected[model] = project(codes[model], "pca", int(proj_seed))
     names = ("PC 1", "PC 2") if method == "pca" else ("t-SNE 1", "t-SNE 2")
     _pair([lf.latent_scatter(projected[model], labels, class_names=class_names, item=item, axis_titles=names,
-                             show_legend=False, dark_background=ctx.dark) for model in ("ae", "vae")],
+                             show_legend=False, dark_background=ctx.dark, palette=ctx.palette) for model in ("ae", "vae")],
           key="latent_pair")
     st.caption(f"{'PCA' if method == 'pca' else 't-SNE'} of the K = {K} encoder means of {len(labels)} test images. "
                f"Hover a point to see its {item}. UMAP is not offered: it is not installed on this server.")

@@ -182,7 +182,8 @@ with c2:
     token_digit = common.qp_number("Test digit #", "digit", 0, len(images) - 1, 0)
 with c1:
     common.show_figure(tf.patch_grid_figure(images[int(token_digit), 0].numpy(), int(patch), per_row=6 if ctx.instructor else 9,
-                                            height=400 if ctx.instructor else 250), key=SS + "patches")
+                                            height=400 if ctx.instructor else 250, palette=ctx.palette),
+                       key=SS + "patches")
 g = 8 // int(patch)
 border = TransformerGANConfig().patch_overlap      # the race's discriminator setting (race_configs)
 common.caption(f"{g * g} patch tokens of {int(patch) ** 2} pixels, plus [\\*] at position 0 (numbers under the "
@@ -316,14 +317,14 @@ def race_view() -> None:
         return
     models = view["models"]
     cols = st.columns(len(models), gap="medium")
-    titles = {"tgan": ("Transformer GAN", tf.TGAN_COLOR), "dcgan": ("DCGAN", tf.DCGAN_COLOR)}
+    titles = {"tgan": ("Transformer GAN", ctx.palette.tgan), "dcgan": ("DCGAN", ctx.palette.dcgan)}
     for col, name in zip(cols, models):
         with col:
             _model_column(name, models[name], *titles[name])
     curves = {name: (ev["seconds"], ev["frechet_distance"]) for name, ev in view["evals"].items()}
     floor, gmm = _reference_lines()
-    common.show_figure(tf.race_figure(curves, floor=floor, baseline=gmm, height=380 if ctx.instructor else 320),
-                       key=SS + "race")
+    common.show_figure(tf.race_figure(curves, floor=floor, baseline=gmm, height=380 if ctx.instructor else 320,
+                                       palette=ctx.palette), key=SS + "race")
     if running and job is not None and job.done:   # the race ended while this view polled: redraw the page
         st.rerun()
 
@@ -360,7 +361,7 @@ else:
                              help="Each of the generator's output tokens becomes one patch of pixels.")
     common.show_figure(tf.patch_by_patch_figure(ins["patches"], int(shown), height=300 if ctx.instructor else 240,
                                                 title=f"The first {int(shown)} of {T} output tokens as pixels "
-                                                      "(red: the latest)"), key=SS + "pbp")
+                                                      "(red: the latest)", palette=ctx.palette), key=SS + "pbp")
     with st.expander("Learned 1D position embeddings (discriminator)", expanded=False):
         common.show_figure(tf.position_similarity_figure(ins["position_similarity"],
                                                          height=460 if ctx.instructor else 380), key=SS + "pos")

@@ -198,9 +198,11 @@ else:
         left, right = (st.container(), st.container()) if instructor else st.columns([1.25, 1], gap="medium")
         with left:
             common.show_figure(lf.elbo_history(frame, "ELBO terms per epoch",
-                                               beta=settings["beta"], height=PLOT_H, projector=instructor), key="elbo_live" if live else "elbo")
+                                               beta=settings["beta"], height=PLOT_H, projector=instructor,
+                                               palette=ctx.palette), key="elbo_live" if live else "elbo")
         with right:
-            common.show_figure(lf.kl_per_dim_history(frame, K, "KL of each latent dimension", height=PLOT_H),
+            common.show_figure(lf.kl_per_dim_history(frame, K, "KL of each latent dimension", height=PLOT_H,
+                                                     palette=ctx.palette),
                                key="kl_dims_live" if live else "kl_dims")
 
     @st.fragment(run_every=REFRESH_S if training else None)
@@ -298,7 +300,7 @@ if settings is not None:
             if len(runs_beta) >= 2:
                 rows = list(runs_beta.values())
                 common.show_figure(lf.beta_sweep_figure(rows, "Test-split terms and active dimensions against β",
-                                                        height=PLOT_H), key="beta_sweep")
+                                                        height=PLOT_H, palette=ctx.palette), key="beta_sweep")
                 if settings["dataset"] == "digits" or len(rows) <= 4:
                     st.markdown("**Decoded prior samples for each β** (the same 12 draws z ~ N(0, I))")
                     z = lj.prior_z(K, 12, 0)
@@ -385,7 +387,7 @@ if rows:
     def _gradient_panels(builder, y_title: str):
         """The ∂/∂μ and ∂/∂σ panels; the panel titles name the parameter, so one short y-axis title
         on the left (the right panel's own title ran into the left panel at 1280 px)."""
-        fig = lf.side_by_side([builder(rows, p) for p in ("mu", "sigma")], titles,
+        fig = lf.side_by_side([builder(rows, p, palette=ctx.palette) for p in ("mu", "sigma")], titles,
                               height=PLOT_H + 60, spacing=0.12 if instructor else 0.1, legend=True)
         return fig.update_layout(yaxis_title_text=y_title, yaxis2_title_text=None)
 
