@@ -1,0 +1,79 @@
+"""The figure palette option (issue 20 §5) in a page: ``?palette=cb`` and the sidebar toggle draw the
+figures in the colour-blind-safe palette, the choice carries to the next page like the theme, and an
+unknown value falls back to the default colours with a warning."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from dashboard.figures.palette import COLOUR_BLIND, DEFAULT
+
+ROOT = Path(__file__).resolve().parents[2]
+DISCRETE = str(ROOT / "dashboard" / "pages" / "kl_discrete.py")
+TOGGLE = "_genlab_palette_w"
+
+
+def _open(**params) -> AppTest:
+    at = AppTest.from_file(DISCRETE, default_timeout=60)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _bar_colours(at: AppTest) -> set[str]:
+    """The bar colours of the page's plotly figures."""
+    colours = set()
+    for chart in at.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            colour = (trace.get("marker") or {}).get("color")
+            if isinstance(colour, str):
+                colours.add(colour)
+    return colours
+
+
+def test_palette_cb_in_the_address_recolours_the_figures():
+    default = _bar_colours(_open())
+    assert {DEFAULT.q, DEFAULT.p, DEFAULT.kl_qp, DEFAULT.kl_pq} <= default
+    at = _open(palette="cb")
+    cb = _bar_colours(at)
+    assert {COLOUR_BLIND.q, COLOUR_BLIND.p, COLOUR_BLIND.kl_qp, COLOUR_BLIND.kl_pq} <= cb
+    assert not cb & default
+    assert at.toggle(key=TOGGLE).value is True and at.query_params["palette"] == "cb"
+    assert not at.warning
+
+
+def test_sidebar_toggle_sets_the_palette_and_the_address():
+    at = _open()
+    assert at.toggle(key=TOGGLE).value is False and "palette" not in at.query_params
+    at.toggle(key=TOGGLE).set_value(True).run()
+    assert at.query_params["palette"] == "cb" and COLOUR_BLIND.q in _bar_colours(at)
+    at.toggle(key=TOGGLE).set_value(False).run()
+    assert "palette" not in at.query_params and DEFAULT.q in _bar_colours(at)
+
+
+def test_unknown_palette_falls_back_to_the_default_with_a_warning():
+    at = _open(palette="[neon](http://example.com)")
+    warnings = [w.value for w in at.warning]
+    assert any("unknown figure palette" in w and "palette=cb" in w for w in warnings), warnings
+    assert not any("](http" in w for w in warnings), "the address's text is shown literally, not as a link"
+    assert DEFAULT.q in _bar_colours(at) and "palette" not in at.query_params
+    at.run()        # said once: the address no longer has the bad value
+    assert not any("unknown figure palette" in w.value for w in at.warning)
+
+
+def test_palette_carries_to_the_next_page():
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.query_params["palette"] = "cb"
+    at.switch_page("pages/kl_discrete.py").run()
+    assert not at.exception and COLOUR_BLIND.q in _bar_colours(at)
+    for name in list(at.query_params):          # a sidebar click opens the page without a query string
+        del at.query_params[name]
+    at.switch_page("pages/gaussian_kl.py").run()
+    assert not at.exception, at.exception
+    assert at.query_params["palette"] == "cb" and at.toggle(key=TOGGLE).value is True
+    lines = {t.get("line", {}).get("color") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]}
+    assert COLOUR_BLIND.p in lines and DEFAULT.p not in lines
