@@ -87,8 +87,9 @@ def _count(question_id: str, round_name: str, option: int) -> None:
         st.session_state[_VOTE_NOTE + question_id] = f"Your answer was not added to the class poll: {err}"
 
 
-def _on_lock(question_id: str, round_name: str, choice_key: str, options: Sequence[str]) -> None:
-    chosen = st.session_state.get(choice_key)
+def _on_lock(question_id: str, round_name: str, choice_key: str, options: Sequence[str],
+             on_reveal: Callable[[], None] | None = None) -> None:
+    chosen = st.session_state.get(choice_key) if choice_key else None  # no key: skipped
     state = _state(question_id)
     index = list(options).index(chosen) if chosen in options else None
     if round_name == "before":
@@ -97,6 +98,8 @@ def _on_lock(question_id: str, round_name: str, choice_key: str, options: Sequen
         state.update(stage="done", second=index)
     if index is not None:
         _count(question_id, round_name, index)
+    if on_reveal is not None and round_name == "before":
+        on_reveal()
 
 
 def _on_again(question_id: str) -> None:
@@ -168,22 +171,24 @@ def _draw_result(asked: Prediction, correct: int | None, why: str | Callable[[in
         st.warning(f"{said}Not this time: the answer here is **{right}**. {because}")
 
 
-def _ask(question_id: str, options: Sequence[str], round_name: str) -> None:
+def _ask(question_id: str, options: Sequence[str], round_name: str, on_reveal: Callable[[], None] | None) -> None:
     """The options and the Lock in (and Skip) buttons of one round."""
     choice_key = f"predict_{question_id}_{round_name}"
     choice = st.radio("Your answer", options, index=None, key=choice_key, label_visibility="collapsed")
     with st.container(horizontal=True):
         st.button("Lock in my answer" if round_name == "before" else "Lock in my new answer",
                   key=f"predict_{question_id}_{round_name}_lock", type="primary", disabled=choice is None,
-                  on_click=_on_lock, args=(question_id, round_name, choice_key, tuple(options)),
+                  on_click=_on_lock, args=(question_id, round_name, choice_key, tuple(options), on_reveal),
                   help="Your answer is counted once, anonymously, in the class poll.")
         if round_name == "before":
             st.button("Skip", key=f"predict_{question_id}_skip", on_click=_on_lock,
-                      args=(question_id, round_name, "", tuple(options)), help="Show the answer without answering.")
+                      args=(question_id, round_name, "", tuple(options), on_reveal),
+                      help="Show the answer without answering.")
 
 
 def predict(question_id: str, question: str, options: Sequence[str], *, answer: Any = _LATER,
-            why: str | Callable[[int | None], str] = "", pending: str | None = None) -> Prediction:
+            why: str | Callable[[int | None], str] = "", pending: str | None = None,
+            on_reveal: Callable[[], None] | None = None, shown_anyway: str | None = None) -> Prediction:
     """Ask ``question`` (markdown) with ``options`` in a box keyed ``predict-<question_id>``.
 
     Returns a :class:`Prediction`, true once this session locked in an answer or skipped (and
@@ -191,7 +196,10 @@ def predict(question_id: str, question: str, options: Sequence[str], *, answer: 
     :func:`covered`). ``answer``: the correct option (index, text, callable, or None when the page
     has no result yet, with ``pending`` saying so); left out, call ``.reveal`` later. ``why``: one or
     two sentences that explain the answer and point at the figure (or a callable of the correct
-    index giving them). In instructor mode the box also shows the class poll.
+    index giving them). ``on_reveal``: called (as a widget callback) when the student locks in or
+    skips, e.g. to switch on the page's own "reveal" control. ``shown_anyway``: when the page shows
+    the answer already (its own reveal switch is on), the text that says so; the box then asks
+    nothing until the page hides it again. In instructor mode the box also shows the class poll.
     """
     options = tuple(str(option) for option in options)
     if not 2 <= len(options) <= MAX_OPTIONS or len(set(options)) != len(options):
@@ -199,16 +207,18 @@ def predict(question_id: str, question: str, options: Sequence[str], *, answer: 
     if questions_hidden():
         return Prediction(question_id, options, revealed=True, stage="off")
     state = _state(question_id)
-    asked = Prediction(question_id, options, revealed=state["stage"] != "ask", first=state["first"],
-                       second=state["second"], stage=state["stage"])
+    asked = Prediction(question_id, options, revealed=state["stage"] != "ask" or bool(shown_anyway),
+                       first=state["first"], second=state["second"], stage=state["stage"])
     with st.container(key=f"predict-{question_id}", border=True):
         if asked.stage == "again":
             st.markdown(f"**:material/psychology_alt: Now what do you think?** {question}")
         else:
             st.markdown(f"**:material/psychology_alt: Predict first.** {question}")
-        if asked.stage in ("ask", "again"):
-            _ask(question_id, options, "before" if asked.stage == "ask" else "after")
-        if asked.revealed:
+        if asked.stage == "ask" and shown_anyway:
+            st.caption(shown_anyway)
+        elif asked.stage in ("ask", "again"):
+            _ask(question_id, options, "before" if asked.stage == "ask" else "after", on_reveal)
+        if asked.stage in ("revealed", "done"):  # (asked again: the new answer first, then the result)
             asked._slot = st.empty()
             if answer is not _LATER:
                 asked.reveal(answer, why, pending=pending)

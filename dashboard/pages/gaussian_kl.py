@@ -21,6 +21,7 @@ _done_building = common.first_visit_spinner()  # closed at the end
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from dashboard import predict  # noqa: E402
 from dashboard.figures import kl as klfig  # noqa: E402
 from genlab import divergences as dv  # noqa: E402
 from genlab.errors import GenlabError  # noqa: E402
@@ -250,6 +251,84 @@ except GenlabError as err:  # only reachable with a hand-made bad value
 with score:  # one under the other: the column is narrow in instructor mode
     st.metric("KL(q‖p) of your guess", fmt(guess_kl["kl_qp"]) + " nats")
     st.metric("KL(p‖q) of your guess", fmt(guess_kl["kl_pq"]) + " nats")
+
+# --------------------------------------------------------------------------- #
+# Predict, then reveal: locking in (or skipping) switches "Reveal optimum" on
+# --------------------------------------------------------------------------- #
+NARROW = ("argmin KL(q‖p) is narrower", "argmin KL(p‖q) is narrower", "Both have the same widths")
+ON_A_MODE = ("The KL(q‖p) fit sits on one mode", "The KL(p‖q) fit sits on one mode", "Both sit on one mode",
+             "Neither: both spread over p")
+
+
+def _reveal_optimum() -> None:
+    st.session_state["reveal"] = True
+
+
+def narrow_answer() -> int:
+    """Which optimum is narrower along z₁ and z₂ (index in NARROW), from the computed optima."""
+    s_qp, s_pq = np.asarray(res[QP]["s"]), np.asarray(res[PQ]["s"])
+    if np.allclose(s_qp, s_pq, atol=5e-4):
+        return 2
+    return 0 if np.all(s_qp <= s_pq + 5e-4) else 1
+
+
+def narrow_why(_correct: int | None) -> str:
+    s_qp, s_pq = res[QP]["s"], res[PQ]["s"]
+    numbers = (f"Here (ρ = {rho:g}) argmin KL(q‖p) has s = ({fmt(s_qp[0])}, {fmt(s_qp[1])}) and argmin KL(p‖q) "
+               f"has s = ({fmt(s_pq[0])}, {fmt(s_pq[1])}): the red and the blue ellipse in the figure, and the "
+               "table below it. ")
+    if narrow_answer() == 2:
+        return numbers + "With ρ = 0, p factorizes: both optima are p itself."
+    return numbers + ("KL(q‖p) charges q for mass where p has little, so q squeezes inside p (sᵢ² = 1/Λᵢᵢ); "
+                      "KL(p‖q) charges q for missing p's mass, so q keeps p's marginal widths (sᵢ² = Σᵢᵢ).")
+
+
+def _mode_means() -> np.ndarray:
+    c = sep / 2 / math.sqrt(2)
+    return np.array([[-c, -c], [c, c]])
+
+
+def _on_a_mode(mean) -> bool:
+    """Within one component standard deviation of one of p's two means."""
+    return bool(np.min(np.linalg.norm(_mode_means() - np.asarray(mean), axis=1)) < csd)
+
+
+def mode_answer() -> int:
+    """Which fits sit on one mode (index in ON_A_MODE), from the computed minima and moment match."""
+    qp_on = all(_on_a_mode(found["m"]) for found in setup["minima"])
+    pq_on = _on_a_mode(setup["pq"]["m"])
+    return {(True, False): 0, (False, True): 1, (True, True): 2, (False, False): 3}[(qp_on, pq_on)]
+
+
+def mode_why(_correct: int | None) -> str:
+    centres = ", ".join(f"({fmt(found['m'][0], 2)}, {fmt(found['m'][1], 2)})" for found in setup["minima"])
+    c = sep / 2 / math.sqrt(2)
+    text = (f"p's modes are at ±({fmt(c, 2)}, {fmt(c, 2)}); the red ellipses (KL(q‖p), one descent from each "
+            f"mode) end at {centres}, the blue one (KL(p‖q), moment matching) at "
+            f"({fmt(setup['pq']['m'][0], 2)}, {fmt(setup['pq']['m'][1], 2)}). \"On a mode\" here: within "
+            f"σ_c = {csd:g} of a mode's mean. ")
+    answer = mode_answer()
+    if answer == 0:
+        return text + ("KL(q‖p) is mode-seeking: q pays for mass where p has little, so it settles on one mode; "
+                       "KL(p‖q) must cover all of p's mass, so it spreads over both.")
+    if answer == 2:
+        return text + "The modes are close enough (or unequal enough) that every fit sits on the same bump."
+    return text + "With these settings p's two modes overlap, so no fit sits on one of them alone."
+
+
+with ctrl:
+    if gaussian:
+        asked = predict.predict(
+            "gkl-narrow", "Which optimal q is narrower than the other?", NARROW, answer=narrow_answer,
+            why=narrow_why, on_reveal=_reveal_optimum,
+            shown_anyway="The optimum is shown already (Reveal optimum is on): switch it off to predict first."
+            if reveal else None)
+    else:
+        asked = predict.predict(
+            "gkl-modes", "Which fit sits on one mode of p (mode-seeking)?", ON_A_MODE, answer=mode_answer,
+            why=mode_why, on_reveal=_reveal_optimum,
+            shown_anyway="The optimum is shown already (Reveal optimum is on): switch it off to predict first."
+            if reveal else None)
 
 # --------------------------------------------------------------------------- #
 # Figure

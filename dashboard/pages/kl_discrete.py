@@ -21,7 +21,7 @@ _done_building = common.first_visit_spinner()  # closed at the end
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dashboard import safe_text  # noqa: E402
+from dashboard import predict, safe_text  # noqa: E402
 from dashboard.figures import kl as klfig  # noqa: E402
 from genlab import divergences as dv  # noqa: E402
 from genlab.errors import GenlabError  # noqa: E402
@@ -280,13 +280,56 @@ def fmt(value: float, digits: int = 3) -> str:
 
 
 # --------------------------------------------------------------------------- #
+# Predict, then reveal
+# --------------------------------------------------------------------------- #
+LARGER = ("KL(q‖p) is larger", "KL(p‖q) is larger", "They are equal")
+
+
+def larger_answer() -> int | None:
+    """The index in LARGER that this table makes true (None while the table is not valid)."""
+    if not valid:
+        return None
+    if kl_qp == kl_pq or abs(kl_qp - kl_pq) <= 1e-9 * max(1.0, abs(kl_qp)):  # (∞ == ∞ too)
+        return 2
+    return 0 if kl_qp > kl_pq else 1
+
+
+def larger_why() -> str:
+    """Why, with this table's numbers, pointing at where the page shows them."""
+    values = (f"KL(q‖p) = {fmt(kl_qp * scale)} and KL(p‖q) = {fmt(kl_pq * scale)} {unit} "
+              "(the two numbers beside the table; the bar chart below shows each outcome's term in "
+              "both directions).")
+    if math.isinf(kl_qp) and math.isinf(kl_pq):
+        return values + " Both are ∞, for different rows: each direction has a row where its first " \
+                        "distribution puts mass and the other puts none."
+    if math.isinf(kl_qp) or math.isinf(kl_pq):
+        return values + " A zero in one distribution where the other has mass makes that direction ∞ " \
+                        "(the highlighted row in the table below)."
+    if larger_answer() == 2:
+        if sorted(q.tolist()) == sorted(p.tolist()):
+            return values + " p is q with the outcomes' probabilities swapped, so both sums have the same " \
+                            "terms in another order. In general KL is not symmetric: try the preset " \
+                            "*Uniform q vs peaked p*."
+        return values + " Equal here only by a coincidence of these numbers: in general KL is not symmetric."
+    return values + " KL is not symmetric: swapping q and p changes which outcomes weigh most."
+
+
+# --------------------------------------------------------------------------- #
 # Results
 # --------------------------------------------------------------------------- #
 with right:
+    asked = predict.predict(
+        "kl-larger", "For this table, which is larger: KL(q‖p) or KL(p‖q)?", LARGER,
+        answer=larger_answer, why=lambda _correct: larger_why(),
+        pending="This table is not a pair of probability distributions yet (see the message below): "
+                "fix it, and the answer shows here.")
     st.markdown("**The two divergences**")
-    m1, m2 = st.columns(2)
-    m1.metric("KL(q‖p)", fmt(kl_qp * scale if valid else kl_qp) + (f" {unit}" if valid and math.isfinite(kl_qp) else ""))
-    m2.metric("KL(p‖q)", fmt(kl_pq * scale if valid else kl_pq) + (f" {unit}" if valid and math.isfinite(kl_pq) else ""))
+    with predict.covered(asked.revealed or not valid, "kl-numbers"):
+        m1, m2 = st.columns(2)
+        m1.metric("KL(q‖p)", fmt(kl_qp * scale if valid else kl_qp)
+                  + (f" {unit}" if valid and math.isfinite(kl_qp) else ""))
+        m2.metric("KL(p‖q)", fmt(kl_pq * scale if valid else kl_pq)
+                  + (f" {unit}" if valid and math.isfinite(kl_pq) else ""))
     if problems:
         st.error("This table is not a pair of probability distributions yet, so KL is not defined:\n\n"
                  + "\n".join(f"- {m}" for m in problems)
@@ -302,8 +345,10 @@ with right:
         for i in inf_pq:
             notes.append(f"Row **{md_labels[i]}**: p(x) = {p[i]:g} > 0 but q(x) = 0, so **KL(p‖q) = ∞** "
                          f"(the same row adds nothing to KL(q‖p), because 0 · log 0 counts as 0).")
-        st.warning("An infinite KL is not an error — it is the answer:\n\n" + "\n".join(f"- {n}" for n in notes)
-                   + "\n\nThe row is highlighted in the table and hatched in the bar chart.")
+        with predict.covered(asked.revealed, "kl-infinite", note="(one more message, after your answer)"):
+            st.warning("An infinite KL is not an error — it is the answer:\n\n"
+                       + "\n".join(f"- {n}" for n in notes)
+                       + "\n\nThe row is highlighted in the table and hatched in the bar chart.")
 
 # full width: the six columns of the slide (+ the other direction)
 def cell(i: int, col: str, v: float) -> str:
@@ -334,59 +379,61 @@ def _style(df: pd.DataFrame) -> pd.DataFrame:
     return css
 
 
-st.markdown(f"**Each outcome's term** (in {unit})")
-# Colours need a pandas Styler, which costs more than the rest of the page: only when something is marked.
-marked = bool(inf_qp or inf_pq or bad_cells)
-st.dataframe(table.style.apply(_style, axis=None) if marked else table, hide_index=True, width="stretch",
-             key="kl_results")
+# what follows gives the answer away: blurred until the student answers (or while the table is not valid)
+with predict.covered(asked.revealed or not valid, "kl-results"):
+    st.markdown(f"**Each outcome's term** (in {unit})")
+    # Colours need a pandas Styler, which costs more than the rest of the page: only when something is marked.
+    marked = bool(inf_qp or inf_pq or bad_cells)
+    st.dataframe(table.style.apply(_style, axis=None) if marked else table, hide_index=True, width="stretch",
+                 key="kl_results")
 
-if valid:
-    # side by side on a wide screen; one under the other in instructor mode (projector-sized fonts)
-    c1, c2 = (st.container(), st.container()) if common.is_instructor() else st.columns(2)
-    with c1:
-        common.show_figure(klfig.contributions_figure([safe_text.plotly_text(x) for x in labels], terms_qp * scale, terms_pq * scale, unit,
-                                                       palette=ctx.palette),
-                           key="kl_contributions")
-    with c2:
-        common.show_figure(klfig.distributions_figure([safe_text.plotly_text(x) for x in labels], q, p, highlight=inf_qp + inf_pq,
-                                                       palette=ctx.palette),
-                           key="kl_distributions")
+    if valid:
+        # side by side on a wide screen; one under the other in instructor mode (projector-sized fonts)
+        c1, c2 = (st.container(), st.container()) if common.is_instructor() else st.columns(2)
+        with c1:
+            common.show_figure(klfig.contributions_figure([safe_text.plotly_text(x) for x in labels], terms_qp * scale, terms_pq * scale, unit,
+                                                           palette=ctx.palette),
+                               key="kl_contributions")
+        with c2:
+            common.show_figure(klfig.distributions_figure([safe_text.plotly_text(x) for x in labels], q, p, highlight=inf_qp + inf_pq,
+                                                           palette=ctx.palette),
+                               key="kl_distributions")
 
-    # The three properties, tied to this table: teaching text, left out like every explanation
-    # when the link says ?hide=explanations (the instructor says it instead)
-    if not common.control_hidden("explanations"):
-        st.subheader("The three properties, on this table")
-    differ = [md_labels[i] for i in range(len(rows)) if abs(q[i] - p[i]) > 1e-12]
-    negative = [i for i in range(len(rows)) if terms_qp[i] < -1e-12]
-    neg_text = ""
-    if negative:
-        i = negative[0]
-        neg_text = (f" A single row can be negative (here **{md_labels[i]}**: {fmt(terms_qp[i] * scale)}), "
-                    f"but never below −p(x)/e, and the rows always add up to ≥ 0 (Gibbs' inequality).")
-    lines = [f"1. **KL ≥ 0.** KL(q‖p) = {fmt(kl_qp * scale)} ≥ 0 and KL(p‖q) = {fmt(kl_pq * scale)} ≥ 0."
-             + neg_text]
-    if not differ:
-        lines.append("2. **KL = 0 only when q = p.** Here q = p in every row, so both are exactly 0. "
-                     "Change any cell (and normalize) and both become positive.")
-    else:
-        shown = ", ".join(differ[:5]) + ("…" if len(differ) > 5 else "")
-        lines.append(f"2. **KL = 0 only when q = p.** Here q ≠ p (they differ at {shown}), so both are > 0.")
-    if math.isinf(kl_qp) or math.isinf(kl_pq):
-        if math.isinf(kl_qp) and math.isinf(kl_pq):
-            sym = "both are ∞ here, for different rows."
+        # The three properties, tied to this table: teaching text, left out like every explanation
+        # when the link says ?hide=explanations (the instructor says it instead)
+        if not common.control_hidden("explanations"):
+            st.subheader("The three properties, on this table")
+        differ = [md_labels[i] for i in range(len(rows)) if abs(q[i] - p[i]) > 1e-12]
+        negative = [i for i in range(len(rows)) if terms_qp[i] < -1e-12]
+        neg_text = ""
+        if negative:
+            i = negative[0]
+            neg_text = (f" A single row can be negative (here **{md_labels[i]}**: {fmt(terms_qp[i] * scale)}), "
+                        f"but never below −p(x)/e, and the rows always add up to ≥ 0 (Gibbs' inequality).")
+        lines = [f"1. **KL ≥ 0.** KL(q‖p) = {fmt(kl_qp * scale)} ≥ 0 and KL(p‖q) = {fmt(kl_pq * scale)} ≥ 0."
+                 + neg_text]
+        if not differ:
+            lines.append("2. **KL = 0 only when q = p.** Here q = p in every row, so both are exactly 0. "
+                         "Change any cell (and normalize) and both become positive.")
         else:
-            sym = (f"KL(q‖p) = {fmt(kl_qp * scale)} but KL(p‖q) = {fmt(kl_pq * scale)}: one direction is finite, "
-                   f"the other infinite.")
-        lines.append(f"3. **Not symmetric.** {sym}")
-    elif abs(kl_qp - kl_pq) < 1e-9:
-        why = (" (p is q with the probabilities of the outcomes swapped, which makes the two sums the same)"
-               if sorted(q.tolist()) == sorted(p.tolist()) else " (a coincidence of these numbers)")
-        lines.append(f"3. **Not symmetric.** Here KL(q‖p) = KL(p‖q) = {fmt(kl_qp * scale)} only by accident"
-                     f"{why}; in general they differ — try the preset *Uniform q vs peaked p*.")
-    else:
-        lines.append(f"3. **Not symmetric.** KL(q‖p) = {fmt(kl_qp * scale)} but KL(p‖q) = {fmt(kl_pq * scale)}: "
-                     "swapping q and p changes the value.")
-    common.explain("\n".join(lines))
+            shown = ", ".join(differ[:5]) + ("…" if len(differ) > 5 else "")
+            lines.append(f"2. **KL = 0 only when q = p.** Here q ≠ p (they differ at {shown}), so both are > 0.")
+        if math.isinf(kl_qp) or math.isinf(kl_pq):
+            if math.isinf(kl_qp) and math.isinf(kl_pq):
+                sym = "both are ∞ here, for different rows."
+            else:
+                sym = (f"KL(q‖p) = {fmt(kl_qp * scale)} but KL(p‖q) = {fmt(kl_pq * scale)}: one direction is finite, "
+                       f"the other infinite.")
+            lines.append(f"3. **Not symmetric.** {sym}")
+        elif abs(kl_qp - kl_pq) < 1e-9:
+            why = (" (p is q with the probabilities of the outcomes swapped, which makes the two sums the same)"
+                   if sorted(q.tolist()) == sorted(p.tolist()) else " (a coincidence of these numbers)")
+            lines.append(f"3. **Not symmetric.** Here KL(q‖p) = KL(p‖q) = {fmt(kl_qp * scale)} only by accident"
+                         f"{why}; in general they differ — try the preset *Uniform q vs peaked p*.")
+        else:
+            lines.append(f"3. **Not symmetric.** KL(q‖p) = {fmt(kl_qp * scale)} but KL(p‖q) = {fmt(kl_pq * scale)}: "
+                         "swapping q and p changes the value.")
+        common.explain("\n".join(lines))
 
 # --------------------------------------------------------------------------- #
 # The slide, reproduced
