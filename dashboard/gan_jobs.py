@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from genlab.errors import GenlabError
+from genlab.train.callbacks import Callback
 
 log = logging.getLogger("genlab.gan_jobs")
 
@@ -433,114 +434,133 @@ def poll_period(base_s: float, computing_jobs: int, compute_slots: int, turn_s: 
     return float(min(max_s, max(base_s, round_s, per_page_s * computing_jobs)))
 
 
+class Gan2DFeed(Callback):
+    """Fit callback of the 2D page's job: commands, pause, CPU turns and what the page draws.
+
+    Commands (``Job.send``): ``{"set": {...}}`` live hyperparameters (errors are published as
+    ``command_error``); ``{"step": "d" | "g" | "both"}`` one single step (meant for a paused job).
+    Publishes a snapshot every ``publish_every_s`` seconds while running, right after commands,
+    where a pause began, at each CPU turn's end and at the end; KL/JS and mode metrics at most every
+    ``eval_every_s`` seconds. The costly parts (the plane's view, the metrics) are timed and never
+    take more than about a fifth (view) or a tenth (metrics) of the time.
+    """
+
+    def __init__(self, ctx, live: "Gan2DLive", target: int, *, publish_every_s: float = 0.2,
+                 eval_every_s: float = 2.0, turn_view_every_s: float = 1.5,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.ctx, self.live, self.target, self.clock = ctx, live, int(target), clock
+        self.publish_every_s, self.eval_every_s, self.turn_view_every_s = publish_every_s, eval_every_s, turn_view_every_s
+        self.start = live.trainer.step_count
+        self.command_error = ""
+        self.dirty = False                 # a command changed something: publish after the next step
+        self.paused_published = False
+        self.cost = {"view": 0.0, "eval": 0.0}
+        self.last = {"publish": -1e9, "eval": -1e9, "view": -1e9, "turn": -1e9}
+
+    def on_fit_start(self, trainer) -> None:
+        self.publish(force_eval=True)
+        self.live.rate.start()
+
+    def before_step(self, trainer) -> bool:
+        ctx, rate = self.ctx, self.live.rate
+        while True:
+            self.dirty = self._run_commands() or self.dirty
+            if ctx.should_stop():
+                return True
+            if not ctx.is_paused():
+                break
+            rate.close_window()
+            if self.dirty or not self.paused_published:   # show exactly where it paused / the single step
+                self.publish(force_eval=True, paused=True)
+                self.paused_published, self.dirty = True, False
+            ctx.wait_if_paused(timeout=1.0)
+            if not ctx.is_paused():
+                rate.start()
+        self.paused_published = False
+        if trainer.step_count >= self.target:          # single steps while paused reached the target
+            return True
+        # CPU turns (genlab.jobs): show where this turn ended before handing the slot over, so the page
+        # never waits a whole round; the costly view at most every turn_view_every_s.
+        if ctx.cpu_turn_over():
+            rate.close_window()
+            rate.start()
+            self.publish(view=self.clock() - self.last["view"] >= self.turn_view_every_s)
+        asked = self.clock()
+        if not ctx.wait_for_cpu():
+            return True
+        if self.clock() - asked > 0.005:
+            # it waited for its turn: the periodic publish counts from the turn's start (else the first
+            # step of every turn would redraw the costly view, and then the turn end again)
+            self.last["turn"] = self.clock()
+        return False
+
+    def _run_commands(self) -> bool:
+        """Apply the queued commands; True if any changed the model or its settings."""
+        dirty = False
+        for command in self.ctx.take_commands():
+            if isinstance(command, dict) and "set" in command:
+                self.command_error = _handle_set(self.live.trainer, dict(command["set"]))
+                dirty = True
+            elif isinstance(command, dict) and command.get("step") in ("d", "g", "both"):
+                self.live.single_step(command["step"])
+                dirty = True
+        return dirty
+
+    def on_step_end(self, trainer, row: dict) -> None:
+        self.live.record(row)
+        self.live.rate.tick()
+        since = self.clock() - max(self.last["publish"], self.last["turn"])
+        if self.dirty or since >= max(self.publish_every_s, 4 * self.cost["view"]):
+            self.dirty = False
+            # the publish's own time counts in the next window: steps/s is the real wall rate
+            self.live.rate.close_window()
+            self.live.rate.start()
+            self.publish()
+
+    def on_fit_end(self, trainer, status: str) -> None:
+        if status != "interrupted":
+            self.live.rate.close_window()
+            self.publish(force_eval=True)
+
+    def publish(self, force_eval: bool = False, view: bool = True, paused: bool = False) -> None:
+        live, clock, trainer = self.live, self.clock, self.live.trainer
+        now = clock()
+        if view:
+            live.compute_view()
+            self.cost["view"] = clock() - now
+            self.last["view"] = now
+        if force_eval or now - self.last["eval"] >= max(self.eval_every_s, 10 * self.cost["eval"]):
+            began = clock()
+            live.evaluate()
+            self.cost["eval"] = clock() - began
+            self.last["eval"] = now
+        done = trainer.step_count - self.start
+        self.ctx.set_progress(done / max(1, self.target - self.start), f"step {trainer.step_count} of {self.target}")
+        # paused: the snapshot of where the job paused (the page says "Paused" only from this one on)
+        self.ctx.publish(**live.snapshot(command_error=self.command_error, target=self.target, paused=paused))
+        self.last["publish"] = clock()
+        log.debug("gan2d publish: step %d, %.1f steps/s, view %.0f ms, eval %.0f ms", trainer.step_count,
+                  live.rate.recent, 1000 * self.cost["view"], 1000 * self.cost["eval"])
+
+
 def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive"] | None = None,
-              publish_every_s: float = 0.2, eval_every_s: float = 2.0, turn_view_every_s: float = 1.5,
-              clock: Callable[[], float] = time.perf_counter) -> str:
-    """The job: train ``holder["live"].trainer`` for up to ``steps`` more steps; return
-    ``finished`` or ``stopped``.
+              **feed_options) -> str:
+    """The job: :meth:`Trainer.fit` ``holder["live"].trainer`` for up to ``steps`` more steps with a
+    :class:`Gan2DFeed`; return ``finished`` or ``stopped``.
 
     ``holder`` is a dict the page keeps in its session: when ``holder["live"]`` is None the job
     builds it with ``factory()`` first (building loads data and initialises the networks: it
     belongs in the thread, not in the page's script run) and stores it there, so the next job
-    continues the same model.
-
-    Commands (``Job.send``): ``{"set": {...}}`` live hyperparameters (errors are published as
-    ``command_error``); ``{"step": "d" | "g" | "both"}`` one single step (meant for a paused job).
-    Publishes a snapshot every ``publish_every_s`` seconds while running, right after single
-    steps, and at the end; KL/JS and mode metrics at most every ``eval_every_s`` seconds.
+    continues the same model. ``feed_options`` go to :class:`Gan2DFeed` (publish and metric periods).
     """
     if holder.get("live") is None:
         if factory is None:
             raise GenlabError("no model to train: reset and press Train again")
         ctx.set_progress(0.0, "building the model")
         holder["live"] = factory()
-    live: Gan2DLive = holder["live"]
-    trainer = live.trainer
-    start = trainer.step_count
-    target = start + int(steps)
-    last_publish = -1e9
-    last_eval = -1e9
-    command_error = ""
-
-    cost = {"view": 0.0, "eval": 0.0}
-    prev = [clock()]
-
-    last_view = -1e9
-    turn_began = -1e9
-
-    def publish(force_eval: bool = False, view: bool = True, paused: bool = False) -> None:
-        nonlocal last_publish, last_eval, last_view
-        now = clock()
-        if view:
-            live.compute_view()
-            cost["view"] = clock() - now
-            last_view = now
-        # the metrics run at most every eval_every_s and never take more than ~1/10 of the time
-        if force_eval or now - last_eval >= max(eval_every_s, 10 * cost["eval"]):
-            t = clock()
-            live.evaluate()
-            cost["eval"] = clock() - t
-            last_eval = now
-        done = trainer.step_count - start
-        ctx.set_progress(done / max(1, target - start), f"step {trainer.step_count} of {target}")
-        # paused: the snapshot of where the job paused (the page says "Paused" only from this one on)
-        ctx.publish(**live.snapshot(command_error=command_error, target=target, paused=paused))
-        last_publish = clock()
-        log.debug("gan2d publish: step %d, %.1f steps/s, view %.0f ms, eval %.0f ms, since last %.2f s",
-                  trainer.step_count, live.rate.recent, 1000 * cost["view"], 1000 * cost["eval"], now - prev[0])
-        prev[0] = now
-
-    publish(force_eval=True)
-    live.rate.start()
-    paused_published = False
-    while True:
-        dirty = False
-        for command in ctx.take_commands():
-            if isinstance(command, dict) and "set" in command:
-                command_error = _handle_set(trainer, dict(command["set"]))
-                dirty = True
-            elif isinstance(command, dict) and command.get("step") in ("d", "g", "both"):
-                live.single_step(command["step"])
-                dirty = True
-        if ctx.should_stop():
-            break
-        if ctx.is_paused():
-            live.rate.close_window()
-            if dirty or not paused_published:      # show exactly where it paused / the single step
-                publish(force_eval=True, paused=True)
-                paused_published = True
-            ctx.wait_if_paused(timeout=1.0)
-            if not ctx.is_paused():
-                live.rate.start()
-            continue
-        paused_published = False
-        if trainer.step_count >= target:
-            break
-        # CPU turns (genlab.jobs): with more jobs than compute slots, jobs take turns; show where
-        # this turn ended before handing the slot over, so the page never waits a whole round.
-        # The plane's view (D on a grid, the manifold, arrows) is the costly part: with many jobs a
-        # turn-end publish redraws it at most every turn_view_every_s, the step and losses every turn.
-        if ctx.cpu_turn_over():
-            live.rate.close_window()
-            live.rate.start()
-            publish(view=clock() - last_view >= turn_view_every_s)
-        asked = clock()
-        if not ctx.wait_for_cpu():
-            break
-        if clock() - asked > 0.005:
-            # it waited for its turn: the periodic publish counts from the turn's start (else the
-            # first step of every turn would redraw the costly view, and then the turn end again)
-            turn_began = clock()
-        live.record(trainer.step())
-        live.rate.tick()
-        # publish every publish_every_s, but never spend more than ~1/5 of the time drawing views
-        if dirty or clock() - max(last_publish, turn_began) >= max(publish_every_s, 4 * cost["view"]):
-            # the publish's own time counts in the next window: steps/s is the real wall rate
-            live.rate.close_window()
-            live.rate.start()
-            publish()
-    live.rate.close_window()
-    publish(force_eval=True)
+    trainer = holder["live"].trainer
+    target = trainer.step_count + int(steps)
+    trainer.fit(target, callbacks=[Gan2DFeed(ctx, holder["live"], target, **feed_options)])
     return "finished" if trainer.step_count >= target else "stopped"
 
 
@@ -717,7 +737,6 @@ class ImageLive:
         self.evals = MetricHistory(IMAGE_EVALS, max_points=500)
         self.view: dict = {}
         self.rate = RateMeter()
-        self.eval_due = False
         self.last_eval_cost = 0.0
         self._patch_real = None
         self._real_spread = None
@@ -743,14 +762,6 @@ class ImageLive:
         out = {k: float(v) for k, v in self.trainer.evaluate().items()}
         self.last_eval_cost = time.perf_counter() - t
         return out
-
-    def on_step(self, trainer, row: dict) -> None:
-        """Trainer callback (runs inside step(), before the run store appends the row): adds the
-        quality numbers to the row when an evaluation is due, so metrics.csv keeps them."""
-        if self.eval_due:
-            self.eval_due = False
-            row.update(self.evaluate())
-        self.record(row)
 
     def compute_view(self) -> dict:
         """Sample grid from fixed noise; cGAN: 10 rows, one per class; PatchGAN: per-patch maps."""
@@ -851,18 +862,94 @@ class ImageLive:
         return live
 
 
+class ImageQuality(Callback):
+    """Fit callback: adds the quality numbers (:meth:`ImageLive.evaluate`) to a step's row when they
+    are due -- the first step of a fresh model, then about every ``eval_every_s`` seconds (never more
+    than ~1/8 of the time), and the last step -- and keeps every row in the live histories. Put it
+    before :class:`genlab.train.recording.RecordRun` so that metrics.csv keeps the numbers."""
+
+    def __init__(self, live: "ImageLive", target: int, eval_every_s: float = 4.0,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.live, self.target, self.eval_every_s, self.clock = live, int(target), eval_every_s, clock
+        self.due_now = live.trainer.step_count == 0
+        self.last_eval = clock()
+
+    def on_step_end(self, trainer, row: dict) -> None:
+        now = self.clock()
+        if self.due_now or trainer.step_count >= self.target \
+                or now - self.last_eval >= max(self.eval_every_s, 8 * self.live.last_eval_cost):
+            self.due_now = False
+            row.update(self.live.evaluate())
+            self.last_eval = self.clock()
+        self.live.record(row)
+
+
+class ImageFeed(Callback):
+    """Fit callback of the image-GAN job: stop, pause, CPU turns and publishing the sample grid (and
+    PatchGAN's maps) every ``publish_every_s`` seconds, never more than ~1/5 of the time. Commands
+    (``Job.send``) are ignored: the page samples itself when no job holds the model."""
+
+    def __init__(self, ctx, live: "ImageLive", target: int, run_name: str | None = None, *,
+                 publish_every_s: float = 0.5, clock: Callable[[], float] = time.perf_counter):
+        self.ctx, self.live, self.target, self.run_name = ctx, live, int(target), run_name
+        self.publish_every_s, self.clock = publish_every_s, clock
+        self.last_publish, self.view_cost = -1e9, 0.0
+
+    def on_fit_start(self, trainer) -> None:
+        self.publish()
+        self.live.rate.start()
+
+    def before_step(self, trainer) -> bool:
+        ctx, rate = self.ctx, self.live.rate
+        ctx.take_commands()
+        if ctx.should_stop():
+            return True
+        if ctx.is_paused():
+            rate.close_window()
+            self.publish()
+            while ctx.is_paused() and not ctx.should_stop():
+                ctx.wait_if_paused(timeout=1.0)
+                ctx.take_commands()
+            rate.start()
+        if ctx.cpu_turn_over():         # CPU turns (genlab.jobs): show this turn's end, then wait
+            rate.close_window()
+            rate.start()
+            self.publish()
+        return not ctx.wait_for_cpu()
+
+    def on_step_end(self, trainer, row: dict) -> None:
+        self.live.rate.tick()
+        if self.clock() - self.last_publish >= max(self.publish_every_s, 5 * self.view_cost):
+            self.live.rate.close_window()
+            self.live.rate.start()
+            self.publish()
+
+    def on_fit_end(self, trainer, status: str) -> None:
+        if status == "interrupted":
+            return
+        self.live.rate.close_window()
+        if status != "finished" and trainer.step_count > 0:   # stopped early: one last quality number
+            self.live.evals.add({"step": trainer.step_count, **self.live.evaluate()})
+        self.publish()
+
+    def publish(self) -> None:
+        began = self.clock()
+        self.live.compute_view()
+        self.view_cost = self.clock() - began
+        step = self.live.trainer.step_count
+        self.ctx.set_progress(step / max(1, self.target), f"step {step} of {self.target}")
+        self.ctx.publish(**self.live.snapshot(target=self.target, run_name=self.run_name))
+        self.last_publish = self.clock()
+
+
 def run_image_gan(ctx, holder: dict, steps: int, *, factory: Callable[[], Any] | None = None,
-                  run=None, publish_every_s: float = 0.5, eval_every_s: float = 4.0,
-                  clock: Callable[[], float] = time.perf_counter) -> str:
-    """The job: train an image GAN up to ``steps`` total steps, recording it in ``run`` (a
-    :class:`genlab.runs.Run`; resumes from its checkpoint) when given.
+                  run=None, publish_every_s: float = 0.5, eval_every_s: float = 4.0) -> str:
+    """The job: :meth:`Trainer.fit` an image GAN up to ``steps`` total steps with :class:`ImageQuality`
+    and :class:`ImageFeed`, recording it in ``run`` (a :class:`genlab.runs.Run`; resumes from its
+    checkpoint) when given. Returns ``finished`` or ``stopped``.
 
     Builds ``holder["live"]`` with ``factory()`` first if needed (data loading, network init
     and the digit classifier of the quality metric all happen here, in the thread).
-    Publishes the sample grid / PatchGAN maps every ``publish_every_s`` seconds, the Fréchet
-    distance about every ``eval_every_s`` seconds (also stored in metrics.csv).
-    Honours pause / stop; ``{"sample": y}`` commands are ignored (the page samples itself
-    when no job holds the model).
     """
     from genlab import metrics
 
@@ -871,74 +958,19 @@ def run_image_gan(ctx, holder: dict, steps: int, *, factory: Callable[[], Any] |
             raise GenlabError("no model to train: press Train again")
         ctx.set_progress(0.0, "building the model")
         holder["live"] = ImageLive(factory())
-    live: ImageLive = holder["live"]
-    trainer = live.trainer
+    trainer = holder["live"].trainer
     ctx.set_progress(0.0, "preparing the quality metric (the digit classifier is trained once, then cached)")
     metrics.get_classifier(trainer.dataset)
     if run is not None and trainer.step_count == 0 and run.has_checkpoint():
         trainer.load_state_dict(run.load_checkpoint())
-        live = holder["live"] = ImageLive.from_run(trainer, run.read_metrics())
-    trainer.add_callback(live.on_step)
+        holder["live"] = ImageLive.from_run(trainer, run.read_metrics())
+    live: ImageLive = holder["live"]
     target = int(steps)
-    state = {"last_publish": -1e9, "last_eval": clock(), "view_cost": 0.0, "eval_cost": 0.0}
+    callbacks: list[Callback] = [ImageQuality(live, target, eval_every_s),
+                                 ImageFeed(ctx, live, target, None if run is None else run.name,
+                                           publish_every_s=publish_every_s)]
+    if run is not None:
+        from genlab.train.recording import RecordRun
 
-    def publish() -> None:
-        t = clock()
-        live.compute_view()
-        state["view_cost"] = clock() - t
-        ctx.set_progress(trainer.step_count / max(1, target), f"step {trainer.step_count} of {target}")
-        ctx.publish(**live.snapshot(target=target, run_name=None if run is None else run.name))
-        state["last_publish"] = clock()
-
-    def gate() -> bool:                 # should_stop for train_run: commands, pause, stop
-        ctx.take_commands()
-        if ctx.should_stop():
-            return True
-        if ctx.is_paused():
-            live.rate.close_window()
-            publish()
-            while ctx.is_paused() and not ctx.should_stop():
-                ctx.wait_if_paused(timeout=1.0)
-                ctx.take_commands()
-            live.rate.start()
-        if ctx.cpu_turn_over():         # CPU turns (genlab.jobs): show this turn's end, then wait
-            live.rate.close_window()
-            live.rate.start()
-            publish()
-        return not ctx.wait_for_cpu()
-
-    def on_row(row: dict) -> None:
-        live.rate.tick()
-        now = clock()
-        state["eval_cost"] = live.last_eval_cost
-        # metrics at most every eval_every_s and at most ~1/8 of the time; always on the last step
-        if now - state["last_eval"] >= max(eval_every_s, 8 * state["eval_cost"]) or trainer.step_count == target - 1:
-            live.eval_due = True        # the next step's row carries the evaluation (also the last step's)
-            state["last_eval"] = now
-        if now - state["last_publish"] >= max(publish_every_s, 5 * state["view_cost"]):
-            live.rate.close_window()
-            live.rate.start()
-            publish()
-
-    live.eval_due = trainer.step_count == 0
-    publish()
-    live.rate.start()
-    try:
-        if run is not None:
-            from genlab.train.recording import train_run
-
-            status = train_run(trainer, run, target, should_stop=gate, on_row=on_row)
-        else:
-            while trainer.step_count < target and not gate():
-                on_row(trainer.step())
-            status = "finished" if trainer.step_count >= target else "stopped"
-        live.rate.close_window()
-        if status != "finished" and trainer.step_count > 0:   # stopped early: one last quality number
-            live.evals.add({"step": trainer.step_count, **live.evaluate()})
-        publish()
-    finally:
-        try:
-            trainer._callbacks.remove(live.on_step)  # noqa: SLF001 - the next job adds its own
-        except ValueError:
-            pass
-    return status
+        callbacks.append(RecordRun(run, target))
+    return trainer.fit(target, callbacks=callbacks)

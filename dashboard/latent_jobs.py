@@ -14,12 +14,12 @@ their script run. They ask this module for the runs of a configuration:
   :class:`LoadedModel` caches what the pages derive from it (test-split codes, prior samples and
   their classifier scores).
 
-Training several models in one job: each model runs :func:`genlab.train.recording.train_run` (metrics,
-checkpoints, resume, status) in its own thread, and a :class:`Turnstile` lets the threads take
-strict turns, one step each -- the AE and the VAE train side by side on one core's worth of CPU.
+Training several models in one job: one :func:`genlab.train.base.fit_group` steps them in turns,
+one step each -- the AE and the VAE train side by side on one core's worth of CPU -- and records each
+in its run (:class:`genlab.train.recording.RecordRun`: metrics, checkpoints, resume, status).
 A model whose run is being trained by another job (another page or session) is waited for, not
-trained again. Nothing here imports streamlit: the threads talk to the page only through the
-job's ``publish`` / ``set_progress`` / ``should_stop``.
+trained again. Nothing here imports streamlit: the job talks to the page only through its
+``publish`` / ``set_progress`` / ``should_stop``.
 """
 from __future__ import annotations
 
@@ -34,11 +34,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from genlab.errors import GenlabError
+from genlab.train.callbacks import Callback
 
 __all__ = [
     "DEFAULTS",
     "LIMITS",
-    "Turnstile",
     "LoadedModel",
     "autoencoder_config",
     "check_settings",
@@ -501,53 +501,6 @@ def load_model(run, label: str | None = None) -> LoadedModel:
 # --------------------------------------------------------------------------- #
 # Training in a job
 # --------------------------------------------------------------------------- #
-class Turnstile:
-    """Threads take strict turns: a member waits in :meth:`wait_turn` until it is its turn (or
-    it is the only member left), runs one step, and passes the turn on with :meth:`done`."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._members: list[str] = []
-        self._turn = 0
-
-    def enter(self, name: str) -> None:
-        with self._cond:
-            if name not in self._members:
-                self._members.append(name)
-            self._cond.notify_all()
-
-    def leave(self, name: str) -> None:
-        with self._cond:
-            if name in self._members:
-                index = self._members.index(name)
-                self._members.remove(name)
-                if index < self._turn:
-                    self._turn -= 1
-                if self._members:
-                    self._turn %= len(self._members)
-                else:
-                    self._turn = 0
-            self._cond.notify_all()
-
-    def wait_turn(self, name: str, should_stop: Callable[[], bool]) -> bool:
-        """Block until it is ``name``'s turn; return True if asked to stop meanwhile."""
-        with self._cond:
-            while True:
-                if should_stop():
-                    return True
-                if name not in self._members or len(self._members) <= 1:
-                    return False
-                if self._members[self._turn % len(self._members)] == name:
-                    return False
-                self._cond.wait(0.2)
-
-    def done(self, name: str) -> None:
-        with self._cond:
-            if name in self._members and self._members:
-                self._turn = (self._members.index(name) + 1) % len(self._members)
-            self._cond.notify_all()
-
-
 @dataclass
 class _Slot:
     label: str
@@ -555,6 +508,8 @@ class _Slot:
     name: str
     target: int
     trainer: Any = None
+    run: Any = None
+    recorder: Any = None            # the RecordRun of this model's fit, once it started
     step: int = 0
     state: str = "waiting"          # waiting | training | finished | stopped | reused | failed
     message: str = ""
@@ -575,31 +530,156 @@ def slot_text(slot) -> str:
     return f"{name} step {slot.step:,} of {slot.target:,}"
 
 
+def _is_taken(err: GenlabError) -> bool:
+    """The run is being trained by another job or process (genlab.train.recording.RecordRun)."""
+    return "already being trained" in str(err) or "is being trained" in str(err)
+
+
+class _PairFeed(Callback):
+    """Fit callback of a latent-pages job over several trainers: each model's run store recording
+    (its own :class:`~genlab.train.recording.RecordRun`), the job's progress and live snapshots.
+    A model whose run another job claimed meanwhile drops out of this fit and waits."""
+
+    def __init__(self, slots: Sequence[_Slot], publish: Callable[..., None], current: dict):
+        self.slots = {id(slot.trainer): slot for slot in slots}
+        self.publish = publish
+        self.current = current      # current["slot"]: whose turn it is (names the model if it fails)
+
+    def slot(self, trainer) -> _Slot:
+        return self.slots[id(trainer)]
+
+    def done(self, trainer) -> bool:
+        slot = self.slot(trainer)
+        return slot.state != "training" or trainer.step_count >= slot.target
+
+    def on_fit_start(self, trainer) -> None:
+        from genlab.train.recording import RecordRun
+
+        slot = self.current["slot"] = self.slot(trainer)
+        recorder = RecordRun(slot.run, slot.target)
+        try:
+            recorder.on_fit_start(trainer)
+        except GenlabError as err:
+            if not _is_taken(err):
+                raise
+            slot.trainer = None      # rebuilt after the other one ended (resumes its checkpoint)
+            slot.state, slot.message = "waiting", "another job is training it"
+            return
+        slot.recorder, slot.step = recorder, trainer.step_count
+
+    def before_step(self, trainer) -> bool:
+        self.current["slot"] = self.slot(trainer)
+        return False
+
+    def on_step_end(self, trainer, row: dict) -> None:
+        slot = self.slot(trainer)
+        slot.recorder.on_step_end(trainer, row)
+        slot.step = int(row.get("step", slot.step))
+        self.publish()
+
+    def on_fit_end(self, trainer, status: str) -> None:
+        slot = self.slot(trainer)
+        if slot.recorder is None:
+            return
+        if status != "interrupted" and trainer.step_count >= slot.target:
+            status = "finished"                 # this model is done even if the job stops now
+        slot.recorder.on_fit_end(trainer, status)
+        slot.recorder = None
+        slot.state, slot.step = status, int(trainer.step_count)
+
+
+def _prepare(slot: _Slot, store, live: dict, live_points: int) -> bool:
+    """Get ``slot`` ready for a fit; False when its finished run is stored (state ``reused``) or
+    another job or process is training it (state ``waiting``)."""
+    from genlab.train.registry import trainer_class
+
+    if find_finished(slot.config, store.root) is not None:
+        slot.state, slot.step = "reused", slot.target
+        return False
+    slot.run = store.create(slot.name, slot.config, resume=True)
+    status = slot.run.status()
+    slot.step = int(status.get("step") or 0)      # a resumed run starts from its checkpoint
+    if status.get("status") == "running":
+        slot.state, slot.message = "waiting", "another job is training it"
+        return False
+    if slot.trainer is None:
+        slot.trainer = trainer_class(slot.config["model"]).from_config(slot.config)
+        if live["images"] is None:
+            live["images"], live["labels"] = display_subset(slot.trainer, live_points)
+    slot.state, slot.message = "training", ""
+    return True
+
+
+def _failure_text(err: Exception) -> str:
+    if isinstance(err, GenlabError):
+        return str(err)
+    text = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
 def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: float = PUBLISH_EVERY_S,
                  live_points: int = LIVE_POINTS) -> dict[str, str]:
     """Job function: train every config (label -> config_dict) to completion in the run store.
 
-    Each model trains in its own thread through :func:`genlab.train.recording.train_run` (resume from a
-    checkpoint, metrics.csv, status), taking strict turns (:class:`Turnstile`). A config whose
-    finished run is already stored is reused; one being trained by another job is waited for.
-    Publishes ``models`` (label -> step, target, state, run name), ``codes`` / ``labels`` (live
-    latent means of a fixed test subset) and ``done`` about twice a second. Returns
-    label -> final state. An error in one model fails the job with that model's message.
+    The models train side by side in one :func:`~genlab.train.base.fit_group`, one step each in turn
+    (:func:`~genlab.train.base.fewest_steps`), each recorded in its run (resume from a checkpoint,
+    metrics.csv, status). A config whose finished run is already stored is reused; one being trained
+    by another job is waited for (the others train meanwhile). Publishes ``models`` (label -> step,
+    target, state, run name), ``codes`` / ``labels`` (live latent means of a fixed test subset) and
+    ``done`` about twice a second. Returns label -> final state. An error in one model fails the job
+    with that model's message.
     """
     store = _store(root)
     slots = {label: _Slot(label, config, run_name(config), expected_steps(config)) for label, config in configs.items()}
-    turnstile = Turnstile()
-    lock = threading.RLock()
+    live: dict[str, Any] = {"images": None, "labels": None}
+    publish = _publisher(ctx, slots, live, publish_every_s)
+    ctx.set_progress(0.0, "preparing the data")
+    current: dict[str, _Slot] = {}
+    try:
+        _train_in_rounds(ctx, slots, store, live, live_points, publish, current)
+    except Exception as err:  # noqa: BLE001 - reported by the job as a one-line error naming the model
+        failed = current.get("slot") or next(iter(slots.values()))
+        failed.state, failed.error = "failed", _failure_text(err)
+        raise GenlabError(f"{failed.label}: {failed.error}") from None
+    publish(force=True, with_codes=False)
+    return {label: slot.state for label, slot in slots.items()}
+
+
+def _train_in_rounds(ctx, slots: dict[str, _Slot], store, live: dict, live_points: int,
+                     publish: Callable[..., None], current: dict) -> None:
+    """Rounds of one :func:`~genlab.train.base.fit_group` each over the models that are ready; a round
+    ends when they are done or the job stops. Models that another job holds wait (polled every 0.5 s)
+    and join the next round; the loop never steps a trainer itself."""
+    from genlab.train.base import fewest_steps, fit_group
+
+    while not ctx.should_stop():
+        ready = []
+        for slot in [slot for slot in slots.values() if slot.state in ("waiting", "training")]:
+            current["slot"] = slot
+            if _prepare(slot, store, live, live_points):
+                ready.append(slot)
+        if not ready and not any(slot.state == "waiting" for slot in slots.values()):
+            return
+        if not ready:
+            publish(with_codes=False)
+            time.sleep(0.5)
+            continue
+        feed = _PairFeed(ready, publish, current)
+        fit_group({slot.label: slot.trainer for slot in ready}, feed.done, callbacks=[feed],
+                  should_stop=ctx.should_stop, turn=fewest_steps)
+    for slot in slots.values():             # the job was stopped
+        if slot.state in ("waiting", "training"):
+            slot.state = "stopped"
+
+
+def _publisher(ctx, slots: dict[str, _Slot], live: dict, publish_every_s: float) -> Callable[..., None]:
+    """``publish(force=False, with_codes=True)``: the job's progress and a snapshot, at most every
+    ``publish_every_s`` seconds unless forced; ``codes`` are the latent means of the live subset
+    under each model that is training (encoded between steps, never while a step runs)."""
     total = sum(slot.target for slot in slots.values())
     last_publish = [0.0]
-    live: dict[str, Any] = {"images": None, "labels": None}
-
-    def progress_text() -> str:
-        return " · ".join(slot_text(s) for s in slots.values())
 
     def publish(force: bool = False, with_codes: bool = True) -> None:
-        """Progress and a snapshot. Codes are encoded only from a training thread between its
-        steps (the other models then wait for their turn), never while a step runs."""
         now = time.monotonic()
         if not force and now - last_publish[0] < publish_every_s:
             return
@@ -616,84 +696,12 @@ def train_models(ctx, configs: dict[str, dict], root=None, *, publish_every_s: f
             if codes:
                 extra = {"codes": codes, "labels": live["labels"]}
         done = sum(min(s.step, s.target) for s in slots.values())
-        ctx.set_progress(done / max(1, total), progress_text())
+        ctx.set_progress(done / max(1, total), " · ".join(slot_text(s) for s in slots.values()))
         ctx.publish(models={s.label: {"label": s.label, "step": s.step, "target": s.target, "state": s.state,
                                       "run": s.name, "message": s.message} for s in slots.values()},
                     updated=time.time(), **extra)
 
-    def on_row(slot: _Slot, row: dict) -> None:
-        with lock:
-            slot.step = int(row.get("step", slot.step))
-            publish()
-        turnstile.done(slot.label)
-
-    def work(slot: _Slot) -> None:
-        from genlab.train.recording import train_run
-        from genlab.train.registry import trainer_class
-
-        try:
-            while not ctx.should_stop():
-                if find_finished(slot.config, store.root) is not None:
-                    slot.state, slot.step = "reused", slot.target
-                    return
-                run = store.create(slot.name, slot.config, resume=True)
-                status = run.status()
-                if status.get("status") == "running":   # another job or process trains it: wait
-                    slot.state, slot.message = "waiting", "another job is training it"
-                    slot.step = int(status.get("step") or 0)
-                    time.sleep(0.5)
-                    continue
-                slot.step = int(status.get("step") or 0)   # a resumed run starts from its checkpoint
-                if slot.trainer is None:
-                    slot.trainer = trainer_class(slot.config["model"]).from_config(slot.config)
-                    with lock:
-                        if live["images"] is None:
-                            images, labels = display_subset(slot.trainer, live_points)
-                            live["images"], live["labels"] = images, labels
-                slot.state, slot.message = "training", ""
-                turnstile.enter(slot.label)
-                try:
-                    final = train_run(slot.trainer, run, slot.target,
-                                      should_stop=lambda: turnstile.wait_turn(slot.label, ctx.should_stop),
-                                      on_row=lambda row: on_row(slot, row))
-                except GenlabError as err:
-                    if "already being trained" in str(err) or "is being trained" in str(err):
-                        slot.trainer = None      # rebuilt after the other one ended (resumes its checkpoint)
-                        slot.state, slot.message = "waiting", "another job is training it"
-                        time.sleep(0.5)
-                        continue
-                    raise
-                finally:
-                    turnstile.leave(slot.label)
-                slot.state = final
-                slot.step = int(slot.trainer.step_count)
-                return
-            slot.state = "stopped"
-        except GenlabError as err:
-            slot.state, slot.error = "failed", str(err)
-        except Exception as err:  # noqa: BLE001 - reported by the job as a one-line error
-            text = str(err).splitlines()[0] if str(err) else ""
-            slot.state, slot.error = "failed", f"{type(err).__name__}: {text}" if text else type(err).__name__
-        finally:
-            turnstile.leave(slot.label)
-
-    threads = [threading.Thread(target=work, args=(slot,), name=f"{threading.current_thread().name}-{slot.label}",
-                                daemon=True) for slot in slots.values()]
-    ctx.set_progress(0.0, "preparing the data")
-    for thread in threads:
-        thread.start()
-    while any(t.is_alive() for t in threads):
-        for thread in threads:
-            thread.join(0.25)
-        if not any(s.state == "training" for s in slots.values()):
-            with lock:
-                publish(with_codes=False)
-    with lock:
-        publish(force=True, with_codes=False)
-    failed = [s for s in slots.values() if s.state == "failed"]
-    if failed:
-        raise GenlabError(f"{failed[0].label}: {failed[0].error}")
-    return {label: slot.state for label, slot in slots.items()}
+    return publish
 
 
 def submit_training(manager, configs: dict[str, dict], session_id: str, name: str, root=None):

@@ -30,6 +30,12 @@ def least_training_time(trainers: Mapping[str, "Trainer"], open_names: Sequence[
     return min(open_names, key=lambda name: (trainers[name].elapsed_seconds, name))
 
 
+def fewest_steps(trainers: Mapping[str, "Trainer"], open_names: Sequence[str]) -> str:
+    """Turn policy of a side-by-side training: the trainer with the fewest steps so far steps next,
+    so equal trainers alternate one step each (a resumed one first catches up)."""
+    return min(open_names, key=lambda name: (trainers[name].step_count, name))
+
+
 def fit_group(
     trainers: Mapping[str, "Trainer"],
     done: Callable[["Trainer"], bool],
@@ -45,11 +51,13 @@ def fit_group(
     trainer: always that one). Returns ``finished`` (every trainer done) or ``stopped``.
     """
     callbacks = list(callbacks)
-    for trainer in trainers.values():
-        for callback in callbacks:
-            callback.on_fit_start(trainer)
+    started: list[tuple["Trainer", Callback]] = []   # only callbacks that started are ended
     status = "interrupted"
     try:
+        for trainer in trainers.values():
+            for callback in callbacks:
+                callback.on_fit_start(trainer)
+                started.append((trainer, callback))
         while True:
             open_names = [name for name, trainer in trainers.items() if not done(trainer)]
             if not open_names:
@@ -66,9 +74,8 @@ def fit_group(
             for callback in callbacks:
                 callback.on_step_end(trainer, row)
     finally:
-        for trainer in trainers.values():
-            for callback in callbacks:
-                callback.on_fit_end(trainer, status)
+        for trainer, callback in started:
+            callback.on_fit_end(trainer, status)
     return status
 
 

@@ -279,16 +279,13 @@ def _train_stored_run(config, steps: int):
     """A finished run in the run store with exactly ``config`` (trained ``steps`` steps)."""
     from dashboard import gan_jobs as gj
     from genlab.runs import RunStore
-    from genlab.train.recording import train_run
+    from genlab.train.recording import RecordRun
     from genlab.train.gan import GANTrainer
 
     store = RunStore()
     run = store.create(gj.run_name_for(config), config)
     trainer = GANTrainer.from_config(config)
-    live = gj.ImageLive(trainer)
-    trainer.add_callback(live.on_step)
-    live.eval_due = True
-    train_run(trainer, run, steps)
+    trainer.fit(steps, callbacks=[gj.ImageQuality(gj.ImageLive(trainer), steps), RecordRun(run, steps)])
     return run
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from genlab.train.base import Callback, CollectRows, Trainer, fit_group, least_training_time
+from genlab.train.base import Callback, CollectRows, Trainer, fewest_steps, fit_group, least_training_time
 
 
 class FakeTrainer(Trainer):
@@ -89,3 +89,32 @@ def test_fit_group_takes_turns_by_least_training_time_until_each_is_done():
     assert (fast.step_count, slow.step_count) == (6, 2)        # the same training time each
     # at every turn the one behind in training time steps (ties: by name)
     assert order == ["fast", "slow", "fast", "fast", "fast", "slow", "fast", "fast"]
+
+
+def test_fit_group_fewest_steps_alternates_and_a_resumed_trainer_waits():
+    a, b = FakeTrainer(), FakeTrainer()
+    b.step_count = 2                                          # resumed from a checkpoint
+    order = []
+
+    class Who(Callback):
+        def on_step_end(self, trainer, row):
+            order.append("a" if trainer is a else "b")
+
+    assert fit_group({"a": a, "b": b}, lambda t: t.step_count >= 4, callbacks=[Who()], turn=fewest_steps) == "finished"
+    assert order == ["a", "a", "a", "b", "a", "b"]            # a catches up, then one step each
+
+
+def test_a_failing_start_ends_only_the_callbacks_that_started():
+    first, second = FakeTrainer(), FakeTrainer()
+    log = Log()
+
+    class RefuseSecond(Callback):
+        def on_fit_start(self, trainer):
+            if trainer is second:
+                raise RuntimeError("taken")
+
+    with pytest.raises(RuntimeError, match="taken"):
+        fit_group({"first": first, "second": second}, lambda t: t.step_count >= 1, callbacks=[log, RefuseSecond()])
+    # log started for both trainers and is ended for both; RefuseSecond ended only for the first
+    assert log.events == [("start", 0), ("start", 0), ("fit_end", "interrupted"), ("fit_end", "interrupted")]
+    assert first.step_count == second.step_count == 0

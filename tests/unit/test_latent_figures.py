@@ -3,7 +3,6 @@ background-training glue (dashboard/latent_jobs.py): tiny runs (1 epoch of digit
 run store."""
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -265,31 +264,8 @@ def test_robust_limit_and_prior_z():
 
 
 # --------------------------------------------------------------------------- #
-# Turnstile and training jobs
+# Training jobs
 # --------------------------------------------------------------------------- #
-def test_turnstile_alternates_members():
-    gate = lj.Turnstile()
-    order: list[str] = []
-
-    def member(name: str) -> None:
-        gate.enter(name)
-        for _ in range(5):
-            assert not gate.wait_turn(name, lambda: False)
-            order.append(name)
-            gate.done(name)
-        gate.leave(name)
-
-    gate.enter("a")
-    gate.enter("b")
-    threads = [threading.Thread(target=member, args=(n,)) for n in ("a", "b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
-    assert order == ["a", "b"] * 5
-    assert gate.wait_turn("a", lambda: True) is True  # a stop request ends the wait
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A finished 1-epoch AE + VAE pair (K = 2) in a temporary store."""
