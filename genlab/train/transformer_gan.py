@@ -43,31 +43,10 @@ PRESETS: dict[str, dict] = {
     "default": {},
     "vanilla": {"lr_decay": "none", "ema": 0.0, "r1_gamma": 0.0, "spectral_norm": False},
 }
-# Benchmark settings that differ from GANTrainConfig's defaults: the recipe that makes the transformer GAN
-# learn within the page's CPU budget. Screened with 30 s of CPU time each on one thread (lr decay stretched
-# to the budget, seed 0 unless noted); DCGAN's defaults reach FD 22.2 / 19.5 (seeds 0 / 1) in the same time.
-#   (disjoint patches, patch_overlap 0, down to the last row)
-#   old recipe: patch 2, D = 64, lr 2e-4, betas (0.5, 0.999), no R1       FD 577  (D(x) 0.99, D(G(z)) 0.01: D wins)
-#   + lazy R1 (gamma 1 every 4th D update), betas (0, 0.99), lr 4e-4      FD 167  (D(x), D(G(z)) ~ 0.5)
-#   same, D = 32, lr 1e-3                                                 FD 127  (R1 off: 157, gamma 0.1: 119)
-#   patch 4 (4 tokens), D = 32, lr 1e-3                                   FD 33.5 (gamma 0.1: 47)
-#   patch 4, D = 64, lr 1e-3                                              FD 18.9 / 16.6 (seeds 0 / 1)
-#   (patch 4, D = 64: lr 2e-3 16.5, batch 32 17.3; D = 32 with 1 block in G and D 28.2)
-#   + D's tokens see a 1-pixel border (patch_overlap 1)                   FD 15.4 / 16.7
-#   (G's windows overlapping instead, output_overlap 1: 22.9)
-# At 60 s of CPU time (~1700 steps; DCGAN's defaults reach FD ~11-13 in a 60 s race on a quiet machine) the
-# last recipe got *worse* late in training, FD 14.1 / 13.6 / 17.3 after 20 / 40 / 60 s (D = 96: 17.1 / 13.2 /
-# 18.2) while D(x) crept up to 0.56: D starts to overfit the ~1300 training digits. A stronger R1 fixes it:
-#   gamma 4 (every 4th D update)                                          FD 28.7 / 15.6 / 11.2 (seed 0), 24.4 / 13.6 / 9.5 (seed 1)
-#   gamma 2                                                               FD 17.0 / 11.2 / 15.5
-#   gamma 1 + DiffAugment translation (augment="translate")               FD 34.2 / 19.1 / 12.7
-# and with gamma 4, fewer ops per step (per-op overhead, not arithmetic, dominates these tiny networks on a CPU):
-#   1 block in G and in D  <- these defaults (45-48 steps/s vs 29)        FD 18.6 / 13.9 / 10.9 (seed 0), 20.0 / 12.5 / 11.9 (seed 1)
-#   2 heads instead of 4 (2 blocks; no faster)                            FD 24.3 / 17.5 / 12.4
-#   1 block, lr 2e-3                                                      FD 64 / 192 / 85 (diverges)
-# R1 keeps the ViT discriminator from winning (at once, and later by memorizing the data); betas (0, 0.99) are
-# TransGAN / ViTGAN / StyleGAN2's (no momentum: D and G react to each other at once); the token count is what
-# decides whether it learns at all (see genlab.models.transformer_gan's docstring).
+# The recipe that makes the transformer GAN learn within the page's CPU budget (the screen that chose it is
+# in docs/TUNING.md): R1 keeps the ViT discriminator from winning, at once and later by memorising the data;
+# betas (0, 0.99) as in TransGAN / ViTGAN / StyleGAN2 (no momentum: D and G react to each other at once);
+# one block in G and D because per-op overhead, not arithmetic, dominates these tiny networks on a CPU.
 TRAIN_DEFAULTS: dict = {"lr_d": 1e-3, "lr_g": 1e-3, "betas": (0.0, 0.99), "batch_size": 64,
                         "r1_gamma": 4.0, "r1_every": 4}
 
