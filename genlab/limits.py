@@ -49,6 +49,7 @@ IMPORT_FILE_LIMITS = {           # uncompressed bytes per file of a run zip
     "checkpoint.pt": 192 * MB,
     "samples.png": 8 * MB,
     "status.json": 64 * 1024,
+    "history.npz": 32 * MB,      # the training timeline; a default run's is 0.3-2 MB
 }
 MAX_IMPORT_TOTAL_BYTES = 256 * MB    # all files of one zip together, uncompressed
 MAX_IMPORT_ZIP_BYTES = 256 * MB      # the zip itself

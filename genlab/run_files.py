@@ -13,7 +13,8 @@ For other modules:
 * :func:`read_status`, :func:`check_status` -- status.json;
 * :func:`check_samples_png` -- samples.png (format, pixel count); :func:`scatter_png` draws one;
 * :func:`load_checkpoint_file` -- checkpoint.pt (``weights_only=True``);
-* :func:`read_metrics_frame`, :func:`scan_metrics` -- metrics.csv (see :mod:`genlab.run_metrics`).
+* :func:`read_metrics_frame`, :func:`scan_metrics` -- metrics.csv (see :mod:`genlab.run_metrics`);
+* history.npz -- :func:`genlab.run_history.read_history_file` (the training timeline).
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ METRICS_FILE = "metrics.csv"
 CHECKPOINT_FILE = "checkpoint.pt"
 SAMPLES_FILE = "samples.png"
 STATUS_FILE = "status.json"
-RUN_FILES = (CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE, SAMPLES_FILE, STATUS_FILE)
+HISTORY_FILE = "history.npz"   # the training timeline; format, reader and writer: genlab.run_history
+RUN_FILES = (CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE, SAMPLES_FILE, STATUS_FILE, HISTORY_FILE)
 STATUSES = ("running", "finished", "stopped", "interrupted")
 CHECKPOINT_FORMAT = "genlab-checkpoint"
 CHECKPOINT_VERSION = 1

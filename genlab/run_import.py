@@ -4,7 +4,7 @@
 zip's directory: number of entries, each file's size, their total, the compression ratio), then
 streams each entry to a hidden temp folder while counting bytes (a directory that lies stops at
 the limit), then checks every file the way reading a run does (:mod:`genlab.run_files`,
-:mod:`genlab.run_metrics`) plus the model size (:mod:`genlab.limits`), and only then renames the
+:mod:`genlab.run_metrics`, :mod:`genlab.run_history`) plus the model size (:mod:`genlab.limits`), and only then renames the
 folder into the store. Every message names the run being imported and the file.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ from genlab.limits import (
 from genlab.run_files import (
     CHECKPOINT_FILE,
     CONFIG_FILE,
+    HISTORY_FILE,
     METRICS_FILE,
     RUN_FILES,
     SAMPLES_FILE,
@@ -40,6 +41,7 @@ from genlab.run_files import (
     read_status,
     shown_value,
 )
+from genlab.run_history import read_history_file
 from genlab.run_metrics import read_metrics_frame
 
 COPY_CHUNK = 1024 * 1024
@@ -122,7 +124,7 @@ def _extract(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, target: Path, nam
 
 def check_run_folder(folder: Path, name: str) -> dict:
     """Check every file of the run in ``folder`` as ``name`` (config, model size, checkpoint,
-    metrics, samples, status); returns the status dict. RunFileError/GenlabError otherwise."""
+    metrics, samples, history, status); returns the status dict. RunFileError/GenlabError otherwise."""
     config = read_config(folder / CONFIG_FILE, name)
     try:
         check_model_size(config)
@@ -136,6 +138,8 @@ def check_run_folder(folder: Path, name: str) -> dict:
         read_metrics_frame(folder / METRICS_FILE, name, strict=True)
     if (folder / SAMPLES_FILE).is_file():
         check_samples_png(folder / SAMPLES_FILE, name)
+    if (folder / HISTORY_FILE).is_file():
+        read_history_file(folder / HISTORY_FILE, name)
     return read_status(folder / STATUS_FILE, name)
 
 

@@ -1,5 +1,6 @@
 """Training into a run folder: :class:`RecordRun` (the fit callback that records metrics,
-checkpoints, samples and status), :func:`train_run` (``Trainer.fit`` with it), and rebuilding a run's
+checkpoints, samples and status), :func:`train_run` (``Trainer.fit`` with it and with
+:class:`~genlab.train.history.RecordHistory`, the run's timeline), and rebuilding a run's
 trainer (:func:`load_trainer`, :func:`restore_trainer`, the server's model cap on resume). The run
 store itself (:mod:`genlab.runs`) only stores and loads files; training lives here, under genlab/train.
 """
@@ -17,6 +18,7 @@ from genlab.limits import check_model_size
 from genlab.run_files import CONFIG_FILE, RunFileError
 from genlab.runs import _ACTIVE_LOCK, _ACTIVE_RUNS, Run, remove_temp_files
 from genlab.train.base import Callback
+from genlab.train.history import RecordHistory
 
 
 def check_model_fits(run: Run) -> dict:
@@ -79,13 +81,17 @@ class RecordRun(Callback):
       ``checkpoint_every`` steps or ``checkpoint_seconds`` seconds, and at the end with samples.png.
     * End: status ``finished`` / ``stopped``, or ``interrupted`` when an exception escaped the loop
       (the last checkpoint remains).
+
+    ``on_checkpoint()`` runs after every checkpoint written during the fit (train_run: the
+    history's save, so that history.npz and checkpoint.pt describe the same step).
     """
 
     def __init__(self, run: Run, steps: int, checkpoint_every: int = 500, checkpoint_seconds: float = 60.0,
-                 sample_count: int = 64):
+                 sample_count: int = 64, on_checkpoint: Callable[[], object] | None = None):
         self.run, self.steps = run, int(steps)
         self.checkpoint_every, self.checkpoint_seconds = checkpoint_every, checkpoint_seconds
         self.sample_count = sample_count
+        self.on_checkpoint = on_checkpoint
         self._key = str(run.path.resolve())
         self._last_saved = (0, 0.0)   # (step, time.monotonic()) of the last checkpoint
 
@@ -117,6 +123,8 @@ class RecordRun(Callback):
         step, when = self._last_saved
         if trainer.step_count - step >= self.checkpoint_every or time.monotonic() - when >= self.checkpoint_seconds:
             self.run.save_checkpoint(trainer.state_dict())
+            if self.on_checkpoint is not None:
+                self.on_checkpoint()
             self.run.set_status("running", step=trainer.step_count, target_steps=self.steps)
             self._last_saved = (trainer.step_count, time.monotonic())
 
@@ -173,11 +181,20 @@ def train_run(
     on_row: Callable[[dict], None] | None = None,
     checkpoint_seconds: float = 60.0,
     sample_count: int = 64,
+    history: bool = True,
 ) -> str:
     """Train ``trainer`` until ``trainer.step_count == steps`` (a total, not an increment), recording
-    everything in ``run`` (:class:`RecordRun`); return the final status. ``on_row(row)`` is called
-    after every step, ``should_stop()`` between steps (it may block, e.g. while a job is paused)."""
-    callbacks: list[Callback] = [RecordRun(run, steps, checkpoint_every, checkpoint_seconds, sample_count)]
+    everything in ``run`` (:class:`RecordRun`) and, with ``history``, the run's timeline in
+    history.npz (:class:`~genlab.train.history.RecordHistory`); return the final status.
+    ``on_row(row)`` is called after every step, ``should_stop()`` between steps (it may block,
+    e.g. while a job is paused)."""
+    callbacks: list[Callback] = []
+    on_checkpoint = None
+    if history:
+        recorder = RecordHistory(run, steps)
+        callbacks.append(recorder)   # first: its frame of a step is taken before that step's checkpoint
+        on_checkpoint = recorder.save
+    callbacks.append(RecordRun(run, steps, checkpoint_every, checkpoint_seconds, sample_count, on_checkpoint))
     if on_row is not None:
         callbacks.append(_OnRow(on_row))
     return trainer.fit(steps, callbacks=callbacks, should_stop=should_stop)

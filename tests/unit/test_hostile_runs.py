@@ -89,7 +89,7 @@ def test_metrics_over_the_row_cap_are_refused_on_import_and_thinned_on_read(stor
 def test_zip_directory_limits_entries_total_size_and_lying_sizes(store, monkeypatch):
     files = _files(store.open("good"))
     too_many = io_zip_with_duplicates(files, extra=2)
-    with pytest.raises(GenlabError, match="entries; a run has at most 5"):
+    with pytest.raises(GenlabError, match="entries; a run has at most 6"):
         store.import_zip(too_many, "many")
     monkeypatch.setattr(run_import, "MAX_IMPORT_TOTAL_BYTES", 10_000)
     with pytest.raises(GenlabError, match=r"run 'total': the zip's files are too large together"):
