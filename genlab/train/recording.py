@@ -172,6 +172,22 @@ class _OnRow(Callback):
         self.on_row(row)
 
 
+def recording_callbacks(run: Run, steps: int, *, history: bool = True, checkpoint_every: int = 500,
+                        checkpoint_seconds: float = 60.0, sample_count: int = 64) -> list[Callback]:
+    """The fit callbacks that record a fit in ``run``: with ``history`` a
+    :class:`~genlab.train.history.RecordHistory` (first: its frame of a step is taken before that
+    step's checkpoint, and it saves history.npz with every checkpoint), then :class:`RecordRun`.
+    Callbacks that add to a step's row (e.g. quality numbers) go before them."""
+    callbacks: list[Callback] = []
+    on_checkpoint = None
+    if history:
+        recorder = RecordHistory(run, steps)
+        callbacks.append(recorder)
+        on_checkpoint = recorder.save
+    callbacks.append(RecordRun(run, steps, checkpoint_every, checkpoint_seconds, sample_count, on_checkpoint))
+    return callbacks
+
+
 def train_run(
     trainer,
     run: Run,
@@ -188,13 +204,8 @@ def train_run(
     history.npz (:class:`~genlab.train.history.RecordHistory`); return the final status.
     ``on_row(row)`` is called after every step, ``should_stop()`` between steps (it may block,
     e.g. while a job is paused)."""
-    callbacks: list[Callback] = []
-    on_checkpoint = None
-    if history:
-        recorder = RecordHistory(run, steps)
-        callbacks.append(recorder)   # first: its frame of a step is taken before that step's checkpoint
-        on_checkpoint = recorder.save
-    callbacks.append(RecordRun(run, steps, checkpoint_every, checkpoint_seconds, sample_count, on_checkpoint))
+    callbacks = recording_callbacks(run, steps, history=history, checkpoint_every=checkpoint_every,
+                                    checkpoint_seconds=checkpoint_seconds, sample_count=sample_count)
     if on_row is not None:
         callbacks.append(_OnRow(on_row))
     return trainer.fit(steps, callbacks=callbacks, should_stop=should_stop)
