@@ -69,7 +69,7 @@ def test_metrics_csv_and_run_zip_downloads(env, media, tmp_path):
     data = download(media, "exported.zip")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert sorted(archive.namelist()) == sorted(["config.json", "metrics.csv", "checkpoint.pt", "samples.png",
-                                                     "status.json"])
+                                                     "status.json", "history.npz"])
     # genlab loads the zip again: import into another store, rebuild the trainer
     other = RunStore(tmp_path / "elsewhere")
     run = other.import_zip(data, "again")
