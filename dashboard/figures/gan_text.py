@@ -187,3 +187,135 @@ def dcgan_scale_line(model: Mapping) -> str:
             "64×64 colour image (three channels) through **four** fractionally-strided convolutions; ours projects "
             f"z to {start}×{start}×{2 * channels} and grows a {size}×{size} grey image (one channel) through "
             "**two** — small enough to train on a CPU during the lecture. D is a strided CNN, as in the paper.")
+
+
+# --------------------------------------------------------------------------- predict-then-reveal answers
+# (issue 20, section 2): computed from what the page has, a shipped demo's evaluation or the page's own run;
+# ``None`` with a message saying what is missing when the page cannot know yet.
+RING8_DEMOS = {"vanilla": "gan-ring8-vanilla", "default": "gan-ring8"}
+PRESET_MODES_OPTIONS = ("vanilla", "stabilised", "both the same")
+D_STEPS_OPTIONS = ("more modes than the demo", "the same number", "fewer modes")
+# the page's settings that must match the vanilla demo's for the k question to compare like with like
+VANILLA_DEMO_SETTINGS = {"dataset": "ring8", "preset": "vanilla", "layers": 3, "width": 128, "zdim": 2,
+                         "noise": "gaussian", "seed": 0}
+VANILLA_DEMO_LIVE = {"lr_d": 1e-3, "lr_g": 1e-3, "loss": "non-saturating", "optimizer_d": "adam",
+                     "optimizer_g": "adam"}
+
+
+def _modes(evaluation: Mapping | None) -> float | None:
+    value = (evaluation or {}).get("modes_covered")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def preset_modes_answer(vanilla_eval: Mapping | None, stabilised_eval: Mapping | None) -> tuple[int | None, str]:
+    """``(answer index into PRESET_MODES_OPTIONS or None, why or what is missing)`` from the final
+    evaluations of the two shipped ring8 demos (status.json's ``eval``)."""
+    a, b = _modes(vanilla_eval), _modes(stabilised_eval)
+    if a is None or b is None:
+        return None, ("The shipped ring8 demos (demos/gan-ring8-vanilla, demos/gan-ring8) are not on this server, "
+                      "so the page cannot answer: make them with `python -m genlab demos`, or train both presets "
+                      "here and compare the *Modes covered* chart.")
+    index = 0 if a > b else 1 if b > a else 2
+    hq = [float((e or {}).get("high_quality_share", float("nan"))) for e in (vanilla_eval, stabilised_eval)]
+    return index, (f"After 6 000 steps the vanilla demo covered **{a:g} of 8** modes ({hq[0]:.0%} of its samples "
+                   f"near a mode), the stabilised one **{b:g} of 8** ({hq[1]:.0%}) — measured on 2 500 samples "
+                   "(demos/gan-ring8-vanilla and demos/gan-ring8, one seed each). Clustered noise gives G separate "
+                   "pieces to send to separate modes, with no bridge of bad samples between them. Train either "
+                   "preset on ring8 here and watch the *Modes covered* chart under the plane.")
+
+
+def _setting_differences(page: Mapping, live: Mapping) -> list[str]:
+    wrong = [f"{name} {page.get(name)!r} (the demo: {value!r})" for name, value in VANILLA_DEMO_SETTINGS.items()
+             if page.get(name) != value]
+    for name, value in VANILLA_DEMO_LIVE.items():
+        got = live.get(name)
+        if isinstance(value, float):
+            same = isinstance(got, (int, float)) and abs(float(got) - value) < 1e-12
+        else:
+            same = got == value
+        if not same:
+            wrong.append(f"{name} {got!r} (the demo: {value!r})")
+    return wrong
+
+
+def more_d_steps_answer(snap: Mapping | None, page: Mapping, demo_eval: Mapping | None,
+                        target_step: int = 6000) -> tuple[int | None, str]:
+    """``(answer index into D_STEPS_OPTIONS or None, why or what the run still lacks)``: the page's own
+    vanilla run on ring8 with k ≥ 2 from its first step, its mode coverage at ``target_step`` against
+    the shipped vanilla demo's (k = 1, same settings otherwise). ``page``: the page's restart settings
+    (keys of VANILLA_DEMO_SETTINGS); ``snap``: the run's snapshot (evals, hyperparameters, changes)."""
+    demo = _modes(demo_eval)
+    if demo is None:
+        return None, ("The shipped vanilla demo (demos/gan-ring8-vanilla) is not on this server: the page has "
+                      "nothing to compare your run with (`python -m genlab demos` makes it).")
+    todo = (f"This question is about a run the page does not have yet: with the vanilla preset on ring8 and the "
+            f"starting settings, set k = 5, press Train and let it pass step {target_step:,} (pause, or let it "
+            "finish, to see the answer here).")
+    if not snap:
+        return None, todo
+    live = snap.get("hyperparameters") or {}
+    differences = _setting_differences(page, live)
+    k = live.get("k_disc")
+    k_changed = any("k_disc=" in str(change) for _, change in (snap.get("changes") or []))
+    if differences or not isinstance(k, int) or k < 2 or k_changed:
+        why = ("; ".join(differences) if differences else
+               "k changed during the run" if k_changed else f"k = {k}")
+        return None, f"{todo} The run on the page does not compare with the demo ({why}): Reset and start again."
+    steps = list((snap.get("evals") or {}).get("step", []))
+    modes = list((snap.get("evals") or {}).get("modes", []))
+    at = next((i for i, s in enumerate(steps) if s >= target_step and modes[i] == modes[i]), None)
+    if at is None:
+        return None, f"{todo} Your run (k = {k}) is at step {int(snap.get('step', 0)):,}."
+    mine = float(modes[at])
+    index = 0 if mine > demo else 2 if mine < demo else 1
+    return index, (f"Your run with k = {k} covered **{mine:g} of 8** modes at step {int(steps[at]):,}; the demo "
+                   f"with k = 1 covered **{demo:g}** at step 6 000 (see the *Modes covered* chart under the plane). "
+                   "One seed each, and coverage hops between evaluations as G chases D: try another seed before "
+                   "you trust the difference.")
+
+
+IMAGE_DEMOS = {"dcgan": "dcgan-digits", "cgan": "cgan-digits"}
+CONDITIONAL_OPTIONS = ("yes: a lower Fréchet distance", "about the same (within 10 %)", "no: a higher Fréchet distance")
+
+
+def conditional_fd_answer(dcgan_eval: Mapping | None, cgan_eval: Mapping | None) -> tuple[int | None, str]:
+    """``(answer index into CONDITIONAL_OPTIONS or None, why or what is missing)`` from the shipped
+    DCGAN and conditional-GAN demos' final Fréchet distances (lower is better)."""
+    fd = [(e or {}).get("frechet_distance") for e in (dcgan_eval, cgan_eval)]
+    if not all(isinstance(v, (int, float)) and v == v for v in fd):
+        return None, ("The shipped digit demos (demos/dcgan-digits, demos/cgan-digits) are not on this server, so "
+                      "the page cannot answer: make them with `python -m genlab demos`, or train both models here.")
+    plain, conditional = (float(v) for v in fd)
+    ratio = conditional / plain
+    index = 1 if abs(ratio - 1) <= 0.1 else 0 if ratio < 1 else 2
+    accuracy = (cgan_eval or {}).get("label_accuracy")
+    named = (f", and the digit classifier calls {float(accuracy):.0%} of its samples the class they were made for"
+             if isinstance(accuracy, (int, float)) else "")
+    return index, (f"Fréchet distance after 4 000 steps: DCGAN **{plain:.1f}**, conditional GAN **{conditional:.1f}**"
+                   f"{named} (one seed each). Pick *Conditional GAN p(x | y)* above to see its samples, one row per "
+                   "class: D judges *is this a real image of class y?*, a sharper question than *is this real?*.")
+
+
+RACE_OPTIONS = ("the transformer GAN", "DCGAN", "about the same (within 10 %)")
+
+
+def race_answer(evals: Mapping | None, finished: bool) -> tuple[int | None, str]:
+    """``(answer index into RACE_OPTIONS or None, why or what is missing)``: which model of an
+    equal-time race ended with the lower Fréchet distance (``evals``: model name -> its curve, as
+    the race view holds them; ``finished``: the race has ended)."""
+    if not evals or not finished:
+        return None, ("This question is about a race the page does not have yet for these settings: press Train "
+                      "(both models train in turns), and the answer appears here when the race ends."
+                      if not evals else "The race is still running: the answer appears here when it ends.")
+    last = {}
+    for name in ("tgan", "dcgan"):
+        values = [float(v) for v in (evals.get(name) or {}).get("frechet_distance", []) if v is not None and v == v]
+        if not values:
+            return None, "The race has no Fréchet distance for both models yet: train it again."
+        last[name] = values[-1]
+    ratio = last["tgan"] / last["dcgan"]
+    index = 2 if abs(ratio - 1) <= 0.1 else 0 if ratio < 1 else 1
+    return index, (f"At the end of the race: transformer GAN **{last['tgan']:.1f}**, DCGAN **{last['dcgan']:.1f}** "
+                   "(Fréchet distance, lower is better; one seed). See the race chart below: which model leads can "
+                   "change during the race, and the transformer needs its tricks (few tokens, R1, overlapping "
+                   "patches) to keep up with a CNN on 8×8 digits.")

@@ -17,7 +17,7 @@ from streamlit.errors import StreamlitAPIException
 
 from dashboard import common
 from dashboard import gan_jobs as gj
-from dashboard import live_canvas, live_feed, safe_text
+from dashboard import live_canvas, live_feed, predict, safe_text
 from dashboard.figures import gan as gf
 from dashboard.figures import gan_text as gt
 from genlab.errors import GenlabError
@@ -709,7 +709,52 @@ over_time = st.container()       # below the two columns; the live fragment draw
 with over_time:
     st.subheader("Over time")
 
+@st.cache_data(show_spinner=False, ttl=60, max_entries=8)
+def _demo_eval(name: str) -> dict | None:
+    """The final evaluation (status.json) of a shipped demo run, read without importing torch; None
+    when the demo is missing or unreadable."""
+    import os
+    from pathlib import Path
+
+    from genlab.run_files import read_status
+
+    root = Path(os.environ.get("GENLAB_DEMOS_DIR") or Path(__file__).resolve().parents[2] / "demos")
+    try:
+        return read_status(root / name / "status.json", name).get("eval") or None
+    except (GenlabError, OSError):
+        return None
+
+
+def _ask(question_id: str, question: str, options, result: tuple) -> None:
+    """One predict-then-reveal question whose answer (or what the page still lacks) is ``result``."""
+    answer, text = result
+    predict.predict(question_id, question, options, answer=answer, why=text if answer is not None else "",
+                    pending=text if answer is None else None)
+
+
+def questions() -> None:
+    """Predict, then reveal: the shipped demos answer the preset question; the page's own run answers
+    the k question (it says what to run until the run exists)."""
+    _ask("gan2d-preset-modes",
+         "Two shipped demo runs trained ring8 for 6 000 steps from seed 0: one with the vanilla preset, one with "
+         "the stabilised preset (and genlab's benchmark learning rate, 5·10⁻⁴ decaying to 0). "
+         "Which one covered more of the 8 modes?",
+         gt.PRESET_MODES_OPTIONS,
+         gt.preset_modes_answer(_demo_eval(gt.RING8_DEMOS["vanilla"]), _demo_eval(gt.RING8_DEMOS["default"])))
+    if dataset == "ring8":
+        demo = _demo_eval(gt.RING8_DEMOS["vanilla"])
+        demo_modes = f"{demo['modes_covered']:g} of 8" if demo and "modes_covered" in demo else "only some"
+        page = {"dataset": dataset, "preset": preset, "layers": layers, "width": width, "zdim": noise_dim,
+                "noise": noise, "seed": int(seed)}
+        _ask("gan2d-more-d-steps",
+             f"The vanilla GAN misses modes on ring8: the shipped vanilla demo (k = 1) covered {demo_modes} after "
+             "6 000 steps. With **k = 5** discriminator steps per generator step (the same settings otherwise), "
+             "what will your run cover at step 6 000?",
+             gt.D_STEPS_OPTIONS, gt.more_d_steps_answer(_current_snapshot(), page, demo))
+
+
 with right:
+    questions()
     common.explain(
         "**What you see.** Green points are real data x ~ p_data, purple points are fakes G(z) "
         "(always the same z, so you watch them move). The background is the discriminator's "

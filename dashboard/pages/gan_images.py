@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard import common, safe_text
+from dashboard import common, predict, safe_text
 from dashboard import gan_jobs as gj
 from dashboard.figures import gan as gf
 from dashboard.figures import gan_text as gt
@@ -426,6 +426,30 @@ def live_view() -> None:
         st.rerun()
 
 
+@st.cache_data(show_spinner=False, ttl=60, max_entries=8)
+def _demo_eval(name: str) -> dict | None:
+    """The final evaluation (status.json) of a shipped demo run; None when it is missing or unreadable."""
+    from genlab.demo_match import open_demo
+
+    try:
+        return open_demo(name).status().get("eval") or None
+    except (GenlabError, OSError):
+        return None
+
+
+def conditional_question() -> None:
+    """Predict, then reveal: does conditioning on y help? Answered by the two shipped digit demos."""
+    answer, text = gt.conditional_fd_answer(_demo_eval(gt.IMAGE_DEMOS["dcgan"]), _demo_eval(gt.IMAGE_DEMOS["cgan"]))
+    predict.predict(
+        "ganimg-conditional",
+        "The shipped demos trained DCGAN and the conditional GAN (the label embedding e(y) appended to G's noise "
+        "and to D's input) on digits for 4 000 steps each, with the same settings otherwise. Does telling both "
+        "networks the class y give samples closer to the real digits?",
+        gt.CONDITIONAL_OPTIONS, answer=answer, why=text if answer is not None else "",
+        pending=text if answer is None else None)
+
+
+conditional_question()
 live_view()
 
 snap = _current_snapshot()

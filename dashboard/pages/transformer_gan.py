@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, predict
 from dashboard.figures import gan_text as gt
 from dashboard.figures import transformer as tf
 from genlab.errors import GenlabError
@@ -329,7 +329,26 @@ def race_view() -> None:
         st.rerun()
 
 
-race_view()
+def race_question():
+    """Predict, then reveal: which model wins the equal-time race? Answered by the race on the page (the
+    stored or shipped one for these settings, or the student's when it ends). The race view stays
+    covered until the student answers; without DCGAN there is no race to ask about."""
+    if not with_dcgan:
+        return None
+    view, job = _current_view()
+    finished = view is not None and not (job is not None and job.active)
+    answer, text = gt.race_answer(view["evals"] if view else None, finished)
+    return predict.predict(
+        "tgan-race",
+        f"Both models get the same {int(seconds)} s of training time on 8×8 digits. Which one ends the race with "
+        "samples closer to the real digits (the lower Fréchet distance)?",
+        gt.RACE_OPTIONS, answer=answer, why=text if answer is not None else "",
+        pending=text if answer is None else None)
+
+
+asked_race = race_question()
+with predict.covered(asked_race is None or asked_race.revealed, "tgan-race"):
+    race_view()
 
 # --------------------------------------------------------------------------- 3. inside the transformer
 view, _ = _current_view()

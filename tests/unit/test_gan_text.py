@@ -64,3 +64,43 @@ def test_shortcuts_are_one_key_per_action_and_none_reserved():
     # C and R are Streamlit's; the arrows belong to sliders and the guided walk
     assert not set(k.upper() for k in keys) & {"C", "R", "LEFT", "RIGHT", "UP", "DOWN"}
     assert gt.shortcut_help("train") == "Keyboard: T."
+
+
+PAGE = dict(gt.VANILLA_DEMO_SETTINGS)
+LIVE = {**gt.VANILLA_DEMO_LIVE, "k_disc": 5}
+
+
+def _snap(modes, steps, live=LIVE, changes=()):
+    return {"step": steps[-1], "hyperparameters": live, "changes": list(changes),
+            "evals": {"step": list(steps), "modes": list(modes)}}
+
+
+def test_more_d_steps_answer_comes_from_the_run_against_the_demo():
+    demo = {"modes_covered": 7.0}
+    # no run, a run still short of the demo's step, a run that differs from the demo: not answered yet
+    assert gt.more_d_steps_answer(None, PAGE, demo)[0] is None
+    index, text = gt.more_d_steps_answer(_snap([5, 6], [2000, 4000]), PAGE, demo)
+    assert index is None and "is at step 4,000" in text
+    index, text = gt.more_d_steps_answer(_snap([8], [6100], live={**LIVE, "k_disc": 1}), PAGE, demo)
+    assert index is None and "k = 1" in text
+    index, text = gt.more_d_steps_answer(_snap([8], [6100]), {**PAGE, "width": 64}, demo)
+    assert index is None and "width 64" in text
+    index, _ = gt.more_d_steps_answer(_snap([8], [6100], changes=[(300, "k_disc=5")]), PAGE, demo)
+    assert index is None
+    # the first evaluation at or after step 6000 decides
+    for modes, expected in ((8, 0), (7, 1), (4, 2)):
+        index, text = gt.more_d_steps_answer(_snap([3, modes, 1], [5000, 6050, 7000]), PAGE, demo)
+        assert index == expected and f"covered **{modes:g} of 8** modes at step 6,050" in text
+    assert gt.more_d_steps_answer(_snap([8], [6100]), PAGE, None)[0] is None      # no demo on this server
+
+
+def test_demo_and_race_answers():
+    assert gt.preset_modes_answer({"modes_covered": 7, "high_quality_share": 0.6},
+                                  {"modes_covered": 8, "high_quality_share": 0.99})[0] == 1
+    assert gt.preset_modes_answer(None, {"modes_covered": 8})[0] is None
+    assert gt.conditional_fd_answer({"frechet_distance": 10.3}, {"frechet_distance": 7.5})[0] == 0
+    assert gt.conditional_fd_answer({"frechet_distance": 10.0}, {"frechet_distance": 10.5})[0] == 1
+    curves = {"tgan": {"frechet_distance": [40.0, 12.0]}, "dcgan": {"frechet_distance": [30.0, 20.0]}}
+    assert gt.race_answer(curves, finished=True)[0] == 0
+    assert gt.race_answer(curves, finished=False)[0] is None
+    assert "does not have yet" in gt.race_answer(None, finished=False)[1]
