@@ -340,6 +340,7 @@ class Gan2DLive:
         self.view: dict = {}
         self.last_eval: dict = {}
         self.rate = RateMeter()
+        self.recorded = None               # the training's timeline (genlab.run_history.History) so far
 
     # ----------------------------------------------------------------- recording
     def record(self, row: dict) -> None:
@@ -551,17 +552,26 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
     ``holder`` is a dict the page keeps in its session: when ``holder["live"]`` is None the job
     builds it with ``factory()`` first (building loads data and initialises the networks: it
     belongs in the thread, not in the page's script run) and stores it there, so the next job
-    continues the same model. ``feed_options`` go to :class:`Gan2DFeed` (publish and metric periods).
+    continues the same model, and its timeline: ``live.recorded`` (a
+    :class:`genlab.train.history.RecordHistory` history, kept in memory across jobs). ``feed_options``
+    go to :class:`Gan2DFeed` (publish and metric periods).
     """
     if holder.get("live") is None:
         if factory is None:
             raise GenlabError("no model to train: reset and press Train again")
         ctx.set_progress(0.0, "building the model")
         holder["live"] = factory()
-    trainer = holder["live"].trainer
-    target = trainer.step_count + int(steps)
-    trainer.fit(target, callbacks=[Gan2DFeed(ctx, holder["live"], target, **feed_options)])
-    return "finished" if trainer.step_count >= target else "stopped"
+    from genlab.train.history import RecordHistory
+
+    live: Gan2DLive = holder["live"]
+    target = live.trainer.step_count + int(steps)
+    # the timeline of this model's training so far (in memory; the page can scrub it once it stops)
+    recorder = RecordHistory(steps=target, history=live.recorded)
+    try:
+        live.trainer.fit(target, callbacks=[recorder, Gan2DFeed(ctx, live, target, **feed_options)])
+    finally:
+        live.recorded = recorder.history or live.recorded
+    return "finished" if live.trainer.step_count >= target else "stopped"
 
 
 def gan2d_overrides(*, width: int | None = None, layers: int | None = None, noise_dim: int | None = None,
@@ -970,7 +980,7 @@ def run_image_gan(ctx, holder: dict, steps: int, *, factory: Callable[[], Any] |
                                  ImageFeed(ctx, live, target, None if run is None else run.name,
                                            publish_every_s=publish_every_s)]
     if run is not None:
-        from genlab.train.recording import RecordRun
+        from genlab.train.recording import recording_callbacks
 
-        callbacks.append(RecordRun(run, target))
+        callbacks.extend(recording_callbacks(run, target))   # after ImageQuality: the rows carry its numbers
     return trainer.fit(target, callbacks=callbacks)

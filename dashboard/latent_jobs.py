@@ -509,7 +509,7 @@ class _Slot:
     target: int
     trainer: Any = None
     run: Any = None
-    recorder: Any = None            # the RecordRun of this model's fit, once it started
+    recorders: list = field(default_factory=list)   # what records this model's fit in its run, once started
     step: int = 0
     state: str = "waiting"          # waiting | training | finished | stopped | reused | failed
     message: str = ""
@@ -553,38 +553,44 @@ class _PairFeed(Callback):
         return slot.state != "training" or trainer.step_count >= slot.target
 
     def on_fit_start(self, trainer) -> None:
-        from genlab.train.recording import RecordRun
+        from genlab.train.recording import recording_callbacks
 
         slot = self.current["slot"] = self.slot(trainer)
-        recorder = RecordRun(slot.run, slot.target)
+        started = []
         try:
-            recorder.on_fit_start(trainer)
+            for recorder in recording_callbacks(slot.run, slot.target):   # the run's history, then RecordRun
+                recorder.on_fit_start(trainer)
+                started.append(recorder)
         except GenlabError as err:
+            for recorder in started:
+                recorder.on_fit_end(trainer, "interrupted")
             if not _is_taken(err):
                 raise
             slot.trainer = None      # rebuilt after the other one ended (resumes its checkpoint)
             slot.state, slot.message = "waiting", "another job is training it"
             return
-        slot.recorder, slot.step = recorder, trainer.step_count
+        slot.recorders, slot.step = started, trainer.step_count
 
     def before_step(self, trainer) -> bool:
-        self.current["slot"] = self.slot(trainer)
-        return False
+        slot = self.current["slot"] = self.slot(trainer)
+        return any(recorder.before_step(trainer) for recorder in slot.recorders)
 
     def on_step_end(self, trainer, row: dict) -> None:
         slot = self.slot(trainer)
-        slot.recorder.on_step_end(trainer, row)
+        for recorder in slot.recorders:
+            recorder.on_step_end(trainer, row)
         slot.step = int(row.get("step", slot.step))
         self.publish()
 
     def on_fit_end(self, trainer, status: str) -> None:
         slot = self.slot(trainer)
-        if slot.recorder is None:
+        if not slot.recorders:
             return
         if status != "interrupted" and trainer.step_count >= slot.target:
             status = "finished"                 # this model is done even if the job stops now
-        slot.recorder.on_fit_end(trainer, status)
-        slot.recorder = None
+        for recorder in slot.recorders:
+            recorder.on_fit_end(trainer, status)
+        slot.recorders = []
         slot.state, slot.step = status, int(trainer.step_count)
 
 

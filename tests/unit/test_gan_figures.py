@@ -454,6 +454,9 @@ def test_run_gan2d_job_commands_pause_stop():
         assert job.wait(30)
     assert job.status == "stopped"
     assert holder["live"] is not None                            # the next job continues this model
+    timeline = holder["live"].recorded                           # and keeps the timeline so far
+    assert timeline is not None and timeline.kind == "gan2d" and len(timeline) >= 2
+    assert timeline.steps[0] == 0 and timeline.steps[-1] == holder["live"].trainer.step_count
 
 
 def test_image_config_matches_the_trainer():
@@ -497,6 +500,9 @@ def test_run_image_gan_stores_the_run(tmp_path):
     fd = frame["frechet_distance"].dropna()
     assert len(fd) >= 2 and frame.loc[fd.index[-1], "step"] == 4
     assert store.find_by_config(config).name == run.name          # identical settings find it
+    from genlab.train.history import load_history
+    timeline = load_history(store.open(run.name))                 # the run's timeline, frames 0..4
+    assert timeline.kind == "image" and list(timeline.steps) == [0, 1, 2, 3, 4]
     # a stored run comes back with its history, without training
     loaded = gj.ImageLive.from_run(load_trainer(store.open(run.name)), store.open(run.name).read_metrics())
     assert loaded.trainer.step_count == 4 and len(loaded.evals) == len(fd)

@@ -14,6 +14,7 @@ from dashboard import latent_jobs as lj
 from dashboard.figures import latent as lf
 from genlab.errors import GenlabError
 from genlab.jobs import JobManager
+from genlab.train.history import load_history
 from genlab.latent import grid_values, gradient_variance_experiment, latent_grid
 from genlab.runs import RunStore, config_hash
 
@@ -292,6 +293,8 @@ def test_pair_trains_side_by_side_into_the_store(trained):
         frame = lj.read_metrics(run)
         assert len(frame) == 23 and frame["test_elbo"].dtype.kind == "f"  # "nan" cells became NaN
         assert store.open(run.name).status()["status"] == "finished"
+        timeline = load_history(store.open(run.name))           # the run's timeline: every step of 23
+        assert timeline.kind == "latent" and timeline.steps[0] == 0 and timeline.steps[-1] == 23
 
 
 def test_identical_settings_never_train_twice(trained):
