@@ -16,7 +16,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genlab.atomic_file import atomic_write
 from genlab.errors import GenlabError
 
 CLASSIFIER_DATASETS = ("digits", "mnist", "fashion-mnist")
@@ -107,23 +107,6 @@ def _cache_path(dataset: str) -> Path:
     return classifier_cache_dir() / f"{dataset}-{_code_hash(dataset)}.pt"
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then ``os.replace`` (atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the cache is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int = 20, batch_size: int = 64,
                      lr: float = 3e-3, weight_decay: float = 1e-4, seed: int = 0) -> DigitClassifier:
     """Train a :class:`DigitClassifier` on ``images (N, 1, S, S)`` in [0, 1] and ``labels (N,)``.
@@ -193,7 +176,7 @@ def _cpu_classifier(dataset: str, cache_file: str) -> DigitClassifier:
         images, labels = _load_split(dataset, "train")
         model = train_classifier(images, labels, seed=0, **_TRAIN_RECIPE[dataset])
         try:
-            _atomic_write(path, lambda tmp: torch.save(model.state_dict(), tmp))
+            atomic_write(path, lambda tmp: torch.save(model.state_dict(), tmp), mode=0o644, make_folder=True)
             for stale in path.parent.glob(f"{dataset}-*.pt"):  # weights of older code versions
                 if stale != path and len(stale.stem) == len(path.stem):
                     stale.unlink(missing_ok=True)

@@ -38,13 +38,13 @@ import time
 import warnings
 from pathlib import Path
 
-from genlab.errors import GenlabError
+from genlab.errors import GenlabError, check_number
 from genlab.safe_json import MAX_JSON_DEPTH
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SAMPLES = 100_000
 MAX_INPUT_ROWS = 1_000_000
-MODELS = ("ae", "vae", "gan", "dcgan", "cgan")  # = genlab.train.registry.MODELS (kept import-free)
+MODELS = ("ae", "vae", "gan", "dcgan", "cgan", "tgan")  # = genlab.train.registry.MODELS (kept import-free)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,8 +60,42 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="folder with downloaded data sets (or GENLAB_DATA_DIR)")
 
 
-def _add_train_parser(commands) -> None:
-    """The ``train`` command and its options (model options grouped by model family)."""
+# The train command's model options: (flag, type, help). Their ranges, choices and defaults are
+# the config dataclass fields' they set (genlab.train.registry.option_field), added to the help.
+_TRAIN_OPTIONS = {
+    "shared model options": (
+        ("--lr", float, "learning rate (gan: both networks)"), ("--batch-size", int, "examples per step")),
+    "ae / vae options": (
+        ("--beta", float, "KL weight (vae)"), ("--mc-samples", int, "samples of z per example (vae)"),
+        ("--arch", str, "network"),
+        ("--decoder", str, "likelihood p(x|z) of the decoder (gaussian: fixed sigma 0.15)")),
+    "gan / dcgan / cgan / tgan options": (
+        ("--lr-d", float, "discriminator learning rate"), ("--lr-g", float, "generator learning rate"),
+        ("--k-disc", int, "discriminator steps per generator step"), ("--loss", str, "GAN loss"),
+        ("--optimizer", str, "both networks' optimizer"), ("--optimizer-d", str, "discriminator optimizer"),
+        ("--optimizer-g", str, "generator optimizer"), ("--disc", str, "discriminator (patch: PatchGAN)"),
+        ("--noise-dim", int, "generator noise size"), ("--preset", str, "settings preset")),
+}
+
+
+def _limits_help(name: str) -> str:
+    """Allowed values and defaults of option ``name`` per model, e.g. ``ae/vae: 1 to 64, default 2;
+    gan: 1 to 256, default 2``, from the config dataclasses (imports the models: train only)."""
+    from genlab.train import registry
+
+    groups: dict[tuple, list[str]] = {}
+    for model in registry.MODELS:
+        if name in registry.MODEL_OPTIONS[model]:
+            key = (registry.option_allowed(model, name), registry.option_default(model, name))
+            groups.setdefault(key, []).append(model)
+    parts = [(f"{'/'.join(models)}: " if len(groups) > 1 else "") + allowed
+             + ("" if default is None else f", default {default}") for (allowed, default), models in groups.items()]
+    return "; ".join(parts).replace("%", "%%")
+
+
+def _add_train_parser(commands, limits: bool = True) -> None:
+    """The ``train`` command and its options (model options grouped by model family); ``limits``:
+    each option's help lists its allowed values and defaults (this imports the models)."""
     train = commands.add_parser(
         "train", help="train a model into a run folder (resumes an existing one)",
         description="Train MODEL; defaults are each model's benchmark settings.",
@@ -69,48 +103,36 @@ def _add_train_parser(commands) -> None:
                "running train again with the same --out resumes (the stored settings are used, "
                "--steps/--epochs set the new total, other options given must match the run).",
     )
+    described = (lambda flag, text: f"{text} ({_limits_help(flag[2:].replace('-', '_'))})") if limits else \
+        (lambda flag, text: text)
     train.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(MODELS)}")
     train.add_argument("--dataset", default=None,
                        help="digits (default for image models), mnist, fashion-mnist; gan: ring8 (default), "
                             "grid25, two-moons, spiral, two-gaussians")
     train.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder; its parent is the run store")
     length = train.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=int, default=None, help="epochs (sets the total number of steps)")
-    length.add_argument("--steps", type=int, default=None, help="total training steps")
-    train.add_argument("--latent-dim", type=int, default=None, help="latent size K (gan models: noise size)")
-    train.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    length.add_argument("--epochs", type=int, default=None, help=described("--epochs", "epochs (sets the total number of steps)"))
+    length.add_argument("--steps", type=int, default=None, help=described("--steps", "total training steps"))
+    train.add_argument("--latent-dim", type=int, default=None, help=described("--latent-dim", "latent size K (gan models: noise size)"))
+    train.add_argument("--seed", type=int, default=None, help=described("--seed", "random seed"))
     _add_device(train)
     train.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints (default 500)")
     train.add_argument("--quiet", action="store_true", help="no progress lines")
-    group = train.add_argument_group("shared model options")
-    group.add_argument("--lr", type=float, default=None, help="learning rate (gan: both networks)")
-    group.add_argument("--batch-size", type=int, default=None)
-    group = train.add_argument_group("ae / vae options")
-    group.add_argument("--beta", type=float, default=None, help="KL weight (vae)")
-    group.add_argument("--mc-samples", type=int, default=None, help="samples of z per example (vae)")
-    group.add_argument("--arch", default=None, help="mlp or conv")
-    group.add_argument("--decoder", default=None, help="likelihood p(x|z) of the AE/VAE decoder: gaussian (default, fixed sigma 0.15) or bernoulli")
-    group = train.add_argument_group("gan / dcgan / cgan options")
-    group.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate")
-    group.add_argument("--lr-g", type=float, default=None, help="generator learning rate")
-    group.add_argument("--k-disc", type=int, default=None, help="discriminator steps per generator step")
-    group.add_argument("--loss", default=None, help="minimax, non-saturating or lsgan")
-    group.add_argument("--optimizer", default=None, help="adam or sgd (both networks)")
-    group.add_argument("--optimizer-d", default=None, help="adam or sgd (discriminator)")
-    group.add_argument("--optimizer-g", default=None, help="adam or sgd (generator)")
-    group.add_argument("--disc", default=None, help="standard or patch (PatchGAN discriminator)")
-    group.add_argument("--noise-dim", type=int, default=None, help="generator noise size")
-    group.add_argument("--preset", default=None, help="default or vanilla")
+    for title, flags in _TRAIN_OPTIONS.items():
+        group = train.add_argument_group(title)
+        for flag, kind, text in flags:
+            group.add_argument(flag, type=kind, default=None, help=described(flag, text))
     group.add_argument("--points", default=None, metavar="CSV", help="gan: train on your own points (columns x,y)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The CLI's argument parser: one sub-command per entry of COMMANDS."""
+def build_parser(limits: bool = True) -> argparse.ArgumentParser:
+    """The CLI's argument parser: one sub-command per entry of COMMANDS (``limits``: the train
+    options' help lists their ranges, which imports the models; main() asks for it for train only)."""
     parser = _Parser(prog="python -m genlab", description="genlab: train and use small generative models.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    _add_train_parser(commands)
+    _add_train_parser(commands, limits)
 
     evaluate = commands.add_parser("eval", help="print one JSON object of metrics")
     evaluate.add_argument("run_dir", metavar="RUN_DIR")
@@ -210,15 +232,13 @@ def _out_path(text: str) -> Path:
 def _save_npy(path: Path, array) -> None:
     import numpy as np
 
-    array = np.ascontiguousarray(np.asarray(array, dtype=np.float32))
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            np.save(handle, array, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)   # a full disk must not leave a half-written file behind
-        raise
+    from genlab.atomic_file import atomic_write
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:   # a file object: np.save would add ".npy" to a name
+            np.save(handle, np.ascontiguousarray(np.asarray(array, dtype=np.float32)), allow_pickle=False)
+
+    atomic_write(path, write, mode=0o644)
 
 
 def _load_images(text: str, image_shape: tuple[int, int, int]):
@@ -322,8 +342,7 @@ def cmd_train(args) -> int:
     dataset = registry.POINTS_DATASET if args.points is not None else (
         args.dataset or ("ring8" if args.model == "gan" else "digits"))
     device = resolve_device(args.device)
-    if args.checkpoint_every < 1:
-        raise GenlabError(f"--checkpoint-every must be >= 1 (got {args.checkpoint_every})")
+    check_number("--checkpoint-every", args.checkpoint_every, lo=1, hi=registry.MAX_STEPS, integer=True)
     store, name = _split_run_dir(args.out, "--out")
     checked = registry.validate_options(args.model, dataset, options)  # fast errors before loading data
     seed_everything(checked.get("seed", 0))
@@ -427,10 +446,8 @@ def cmd_eval(args) -> int:
 def cmd_sample(args) -> int:
     import torch
 
-    if not 1 <= args.n <= MAX_SAMPLES:
-        raise GenlabError(f"--n must be from 1 to {MAX_SAMPLES} (got {args.n})")
-    if args.seed < 0:
-        raise GenlabError(f"--seed must be >= 0 (got {args.seed})")
+    check_number("--n", args.n, lo=1, hi=MAX_SAMPLES, integer=True)
+    check_number("--seed", args.seed, lo=0, hi=2**63 - 1, integer=True)
     out = _out_path(args.out)
     model = _open_run(args.run_dir).config.get("model")
     if args.label is not None and model != "cgan":
@@ -489,8 +506,8 @@ def cmd_demos(args) -> int:
     names = args.only
     for name in names or ():
         demos.spec(name)  # unknown name: one-line error listing the demos
-    if args.threads is not None and not 1 <= args.threads <= 256:
-        raise GenlabError(f"--threads must be from 1 to 256 (got {args.threads})")
+    if args.threads is not None:
+        check_number("--threads", args.threads, lo=1, hi=256, integer=True)
     chosen = [demos.spec(n) for n in names] if names else list(demos.DEMO_SPECS)
     if args.list or args.check:
         store = demos.demo_store(args.root)
@@ -546,7 +563,8 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             if not debug:
                 warnings.simplefilter("ignore")  # keep stderr to progress lines and one-line errors
-            args = build_parser().parse_args(argv)
+            argv = sys.argv[1:] if argv is None else argv
+            args = build_parser(limits=argv[:1] == ["train"]).parse_args(argv)
             return COMMANDS[args.command](args)
     except GenlabError as err:
         _err(f"error: {err}")

@@ -47,7 +47,6 @@ from genlab.classifier import (  # noqa: F401 - the classifier's public names st
     _IMAGE_SIDE,
     _TRAIN_RECIPE,
     DigitClassifier,
-    _atomic_write,
     _cache_path,
     _cached_accuracy,
     _check_dataset,
@@ -64,6 +63,7 @@ from genlab.classifier import (  # noqa: F401 - the classifier's public names st
     label_accuracy,
     train_classifier,
 )
+from genlab.atomic_file import atomic_write
 from genlab.errors import GenlabError
 
 __all__ = [
@@ -273,7 +273,8 @@ def _gmm_baseline(dataset: str, n_components: int, seed: int, n_samples: int, ca
             except (OSError, ValueError):
                 stored = {}
             stored[key] = value
-            _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(stored, indent=1, sort_keys=True)))
+            atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(stored, indent=1, sort_keys=True)),
+                         mode=0o644, make_folder=True)
         except OSError:
             pass
     return value

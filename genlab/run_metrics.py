@@ -12,11 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from genlab.atomic_file import atomic_write
 from genlab.limits import MAX_METRICS_COLUMNS, MAX_METRICS_ROWS
 from genlab.run_files import METRICS_FILE, RunFileError, parse_json_bounded
 
@@ -222,20 +221,14 @@ def truncate_metrics_file(path: Path, run_name: str, last_step: int) -> list[str
             Path(path).unlink()
         return None
     index = scan.columns.index("step")
-    fd, tmp = tempfile.mkstemp(prefix=f".{METRICS_FILE}.", suffix=".tmp", dir=Path(path).parent)
-    try:
-        with open(path, "rb") as source, os.fdopen(fd, "wb") as target:
+
+    def write(tmp: str) -> None:
+        with open(path, "rb") as source, open(tmp, "wb") as target:
             _copy_rows_up_to(source, target, scan, index, last_step)
-            target.flush()
-            os.fsync(target.fileno())
-        os.replace(tmp, path)
-    except BaseException as err:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(err, (UnicodeDecodeError, csv.Error)):   # the file stays as it was
-            raise _corrupt(path, run_name, "not a text file" if isinstance(err, UnicodeDecodeError) else str(err)) from None
-        raise
+
+    try:
+        atomic_write(path, write)
+    except (UnicodeDecodeError, csv.Error) as err:   # the file stays as it was
+        raise _corrupt(path, run_name, "not a text file" if isinstance(err, UnicodeDecodeError) else str(err)) from None
     return scan.columns
 

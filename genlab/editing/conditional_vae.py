@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,6 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from genlab.atomic_file import atomic_write
 from genlab.errors import GenlabError, check_range
 from genlab.editing.latent_fit import _images, _side, _whole, random_masks
 
@@ -184,16 +184,7 @@ def get_conditional_vae(config: ConditionalVAEConfig | None = None, dataset: str
         return None
     path = conditional_vae_path(config, dataset)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(model.state_dict(), tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda tmp: torch.save(model.state_dict(), tmp), mode=0o644, make_folder=True)
     except OSError:
         pass  # read-only cache: keep the in-process model only
     return model

@@ -52,61 +52,34 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from genlab.errors import GenlabError, check_range
+from genlab.errors import GenlabError
+from genlab.validation import check_fields, option
 
 KINDS = ("ae", "vae")
 ARCHITECTURES = ("mlp", "conv")
 DECODERS = ("bernoulli", "gaussian")
-MAX_LATENT_DIM = 64
-MAX_MC_SAMPLES = 1000
 
 
 @dataclass
 class AutoencoderConfig:
-    kind: str = "vae"                             # "ae" | "vae"
-    architecture: str = "mlp"                     # "mlp" | "conv"
-    image_shape: tuple[int, int, int] = (1, 8, 8)  # (C, H, W): 8x8 digits, 28x28 MNIST
-    latent_dim: int = 2                           # K, 1..64
-    hidden_dims: tuple[int, ...] = (256, 128)     # dense layers (after the convs for "conv")
-    conv_channels: tuple[int, int] = (32, 64)     # "conv": channels of the two stride-2 convs
-    decoder: str = "gaussian"                     # "gaussian" (fixed sigma, see above) | "bernoulli" (logits, BCE)
-    gaussian_sigma: float = 0.15                  # "gaussian": fixed sigma (initial sigma if learned)
-    learn_sigma: bool = False                     # "gaussian": learn one scalar sigma
-    beta: float = 1.0                             # weight on the KL (beta-VAE); ignored by the AE
+    """Architecture of the AE / VAE; limits declared per field, checked on construction."""
+
+    kind: str = option("vae", choices=KINDS)                          # "ae" | "vae"
+    architecture: str = option("mlp", choices=ARCHITECTURES)          # "mlp" | "conv"
+    image_shape: tuple[int, int, int] = option((1, 8, 8), lo=1, hi=4096, integer=True, length=(3, 3))  # (C, H, W)
+    latent_dim: int = option(2, lo=1, hi=64, integer=True)            # K
+    hidden_dims: tuple[int, ...] = option((256, 128), lo=1, hi=4096, integer=True, length=(1, 4))  # dense layers (after the convs for "conv")
+    conv_channels: tuple[int, int] = option((32, 64), lo=1, hi=512, integer=True, length=(2, 2))  # "conv": channels of the two stride-2 convs
+    decoder: str = option("gaussian", choices=DECODERS)               # "gaussian" (fixed sigma, see above) | "bernoulli" (logits, BCE)
+    gaussian_sigma: float = option(0.15, lo=0, hi=100, lo_open=True)  # "gaussian": fixed sigma (initial sigma if learned)
+    learn_sigma: bool = option(False, choices=(False, True))          # "gaussian": learn one scalar sigma
+    beta: float = option(1.0, lo=0, hi=1000)                          # weight on the KL (beta-VAE); ignored by the AE
 
     def __post_init__(self):
-        if self.kind not in KINDS:
-            raise GenlabError(f"unknown autoencoder kind {self.kind!r}; allowed: {', '.join(KINDS)}")
-        if self.architecture not in ARCHITECTURES:
-            raise GenlabError(f"unknown architecture {self.architecture!r}; allowed: {', '.join(ARCHITECTURES)}")
-        if self.decoder not in DECODERS:
-            raise GenlabError(f"unknown decoder {self.decoder!r}; allowed: {', '.join(DECODERS)}")
-        shape = tuple(self.image_shape)
-        if len(shape) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape):
-            raise GenlabError(f"image_shape must be three positive integers (C, H, W), e.g. (1, 8, 8) (got {self.image_shape!r})")
-        self.image_shape = shape
-        if self.architecture == "conv" and (shape[1] % 4 or shape[2] % 4):
-            raise GenlabError(f"the conv architecture needs H and W divisible by 4, e.g. 8x8 or 28x28 (got {shape[1]}x{shape[2]}); use architecture 'mlp'")
-        self.latent_dim = _check_int("latent_dim", self.latent_dim, 1, MAX_LATENT_DIM)
-        self.hidden_dims = tuple(self.hidden_dims)
-        if not self.hidden_dims or len(self.hidden_dims) > 4:
-            raise GenlabError(f"hidden_dims must list 1 to 4 layer sizes (got {self.hidden_dims!r})")
-        self.hidden_dims = tuple(_check_int("each hidden layer size", size, 1, 4096) for size in self.hidden_dims)
-        self.conv_channels = tuple(self.conv_channels)
-        if len(self.conv_channels) != 2:
-            raise GenlabError(f"conv_channels must be two channel counts, e.g. (32, 64) (got {self.conv_channels!r})")
-        self.conv_channels = tuple(_check_int("each conv channel count", c, 1, 512) for c in self.conv_channels)
-        check_range("gaussian_sigma", self.gaussian_sigma, 0, 100, low_inclusive=False)
-        check_range("beta", self.beta, 0, 1000)
-
-
-def _check_int(name, value, low, high):
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise GenlabError(f"{name} must be a whole number from {low} to {high} (got {value!r})")
-    return check_range(name, value, low, high)
+        check_fields(self)
+        _, height, width = self.image_shape
+        if self.architecture == "conv" and (height % 4 or width % 4):
+            raise GenlabError(f"the conv architecture needs H and W divisible by 4, e.g. 8x8 or 28x28 (got {height}x{width}); use architecture 'mlp'")
 
 
 @dataclass

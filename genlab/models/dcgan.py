@@ -35,7 +35,8 @@ import torch
 import torch.nn as nn
 
 from genlab.errors import GenlabError
-from genlab.models.gan import _check_int, check_noise
+from genlab.models.gan import NOISE_DISTRIBUTIONS
+from genlab.validation import check_fields, option
 
 IMAGE_SIZES = (8, 28)
 DISCRIMINATORS = ("standard", "patch")
@@ -43,29 +44,25 @@ DISCRIMINATORS = ("standard", "patch")
 
 @dataclass
 class DCGANConfig:
-    """Architecture of the image GAN (dcgan / cgan)."""
+    """Architecture of the image GAN (dcgan / cgan); limits declared per field, checked on
+    construction and by validate() (the trainer sets image_size and conditional afterwards)."""
 
-    noise_dim: int = 32           # size of z
-    noise: str = "gaussian"       # p(z): "gaussian" or "uniform"
-    channels: int = 64            # c: feature maps of G's last and D's first conv layer (x2 in the next)
-    disc: str = "standard"        # "standard" (one logit per image) or "patch" (a map of patch logits)
-    image_size: int = 8           # 8 (digits) or 28 (mnist, fashion-mnist); set from the data set
-    conditional: bool = False     # cgan: label embedding appended to G's noise and D's input
-    num_classes: int = 10
-    embed_dim: int = 10           # size of the label embedding e(y)
-    spectral_norm: bool = False   # spectral normalization on D's layers (Miyato et al. 2018)
+    noise_dim: int = option(32, lo=1, hi=1024, integer=True)     # size of z
+    noise: str = option("gaussian", choices=NOISE_DISTRIBUTIONS)  # p(z): "gaussian", "uniform" (or the 2D GAN's "clusters")
+    channels: int = option(64, lo=1, hi=1024, integer=True)      # c: feature maps of G's last and D's first conv layer (x2 in the next)
+    disc: str = option("standard", choices=DISCRIMINATORS)       # "standard" (one logit per image) or "patch" (a map of patch logits)
+    image_size: int = option(8, choices=IMAGE_SIZES)             # 8 (digits) or 28 (mnist, fashion-mnist); set from the data set
+    conditional: bool = option(False, choices=(False, True))     # cgan: label embedding appended to G's noise and D's input
+    num_classes: int = option(10, lo=2, hi=1000, integer=True)
+    embed_dim: int = option(10, lo=1, hi=1024, integer=True)     # size of the label embedding e(y)
+    spectral_norm: bool = option(False, choices=(False, True))   # spectral normalization on D's layers (Miyato et al. 2018)
+
+    def __post_init__(self):
+        self.validate()
 
     def validate(self) -> "DCGANConfig":
-        check_noise(self.noise)
-        if self.disc not in DISCRIMINATORS:
-            raise GenlabError(f"unknown discriminator {self.disc!r}; allowed: {', '.join(DISCRIMINATORS)}")
-        if self.image_size not in IMAGE_SIZES:
-            raise GenlabError(f"image_size must be one of {', '.join(map(str, IMAGE_SIZES))} (got {self.image_size!r})")
-        _check_int("noise_dim", self.noise_dim, 1, 1024)
-        _check_int("channels", self.channels, 1, 1024)
-        _check_int("num_classes", self.num_classes, 2, 1000)
-        _check_int("embed_dim", self.embed_dim, 1, 1024)
-        return self
+        """Check every field against its limits (again after a field was set); returns self."""
+        return check_fields(self)
 
 
 class DCGenerator(nn.Module):

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from genlab.errors import GenlabError, check_range
+from genlab.errors import GenlabError
+from genlab.validation import check_choice, check_fields, option
 
 NOISE_DISTRIBUTIONS = ("gaussian", "uniform", "clusters")
 
@@ -48,37 +49,28 @@ CLUSTER_GRID, CLUSTER_SPACING, CLUSTER_STD = 16, 0.25, 0.01
 
 @dataclass
 class GANConfig:
-    """Architecture of the 2D GAN."""
+    """Architecture of the 2D GAN (limits declared per field, checked on construction and by validate())."""
 
-    noise_dim: int = 2           # size of z; 1 or 2 lets the page draw G's whole noise space
-    noise: str = "clusters"      # p(z): "gaussian" N(0, I), "uniform" U(-1, 1) or "clusters" (see sample_noise)
-    hidden: int = 128            # width of every hidden layer of G
-    layers: int = 3              # hidden layers of G
-    disc_hidden: int = 128       # width of every hidden layer of D
-    disc_layers: int = 3         # hidden layers of D
-    pack: int = 1                # PacGAN packing degree (1 = ordinary D)
-    spectral_norm: bool = False  # spectral normalization on D's layers
-    noise_skip: float = 1.0      # G(z) = noise_skip * (z1, z2) / std(z) + MLP(z): fakes start spread like the data; 0 = off
+    noise_dim: int = option(2, lo=1, hi=256, integer=True)         # size of z; 1 or 2 lets the page draw G's whole noise space
+    noise: str = option("clusters", choices=NOISE_DISTRIBUTIONS)  # p(z): "gaussian" N(0, I), "uniform" U(-1, 1) or "clusters" (see sample_noise)
+    hidden: int = option(128, lo=1, hi=4096, integer=True)        # width of every hidden layer of G
+    layers: int = option(3, lo=1, hi=16, integer=True)            # hidden layers of G
+    disc_hidden: int = option(128, lo=1, hi=4096, integer=True)   # width of every hidden layer of D
+    disc_layers: int = option(3, lo=1, hi=16, integer=True)       # hidden layers of D
+    pack: int = option(1, lo=1, hi=16, integer=True)              # PacGAN packing degree (1 = ordinary D)
+    spectral_norm: bool = option(False, choices=(False, True))    # spectral normalization on D's layers
+    noise_skip: float = option(1.0, lo=0, hi=100)   # G(z) = noise_skip * (z1, z2) / std(z) + MLP(z): fakes start spread like the data; 0 = off
+
+    def __post_init__(self):
+        self.validate()
 
     def validate(self) -> "GANConfig":
-        check_noise(self.noise)
-        check_range("noise_skip", self.noise_skip, 0, 100)
-        for name, high in (("noise_dim", 256), ("hidden", 4096), ("layers", 16), ("disc_hidden", 4096),
-                           ("disc_layers", 16), ("pack", 16)):
-            _check_int(name, getattr(self, name), 1, high)
-        return self
+        """Check every field against its limits (again after a field was set); returns self."""
+        return check_fields(self)
 
 
 def check_noise(name: str) -> str:
-    if name not in NOISE_DISTRIBUTIONS:
-        raise GenlabError(f"unknown noise distribution {name!r}; allowed: {', '.join(NOISE_DISTRIBUTIONS)}")
-    return name
-
-
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not float(check_range(name, value, low, high)).is_integer():
-        raise GenlabError(f"{name} must be a whole number from {low} to {high} (got {value!r})")
-    return int(value)
+    return check_choice("noise distribution", name, NOISE_DISTRIBUTIONS)
 
 
 def sample_noise(n: int, noise_dim: int, noise: str, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -24,11 +24,11 @@ import numpy as np
 import torch
 
 from genlab.data import IMAGE_DATASETS, check_dataset_name, load_image_dataset
-from genlab.errors import GenlabError, check_range
+from genlab.errors import GenlabError, check_number
 from genlab.models.autoencoder import KINDS, Autoencoder, AutoencoderConfig, gaussian_kl_per_dim
 from genlab.train.base import Trainer, dataclass_from_dict
+from genlab.validation import check_fields, check_option, option
 
-MAX_MC_SAMPLES = 100
 # epochs of the default (benchmark) run per data set; see AutoencoderTrainConfig.epochs
 DEFAULT_EPOCHS = {"digits": 300, "mnist": 5, "fashion-mnist": 5}
 EVAL_BATCH = 1024
@@ -36,32 +36,19 @@ EVAL_BATCH = 1024
 
 @dataclass
 class AutoencoderTrainConfig:
-    lr: float = 2e-3              # Adam learning rate, (0, 1]; live
-    batch_size: int = 64
-    epochs: int | None = None     # None: DEFAULT_EPOCHS[dataset] (the benchmark setting)
-    beta: float = 1.0             # weight on the KL (VAE only), 0..1000; live
-    mc_samples: int = 1           # S samples of z per example (VAE only), 1..100; live
-    seed: int = 0
-    weight_decay: float = 0.0     # Adam L2 penalty, 0..1
-    eval_every: int = 0           # steps between test evaluations; 0 = at the end of every epoch
+    """Training settings of the AE / VAE (limits declared per field, checked on construction)."""
+
+    lr: float = option(2e-3, lo=0, hi=1, lo_open=True)        # Adam learning rate; live
+    batch_size: int = option(64, lo=1, hi=100_000, integer=True)
+    epochs: int | None = option(None, lo=1, hi=100_000, integer=True, optional=True)  # None: DEFAULT_EPOCHS[dataset] (the benchmark setting)
+    beta: float = option(1.0, lo=0, hi=1000)                  # weight on the KL (VAE only); live
+    mc_samples: int = option(1, lo=1, hi=100, integer=True)   # S samples of z per example (VAE only); live
+    seed: int = option(0, lo=0, hi=2**63 - 1, integer=True)
+    weight_decay: float = option(0.0, lo=0, hi=1)             # Adam L2 penalty
+    eval_every: int = option(0, lo=0, hi=10_000_000, integer=True)  # steps between test evaluations; 0 = at the end of every epoch
 
     def __post_init__(self):
-        check_range("lr", self.lr, 0, 1, low_inclusive=False)
-        self.batch_size = _whole("batch_size", self.batch_size, 1, 100_000)
-        if self.epochs is not None:
-            self.epochs = _whole("epochs", self.epochs, 1, 100_000)
-        check_range("beta", self.beta, 0, 1000)
-        self.mc_samples = _whole("mc_samples", self.mc_samples, 1, MAX_MC_SAMPLES)
-        self.seed = _whole("seed", self.seed, 0, 2**63 - 1)
-        check_range("weight_decay", self.weight_decay, 0, 1)
-        self.eval_every = _whole("eval_every", self.eval_every, 0, 10_000_000)
-
-
-def _whole(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
-        raise GenlabError(f"{name} must be a whole number from {low} to {high} (got {value!r})")
-    check_range(name, value, low, high)
-    return int(value)
+        check_fields(self)
 
 
 class AutoencoderTrainer(Trainer):
@@ -122,13 +109,8 @@ class AutoencoderTrainer(Trainer):
 
     # ----------------------------------------------------------------- live hyperparameters
     def validate_hyperparameter(self, name: str, value):
-        if name == "lr":
-            return float(check_range("lr", value, 0, 1, low_inclusive=False))
-        if name == "beta":
-            return float(check_range("beta", value, 0, 1000))
-        if name == "mc_samples":
-            return _whole("mc_samples", value, 1, MAX_MC_SAMPLES)
-        return value
+        """A live value checked against :class:`AutoencoderTrainConfig`'s limits for ``name``."""
+        return check_option(AutoencoderTrainConfig, name, value) if name in self.LIVE_HYPERPARAMETERS else value
 
     def _on_hyperparameter_change(self, name: str, value) -> None:
         if name == "lr":
@@ -247,7 +229,7 @@ class AutoencoderTrainer(Trainer):
         """Decode n draws z ~ N(0, I) -> (n, C, H, W) in [0, 1] (for the AE too: the lesson)."""
         if labels is not None:
             raise GenlabError(f"the {self.model_name} is unconditional; labels are only for cgan")
-        n = _whole("n", n, 1, 100_000)
+        n = check_number("n", n, lo=1, hi=100_000, integer=True)
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         z = torch.randn(n, self.model_config.latent_dim, generator=generator)  # (n, K)
         return self.decode(z)

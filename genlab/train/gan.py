@@ -29,11 +29,12 @@ import numpy as np
 import torch
 
 from genlab.data import IMAGE_DATASETS, TOY_DATASETS, load_image_dataset, load_points_csv, sample_toy, toy_modes, toy_std
-from genlab.errors import GenlabError, check_range
-from genlab.losses import check_loss, discriminator_loss, discriminator_output, generator_loss, r1_penalty
+from genlab.errors import GenlabError, check_number
+from genlab.losses import discriminator_loss, discriminator_output, generator_loss, r1_penalty
 from genlab.models.dcgan import DCDiscriminator, DCGANConfig, DCGenerator
-from genlab.models.gan import Discriminator2D, GANConfig, Generator2D, _check_int, sample_noise
+from genlab.models.gan import Discriminator2D, GANConfig, Generator2D, sample_noise
 from genlab.train.base import Trainer, dataclass_from_dict
+from genlab.validation import check_option
 from genlab.train.gan_config import (  # the settings live in gan_config; these stay importable from here
     DCGAN_PRESETS,  # noqa: F401
     DEFAULT_STEPS,
@@ -178,15 +179,8 @@ class GANTrainer(Trainer):
 
     # ------------------------------------------------------------------ live hyperparameters
     def validate_hyperparameter(self, name: str, value):
-        if name in ("lr_d", "lr_g"):
-            return float(check_range(name, value, 0, 1, low_inclusive=False))
-        if name == "k_disc":
-            return _check_int("k_disc", value, 1, 100)
-        if name == "loss":
-            return check_loss(value)
-        if name in ("optimizer_d", "optimizer_g"):
-            return check_optimizer(name, value)
-        return value
+        """A live value checked against :class:`GANTrainConfig`'s limits for ``name``."""
+        return check_option(GANTrainConfig, name, value) if name in self.LIVE_HYPERPARAMETERS else value
 
     def _on_hyperparameter_change(self, name: str, value) -> None:
         if name == "optimizer_d":
@@ -419,7 +413,7 @@ class GANTrainer(Trainer):
         sampling between steps never changes the training run); ``labels`` (cgan
         only): one class per sample or a single class (default: 0, 1, ..., 9 in turn);
         ``ema=False``: use the raw generator being trained instead of its EMA copy."""
-        n = _check_int("n", n, 1, 1_000_000)
+        n = check_number("n", n, lo=1, hi=1_000_000, integer=True)
         generator = torch.Generator().manual_seed(int(seed)) if seed is not None else self.sample_rng
         labels = self._check_labels(n, labels, generator)
         module = self.sampling_generator if ema else self.generator
@@ -530,7 +524,7 @@ def discriminator_grid(trainer: GANTrainer, extent=(-5.0, 5.0, -5.0, 5.0), resol
     """
     trainer._require_2d("discriminator_grid")
     x_min, x_max, y_min, y_max = _check_extent(extent)
-    resolution = _check_int("resolution", resolution, 2, 1000)
+    resolution = check_number("resolution", resolution, lo=2, hi=1000, integer=True)
     xs, ys = np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution)
     gx, gy = np.meshgrid(xs, ys)                                              # (R, R), row = y
     points = _to_model_space(trainer, np.stack([gx.ravel(), gy.ravel()], axis=1))   # (R*R, 2)
@@ -554,7 +548,7 @@ def generator_manifold(trainer: GANTrainer, n: int = 30, ema: bool = True):
     generator being trained). Returns ``(noise_grid, points)``.
     """
     trainer._require_2d("generator_manifold")
-    n = _check_int("n", n, 2, 500)
+    n = check_number("n", n, lo=2, hi=500, integer=True)
     mc = trainer.model_config
     bound = {"gaussian": 2.5, "uniform": 1.0, "clusters": 2.0}[mc.noise]
     axis = torch.linspace(-bound, bound, n)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-
-from genlab.errors import GenlabError, check_range
-from genlab.losses import check_loss
+from genlab.errors import GenlabError
+from genlab.losses import GAN_LOSSES
 from genlab.models.dcgan import DCGANConfig
-from genlab.models.gan import GANConfig, _check_int
+from genlab.models.gan import GANConfig
+from genlab.validation import check_choice, check_fields, option
 
 MODEL_NAMES = ("gan", "dcgan", "cgan")
 POINTS_DATASET = "points"       # data set name of a 2D GAN trained on user points
@@ -26,56 +26,33 @@ DEFAULT_STEPS = {"gan": 6000, "dcgan": 4000, "cgan": 4000}
 
 @dataclass
 class GANTrainConfig:
-    """Training settings. ``lr_d, lr_g, k_disc, loss, optimizer_d, optimizer_g`` are live."""
+    """Training settings (limits declared per field, checked on construction).
+    ``lr_d, lr_g, k_disc, loss, optimizer_d, optimizer_g`` are live."""
 
-    lr_d: float = 5e-4                 # discriminator learning rate, (0, 1]
-    lr_g: float = 5e-4                 # generator learning rate, (0, 1]
-    k_disc: int = 1                    # D updates per G update (Algorithm 1's k), 1..100
-    loss: str = "non-saturating"       # minimax | non-saturating | lsgan
-    optimizer_d: str = "adam"          # adam | sgd (an optimizer switch keeps the network)
-    optimizer_g: str = "adam"
-    betas: tuple[float, float] = (0.5, 0.999)   # Adam's (β1, β2) (Radford et al.: β1 = 0.5)
-    momentum: float = 0.9              # SGD momentum (Goodfellow et al. used momentum)
-    batch_size: int = 256              # m, real and fake samples per update
-    steps: int | None = None           # length of the run (for the lr decay); None: DEFAULT_STEPS[model]
-    lr_decay: str = "linear"           # none | linear: lr falls linearly to lr_final * lr at `steps`
-    lr_final: float = 0.0              # fraction of the lr left at the end of the decay, 0..1
-    ema: float = 0.999                 # EMA decay of G's weights used for sampling (warm-up: min(ema, (1+t)/(10+t))); 0 = off
-    r1_gamma: float = 0.0              # weight γ of the R1 penalty γ/2 E‖∇_x l(x)‖²; 0 = off
-    r1_every: int = 1                  # lazy R1: the penalty (weight γ·r1_every) on every r1_every-th D update only
-    seed: int = 0
+    lr_d: float = option(5e-4, lo=0, hi=1, lo_open=True)    # discriminator learning rate
+    lr_g: float = option(5e-4, lo=0, hi=1, lo_open=True)    # generator learning rate
+    k_disc: int = option(1, lo=1, hi=100, integer=True)     # D updates per G update (Algorithm 1's k)
+    loss: str = option("non-saturating", choices=GAN_LOSSES)
+    optimizer_d: str = option("adam", choices=OPTIMIZERS)   # an optimizer switch keeps the network
+    optimizer_g: str = option("adam", choices=OPTIMIZERS)
+    betas: tuple[float, float] = option((0.5, 0.999), lo=0, hi=1, hi_open=True, length=(2, 2))  # Adam's (β1, β2) (Radford et al.: β1 = 0.5)
+    momentum: float = option(0.9, lo=0, hi=1, hi_open=True)  # SGD momentum (Goodfellow et al. used momentum)
+    batch_size: int = option(256, lo=1, hi=100_000, integer=True)  # m, real and fake samples per update
+    steps: int | None = option(None, lo=1, hi=MAX_STEPS, integer=True, optional=True)  # length of the run (for the lr decay); None: DEFAULT_STEPS[model]
+    lr_decay: str = option("linear", choices=LR_DECAYS)     # linear: lr falls linearly to lr_final * lr at `steps`
+    lr_final: float = option(0.0, lo=0, hi=1)               # fraction of the lr left at the end of the decay
+    ema: float = option(0.999, lo=0, hi=1, hi_open=True)    # EMA decay of G's weights used for sampling (warm-up: min(ema, (1+t)/(10+t))); 0 = off
+    r1_gamma: float = option(0.0, lo=0, hi=1000)            # weight γ of the R1 penalty γ/2 E‖∇_x l(x)‖²; 0 = off
+    r1_every: int = option(1, lo=1, hi=1000, integer=True)  # lazy R1: the penalty (weight γ·r1_every) on every r1_every-th D update only
+    seed: int = option(0, lo=0, hi=2**63 - 1, integer=True)
 
     def __post_init__(self):
-        self.lr_d = float(check_range("lr_d", self.lr_d, 0, 1, low_inclusive=False))
-        self.lr_g = float(check_range("lr_g", self.lr_g, 0, 1, low_inclusive=False))
-        self.k_disc = _check_int("k_disc", self.k_disc, 1, 100)
-        check_loss(self.loss)
-        check_optimizer("optimizer_d", self.optimizer_d)
-        check_optimizer("optimizer_g", self.optimizer_g)
-        try:
-            beta1, beta2 = (float(b) for b in self.betas)
-        except (TypeError, ValueError):
-            raise GenlabError(f"betas must be two numbers in [0, 1) (got {self.betas!r})") from None
-        check_range("beta1", beta1, 0, 1, high_inclusive=False)
-        check_range("beta2", beta2, 0, 1, high_inclusive=False)
-        self.betas = (beta1, beta2)
-        self.momentum = float(check_range("momentum", self.momentum, 0, 1, high_inclusive=False))
-        self.batch_size = _check_int("batch_size", self.batch_size, 1, 100_000)
-        if self.steps is not None:
-            self.steps = _check_int("steps", self.steps, 1, MAX_STEPS)
-        if self.lr_decay not in LR_DECAYS:
-            raise GenlabError(f"unknown lr_decay {self.lr_decay!r}; allowed: {', '.join(LR_DECAYS)}")
-        self.lr_final = float(check_range("lr_final", self.lr_final, 0, 1))
-        self.ema = float(check_range("ema", self.ema, 0, 1, high_inclusive=False))
-        self.r1_gamma = float(check_range("r1_gamma", self.r1_gamma, 0, 1000))
-        self.r1_every = _check_int("r1_every", self.r1_every, 1, 1000)
-        self.seed = _check_int("seed", self.seed, 0, 2**63 - 1)
+        check_fields(self)
 
 
 def check_optimizer(name: str, value: str) -> str:
-    if value not in OPTIMIZERS:
-        raise GenlabError(f"unknown {name} {value!r}; allowed: {', '.join(OPTIMIZERS)}")
-    return value
+    """``value`` if it is one of :data:`OPTIMIZERS`, else GenlabError naming ``name``."""
+    return check_choice(name, value, OPTIMIZERS)
 
 
 # Presets of the 2D GAN (flat: each key is a GANConfig or GANTrainConfig field).

@@ -16,7 +16,14 @@ import importlib
 from typing import Any
 
 from genlab.data import IMAGE_DATASETS, TOY_DATASETS
-from genlab.errors import GenlabError, check_range
+from genlab.errors import GenlabError, check_number
+from genlab.models.autoencoder import AutoencoderConfig
+from genlab.models.dcgan import DCGANConfig
+from genlab.models.gan import GANConfig
+from genlab.models.transformer_gan import TransformerGANConfig
+from genlab.train.autoencoder import AutoencoderTrainConfig
+from genlab.train.gan_config import DCGAN_PRESETS, GAN_PRESETS, GANTrainConfig, gan_configs
+from genlab.validation import bounds, check_option, choices, describe
 
 MODELS = ("ae", "vae", "gan", "dcgan", "cgan", "tgan")
 IMAGE_MODELS = ("ae", "vae", "dcgan", "cgan", "tgan")
@@ -24,12 +31,6 @@ AUTOENCODERS = ("ae", "vae")
 GANS = ("gan", "dcgan", "cgan", "tgan")
 POINTS_DATASET = "points"  # the data set name of a gan trained on a --points CSV
 
-MAX_STEPS = 10_000_000
-MAX_EPOCHS = 100_000
-MAX_BATCH_SIZE = 100_000
-MAX_LATENT_DIM = 1024
-MAX_K_DISC = 100
-MAX_SEED = 2**63 - 1
 # training-split sizes of the image data sets (to refuse a batch larger than the data set early)
 TRAIN_SIZES = {"digits": 1437, "mnist": 60_000, "fashion-mnist": 60_000}
 IMAGE_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
@@ -47,6 +48,7 @@ COMMON_OPTIONS = ("epochs", "steps", "latent_dim", "seed", "lr", "batch_size")
 AUTOENCODER_OPTIONS = COMMON_OPTIONS + ("beta", "mc_samples", "arch", "decoder")
 GAN_OPTIONS = COMMON_OPTIONS + ("lr_d", "lr_g", "k_disc", "loss", "optimizer", "optimizer_d", "optimizer_g",
                                 "disc", "noise_dim", "preset")
+CHOICE_OPTIONS = ("arch", "decoder", "loss", "optimizer", "optimizer_d", "optimizer_g", "disc", "preset")
 MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
     "ae": tuple(o for o in AUTOENCODER_OPTIONS if o not in ("beta", "mc_samples")),
     "vae": AUTOENCODER_OPTIONS,
@@ -55,16 +57,72 @@ MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
     "cgan": GAN_OPTIONS,
     "tgan": tuple(o for o in GAN_OPTIONS if o != "disc"),  # a ViT discriminator, no PatchGAN option
 }
-CHOICES = {
-    "arch": ("mlp", "conv"),
-    "decoder": ("bernoulli", "gaussian"),
-    "loss": ("minimax", "non-saturating", "lsgan"),
-    "optimizer": ("adam", "sgd"),
-    "optimizer_d": ("adam", "sgd"),
-    "optimizer_g": ("adam", "sgd"),
-    "disc": ("standard", "patch"),
-    "preset": ("default", "vanilla"),
-}
+# Each option's limits are the config dataclass field's it sets (genlab.validation): one source for
+# the trainers, this registry, the CLI's flags and the pages' controls.
+_AE_FIELDS = {"epochs": (AutoencoderTrainConfig, "epochs"), "latent_dim": (AutoencoderConfig, "latent_dim"),
+              "seed": (AutoencoderTrainConfig, "seed"), "lr": (AutoencoderTrainConfig, "lr"),
+              "batch_size": (AutoencoderTrainConfig, "batch_size"), "beta": (AutoencoderTrainConfig, "beta"),
+              "mc_samples": (AutoencoderTrainConfig, "mc_samples"), "arch": (AutoencoderConfig, "architecture"),
+              "decoder": (AutoencoderConfig, "decoder")}
+_GAN_FIELDS = {"epochs": (AutoencoderTrainConfig, "epochs"), "seed": (GANTrainConfig, "seed"),
+               "lr": (GANTrainConfig, "lr_d"), "batch_size": (GANTrainConfig, "batch_size"),
+               **{name: (GANTrainConfig, name) for name in ("lr_d", "lr_g", "k_disc", "loss", "optimizer_d", "optimizer_g")},
+               "optimizer": (GANTrainConfig, "optimizer_d"), "disc": (DCGANConfig, "disc")}
+_NOISE_CONFIG = {"gan": GANConfig, "dcgan": DCGANConfig, "cgan": DCGANConfig, "tgan": TransformerGANConfig}
+
+
+def option_field(model_name: str, name: str) -> tuple[type, str]:
+    """``(config class, field name)`` whose limits option ``name`` of ``model_name`` has, e.g.
+    ``option_field("vae", "latent_dim") == (AutoencoderConfig, "latent_dim")``."""
+    if name == "steps":
+        return GANTrainConfig, "steps"
+    if model_name in AUTOENCODERS:
+        return _AE_FIELDS[name]
+    if name in ("latent_dim", "noise_dim"):
+        return _NOISE_CONFIG[model_name], "noise_dim"
+    return _GAN_FIELDS[name]
+
+
+def option_choices(model_name: str, name: str) -> tuple:
+    """The allowed values of a choice option (``preset``: the model's preset names)."""
+    if name == "preset":
+        from genlab.train import transformer_gan
+
+        return tuple(transformer_gan.PRESETS if model_name == "tgan" else
+                     GAN_PRESETS if model_name == "gan" else DCGAN_PRESETS)
+    return choices(*option_field(model_name, name))
+
+
+MAX_STEPS = bounds(GANTrainConfig, "steps")[1]
+
+
+def option_allowed(model_name: str, name: str) -> str:
+    """The allowed values of option ``name`` of ``model_name`` as text: ``1 to 64``, ``> 0 and <= 1``,
+    ``mlp, conv``."""
+    if name in CHOICE_OPTIONS:
+        return ", ".join(option_choices(model_name, name))
+    return describe(*option_field(model_name, name))
+
+
+def option_default(model_name: str, name: str):
+    """What a new ``model_name`` run uses when option ``name`` is not given: the benchmark setting
+    (None where it depends on the data set: epochs, steps)."""
+    if name in ("epochs", "steps", "points"):
+        return None
+    if name == "preset":
+        return "default"
+    cls, field_name = option_field(model_name, name)
+    if model_name in AUTOENCODERS:
+        return getattr(cls(kind=model_name) if cls is AutoencoderConfig else cls(), field_name)
+    if model_name == "tgan":
+        from genlab.train.transformer_gan import tgan_configs
+
+        model_config, train_config = tgan_configs()
+    else:
+        model_config, train_config = gan_configs(model_name)
+    return getattr(train_config if cls is GANTrainConfig else model_config, field_name)
+
+
 
 
 def option_flag(name: str) -> str:
@@ -103,10 +161,7 @@ def check_dataset(model_name: str, dataset: str) -> str:
 
 def _whole(name: str, value, low: int, high: int) -> int:
     """``value`` as an int in [low, high], else GenlabError "NAME must be a whole number from ..."."""
-    ok = not isinstance(value, bool) and (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
-    if not ok or not low <= value <= high:
-        raise GenlabError(f"{name} must be a whole number from {low} to {high} (got {value!r})")
-    return int(value)
+    return check_number(name, value, lo=low, hi=high, integer=True)
 
 
 def _given(options: dict | None) -> dict[str, Any]:
@@ -132,35 +187,18 @@ def validate_options(model_name: str, dataset: str, options: dict | None) -> dic
         raise GenlabError("--latent-dim and --noise-dim both set the noise size of a GAN; give one of them")
     out: dict[str, Any] = {}
     for name, value in given.items():
-        if name in CHOICES:
-            if value not in CHOICES[name]:
-                raise GenlabError(f"{option_flag(name)} {value!r} is not allowed; choose one of: {', '.join(CHOICES[name])}")
-            out[name] = value
-        elif name == "steps":
-            out[name] = _whole("steps", value, 1, MAX_STEPS)
-        elif name == "epochs":
-            out[name] = _whole("epochs", value, 1, MAX_EPOCHS)
-        elif name == "batch_size":
-            out[name] = _whole("batch_size", value, 1, MAX_BATCH_SIZE)
-            size = TRAIN_SIZES.get(dataset)
-            if size is not None and out[name] > size:
-                raise GenlabError(f"batch_size {out[name]} is larger than the {dataset} training set; allowed: 1 to {size}")
-        elif name in ("latent_dim", "noise_dim"):
-            out[name] = _whole(name, value, 1, MAX_LATENT_DIM)
-        elif name == "seed":
-            out[name] = _whole("seed", value, 0, MAX_SEED)
-        elif name in ("lr", "lr_d", "lr_g"):
-            out[name] = float(check_range(name, value, 0, 1, low_inclusive=False))
-        elif name == "k_disc":
-            out[name] = _whole("k_disc", value, 1, MAX_K_DISC)
-        elif name == "beta":
-            out[name] = float(check_range("beta", value, 0, 1000))
-        elif name == "mc_samples":
-            out[name] = _whole("mc_samples", value, 1, 100)
-        elif name == "points":
+        if name == "points":
             out[name] = _points(value)
-        else:  # pragma: no cover - every allowed option is handled above
+        elif name == "preset" or name in CHOICE_OPTIONS:
+            allowed = option_choices(model_name, name)
+            if value not in allowed:
+                raise GenlabError(f"{option_flag(name)} {value!r} is not allowed; choose one of: {', '.join(allowed)}")
             out[name] = value
+        else:
+            out[name] = check_option(*option_field(model_name, name), value, label=name)
+            size = TRAIN_SIZES.get(dataset)
+            if name == "batch_size" and size is not None and out[name] > size:
+                raise GenlabError(f"batch_size {out[name]} is larger than the {dataset} training set; allowed: 1 to {size}")
     return out
 
 
@@ -238,12 +276,9 @@ def _apply_autoencoder(config: dict, dataset: str, given: dict) -> None:
 def _apply_gan(config: dict, model_name: str, dataset: str, given: dict) -> None:
     from dataclasses import fields
 
-    from genlab.models.dcgan import DCGANConfig
-    from genlab.models.gan import GANConfig
     from genlab.train import gan as gan_training
 
     if model_name == "tgan":   # the transformer GAN: same training options, its own architecture config
-        from genlab.models.transformer_gan import TransformerGANConfig
         from genlab.train import transformer_gan as tgan_training
 
         model_cls, presets = TransformerGANConfig, tgan_training.PRESETS

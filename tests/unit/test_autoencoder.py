@@ -162,7 +162,7 @@ def test_same_generator_same_loss():
         ({"image_shape": (8, 8)}, "image_shape"),
         ({"architecture": "conv", "image_shape": (1, 10, 10)}, "divisible by 4"),
         ({"hidden_dims": ()}, "hidden_dims"),
-        ({"hidden_dims": (0,)}, "hidden layer"),
+        ({"hidden_dims": (0,)}, r"each of hidden_dims must be a whole number from 1 to 4096 \(got 0\)"),
         ({"gaussian_sigma": 0}, "gaussian_sigma"),
         ({"beta": -1}, "beta"),
     ],

@@ -148,15 +148,21 @@ def test_conditional_networks_need_labels():
         DCDiscriminator(config)(torch.zeros(2, 1, 8, 8))
 
 
-@pytest.mark.parametrize("config,match", [
-    (GANConfig(noise="cauchy"), "gaussian, uniform"),
-    (GANConfig(hidden=0), "hidden"),
-    (GANConfig(pack=0), "pack"),
-    (GANConfig(noise_skip=-1.0), "noise_skip"),
-    (DCGANConfig(disc="global"), "standard, patch"),
-    (DCGANConfig(image_size=32), "8, 28"),
-    (DCGANConfig(noise_dim=0), "noise_dim"),
+@pytest.mark.parametrize("cls,values,match", [
+    (GANConfig, {"noise": "cauchy"}, "unknown noise 'cauchy'; allowed: gaussian, uniform"),
+    (GANConfig, {"hidden": 0}, "hidden must be a whole number from 1 to 4096 \\(got 0\\)"),
+    (GANConfig, {"pack": 0}, "pack must be a whole number from 1 to 16"),
+    (GANConfig, {"noise_skip": -1.0}, "noise_skip must be >= 0 and <= 100"),
+    (DCGANConfig, {"disc": "global"}, "standard, patch"),
+    (DCGANConfig, {"image_size": 32}, "image_size must be one of 8, 28 \\(got 32\\)"),
+    (DCGANConfig, {"noise_dim": 0}, "noise_dim must be a whole number from 1 to 1024"),
 ])
-def test_bad_model_configs_raise_genlab_error(config, match):
+def test_bad_model_configs_raise_genlab_error(cls, values, match):
+    """Construction refuses a bad value; so does validate() after a field was set."""
+    with pytest.raises(GenlabError, match=match):
+        cls(**values)
+    config = cls()
+    for name, value in values.items():
+        setattr(config, name, value)
     with pytest.raises(GenlabError, match=match):
         config.validate()
