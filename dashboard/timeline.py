@@ -1,0 +1,122 @@
+"""The timeline of a recorded training (issue 21): scrub, play, link to a moment, download a GIF.
+
+``timeline_view(history, ...)`` draws, for a finished, loaded or shipped-demo run:
+
+* a slider over the recorded steps (``st.select_slider``, key ``timeline``) bound to ``?t=<step>``
+  in the address, so a link opens that moment ("the step where it collapsed");
+* the moment's picture as one Plotly animation of the whole history (its Play / Pause buttons and
+  its own slider play the frames in the browser at the chosen speed, with no server round trip);
+* "Download as GIF" (:func:`genlab.replay.history_gif`, made when clicked).
+
+It returns the index of the frame the slider shows, so a page can mark that step on its metric
+charts (:func:`dashboard.figures.timeline.mark_step`).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+from typing import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import common
+from dashboard.figures import timeline as timeline_figures
+from dashboard.safe_text import md
+
+TIMELINE_KEY = "timeline"
+STEP_PARAM = "t"
+SPEED_KEY = "timeline_fps"
+
+_ANIMATIONS: OrderedDict = OrderedDict()    # (cache key, palette, fps) -> animated figure (dict)
+_ANIMATIONS_LOCK = Lock()
+_MAX_ANIMATIONS = 8
+
+
+def _url_step(steps: list[int]) -> int | None:
+    """``?t=`` as a step of the history (the last frame at or before it); None if absent. A value
+    that is no whole number is dropped with a warning."""
+    text = st.query_params.get(STEP_PARAM)
+    if text is None:
+        return None
+    try:
+        step = int(float(text))
+    except (TypeError, ValueError, OverflowError):
+        st.warning(f"The link's moment t={md(text, 40)} is not a step number; showing the end of the run. "
+                   "Use ?t=<step>, e.g. ?t=1500.")
+        del st.query_params[STEP_PARAM]
+        return None
+    return steps[timeline_figures.nearest_frame(steps, step)]
+
+
+def _on_slide() -> None:
+    value = st.session_state.get(TIMELINE_KEY)
+    if value is not None:
+        st.query_params[STEP_PARAM] = str(int(value))
+
+
+def timeline_slider(history, label: str = "Moment of the training") -> int:
+    """The ``timeline`` slider over ``history.steps``; returns the index of the frame it shows."""
+    steps = [int(s) for s in history.steps]
+    common.page_state(TIMELINE_KEY)
+    wanted = _url_step(steps)
+    if st.session_state.get(TIMELINE_KEY) not in steps:   # a new history, or the first visit
+        st.session_state[TIMELINE_KEY] = wanted if wanted is not None else steps[-1]
+    elif wanted is not None:                               # the address wins (a link was opened)
+        st.session_state[TIMELINE_KEY] = wanted
+    step = st.select_slider(label, options=steps, key=TIMELINE_KEY, on_change=_on_slide,
+                            format_func=lambda s: f"step {s:,}",
+                            help="Drag to any recorded moment; the address then links to it (?t=<step>).")
+    return timeline_figures.nearest_frame(steps, step)
+
+
+def _animation(history, cache_key: str, palette, fps: int, build: Callable[[int], go.Figure]) -> dict:
+    """The animated figure of the whole history, built once per (run, palette, speed)."""
+    key = (cache_key, palette.name, int(fps))
+    with _ANIMATIONS_LOCK:
+        if key in _ANIMATIONS:
+            _ANIMATIONS.move_to_end(key)
+            return _ANIMATIONS[key]
+    figure = timeline_figures.animated(history, build, start=len(history) - 1, fps=fps).to_plotly_json()
+    with _ANIMATIONS_LOCK:
+        _ANIMATIONS[key] = figure
+        while len(_ANIMATIONS) > _MAX_ANIMATIONS:
+            _ANIMATIONS.popitem(last=False)
+    return figure
+
+
+def _at_moment(animation: dict, index_in_frames: int) -> go.Figure:
+    """A copy of the animation that opens at frame ``index_in_frames``."""
+    frame = animation["frames"][index_in_frames]
+    fig = go.Figure(data=frame["data"], layout=animation["layout"], frames=animation["frames"])
+    fig.layout.sliders[0].active = index_in_frames
+    if frame.get("layout", {}).get("title"):
+        fig.layout.title = frame["layout"]["title"]
+    return fig
+
+
+def timeline_view(history, *, cache_key: str, palette, gif: Callable[[], bytes] | None = None,
+                  gif_name: str = "training.gif", build: Callable[[int], go.Figure] | None = None,
+                  key: str = "timeline-view") -> int:
+    """Slider, animated picture, speed and GIF download of ``history``; returns the shown frame's
+    index. ``cache_key`` names the history (e.g. the run folder and its history file's mtime);
+    ``build(i)`` draws frame ``i`` (default: :func:`~dashboard.figures.timeline.figure_at`)."""
+    if build is None:
+        def build(i: int) -> go.Figure:
+            return timeline_figures.figure_at(history, i, palette=palette)
+    index = timeline_slider(history)
+    columns = st.columns([2, 1])
+    with columns[0]:
+        fps = st.select_slider("Playback speed (frames per second)", options=list(timeline_figures.SPEEDS),
+                               value=10, key=SPEED_KEY,
+                               help="How fast ▶ Play runs through the recorded frames in your browser.")
+    with columns[1]:
+        if gif is not None:
+            st.download_button("Download as GIF", data=gif, file_name=gif_name, mime="image/gif",
+                               key=f"{key}-gif", help="An animated GIF of this timeline, the step written on each frame.")
+    animation = _animation(history, cache_key, palette, fps, build)
+    names = [frame["name"] for frame in animation["frames"]]
+    shown = timeline_figures.nearest_frame([int(n) for n in names], int(history.steps[index]))
+    with st.container(key=key):
+        common.show_figure(_at_moment(animation, shown), key=f"{key}-figure")
+    return index
