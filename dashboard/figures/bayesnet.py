@@ -325,7 +325,8 @@ def query_figure(prior: pd.Series, posterior: pd.Series | None, *, palette: Pale
 # --------------------------------------------------------------------------- #
 # Three types of graphical models (the lecture's slide): one network drawn three ways
 # --------------------------------------------------------------------------- #
-GRAPH_TYPE_TITLES = ("Directed (Bayesian network)", "Undirected (Markov random field)", "Factor graph")
+GRAPH_TYPE_TITLES = (("Directed", "Bayesian network"), ("Undirected", "Markov random field"),
+                     ("Factor graph", "variables and factors"))
 
 
 def short_labels(names: Sequence[str], longest: int = 3) -> dict[str, str]:
@@ -363,15 +364,16 @@ def _segments(pairs: Iterable[tuple[str, str]], pos: dict) -> tuple[list, list]:
 
 
 def graph_types_figure(network: BayesianNetwork, *, font_size: float = 14, dark: bool = False,
-                       height: int = 280) -> go.Figure:
+                       height: int = 280, palette: Palette = DEFAULT) -> go.Figure:
     """The network three ways, side by side: directed (its arrows), undirected (the moral graph:
     co-parents joined, dashed) and the factor graph (one square per table P(X_d | parents), joined
-    to the variables it uses). Nodes carry short labels (:func:`short_labels`); hover for the name."""
+    to the variables it uses). Nodes carry short labels (:func:`short_labels`); hover for the name.
+    The added (moral) edges take ``palette.query``."""
     pos = layer_positions(network)
     labels = short_labels(network.names)
     diameter = max(int(2.4 * font_size + 0.7 * font_size * max(len(v) for v in labels.values())), 30)
     ink = "#C9D1E0" if dark else "#3A3F4B"
-    married_colour = "#F58518"
+    married_colour = palette.query
     half_width = max(abs(p[0]) for p in pos.values()) + 0.6
     lowest = min(p[1] for p in pos.values())
     traces: list[dict] = []
@@ -405,15 +407,16 @@ def graph_types_figure(network: BayesianNetwork, *, font_size: float = 14, dark:
             marker=dict(size=diameter, color=NODE_FILL, line=dict(color="#222222", width=2)),
             hovertext=names, hoverinfo="text", showlegend=False, cliponaxis=False,
             xaxis="x" + axis, yaxis="y" + axis))
-    layout = dict(annotations=annotations, height=height, margin=dict(l=10, r=10, t=34, b=6), showlegend=False,
+    layout = dict(annotations=annotations, height=height, margin=dict(l=10, r=10, t=int(3.6 * font_size), b=6),
+                  showlegend=False,
                   dragmode=False)
     gap = 0.04
-    for i, title in enumerate(GRAPH_TYPE_TITLES):
+    for i, (title, subtitle) in enumerate(GRAPH_TYPE_TITLES):
         suffix = "" if i == 0 else str(i + 1)
         start, end = i / 3 + (gap if i else 0), (i + 1) / 3 - (gap if i < 2 else 0)
         layout["xaxis" + suffix] = dict(visible=False, domain=[start, end], fixedrange=True,
                                         range=[-half_width, half_width])
         layout["yaxis" + suffix] = dict(visible=False, fixedrange=True, range=[lowest - 0.4, 0.85])
-        annotations.append(dict(text=f"<b>{title}</b>", x=(start + end) / 2, y=1, xref="paper", yref="paper",
+        annotations.append(dict(text=f"<b>{title}</b><br>{subtitle}", x=(start + end) / 2, y=1, xref="paper", yref="paper",
                                 yanchor="bottom", showarrow=False, font=dict(size=font_size)))
     return go.Figure(data=traces, layout=layout)

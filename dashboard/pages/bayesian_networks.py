@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from dashboard import bayesnet_link as link  # noqa: E402
+from dashboard import predict  # noqa: E402
 from dashboard.figures import bayesnet as figs  # noqa: E402
 from genlab import bayesnet as bn  # noqa: E402
 from genlab.errors import GenlabError  # noqa: E402
@@ -402,7 +403,8 @@ with formula_col:
 # --------------------------------------------------------------------------- three types of graphical models
 with st.expander("Three types of graphical models — this network drawn as each", expanded=True):
     common.show_figure(figs.graph_types_figure(current, font_size=font_size - 1, dark=ctx.dark,
-                                               height=330 if ctx.instructor else 260), key="bn_graph_types")
+                                               height=360 if ctx.instructor else 290, palette=ctx.palette),
+                       key="bn_graph_types")
     short = figs.short_labels(current.names)
     if any(label != name for name, label in short.items()):
         st.caption(", ".join(f"{label} = {name}" for name, label in short.items()) + ".")
@@ -594,12 +596,55 @@ with samples_col:
     st.dataframe(current.sample(min(n, 10), seed), hide_index=False)
 
 # --------------------------------------------------------------------------- query
+# The explaining-away question of the presets with two causes of one observed effect:
+# preset -> (query variable and state, the observed effect, the other cause learnt afterwards, question)
+EXPLAINING_AWAY = {
+    "sprinkler/rain/wet grass": (
+        ("Rain", "yes"), ("Wet grass", "yes"), ("Sprinkler", "yes"),
+        "Given the grass is wet, does learning that the sprinkler was on make rain more or less likely?"),
+    "v-structure (collider, explaining away)": (
+        ("Burglary", "yes"), ("Alarm", "yes"), ("Earthquake", "yes"),
+        "Given the alarm went off, does learning that there was an earthquake make a burglary more or less likely?"),
+}
+MORE_LESS = ("More likely", "Less likely", "No change")
+
+
+def explaining_away_question(net: bn.BayesianNetwork, preset_name: str) -> predict.Prediction | None:
+    """Ask the preset's explaining-away question (None when the preset has none or the network
+    no longer has its variables); the answer is computed by enumeration on ``net`` as it is now."""
+    if preset_name not in EXPLAINING_AWAY:
+        return None
+    (query, state), (effect, seen), (cause, learnt), question = EXPLAINING_AWAY[preset_name]
+    if any(name not in net.names or value not in net.states(name)
+           for name, value in ((query, state), (effect, seen), (cause, learnt))):
+        return None
+    try:
+        before = float(net.conditional(query, {effect: seen})[state])
+        after = float(net.conditional(query, {effect: seen, cause: learnt})[state])
+    except GenlabError as err:   # evidence of probability 0 with these tables
+        return predict.predict("bn-explaining-away", question, MORE_LESS, answer=None,
+                               pending=f"With these tables the question has no answer: {err}")
+    answer = 0 if after > before + 1e-12 else 1 if after < before - 1e-12 else 2
+    why = (f"By enumeration: P({query}={state} | {effect}={seen}) = {before:.4f}, and with {cause}={learnt} as well "
+           f"P({query}={state} | {effect}={seen}, {cause}={learnt}) = {after:.4f}. ")
+    if answer == 1:
+        why += (f"{cause} already explains {effect}, so {query} is no longer needed to explain it: *explaining "
+                f"away*. The two causes compete once their common effect is observed. See it below: set "
+                f"{cause} = {learnt} in the evidence.")
+    else:
+        why += f"With these tables explaining away does not win; see it below by setting {cause} = {learnt}."
+    return predict.predict("bn-explaining-away", question, MORE_LESS, answer=answer, why=why)
+
+
 st.subheader("Ask a question: P(X | evidence)")
 common.explain(
     "By enumeration over the exact joint: P(q | e) = Σ_h P(q, e, h) / Σ_{q′,h} P(q′, e, h), where h runs over "
-    "the variables that are neither query nor evidence. Try the v-structure preset: observing the alarm makes "
-    "a burglary likely; *also* observing an earthquake explains the alarm away."
+    "the variables that are neither query nor evidence."
 )
+explaining_away = explaining_away_question(current, preset)
+if explaining_away is None or explaining_away.revealed:   # the hint would give the answer away
+    common.explain("Try the v-structure preset: observing the alarm makes a burglary likely; *also* observing "
+                   "an earthquake explains the alarm away.")
 names = list(current.names)
 if ss.get("bn_query") not in names:
     ss["bn_query"] = names[0]

@@ -21,6 +21,7 @@ import streamlit as st
 import torch
 
 from dashboard import common
+from dashboard import predict
 from dashboard.figures import editing as ef
 from genlab import editing as ed
 from genlab.errors import GenlabError
@@ -304,6 +305,44 @@ def _short(image) -> str:
     return f"<span style='color:{color}'>{digit} · {p:.0%}</span>"
 
 
+INPAINT_OPTIONS = ("Both", "Only latent optimization", "Only the VAE encoder on the masked digit", "Neither")
+
+
+def inpaint_question(reading_encoder: tuple[int, float], reading_latent: tuple[int, float], digit: int,
+                     hidden: str) -> predict.Prediction:
+    """Ask which completion the classifier will read as the right digit; the answer is the
+    classifier's reading of the two completions the page just computed."""
+    encoder_right, latent_right = reading_encoder[0] == digit, reading_latent[0] == digit
+    answer = (0 if encoder_right and latent_right else 1 if latent_right
+              else 2 if encoder_right else 3)
+    why = (f"The classifier reads the encoder's version as a {reading_encoder[0]} ({reading_encoder[1]:.0%}) and "
+           f"latent optimization's as a {reading_latent[0]} ({reading_latent[1]:.0%}); the digit is a {digit}. The "
+           "encoder never saw holes, so it takes the black pixels as part of the digit; latent optimization only "
+           "asks the decoder to match the visible pixels and fills in the rest from what digits look like. See the "
+           "panels below; other digits and masks can go either way (*Score the test split* counts them).")
+    return predict.predict(
+        "edit-inpaint", f"This digit is a {digit} and {hidden} is hidden. Two ways to fill it in: the VAE's encoder "
+        "and decoder run on the masked digit, or latent optimization. Which result will the classifier read as "
+        f"a {digit}?", INPAINT_OPTIONS, answer=answer, why=why)
+
+
+SUPERRES_OPTIONS = ("Bilinear upsampling", "Latent optimization", "About the same")
+SAME_MSE = 0.05       # MSEs within 5 % of each other count as the same
+
+
+def superres_question(mse_bilinear: float, mse_latent: float, digit: int) -> predict.Prediction:
+    """Ask which 8×8 reconstruction will be closer to the original, from the two MSEs the page computed."""
+    answer = 2 if abs(mse_bilinear - mse_latent) <= SAME_MSE * max(mse_bilinear, mse_latent) \
+        else 0 if mse_bilinear < mse_latent else 1
+    why = (f"Mean squared error to the original 8×8 digit: bilinear {mse_bilinear:.4f}, latent optimization "
+           f"{mse_latent:.4f}. Bilinear upsampling can only smooth the 4×4 blocks; the VAE knows what digits look "
+           "like, so among all 8×8 images whose 2×2 averages match it picks one that looks like a digit. See the "
+           "panels below.")
+    return predict.predict(
+        "edit-superres", f"Only the 4×4 average-pooled image of this {digit} is seen. Which 8×8 reconstruction "
+        "will be closer to the original (lower mean squared error)?", SUPERRES_OPTIONS, answer=answer, why=why)
+
+
 def _restarts_and_history(result: dict, prefix: str) -> None:
     """Every random start's decode(z*) (best first, framed) and the convergence curve."""
     order = np.argsort(result["objectives"][0])
@@ -387,12 +426,15 @@ if task == "inpaint":
             filled = cvae.complete(x, m_t).numpy()
             panels.append({"title": "conditional<br>VAE", "image": filled[0, 0], "caption": _caption(filled), "outline": True})
             cvae_draws = cvae.complete(x, m_t, samples=8, seed=int(seed))[0].numpy()
+        inpaint_asked = inpaint_question(_reading(naive), _reading(result["completed"]), label, HEADINGS[kind])
         st.markdown(f"**Filling in {HEADINGS[kind]}** (dashed box)")
-        common.show_figure(ef.panels_figure(panels, mask=mask[0, 0].numpy(), height=height, palette=ctx.palette), key=SS + "panels")
-        common.caption(f"Latent optimization: ‖m ⊙ (decode(z\\*) − x)‖² = {result['data']:.3f}, "
-                       f"λ‖z\\*‖² = {result['prior']:.3f}.",
-                       explanation="“VAE encoder on it” = decode(encoder(masked digit)): the encoder never saw "
-                                   "holes, so it explains the black pixels as part of the digit.")
+        with predict.covered(inpaint_asked.revealed, "edit-inpaint"):
+            common.show_figure(ef.panels_figure(panels, mask=mask[0, 0].numpy(), height=height, palette=ctx.palette),
+                               key=SS + "panels")
+            common.caption(f"Latent optimization: ‖m ⊙ (decode(z\\*) − x)‖² = {result['data']:.3f}, "
+                           f"λ‖z\\*‖² = {result['prior']:.3f}.",
+                           explanation="“VAE encoder on it” = decode(encoder(masked digit)): the encoder never saw "
+                                       "holes, so it explains the black pixels as part of the digit.")
         if cvae_draws is not None:
             draws = [{"title": f"z{i + 1}", "image": cvae_draws[i, 0], "caption": _short(cvae_draws[i:i + 1]),
                       "outline": True} for i in range(len(cvae_draws))]
@@ -427,11 +469,15 @@ else:
         {"title": "bilinear", "image": bil[0, 0], "caption": f"{_caption(bil)}<br>{mse(bil)}"},
         {"title": "latent optimization", "image": high[0, 0], "caption": f"{_caption(high)}<br>{mse(high)}"},
     ]
+    superres_asked = superres_question(float(((bil - x.numpy()) ** 2).mean()), float(((high - x.numpy()) ** 2).mean()),
+                                       label)
     st.markdown("**Super-resolution:** find z with avgpool2(decode(z)) ≈ the 4×4 image")
-    common.show_figure(ef.panels_figure(panels, height=height + 20, palette=ctx.palette), key=SS + "sr_panels")
+    with predict.covered(superres_asked.revealed, "edit-superres"):
+        common.show_figure(ef.panels_figure(panels, height=height + 20, palette=ctx.palette), key=SS + "sr_panels")
     _restarts_and_history(result, "sr_")
-    common.explain("Bilinear upsampling can only smooth the 4×4 blocks; the VAE knows what digits look like, so "
-                   "among all 8×8 images whose 2×2 averages match, it picks one that looks like a digit.")
+    if superres_asked.revealed:   # the answer's reason
+        common.explain("Bilinear upsampling can only smooth the 4×4 blocks; the VAE knows what digits look like, so "
+                       "among all 8×8 images whose 2×2 averages match, it picks one that looks like a digit.")
 
 # --------------------------------------------------------------------------- test-split scores
 st.subheader("How often does the classifier still read the right digit?")

@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 from dashboard import common
 from dashboard import latent_jobs as lj
+from dashboard import predict
 from dashboard.figures import latent as lf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
@@ -27,6 +28,7 @@ FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
 PRIOR_SEED = 0
 GRID_SAMPLES = 64          # prior samples shown (8 x 8); the scores use reference_size of them (360 for digits)
 MAX_SLIDERS = 10
+SAME_SCORE = 0.1          # Fréchet distances within 10 % of each other count as alike
 D = lj.DEFAULTS
 instructor = ctx.instructor
 PLOT_H = 500 if instructor else 460
@@ -37,6 +39,31 @@ INK = "white" if ctx.dark else "black"     # the prior's marks on the latent plo
 def _pair(figures, key, height=None):
     """The AE's and the VAE's panel side by side in one figure (full width even on a projector)."""
     common.show_figure(lf.side_by_side(figures, TITLES, height=height or PLOT_H), key=key)
+
+
+PRIOR_OPTIONS = ("The autoencoder's", "The VAE's", "Both about the same")
+
+
+def prior_question(scores: dict | None = None, floor: float | None = None, item: str = "digit"):
+    """Ask which model decodes random codes z ~ N(0, I) into better samples; the answer is read from
+    the classifier's Fréchet distances of both models' prior samples (None: not trained yet)."""
+    question = (f"The same random codes z ~ N(0, I) go into both decoders. Whose decoded samples will look "
+                f"more like real {item}s?")
+    if scores is None:
+        return predict.predict("latent-prior", question, PRIOR_OPTIONS, answer=None,
+                               pending="The AE and the VAE with these settings are not trained yet: the answer "
+                                       "appears in section 2 (decoding samples from the prior) once they are.")
+    ae, vae = scores["ae"], scores["vae"]
+    if abs(ae["frechet"] - vae["frechet"]) <= SAME_SCORE * max(ae["frechet"], vae["frechet"]):
+        answer = 2
+    else:
+        answer = 0 if ae["frechet"] < vae["frechet"] else 1
+    why = (f"Classifier Fréchet distance of {ae['n']} prior samples: AE {ae['frechet']:.1f}, VAE {vae['frechet']:.1f} "
+           f"(lower = closer to real {item}s, which score {floor:.1f}); mean confidence AE {ae['confidence']:.0%}, "
+           f"VAE {vae['confidence']:.0%}. The AE's codes lie wherever training put them, so most draws from "
+           "N(0, I) land between or away from them; the VAE's KL term packs its codes around N(0, I). Compare the "
+           "two mosaics below.")
+    return predict.predict("latent-prior", question, PRIOR_OPTIONS, answer=answer, why=why)
 
 
 # --------------------------------------------------------------------------- #
@@ -269,6 +296,7 @@ if not ready:
                 f"({steps_per_model:,} steps per model; stored runs are loaded instantly next time).")
     if training:
         live_status()
+    prior_question(item=item)
     common.copy_link_button()
     st.stop()
 
@@ -367,6 +395,7 @@ with st.spinner("Scoring the prior samples with the classifier (trained once, th
 
     scores = {m: models[m].prior_scores(PRIOR_SEED) for m in ("ae", "vae")}
     floor = metrics.real_floor_frechet(dataset)
+prior_asked = prior_question(scores, floor, item)
 common.explain(
     f"The same {GRID_SAMPLES} draws z ~ N(0, I) decoded by each model. The numbers score "
     f"{scores['ae']['n']} such draws with genlab's own {item} classifier (trained once on the training split, "
@@ -374,28 +403,32 @@ common.explain(
     "(lower = the samples look and vary like real data), and its mean **confidence** (does each sample "
     f"look like *some* {item}?)."
 )
-metric_slots = (st.columns(2) + st.columns(2)) if instructor else st.columns(4)
-for slot, model in zip(metric_slots[:2], ("ae", "vae")):
-    slot.metric(f"{model.upper()} Fréchet distance", f"{scores[model]['frechet']:.1f}",
-                help=f"Classifier Fréchet distance of {scores[model]['n']} prior samples to the test split (lower is "
-                     f"better); real training images score {floor:.1f}.")
-for slot, model in zip(metric_slots[2:], ("ae", "vae")):
-    slot.metric(f"{model.upper()} confidence", f"{scores[model]['confidence']:.0%}",
-                help="Mean over the samples of the classifier's largest softmax probability.")
-_pair([lf.image_mosaic(models[model].decode(shown_prior), 8) for model in ("ae", "vae")], key="prior_pair")
+with predict.covered(prior_asked.revealed, "latent-prior"):
+    metric_slots = (st.columns(2) + st.columns(2)) if instructor else st.columns(4)
+    for slot, model in zip(metric_slots[:2], ("ae", "vae")):
+        slot.metric(f"{model.upper()} Fréchet distance", f"{scores[model]['frechet']:.1f}",
+                    help=f"Classifier Fréchet distance of {scores[model]['n']} prior samples to the test split (lower "
+                         f"is better); real training images score {floor:.1f}.")
+    for slot, model in zip(metric_slots[2:], ("ae", "vae")):
+        slot.metric(f"{model.upper()} confidence", f"{scores[model]['confidence']:.0%}",
+                    help="Mean over the samples of the classifier's largest softmax probability.")
+    _pair([lf.image_mosaic(models[model].decode(shown_prior), 8) for model in ("ae", "vae")], key="prior_pair")
+
+
 def _top_classes(share) -> str:
     order = np.argsort(share)[::-1][:3]
     return ", ".join(f"{lf._class_name(class_names, int(c))} {share[c]:.0%}" for c in order if share[c] > 0)
 
 
-covered = {m: int((scores[m]["class_share"] >= 0.02).sum()) for m in ("ae", "vae")}
-st.caption(
-    f"What the classifier calls the samples — AE: {_top_classes(scores['ae']['class_share'])} … "
-    f"({covered['ae']} of 10 classes with at least 2 %); VAE: {_top_classes(scores['vae']['class_share'])} … "
-    f"({covered['vae']} of 10). Confidence only asks whether each sample looks like *some* {item}; the Fréchet "
-    f"distance also asks whether the samples vary like real data. For scale: real training images score "
-    f"{floor:.1f}. Try K = 8 or 16: the AE's latent space gets sparser and its samples worse."
-)
+if prior_asked.revealed:   # the classifier's reading of the samples gives the answer away
+    classes_seen = {m: int((scores[m]["class_share"] >= 0.02).sum()) for m in ("ae", "vae")}
+    st.caption(
+        f"What the classifier calls the samples — AE: {_top_classes(scores['ae']['class_share'])} … "
+        f"({classes_seen['ae']} of 10 classes with at least 2 %); VAE: {_top_classes(scores['vae']['class_share'])} "
+        f"… ({classes_seen['vae']} of 10). Confidence only asks whether each sample looks like *some* {item}; the "
+        f"Fréchet distance also asks whether the samples vary like real data. For scale: real training images score "
+        f"{floor:.1f}. Try K = 8 or 16: the AE's latent space gets sparser and its samples worse."
+    )
 
 # --------------------------------------------------------------------------- #
 # 3. Exploring the latent spaces

@@ -18,6 +18,7 @@ import streamlit as st
 
 from dashboard import common
 from dashboard import latent_jobs as lj
+from dashboard import predict
 from dashboard.figures import latent as lf
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
@@ -263,11 +264,60 @@ else:
 # --------------------------------------------------------------------------- #
 st.subheader("2 · Varying β and S")
 common.explain(
+    "β weighs the KL term against reconstruction: the optimizer minimises reconstruction + β·KL. S only "
+    "changes the noise of the reconstruction estimate — more samples per image, smoother gradients, same "
+    "objective."
+)
+BETA_EXPLAINED = (   # shown with the β sweep's results (it answers the β question)
     "β trades the two terms: a small β gives sharp reconstructions and a latent space that ignores the "
     "prior; a large β pushes every q(z|x) onto N(0, I) until latent dimensions carry nothing about x "
-    "(**posterior collapse**: their KL drops to 0 and the decoder ignores them). S only changes the "
-    "noise of the reconstruction estimate — more samples per image, smoother gradients, same objective."
+    "(**posterior collapse**: their KL drops to 0 and the decoder ignores them)."
 )
+
+
+BETA_OPTIONS = ("It grows", "It shrinks", "It stays about the same")
+SAME_KL = 0.05        # test KLs within 5 % of each other count as the same
+
+
+def beta_question(runs_beta: dict, K: int):
+    """Ask what β = 4 does to the KL term; the answer is read from the stored β = 1 and β = 4 VAEs
+    with the page's other settings (pending until both are trained)."""
+    question = (f"Train the same VAE (K = {K}, the other settings above) with β = 4 instead of β = 1. What happens "
+                "to the KL term KL(q(z|x) ‖ p(z)) on the test split?")
+    missing = [b for b in (1.0, 4.0) if b not in runs_beta]
+    if missing:
+        return predict.predict(
+            "elbo-beta4", question, BETA_OPTIONS, answer=None,
+            pending=f"No stored VAE with β = {' and β = '.join(f'{b:g}' for b in missing)} and these settings yet: "
+                    "press **Train the β sweep** below (or set β above and **Train**); the answer then comes "
+                    "from the two runs.")
+    one, four = runs_beta[1.0], runs_beta[4.0]
+    if abs(four["kl"] - one["kl"]) <= SAME_KL * max(abs(one["kl"]), abs(four["kl"])):
+        answer = 2
+    else:
+        answer = 0 if four["kl"] > one["kl"] else 1
+    why = (f"Test KL: {one['kl']:.2f} nats at β = 1, {four['kl']:.2f} at β = 4; active dimensions {one['active']} → "
+           f"{four['active']}; reconstruction {one['recon']:.1f} → {four['recon']:.1f}. A larger β makes every nat "
+           "of KL cost more, so the optimizer pulls q(z|x) toward N(0, I) and lets dimensions collapse, paying "
+           "with reconstruction. See the β sweep chart below.")
+    return predict.predict("elbo-beta4", question, BETA_OPTIONS, answer=answer, why=why)
+
+
+REPARAM_OPTIONS = ("The score function", "The reparameterization", "About the same")
+
+
+def reparam_question(variance: dict):
+    """Ask which one-sample estimate of ∂/∂μ varies less; the answer is read from the page's own
+    experiment (its variance at S = 1)."""
+    score, reparam = variance[("score function", 1)]["grad_mu_var"], variance[("reparameterization", 1)]["grad_mu_var"]
+    ratio = score / max(reparam, 1e-300)
+    answer = 2 if 0.9 <= ratio <= 1.1 else 1 if ratio > 1 else 0
+    why = (f"Variance of the one-sample estimate of ∂/∂μ here: score function {score:.3g}, reparameterization "
+           f"{reparam:.3g} ({ratio:,.1f}×). Lower variance means fewer samples for the same accuracy — that is "
+           "why the VAE samples z = μ + σ ⊙ ε. See the variance plot below (the two curves at S = 1).")
+    return predict.predict(
+        "elbo-reparam", "With one sample of z (S = 1), which estimate of ∂/∂μ E[f(z)] will vary less from draw to "
+        "draw, for the function and μ, σ chosen above?", REPARAM_OPTIONS, answer=answer, why=why)
 
 
 def _matching_runs(settings: dict, vary: str) -> list[dict]:
@@ -297,21 +347,24 @@ if settings is not None:
                     st.warning(_queue_text(job))
                 else:
                     st.progress(job.progress, text=f"β sweep: {job.message or 'starting'}")
+            beta_asked = beta_question(runs_beta, K)
             if len(runs_beta) >= 2:
-                rows = list(runs_beta.values())
-                common.show_figure(lf.beta_sweep_figure(rows, "Test-split terms and active dimensions against β",
-                                                        height=PLOT_H, palette=ctx.palette), key="beta_sweep")
-                if settings["dataset"] == "digits" or len(rows) <= 4:
-                    st.markdown("**Decoded prior samples for each β** (the same 12 draws z ~ N(0, I))")
-                    z = lj.prior_z(K, 12, 0)
-                    betas = sorted(runs_beta)
-                    with st.spinner(f"Loading the {len(betas)} VAEs of the β sweep…", show_time=True):
-                        images = np.concatenate([lj.load_model(runs_beta[b]["run"]).decode(z) for b in betas])
-                    fig = lf.image_mosaic(images, 12, height=60 + 52 * len(betas) if not instructor else 80 + 64 * len(betas),
-                                          y_ticks=[f"β={b:g}" for b in betas])
-                    common.show_figure(fig, key="beta_samples")
-                    common.caption(explanation="At large β the samples stop depending on z: the decoder has learnt "
-                                               "to ignore the collapsed latent dimensions and draws an average image.")
+                with predict.covered(beta_asked.revealed, "elbo-beta4"):
+                    rows = list(runs_beta.values())
+                    common.show_figure(lf.beta_sweep_figure(rows, "Test-split terms and active dimensions against β",
+                                                            height=PLOT_H, palette=ctx.palette), key="beta_sweep")
+                    common.explain(BETA_EXPLAINED)
+                    if settings["dataset"] == "digits" or len(rows) <= 4:
+                        st.markdown("**Decoded prior samples for each β** (the same 12 draws z ~ N(0, I))")
+                        z = lj.prior_z(K, 12, 0)
+                        betas = sorted(runs_beta)
+                        with st.spinner(f"Loading the {len(betas)} VAEs of the β sweep…", show_time=True):
+                            images = np.concatenate([lj.load_model(runs_beta[b]["run"]).decode(z) for b in betas])
+                        fig = lf.image_mosaic(images, 12, height=60 + 52 * len(betas) if not instructor else 80 + 64 * len(betas),
+                                              y_ticks=[f"β={b:g}" for b in betas])
+                        common.show_figure(fig, key="beta_samples")
+                        common.caption(explanation="At large β the samples stop depending on z: the decoder has learnt "
+                                                   "to ignore the collapsed latent dimensions and draws an average image.")
             else:
                 st.info("Train the β sweep (or train single VAEs with other β above) to compare them here.")
     if s_tab.open is not False:
@@ -340,8 +393,7 @@ common.explain(
     r"- **reparameterization**: write $z_s = \mu + \sigma \varepsilon_s$ with $\varepsilon_s \sim \mathcal{N}(0, 1)$ "
     r"*outside* the parameters, then $\frac1S \sum_s \nabla f(\mu + \sigma \varepsilon_s)$ — ordinary "
     "backpropagation through f.\n\n"
-    "Both are unbiased; the plots show their variance over repeated estimates. Lower variance means fewer "
-    r"samples for the same accuracy — that is why the VAE samples $z = \mu + \sigma \odot \varepsilon$."
+    "Both are unbiased; the plots show their variance over repeated estimates."
 )
 
 if instructor:
@@ -369,39 +421,41 @@ except GenlabError as err:
     rows = []
 if rows:
     variance = {(r["estimator"], r["samples"]): r for r in rows}
-    score1, reparam1 = variance[("score function", 1)], variance[("reparameterization", 1)]
-    m = (st.columns(2) + st.columns(1)) if instructor else st.columns(3)
-    for col, param, label in ((m[0], "mu", "μ"), (m[1], "sigma", "σ")):
-        ratio = score1[f"grad_{param}_var"] / max(reparam1[f"grad_{param}_var"], 1e-300)
-        col.metric(f"Variance ratio at S = 1, ∂/∂{label}", f"{ratio:,.1f}×",
-                   help="score-function variance / reparameterization variance (one sample each). "
-                        "Above 1: the reparameterized estimate is the better one.")
-    need = next((s for s in SAMPLE_COUNTS
-                 if variance[("score function", s)]["grad_mu_var"] <= reparam1["grad_mu_var"]), None)
-    m[2].metric("S the score function needs for ∂/∂μ", f"{need}" if need else f"> {SAMPLE_COUNTS[-1]}",
-                help="Smallest S whose score-function variance is at most the variance of one reparameterized sample.")
-    tab_var, tab_est = common.qp_tabs(["Variance against S", "Estimates ± 1 sd"], "grad",
-                                      names=("variance", "estimates"))
-    titles = ["∂/∂μ", "∂/∂σ"]
+    reparam_asked = reparam_question(variance)
+    with predict.covered(reparam_asked.revealed, "elbo-reparam"):
+        score1, reparam1 = variance[("score function", 1)], variance[("reparameterization", 1)]
+        m = (st.columns(2) + st.columns(1)) if instructor else st.columns(3)
+        for col, param, label in ((m[0], "mu", "μ"), (m[1], "sigma", "σ")):
+            ratio = score1[f"grad_{param}_var"] / max(reparam1[f"grad_{param}_var"], 1e-300)
+            col.metric(f"Variance ratio at S = 1, ∂/∂{label}", f"{ratio:,.1f}×",
+                       help="score-function variance / reparameterization variance (one sample each). "
+                            "Above 1: the reparameterized estimate is the better one.")
+        need = next((s for s in SAMPLE_COUNTS
+                     if variance[("score function", s)]["grad_mu_var"] <= reparam1["grad_mu_var"]), None)
+        m[2].metric("S the score function needs for ∂/∂μ", f"{need}" if need else f"> {SAMPLE_COUNTS[-1]}",
+                    help="Smallest S whose score-function variance is at most the variance of one reparameterized sample.")
+        tab_var, tab_est = common.qp_tabs(["Variance against S", "Estimates ± 1 sd"], "grad",
+                                          names=("variance", "estimates"))
+        titles = ["∂/∂μ", "∂/∂σ"]
 
-    def _gradient_panels(builder, y_title: str):
-        """The ∂/∂μ and ∂/∂σ panels; the panel titles name the parameter, so one short y-axis title
-        on the left (the right panel's own title ran into the left panel at 1280 px)."""
-        fig = lf.side_by_side([builder(rows, p, palette=ctx.palette) for p in ("mu", "sigma")], titles,
-                              height=PLOT_H + 60, spacing=0.12 if instructor else 0.1, legend=True)
-        return fig.update_layout(yaxis_title_text=y_title, yaxis2_title_text=None)
+        def _gradient_panels(builder, y_title: str):
+            """The ∂/∂μ and ∂/∂σ panels; the panel titles name the parameter, so one short y-axis title
+            on the left (the right panel's own title ran into the left panel at 1280 px)."""
+            fig = lf.side_by_side([builder(rows, p, palette=ctx.palette) for p in ("mu", "sigma")], titles,
+                                  height=PLOT_H + 60, spacing=0.12 if instructor else 0.1, legend=True)
+            return fig.update_layout(yaxis_title_text=y_title, yaxis2_title_text=None)
 
-    if tab_var.open is not False:   # only the open tab is drawn (a tab switch reruns the page)
-        with tab_var:
-            common.show_figure(_gradient_panels(lf.gradient_variance_figure, "variance of the estimate"),
-                               key="grad_var")
-    if tab_est.open is not False:
-        with tab_est:
-            common.show_figure(_gradient_panels(lf.gradient_estimates_figure, "estimate ± 1 sd"), key="grad_est")
-    common.caption(explanation="Both variances fall like 1/S (dotted line), but the score function starts much "
-                               "higher: it multiplies f(z) by a noisy weight and ignores how f changes. For a "
-                               "bounded, wiggly f (cos at μ = 0.5) it can win for μ — the trick is not a theorem, "
-                               "just usually far better.")
+        if tab_var.open is not False:   # only the open tab is drawn (a tab switch reruns the page)
+            with tab_var:
+                common.show_figure(_gradient_panels(lf.gradient_variance_figure, "variance of the estimate"),
+                                   key="grad_var")
+        if tab_est.open is not False:
+            with tab_est:
+                common.show_figure(_gradient_panels(lf.gradient_estimates_figure, "estimate ± 1 sd"), key="grad_est")
+        common.caption(explanation="Both variances fall like 1/S (dotted line), but the score function starts much "
+                                   "higher: it multiplies f(z) by a noisy weight and ignores how f changes. For a "
+                                   "bounded, wiggly f (cos at μ = 0.5) it can win for μ — the trick is not a theorem, "
+                                   "just usually far better.")
     with st.expander("The trick in PyTorch"):
         st.code(
             "mu, log_var = encoder(x)                # q(z|x) = N(mu, sigma^2)\n"

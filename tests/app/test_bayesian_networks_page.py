@@ -402,3 +402,37 @@ def test_a_cell_edit_keeps_every_element_in_its_place():
     rerun(at)
     assert editor_key(at, "Rain") not in keys
     assert _top_level_layout(at) == layout
+
+
+def question_box(at: AppTest, question_id: str) -> bool:
+    """True when the page holds the question's box, st.container(key="predict-<id>")."""
+    from streamlit.testing.v1.element_tree import Block
+
+    def blocks(node):
+        for child in getattr(node, "children", {}).values():
+            if isinstance(child, Block):
+                yield child
+                yield from blocks(child)
+
+    return any(str(getattr(b.proto, "id", "")).endswith(f"-predict-{question_id}") for b in blocks(at._tree))
+
+
+def test_explaining_away_question_reveals_what_enumeration_computes(monkeypatch, tmp_path):
+    """Issue 20 §2: the sprinkler question sits in its box before the answer; locking in a wrong
+    prediction reveals the answer computed by the page's own inference, with both probabilities."""
+    from genlab import bayesnet as bn
+
+    monkeypatch.setenv("GENLAB_RUNS_DIR", str(tmp_path))      # the poll's answers go there
+    net = bn.PRESETS["sprinkler/rain/wet grass"].network()
+    before = net.conditional("Rain", {"Wet grass": "yes"})["yes"]
+    after = net.conditional("Rain", {"Wet grass": "yes", "Sprinkler": "yes"})["yes"]
+    at = run_page()
+    assert question_box(at, "bn-explaining-away")
+    assert not any("explains the alarm away" in m.value for m in at.markdown)   # no hint before the answer
+    at.radio(key="predict_bn-explaining-away_before").set_value("More likely")
+    rerun(at).button(key="predict_bn-explaining-away_before_lock").click()
+    rerun(at)
+    revealed = " ".join(w.value for w in at.warning)
+    assert "Not this time" in revealed and "**Less likely**" in revealed and after < before
+    assert f"{before:.4f}" in revealed and f"{after:.4f}" in revealed
+    assert not question_box(run_page(hide="predict"), "bn-explaining-away")      # ?hide=predict: the plain page

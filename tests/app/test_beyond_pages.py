@@ -168,7 +168,9 @@ def test_editing_url_state_rectangle_and_superres(stores):
     at.radio(key="task").set_value("superres")
     rerun(at)
     assert at.query_params["task"] == "superres"
-    assert charts(at) >= 3 and "Bilinear upsampling can only smooth" in texts(at)
+    assert charts(at) >= 3 and "Bilinear upsampling can only smooth" not in texts(at)   # the answer's reason...
+    at.button(key="predict_edit-superres_skip").click()
+    assert "Bilinear upsampling can only smooth" in texts(rerun(at))                   # ...after the question
 
 
 def test_editing_bad_url_values_fall_back(stores):
@@ -304,3 +306,33 @@ def test_tgan_train_and_stop(stores):
     assert jobs[0].status == "stopped", jobs[0].error
     rerun(at)
     assert not [b for b in at.button if b.label == "Train"][0].disabled
+
+
+# --------------------------------------------------------------------------- image editing: predict, then reveal
+
+
+def _question_box(at: AppTest, question_id: str) -> bool:
+    """True when the page holds the question's box, st.container(key="predict-<id>")."""
+    from streamlit.testing.v1.element_tree import Block
+
+    def blocks(node):
+        for child in getattr(node, "children", {}).values():
+            if isinstance(child, Block):
+                yield child
+                yield from blocks(child)
+
+    return any(str(getattr(b.proto, "id", "")).endswith(f"-predict-{question_id}") for b in blocks(at._tree))
+
+
+def test_editing_questions_reveal_the_classifier_reading_and_the_mse(stores):
+    """Issue 20 §2: inpainting asks which completion the classifier reads right, super-resolution
+    which reconstruction is closer; skipping reveals the answer the page computed."""
+    at = run_page(EDIT_PAGE, steps=25)
+    assert _question_box(at, "edit-inpaint")
+    at.button(key="predict_edit-inpaint_skip").click()
+    revealed = " ".join(i.value for i in rerun(at).info)
+    assert "The answer here" in revealed and "The classifier reads the encoder's version as a" in revealed
+    at = run_page(EDIT_PAGE, steps=25, task="superres")
+    assert _question_box(at, "edit-superres")
+    at.button(key="predict_edit-superres_skip").click()
+    assert "Mean squared error to the original 8×8 digit: bilinear" in " ".join(i.value for i in rerun(at).info)

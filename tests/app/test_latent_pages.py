@@ -455,3 +455,52 @@ def test_stop_leaves_a_job_that_other_sessions_share(empty_store, monkeypatch):
         assert "training goes on for them" in _texts(at.info)
     finally:
         manager.shutdown(30)
+
+
+# --------------------------------------------------------------------------- #
+# Predict, then reveal (issue 20 §2)
+# --------------------------------------------------------------------------- #
+def _question_box(at: AppTest, question_id: str) -> bool:
+    """True when the page holds the question's box, st.container(key="predict-<id>")."""
+    from streamlit.testing.v1.element_tree import Block
+
+    def blocks(node):
+        for child in getattr(node, "children", {}).values():
+            if isinstance(child, Block):
+                yield child
+                yield from blocks(child)
+
+    return any(str(getattr(b.proto, "id", "")).endswith(f"-predict-{question_id}") for b in blocks(at._tree))
+
+
+def _lock_in(at: AppTest, question_id: str, option: str) -> str:
+    """Lock in ``option``; the revealed result's text."""
+    at.radio(key=f"predict_{question_id}_before").set_value(option)
+    _run(at).button(key=f"predict_{question_id}_before_lock").click()
+    _run(at)
+    return _texts(at.success) + _texts(at.warning) + _texts(at.info)
+
+
+def test_latent_prior_question_answers_from_the_scores(runs_env):
+    at = _page(LATENT, epochs=1)
+    assert _question_box(at, "latent-prior")
+    assert "What the classifier calls the samples" not in _texts(at.caption)     # the answer waits
+    metrics = {m.label: float(m.value) for m in at.metric if "Fréchet" in m.label}
+    ae, vae = metrics["AE Fréchet distance"], metrics["VAE Fréchet distance"]
+    expected = ("Both about the same" if abs(ae - vae) <= 0.1 * max(ae, vae)
+                else "The autoencoder's" if ae < vae else "The VAE's")
+    revealed = _lock_in(at, "latent-prior", "The VAE's")
+    assert f"**{expected}**" in revealed and f"AE {ae:.1f}, VAE {vae:.1f}" in revealed
+    assert ("Your prediction held" in revealed) == (expected == "The VAE's")
+    assert "What the classifier calls the samples" in _texts(at.caption)
+
+
+def test_elbo_questions_answer_from_the_stored_runs_or_say_what_is_missing(runs_env):
+    at = _page(ELBO, epochs=1)
+    assert _question_box(at, "elbo-beta4") and _question_box(at, "elbo-reparam")
+    revealed = _lock_in(at, "elbo-beta4", "It shrinks")
+    assert "at β = 1" in revealed and "at β = 4" in revealed and "β sweep chart" in revealed
+    at.button(key="predict_elbo-reparam_skip").click()
+    assert "score function" in _texts(_run(at).info) and "The answer here" in _texts(at.info)
+    pending = _page(ELBO, epochs=1, k=3)          # K = 3: no stored β = 4 VAE
+    assert "No stored VAE with β = 4" in _lock_in(pending, "elbo-beta4", "It grows")

@@ -395,6 +395,22 @@ def test_network_figure_curves_an_edge_that_would_cross_a_node():
     assert len(curves) == 1 and len(fig.layout.annotations) == 3
 
 
+def test_graph_types_figure_draws_the_network_directed_undirected_and_as_a_factor_graph(sprinkler):
+    from dashboard.figures import bayesnet as figs
+
+    assert figs.moral_edges(sprinkler)[1] == [("Sprinkler", "Rain")]          # co-parents of Wet grass, married
+    assert figs.moral_edges(bn.preset_network("chain A → B → C"))[1] == []
+    assert figs.short_labels(sprinkler.names) == {"Cloudy": "C", "Sprinkler": "S", "Rain": "R", "Wet grass": "W"}
+    assert figs.short_labels(["Spam", "Spin"], longest=2) == {"Spam": "X1", "Spin": "X2"}
+    fig = figs.graph_types_figure(sprinkler)
+    assert {t.xaxis for t in fig.data} == {"x", "x2", "x3"}                   # three panels
+    dashed = [t for t in fig.data if t.line and t.line.dash == "dash"]
+    assert len(dashed) == 1 and dashed[0].xaxis == "x2"                        # the moral edge, undirected panel
+    factors = [t for t in fig.data if t.marker and t.marker.symbol == "square"]
+    assert len(factors[0].x) == len(sprinkler.names) and "P(W | S, R)" in factors[0].hovertext
+    assert sum(1 for a in fig.layout.annotations if a.showarrow) == len(sprinkler.edges)
+
+
 def test_comparison_figures(sprinkler):
     from dashboard.figures import bayesnet as figs
 
