@@ -397,8 +397,9 @@ def _resume_trainer(run, model: str, dataset: str | None, options: dict, device,
     config, except the run length (``--steps`` / ``--epochs``), which may grow."""
     from genlab.runs import canonical_config_json
     from genlab.train import registry
+    from genlab.train.recording import check_model_fits
 
-    config = run.config
+    config = check_model_fits(run)   # the server's cap on model size, as for every stored run loaded
     if config.get("model") != model:
         raise GenlabError(f"run {run.name!r} is a {config.get('model')} run, not {model}; use a new --out")
     if dataset is not None and config.get("dataset") != dataset:

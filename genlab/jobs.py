@@ -49,7 +49,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from genlab.errors import GenlabError
+from genlab.errors import GenlabError, check_number
 
 log = logging.getLogger("genlab.jobs")
 
@@ -334,16 +334,12 @@ class JobManager:
             max_concurrent = default_max_concurrent(cores)
         if compute_slots is None:
             compute_slots = default_compute_slots(cores)
-        if not isinstance(compute_slots, int) or not 1 <= compute_slots <= MAX_JOBS_LIMIT:
-            raise GenlabError(f"compute_slots must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {compute_slots!r})")
-        self.compute_slots = compute_slots
+        self.compute_slots = check_number("compute_slots", compute_slots, lo=1, hi=MAX_JOBS_LIMIT, integer=True)
         self.turn_s = float(turn_s)
         self.round_s = float(round_s)
         self._holders: dict[Job, float] = {}     # jobs holding a compute slot -> when their turn began
         self._waiting: deque = deque()            # jobs waiting for a slot, oldest first
-        if not isinstance(max_concurrent, int) or not 1 <= max_concurrent <= MAX_JOBS_LIMIT:
-            raise GenlabError(f"max_concurrent must be a whole number from 1 to {MAX_JOBS_LIMIT} (got {max_concurrent!r})")
-        self.max_concurrent = max_concurrent
+        self.max_concurrent = check_number("max_concurrent", max_concurrent, lo=1, hi=MAX_JOBS_LIMIT, integer=True)
         # threads per job: the jobs that compute at once (at most compute_slots) share half the cores
         self.torch_threads = max(1, (cores // 2) // min(max_concurrent, compute_slots))
         self.set_torch_threads = set_torch_threads

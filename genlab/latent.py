@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from genlab.errors import GenlabError, check_range
+from genlab.errors import GenlabError, check_number, check_range
 from genlab.models.autoencoder import Autoencoder
 
 GRID_SPACINGS = ("linear", "quantile")
@@ -94,8 +94,7 @@ def grid_values(extent: float = 3.0, n: int = 15, spacing: str = "linear") -> to
     dense near 0 where most prior mass is.
     """
     check_range("extent", extent, 0, 100, low_inclusive=False)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 50:
-        raise GenlabError(f"grid size n must be a whole number from 2 to 50 (got {n!r})")
+    n = check_number("grid size n", n, lo=2, hi=50, integer=True)
     if spacing not in GRID_SPACINGS:
         raise GenlabError(f"unknown grid spacing {spacing!r}; allowed: {', '.join(GRID_SPACINGS)}")
     if spacing == "linear":
@@ -152,8 +151,7 @@ def _base(base_z, K: int) -> torch.Tensor:
 def interpolate(source, image_a, image_b, steps: int = 10) -> torch.Tensor:
     """Decode ``z_t = (1 - t) mu(a) + t mu(b)``, t = 0..1 in ``steps`` steps -> (steps, C, H, W)."""
     model = _model(source)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 100:
-        raise GenlabError(f"steps must be a whole number from 2 to 100 (got {steps!r})")
+    steps = check_number("steps", steps, lo=2, hi=100, integer=True)
     a, b = _images(model, image_a), _images(model, image_b)
     if len(a) != 1 or len(b) != 1:
         raise GenlabError("interpolate takes one image a and one image b")
@@ -247,8 +245,7 @@ def gradient_variance_experiment(mu: float, sigma: float, f="square",
         bad = True
     if bad:
         raise GenlabError(f"sample_counts must be whole numbers from 1 to 10000 (got {sample_counts!r})")
-    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or not 2 <= repeats <= 100_000:
-        raise GenlabError(f"repeats must be a whole number from 2 to 100000 (got {repeats!r})")
+    repeats = check_number("repeats", repeats, lo=2, hi=100_000, integer=True)
     mu, sigma = float(mu), float(sigma)
     true_mu, true_sigma = true_gradient(mu, sigma, f)
     generator = torch.Generator().manual_seed(int(seed))

@@ -64,7 +64,7 @@ from genlab.classifier import (  # noqa: F401 - the classifier's public names st
     train_classifier,
 )
 from genlab.atomic_file import atomic_write
-from genlab.errors import GenlabError
+from genlab.errors import GenlabError, check_number
 
 __all__ = [
     "CLASSIFIER_DATASETS",
@@ -232,13 +232,8 @@ def gmm_baseline_frechet(dataset: str = "digits", n_components: int = 10, seed: 
 
 
 def _check_int(name: str, value, low: int, high: int) -> int:
-    """``int(value)`` if it is an integer in ``[low, high]``, else GenlabError."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) and not (
-            isinstance(value, float) and value.is_integer()):
-        raise GenlabError(f"{name} must be an integer from {low} to {high} (got {value!r})")
-    if not low <= int(value) <= high:
-        raise GenlabError(f"{name} must be an integer from {low} to {high} (got {value})")
-    return int(value)
+    """``int(value)`` if it is a whole number in ``[low, high]``, else GenlabError."""
+    return check_number(name, value, lo=low, hi=high, integer=True)
 
 
 @functools.lru_cache(maxsize=32)

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from genlab.errors import GenlabError
+from genlab.errors import GenlabError, check_number
 
 __all__ = ["PROJECTION_METHODS", "CacheInfo", "clear_projection_cache", "project", "projection_cache_info"]
 
@@ -98,9 +98,7 @@ def project(latents, method: str = "pca", seed: int = 0, perplexity: float = 30.
     """
     if method not in PROJECTION_METHODS:
         raise GenlabError(f"unknown projection method {method!r}; allowed: {', '.join(PROJECTION_METHODS)}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
-        raise GenlabError(f"seed must be an integer from 0 to {2**32 - 1} (got {seed!r})")
-    seed = int(seed)
+    seed = check_number("seed", seed, lo=0, hi=2**32 - 1, integer=True)
     array = _as_latents(latents)
     n, k = array.shape
     if k == 2:

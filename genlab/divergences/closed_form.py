@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genlab.errors import GenlabError
+from genlab.errors import GenlabError, check_number
 
 
 #: How far from 1 the sum of a probability vector may be.
@@ -239,8 +239,7 @@ def mean_field_gaussian(mu, cov, objective: str) -> tuple[np.ndarray, np.ndarray
 def bivariate_cov(sd1: float, sd2: float, rho: float) -> np.ndarray:
     """[[σ₁², ρσ₁σ₂], [ρσ₁σ₂, σ₂²]] after checking σᵢ > 0 and −1 < ρ < 1."""
     for name, v in (("standard deviation σ1", sd1), ("standard deviation σ2", sd2)):
-        if not (isinstance(v, (int, float, np.floating)) and math.isfinite(v) and v > 0):
-            raise GenlabError(f"{name} must be a number > 0; got {v!r}")
+        check_number(name, v, lo=0, lo_open=True)
     if not (isinstance(rho, (int, float, np.floating)) and math.isfinite(rho) and -1 < rho < 1):
         raise GenlabError(
             f"correlation ρ must be strictly between -1 and 1 (at ±1 the covariance is singular, "

@@ -18,7 +18,7 @@ from genlab.divergences.closed_form import (
     distribution_issues,
     kl_gaussian,
 )
-from genlab.errors import GenlabError
+from genlab.errors import GenlabError, check_number
 
 
 # --------------------------------------------------------------------------- #
@@ -321,10 +321,8 @@ def mean_field_descent(target: GaussianMixture, objective: str, init_means, init
             or not np.isfinite(ls).all():
         raise GenlabError(
             f"start of the descent must give {target.dim} finite means and {target.dim} standard deviations > 0")
-    if not (isinstance(steps, (int, np.integer)) and steps >= 0):
-        raise GenlabError(f"steps must be an integer >= 0; got {steps!r}")
-    if not (math.isfinite(lr) and lr > 0):
-        raise GenlabError(f"lr must be a number > 0; got {lr!r}")
+    steps = check_number("steps", steps, lo=0, integer=True)
+    lr = check_number("lr", lr, lo=0, lo_open=True)
     if target.is_gaussian or obj == "KL(p||q)":
         runs = [_descent_scalar(target, obj, m[b].tolist(), ls[b].tolist(), steps, lr, tol)
                 for b in range(m.shape[0])]

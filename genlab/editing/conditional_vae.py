@@ -15,28 +15,30 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from genlab.atomic_file import atomic_write
-from genlab.errors import GenlabError, check_range
-from genlab.editing.latent_fit import _images, _side, _whole, random_masks
+from genlab.errors import GenlabError
+from genlab.editing.latent_fit import _images, _side, random_masks
+from genlab.validation import check_fields, option
 
 
 @dataclass
 class ConditionalVAEConfig:
-    image_size: int = 8
-    latent_dim: int = 8
-    hidden: int = 256
-    steps: int = 4000          # Adam steps of training (about 30 s of CPU time for digits: <= 60 s on one core)
-    batch_size: int = 64
-    lr: float = 2e-3
-    seed: int = 0
+    """Settings of the conditional VAE (limits declared per field, checked on construction and by validate())."""
+
+    image_size: int = option(8, lo=2, hi=64, integer=True)   # an even side length
+    latent_dim: int = option(8, lo=1, hi=64, integer=True)
+    hidden: int = option(256, lo=8, hi=4096, integer=True)
+    steps: int = option(4000, lo=1, hi=1_000_000, integer=True)   # Adam steps of training (a short CPU job on digits)
+    batch_size: int = option(64, lo=1, hi=100_000, integer=True)
+    lr: float = option(2e-3, lo=0, hi=1, lo_open=True)
+    seed: int = option(0, lo=0, hi=2**31 - 1, integer=True)
+
+    def __post_init__(self):
+        self.validate()
 
     def validate(self) -> "ConditionalVAEConfig":
+        """Check every field against its limits (again after a field was set); returns self."""
+        check_fields(self)
         _side(self.image_size)
-        self.latent_dim = _whole("latent_dim", self.latent_dim, 1, 64)
-        self.hidden = _whole("hidden", self.hidden, 8, 4096)
-        self.steps = _whole("steps", self.steps, 1, 1_000_000)
-        self.batch_size = _whole("batch_size", self.batch_size, 1, 100_000)
-        self.lr = float(check_range("lr", self.lr, 0, 1, low_inclusive=False))
-        self.seed = _whole("seed", self.seed, 0, 2**31 - 1)
         return self
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from genlab.errors import GenlabError, check_range
+from genlab.errors import GenlabError, check_number, check_range
 
 # Which part is MISSING: halves (uncropping), the centre square (inpainting), or a rectangle.
 MASK_KINDS = ("top", "bottom", "left", "right", "center", "rectangle")
@@ -177,11 +177,7 @@ def check_fit_settings(lam: float, restarts: int, steps: int, lr: float) -> tupl
 
 
 def _whole(name: str, value, low: int, high: int) -> int:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) \
-        and math.isfinite(float(value)) and float(value).is_integer()
-    if not ok or not low <= int(value) <= high:
-        raise GenlabError(f"{name} must be a whole number from {low} to {high} (got {value!r})")
-    return int(value)
+    return check_number(name, value, lo=low, hi=high, integer=True)
 
 
 def fit_latent(vae, observe: Callable[[torch.Tensor], torch.Tensor], target: torch.Tensor, *,

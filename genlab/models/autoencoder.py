@@ -31,11 +31,10 @@ the logit is (m - x), about what a Gaussian with sigma^2 = m (1 - m) <= 1/4, i.e
 give. On the 8x8 digits (grey values in [0, 1]) that noise level is far above the decoder's real
 error (test RMSE ~ 0.12), so the KL wins: at K = 8 half the latent dimensions collapsed (KL ~ 0),
 the rest carried ~ 4 nats in all, and reconstructions and prior samples were blurry. sigma = 0.15
-is close to that RMSE (the maximum-likelihood sigma of a trained decoder). Measured on digits,
-K = 8, 300 epochs, seeds 0/1/2 (classifier Frechet distance of 360 prior samples to the test split;
-a 10-component GMM scores 16.4): Bernoulli 45.3 (seed 0) -> Gaussian sigma 0.15: 26.9 / 25.7 / 24.2,
-test KL ~ 11 nats. A learned sigma is not the default: on the 1437 training digits it shrinks to the
-*training* error (0.07), the codes spread out and the prior samples land in holes (FD 35.4, seed 0).
+is close to that RMSE (the maximum-likelihood sigma of a trained decoder), and on the digits its
+prior samples are much closer to the data than the Bernoulli decoder's. A learned sigma is not the
+default: on the 1437 training digits it shrinks to the *training* error, the codes spread out and
+the prior samples land in holes (the Fréchet distances: docs/TUNING.md).
 Note: a density of continuous pixels can exceed 1, so with a small sigma ``-log p(x|z)`` (and the
 loss) is often negative; only differences matter.
 

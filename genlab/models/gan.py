@@ -43,7 +43,8 @@ NOISE_DISTRIBUTIONS = ("gaussian", "uniform", "clusters")
 # "clusters": the first two noise coordinates come from 256 small Gaussians (std CLUSTER_STD) on a
 # 16 x 16 grid with spacing CLUSTER_SPACING, so the noise itself is in separate pieces (see sample_noise).
 # Many pieces per mode (10 for grid25, 32 for ring8) keep the share of each mode close to right, so D
-# has little reason to push pieces from mode to mode (with 64 pieces, grid25 kept ~10% in transit).
+# has little reason to push pieces from mode to mode (fewer pieces left more samples between modes:
+# docs/TUNING.md).
 CLUSTER_GRID, CLUSTER_SPACING, CLUSTER_STD = 16, 0.25, 0.01
 
 

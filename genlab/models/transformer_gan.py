@@ -5,21 +5,18 @@ Dosovitskiy et al. 2020, arXiv 2010.11929).
 Tokens. An ``S x S`` image is cut into ``P x P`` patches, read row by row: ``T = (S / P)^2`` tokens.
 Digits use ``P = 4`` by default: ``T = 4`` tokens of 16 pixels each (a 2 x 2 grid; the class token
 makes the discriminator's sequence 5 long). ``P = 2`` (16 tokens of 4 pixels, a 4 x 4 attention map)
-is the more detailed picture, but it learns much more slowly on the CPU budget of the lesson page.
-In 30 s of CPU time (R1 gamma 1, disjoint patches) its samples stayed speckled noise (Fréchet distance
-~120-170) while 4 x 4 patches reached ~17-19, as good as DCGAN's ~20-22 in the same time (the
-screens are listed next to ``TRAIN_DEFAULTS`` in :mod:`genlab.train.transformer_gan`).
-Two likely reasons: with 4 tokens a step costs about half as much, so G gets twice the updates, and each
-output token draws a whole 4 x 4 piece of a stroke, a linear map of one token, so neighbouring
-pixels are drawn together instead of by 16 separately attending tokens. Larger images
-(28 x 28) use ``P = 4`` too: 49 tokens.
+is the more detailed picture, but it learns much more slowly on the CPU budget of the lesson page:
+in a short CPU screen its samples stayed speckled noise while 4 x 4 patches came close to DCGAN in
+the same time (the screens: docs/TUNING.md). Two likely reasons: with 4 tokens a step costs about
+half as much, so G gets twice the updates, and each output token draws a whole 4 x 4 piece of a
+stroke, a linear map of one token, so neighbouring pixels are drawn together instead of by 16
+separately attending tokens. Larger images (28 x 28) use ``P = 4`` too: 49 tokens.
 
 Overlapping patches (ViTGAN). By default each discriminator token embeds its patch *plus a 1-pixel
 border* (``patch_overlap = 1``: a 6 x 6 window around each 4 x 4 patch), so a seam or a stroke that
-crosses a patch border is seen by one token whole. In the 30 s screens (R1 gamma 1) this was worth FD 15.4 / 16.7
-(seeds 0 / 1) instead of 18.9 / 16.6 and, earlier in training, 32 / 24 instead of 50 / 41 after 10 s;
-with 2 x 2 patches it is what makes the 16-token model learn at all (D = 32: FD 34 / 49 instead of 127,
-still 2-3x the 4-token model's).
+crosses a patch border is seen by one token whole. In the short screens this lowered the Fréchet
+distance, most early in training, and with 2 x 2 patches it is what makes the 16-token model learn
+at all (numbers: docs/TUNING.md).
 
 Discriminator (a ViT classifier with one output, the real/fake logit)::
 

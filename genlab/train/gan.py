@@ -198,6 +198,8 @@ class GANTrainer(Trainer):
         return 1.0 - (1.0 - tc.lr_final) * progress
 
     def _set_learning_rates(self) -> tuple[float, float]:
+        # not torch.optim.lr_scheduler: it keeps base lrs and a step count per optimizer, which live
+        # lr edits, optimizer switches and resumes would each have to patch; this is stateless
         factor = self.lr_factor()
         lr_d, lr_g = self.train_config.lr_d * factor, self.train_config.lr_g * factor
         for group in self.optimizer_d.param_groups:
@@ -292,7 +294,9 @@ class GANTrainer(Trainer):
         if self.generator_ema is None:
             return
         # warm-up as in TensorFlow's ExponentialMovingAverage(num_updates): early on the average
-        # follows G closely instead of dragging the random initial weights along
+        # follows G closely instead of dragging the random initial weights along. Not
+        # torch.optim.swa_utils.AveragedModel: its first update copies G (no warm-up), it averages or
+        # freezes buffers (ours copies G's), and its keys ("module.*", "n_averaged") break old checkpoints
         decay = min(self.train_config.ema, (1 + self.g_updates) / (10 + self.g_updates))
         for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
             p_ema.lerp_(p, 1.0 - decay)

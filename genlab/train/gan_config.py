@@ -72,12 +72,10 @@ DCGAN_PRESETS: dict[str, dict] = {
     "default": {},
     "vanilla": {"lr_decay": "none", "ema": 0.0, "r1_gamma": 0.0, "spectral_norm": False},
 }
-# Model-specific defaults that differ from the dataclass defaults (benchmark settings).
-# dcgan on digits (bench/gan_quality.py dcgan digits --seeds 0 1 2 3 --threads 1): 32 channels instead of
-# 64 make a step ~2x cheaper for the same Fréchet distance, and the time saved buys 4000 steps at lr 4e-4
-# with a lazy R1 penalty (γ = 1 on every 4th D update): FD 10.3 / 11.5 / 10.7 (seeds 0-2, 0.63-0.70x the
-# GMM's 16.4) in ~70 s of training on one thread. Without R1: 17.7 (64 channels, 3000 steps, lr 2e-4);
-# full R1 on every update costs ~25% more per step for no better score.
+# Model-specific defaults that differ from the dataclass defaults (benchmark settings). The image GANs:
+# 32 channels make a step cheaper for the same Fréchet distance, and the time saved buys more steps
+# with a lazy R1 penalty (on every 4th D update: the full penalty costs more for no better score).
+# The screen behind this: docs/TUNING.md.
 _IMAGE_GAN_DEFAULTS = {"channels": 32, "lr_d": 4e-4, "lr_g": 4e-4, "batch_size": 64, "r1_gamma": 1.0, "r1_every": 4}
 _MODEL_DEFAULTS: dict[str, dict] = {
     "gan": {},

@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Callable, Mapping
 
-import numpy as np
 import torch
 
-from genlab.errors import GenlabError
+from genlab.errors import GenlabError, check_number
 from genlab.runs import canonical_config_json
 from genlab.train.recording import load_trainer, save_samples
 from genlab.train.base import Callback, fit_group, least_training_time
@@ -37,9 +36,7 @@ def train_equal_time(trainers: Mapping[str, object], seconds: float, *,
     """
     if not trainers:
         raise GenlabError("train_equal_time needs at least one trainer")
-    seconds = float(seconds)
-    if not np.isfinite(seconds) or seconds <= 0:
-        raise GenlabError(f"seconds must be a positive number (got {seconds!r})")
+    seconds = check_number("seconds", seconds, lo=0, lo_open=True)
     start = {name: t.step_count for name, t in trainers.items()}
 
     def done(trainer) -> bool:
@@ -85,9 +82,7 @@ class EqualTimeRace:
                  time_schedule: bool = True, sample_n: int = 32, sample_seed: int = 0):
         if not trainers:
             raise GenlabError("a race needs at least one trainer")
-        seconds = float(seconds)
-        if not np.isfinite(seconds) or seconds <= 0:
-            raise GenlabError(f"the training time must be a positive number of seconds (got {seconds!r})")
+        seconds = check_number("the training time in seconds", seconds, lo=0, lo_open=True)
         self.trainers = dict(trainers)
         self.seconds = seconds
         self.eval_every_s = float(eval_every_s) if eval_every_s else max(seconds / 8, 1.0)

@@ -233,7 +233,7 @@ def test_train_equal_time_gives_each_trainer_the_same_time():
         times[name] += 0.1 if name == "fast" else 0.25
         assert abs(times["fast"] - times["slow"]) <= 0.25 + 1e-9
     assert train_equal_time({"a": FakeTrainer(1.0)}, 5, max_steps=2) == {"a": 2}
-    with pytest.raises(GenlabError, match="positive number"):
+    with pytest.raises(GenlabError, match=r"seconds must be > 0 \(got 0\)"):
         train_equal_time({"a": FakeTrainer(1.0)}, 0)
 
 

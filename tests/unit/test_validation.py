@@ -12,6 +12,7 @@ import pytest
 
 from genlab.atomic_file import atomic_write, atomic_write_bytes
 from genlab.cli import main
+from genlab.editing.conditional_vae import ConditionalVAEConfig
 from genlab.errors import GenlabError, check_number, check_range
 from genlab.models.autoencoder import AutoencoderConfig
 from genlab.models.dcgan import DCGANConfig
@@ -22,7 +23,8 @@ from genlab.train.autoencoder import AutoencoderTrainConfig
 from genlab.train.gan_config import GANTrainConfig
 from genlab.validation import bounds, check_choice, choices, default, describe, limits
 
-CONFIGS = (GANConfig, DCGANConfig, TransformerGANConfig, AutoencoderConfig, GANTrainConfig, AutoencoderTrainConfig)
+CONFIGS = (GANConfig, DCGANConfig, TransformerGANConfig, AutoencoderConfig, GANTrainConfig, AutoencoderTrainConfig,
+           ConditionalVAEConfig)
 
 
 # --------------------------------------------------------------------------- check_number
@@ -209,3 +211,30 @@ def test_atomic_write_replaces_whole_files_and_cleans_up(tmp_path):
         atomic_write(target, half_then_fail)
     assert target.read_bytes() == b"first"
     assert [p.name for p in target.parent.iterdir()] == ["file.bin"]   # no temp file left
+
+
+# --------------------------------------------------------------------------- the server's cap
+
+
+def test_the_server_cap_is_stricter_than_the_configs_absolute_limits():
+    """Settings every config allows can describe a model the server refuses (genlab.limits)."""
+    from genlab import limits as server_limits
+
+    widest = {"model": "dcgan", "dataset": "digits",
+              "model_config": {"channels": bounds(DCGANConfig, "channels")[1]}}
+    assert server_limits.count_parameters(widest) > server_limits.MAX_MODEL_PARAMETERS
+    with pytest.raises(GenlabError, match="this server allows at most"):
+        server_limits.check_model_size(widest)
+    vae = {"model": "vae", "model_config": {"hidden_dims": [bounds(AutoencoderConfig, "hidden_dims")[1]] * 4}}
+    assert server_limits.count_parameters(vae) > server_limits.MAX_MODEL_PARAMETERS
+
+
+def test_cli_resume_applies_the_server_cap(tmp_path, capsys, monkeypatch):
+    from genlab import limits as server_limits
+    from genlab.runs import RunStore
+
+    config = registry.build_config("vae", "digits", {"latent_dim": 2})
+    RunStore(tmp_path).create("big", config)
+    monkeypatch.setattr(server_limits, "MAX_MODEL_PARAMETERS", 1000)
+    code = main(["train", "vae", "--out", str(tmp_path / "big"), "--steps", "1", "--quiet"])
+    assert code == 2 and "this server allows at most 1,000" in capsys.readouterr().err
