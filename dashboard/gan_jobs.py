@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from genlab.errors import GenlabError
-from genlab.train.callbacks import Callback
+from genlab.train.callbacks import Callback, PerTrainer
 
 log = logging.getLogger("genlab.gan_jobs")
 
@@ -436,55 +436,68 @@ def poll_period(base_s: float, computing_jobs: int, compute_slots: int, turn_s: 
 
 
 class Gan2DFeed(Callback):
-    """Fit callback of the 2D page's job: commands, pause, CPU turns and what the page draws.
+    """Fit callback of the 2D page's job: commands, pause, CPU turns and what the page draws, for one
+    model or for the models of a side-by-side compare (one :func:`~genlab.train.base.fit_group`).
 
-    Commands (``Job.send``): ``{"set": {...}}`` live hyperparameters (errors are published as
-    ``command_error``); ``{"step": "d" | "g" | "both"}`` one single step (meant for a paused job).
-    Publishes a snapshot every ``publish_every_s`` seconds while running, right after commands,
-    where a pause began, at each CPU turn's end and at the end; KL/JS and mode metrics at most every
-    ``eval_every_s`` seconds. The costly parts (the plane's view, the metrics) are timed and never
-    take more than about a fifth (view) or a tenth (metrics) of the time.
+    Commands (``Job.send``): ``{"set": {...}}`` live hyperparameters, for every model (errors are
+    published as ``command_error``); ``{"step": "d" | "g" | "both"}`` one single step of every model
+    (meant for a paused job). Publishes a snapshot every ``publish_every_s`` seconds while running,
+    right after commands, where a pause began, at each CPU turn's end and at the end; KL/JS and mode
+    metrics at most every ``eval_every_s`` seconds. The costly parts (the plane's view, the metrics)
+    are timed and never take more than about a fifth (view) or a tenth (metrics) of the time.
+    One model publishes its :meth:`Gan2DLive.snapshot`; a compare publishes ``{"pair": {name:
+    snapshot}}`` with ``step`` (the fewest steps of the models), ``target`` and ``paused``.
     """
 
-    def __init__(self, ctx, live: "Gan2DLive", target: int, *, publish_every_s: float = 0.2,
+    def __init__(self, ctx, lives: "Gan2DLive | dict[str, Gan2DLive]", target: int, *, publish_every_s: float = 0.2,
                  eval_every_s: float = 2.0, turn_view_every_s: float = 1.5,
                  clock: Callable[[], float] = time.perf_counter):
-        self.ctx, self.live, self.target, self.clock = ctx, live, int(target), clock
+        self.pair = isinstance(lives, dict)
+        self.lives: dict[str, Gan2DLive] = dict(lives) if self.pair else {"": lives}
+        self.by_trainer = {id(live.trainer): live for live in self.lives.values()}
+        self.ctx, self.target, self.clock = ctx, int(target), clock
         self.publish_every_s, self.eval_every_s, self.turn_view_every_s = publish_every_s, eval_every_s, turn_view_every_s
-        self.start = live.trainer.step_count
+        self.start = min(live.trainer.step_count for live in self.lives.values())
         self.command_error = ""
         self.dirty = False                 # a command changed something: publish after the next step
         self.paused_published = False
         self.cost = {"view": 0.0, "eval": 0.0}
         self.last = {"publish": -1e9, "eval": -1e9, "view": -1e9, "turn": -1e9}
 
+    def _rates(self, action: str) -> None:
+        for live in self.lives.values():
+            getattr(live.rate, action)()
+
     def on_fit_start(self, trainer) -> None:
-        self.publish(force_eval=True)
-        self.live.rate.start()
+        if trainer is next(iter(self.lives.values())).trainer:     # once, not once per model
+            self.publish(force_eval=True)
+            self._rates("start")
 
     def before_step(self, trainer) -> bool:
-        ctx, rate = self.ctx, self.live.rate
+        ctx = self.ctx
+        if self.pair and trainer.step_count < max(live.trainer.step_count for live in self.lives.values()):
+            return ctx.should_stop()       # finish the round first: the models pause at the same step
         while True:
             self.dirty = self._run_commands() or self.dirty
             if ctx.should_stop():
                 return True
             if not ctx.is_paused():
                 break
-            rate.close_window()
+            self._rates("close_window")
             if self.dirty or not self.paused_published:   # show exactly where it paused / the single step
                 self.publish(force_eval=True, paused=True)
                 self.paused_published, self.dirty = True, False
             ctx.wait_if_paused(timeout=1.0)
             if not ctx.is_paused():
-                rate.start()
+                self._rates("start")
         self.paused_published = False
         if trainer.step_count >= self.target:          # single steps while paused reached the target
             return True
         # CPU turns (genlab.jobs): show where this turn ended before handing the slot over, so the page
         # never waits a whole round; the costly view at most every turn_view_every_s.
         if ctx.cpu_turn_over():
-            rate.close_window()
-            rate.start()
+            self._rates("close_window")
+            self._rates("start")
             self.publish(view=self.clock() - self.last["view"] >= self.turn_view_every_s)
         asked = self.clock()
         if not ctx.wait_for_cpu():
@@ -496,52 +509,64 @@ class Gan2DFeed(Callback):
         return False
 
     def _run_commands(self) -> bool:
-        """Apply the queued commands; True if any changed the model or its settings."""
+        """Apply the queued commands to every model; True if any changed a model or its settings."""
         dirty = False
         for command in self.ctx.take_commands():
             if isinstance(command, dict) and "set" in command:
-                self.command_error = _handle_set(self.live.trainer, dict(command["set"]))
+                errors = [_handle_set(live.trainer, dict(command["set"])) for live in self.lives.values()]
+                self.command_error = next((error for error in errors if error), "")
                 dirty = True
             elif isinstance(command, dict) and command.get("step") in ("d", "g", "both"):
-                self.live.single_step(command["step"])
+                for live in self.lives.values():
+                    live.single_step(command["step"])
                 dirty = True
         return dirty
 
     def on_step_end(self, trainer, row: dict) -> None:
-        self.live.record(row)
-        self.live.rate.tick()
+        live = self.by_trainer[id(trainer)]
+        live.record(row)
+        live.rate.tick()
+        if self.pair and trainer.step_count > min(other.trainer.step_count for other in self.lives.values()):
+            return                             # a compare publishes when both models made the step
         since = self.clock() - max(self.last["publish"], self.last["turn"])
         if self.dirty or since >= max(self.publish_every_s, 4 * self.cost["view"]):
             self.dirty = False
             # the publish's own time counts in the next window: steps/s is the real wall rate
-            self.live.rate.close_window()
-            self.live.rate.start()
+            self._rates("close_window")
+            self._rates("start")
             self.publish()
 
     def on_fit_end(self, trainer, status: str) -> None:
-        if status != "interrupted":
-            self.live.rate.close_window()
+        if status != "interrupted" and trainer is next(iter(self.lives.values())).trainer:
+            self._rates("close_window")
             self.publish(force_eval=True)
 
     def publish(self, force_eval: bool = False, view: bool = True, paused: bool = False) -> None:
-        live, clock, trainer = self.live, self.clock, self.live.trainer
+        clock = self.clock
         now = clock()
         if view:
-            live.compute_view()
+            for live in self.lives.values():
+                live.compute_view()
             self.cost["view"] = clock() - now
             self.last["view"] = now
         if force_eval or now - self.last["eval"] >= max(self.eval_every_s, 10 * self.cost["eval"]):
             began = clock()
-            live.evaluate()
+            for live in self.lives.values():
+                live.evaluate()
             self.cost["eval"] = clock() - began
             self.last["eval"] = now
-        done = trainer.step_count - self.start
-        self.ctx.set_progress(done / max(1, self.target - self.start), f"step {trainer.step_count} of {self.target}")
-        # paused: the snapshot of where the job paused (the page says "Paused" only from this one on)
-        self.ctx.publish(**live.snapshot(command_error=self.command_error, target=self.target, paused=paused))
+        step = min(live.trainer.step_count for live in self.lives.values())
+        self.ctx.set_progress((step - self.start) / max(1, self.target - self.start), f"step {step} of {self.target}")
+        extra = dict(command_error=self.command_error, target=self.target, paused=paused)
+        if self.pair:
+            # paused: the snapshot of where the job paused (the page says "Paused" only from this one on)
+            self.ctx.publish(pair={name: live.snapshot(**extra) for name, live in self.lives.items()},
+                             step=step, published_at=time.time(), **extra)
+        else:
+            self.ctx.publish(**self.lives[""].snapshot(**extra))
         self.last["publish"] = clock()
-        log.debug("gan2d publish: step %d, %.1f steps/s, view %.0f ms, eval %.0f ms", trainer.step_count,
-                  live.rate.recent, 1000 * self.cost["view"], 1000 * self.cost["eval"])
+        log.debug("gan2d publish: step %d, view %.0f ms, eval %.0f ms", step,
+                  1000 * self.cost["view"], 1000 * self.cost["eval"])
 
 
 def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive"] | None = None,
@@ -561,17 +586,40 @@ def run_gan2d(ctx, holder: dict, steps: int, *, factory: Callable[[], "Gan2DLive
             raise GenlabError("no model to train: reset and press Train again")
         ctx.set_progress(0.0, "building the model")
         holder["live"] = factory()
+    return _fit_gan2d(ctx, {"": holder["live"]}, steps, feed_options)
+
+
+def run_gan2d_compare(ctx, holder: dict, steps: int, *, factories: dict[str, Callable[[], "Gan2DLive"]] | None = None,
+                      **feed_options) -> str:
+    """The compare job: two (or more) 2D GANs ``holder["lives"]`` (name -> :class:`Gan2DLive`, built
+    with ``factories`` when missing) trained side by side in one :func:`~genlab.train.base.fit_group`,
+    one step each in turn (:func:`~genlab.train.base.fewest_steps`): the planes move in lockstep.
+    Publishes ``{"pair": {name: snapshot}}`` (see :class:`Gan2DFeed`)."""
+    if not holder.get("lives"):
+        if not factories:
+            raise GenlabError("no models to compare: reset and press Train again")
+        ctx.set_progress(0.0, "building the two models")
+        holder["lives"] = {name: factory() for name, factory in factories.items()}
+    return _fit_gan2d(ctx, dict(holder["lives"]), steps, feed_options)
+
+
+def _fit_gan2d(ctx, lives: dict[str, "Gan2DLive"], steps: int, feed_options: dict) -> str:
+    """Fit every live model ``steps`` more steps (together, in turns), recording each one's timeline."""
+    from genlab.train.base import fewest_steps, fit_group
     from genlab.train.history import RecordHistory
 
-    live: Gan2DLive = holder["live"]
-    target = live.trainer.step_count + int(steps)
-    # the timeline of this model's training so far (in memory; the page can scrub it once it stops)
-    recorder = RecordHistory(steps=target, history=live.recorded)
+    target = min(live.trainer.step_count for live in lives.values()) + int(steps)
+    recorders = {name: RecordHistory(steps=target, history=live.recorded) for name, live in lives.items()}
+    feed = Gan2DFeed(ctx, lives if len(lives) > 1 or "" not in lives else lives[""], target, **feed_options)
+    trainers = {name or "model": live.trainer for name, live in lives.items()}
+    by_trainer = {id(live.trainer): recorders[name] for name, live in lives.items()}
     try:
-        live.trainer.fit(target, callbacks=[recorder, Gan2DFeed(ctx, live, target, **feed_options)])
+        fit_group(trainers, lambda trainer: trainer.step_count >= target,
+                  callbacks=[PerTrainer(by_trainer), feed], turn=fewest_steps)
     finally:
-        live.recorded = recorder.history or live.recorded
-    return "finished" if live.trainer.step_count >= target else "stopped"
+        for name, live in lives.items():
+            live.recorded = recorders[name].history or live.recorded
+    return "finished" if all(live.trainer.step_count >= target for live in lives.values()) else "stopped"
 
 
 def gan2d_overrides(*, width: int | None = None, layers: int | None = None, noise_dim: int | None = None,

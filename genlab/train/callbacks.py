@@ -41,3 +41,23 @@ class CollectRows(Callback):
 
     def on_step_end(self, trainer: "Trainer", row: dict) -> None:
         self.rows.append(row)
+
+
+class PerTrainer(Callback):
+    """Hands each trainer's hooks to that trainer's own callback (``{id(trainer): callback}``): e.g. one
+    :class:`~genlab.train.history.RecordHistory` per model of a :func:`~genlab.train.base.fit_group`."""
+
+    def __init__(self, by_trainer: dict[int, Callback]):
+        self.by_trainer = by_trainer
+
+    def on_fit_start(self, trainer: "Trainer") -> None:
+        self.by_trainer[id(trainer)].on_fit_start(trainer)
+
+    def before_step(self, trainer: "Trainer") -> bool:
+        return self.by_trainer[id(trainer)].before_step(trainer)
+
+    def on_step_end(self, trainer: "Trainer", row: dict) -> None:
+        self.by_trainer[id(trainer)].on_step_end(trainer, row)
+
+    def on_fit_end(self, trainer: "Trainer", status: str) -> None:
+        self.by_trainer[id(trainer)].on_fit_end(trainer, status)

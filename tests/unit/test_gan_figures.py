@@ -519,3 +519,44 @@ def test_poll_period_follows_cpu_turns_and_the_number_of_live_pages():
     assert gj.poll_period(0.3, 5, 1, 0.2) == pytest.approx(1.0)        # a 1 s round
     assert gj.poll_period(0.3, 10, 1, 0.06) == pytest.approx(1.2)      # 10 pages: every 1.2 s
     assert gj.poll_period(0.3, 30, 1, 0.1) == 1.25        # capped: an update at least every 2 s
+
+
+def test_compare_trains_two_settings_in_lockstep_and_survives_pause_and_reset():
+    from genlab.jobs import JobManager
+
+    torch.set_num_threads(1)
+    manager = JobManager(max_concurrent=1, set_torch_threads=False)
+    holder: dict = {}
+    factories = {"k = 1": lambda: gj.build_gan2d_live("ring8", width=8, layers=1, k_disc=1, seed=4),
+                 "k = 3": lambda: gj.build_gan2d_live("ring8", width=8, layers=1, k_disc=3, seed=4)}
+    job = manager.submit(lambda c: gj.run_gan2d_compare(c, holder, 10_000, publish_every_s=0.05, factories=factories),
+                         session_id="t")
+    try:
+        deadline = time.monotonic() + 60
+        while (not job.snapshot() or job.snapshot()["step"] < 5) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        snap = job.snapshot()
+        assert set(snap["pair"]) == {"k = 1", "k = 3"}, job.error
+        steps = [pair["step"] for pair in snap["pair"].values()]
+        assert max(steps) - min(steps) <= 1                       # lockstep: one step each in turn
+        assert [p["hyperparameters"]["k_disc"] for p in snap["pair"].values()] == [1, 3]
+        # same seed and data: the same real points and the same fixed noise, only k differs
+        assert np.array_equal(snap["pair"]["k = 1"]["real"], snap["pair"]["k = 3"]["real"])
+        job.pause()
+        deadline = time.monotonic() + 30
+        while not job.snapshot().get("paused") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        paused = job.snapshot()
+        assert paused["paused"] and {p["step"] for p in paused["pair"].values()} == {paused["step"]}
+        job.resume()
+        time.sleep(0.3)
+    finally:
+        job.stop()
+        assert job.wait(30)
+    lives = holder["lives"]
+    assert {name: live.recorded.kind for name, live in lives.items()} == {"k = 1": "gan2d", "k = 3": "gan2d"}
+    # a reset is a new holder: the next job builds both models again, from step 0
+    fresh: dict = {}
+    again = manager.submit(lambda c: gj.run_gan2d_compare(c, fresh, 3, factories=factories), session_id="t")
+    assert again.wait(60) and again.status == "finished", again.error
+    assert {live.trainer.step_count for live in fresh["lives"].values()} == {3}
