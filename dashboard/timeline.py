@@ -33,40 +33,42 @@ _ANIMATIONS_LOCK = Lock()
 _MAX_ANIMATIONS = 8
 
 
-def _url_step(steps: list[int]) -> int | None:
-    """``?t=`` as a step of the history (the last frame at or before it); None if absent. A value
-    that is no whole number is dropped with a warning."""
-    text = st.query_params.get(STEP_PARAM)
+def _url_step(steps: list[int], param: str = STEP_PARAM) -> int | None:
+    """``?t=`` (or ``?<param>=``) as a step of the history (the last frame at or before it); None if
+    absent. A value that is no whole number is dropped with a warning."""
+    text = st.query_params.get(param)
     if text is None:
         return None
     try:
         step = int(float(text))
     except (TypeError, ValueError, OverflowError):
-        st.warning(f"The link's moment t={md(text, 40)} is not a step number; showing the end of the run. "
-                   "Use ?t=<step>, e.g. ?t=1500.")
-        del st.query_params[STEP_PARAM]
+        st.warning(f"The link's moment {param}={md(text, 40)} is not a step number; showing the end of the "
+                   f"run. Use ?{param}=<step>, e.g. ?{param}=1500.")
+        del st.query_params[param]
         return None
     return steps[timeline_figures.nearest_frame(steps, step)]
 
 
-def _on_slide() -> None:
-    value = st.session_state.get(TIMELINE_KEY)
+def _on_slide(key: str, param: str) -> None:
+    value = st.session_state.get(key)
     if value is not None:
-        st.query_params[STEP_PARAM] = str(int(value))
+        st.query_params[param] = str(int(value))
 
 
-def timeline_slider(history, label: str = "Moment of the training") -> int:
-    """The ``timeline`` slider over ``history.steps``; returns the index of the frame it shows."""
+def timeline_slider(history, label: str = "Moment of the training", *, key: str = TIMELINE_KEY,
+                    param: str = STEP_PARAM) -> int:
+    """The slider (session key ``key``, address ``?<param>=<step>``) over ``history.steps``; returns
+    the index of the frame it shows."""
     steps = [int(s) for s in history.steps]
-    common.page_state(TIMELINE_KEY)
-    wanted = _url_step(steps)
-    if st.session_state.get(TIMELINE_KEY) not in steps:   # a new history, or the first visit
-        st.session_state[TIMELINE_KEY] = wanted if wanted is not None else steps[-1]
+    common.page_state(key)
+    wanted = _url_step(steps, param)
+    if st.session_state.get(key) not in steps:             # a new history, or the first visit
+        st.session_state[key] = wanted if wanted is not None else steps[-1]
     elif wanted is not None:                               # the address wins (a link was opened)
-        st.session_state[TIMELINE_KEY] = wanted
-    step = st.select_slider(label, options=steps, key=TIMELINE_KEY, on_change=_on_slide,
+        st.session_state[key] = wanted
+    step = st.select_slider(label, options=steps, key=key, on_change=_on_slide, args=(key, param),
                             format_func=lambda s: f"step {s:,}",
-                            help="Drag to any recorded moment; the address then links to it (?t=<step>).")
+                            help=f"Drag to any recorded moment; the address then links to it (?{param}=<step>).")
     return timeline_figures.nearest_frame(steps, step)
 
 
