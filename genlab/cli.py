@@ -78,21 +78,6 @@ _TRAIN_OPTIONS = {
 }
 
 
-def _limits_help(name: str) -> str:
-    """Allowed values and defaults of option ``name`` per model, e.g. ``ae/vae: 1 to 64, default 2;
-    gan: 1 to 256, default 2``, from the config dataclasses (imports the models: train only)."""
-    from genlab.train import registry
-
-    groups: dict[tuple, list[str]] = {}
-    for model in registry.MODELS:
-        if name in registry.MODEL_OPTIONS[model]:
-            key = (registry.option_allowed(model, name), registry.option_default(model, name))
-            groups.setdefault(key, []).append(model)
-    parts = [(f"{'/'.join(models)}: " if len(groups) > 1 else "") + allowed
-             + ("" if default is None else f", default {default}") for (allowed, default), models in groups.items()]
-    return "; ".join(parts).replace("%", "%%")
-
-
 def _add_train_parser(commands, limits: bool = True) -> None:
     """The ``train`` command and its options (model options grouped by model family); ``limits``:
     each option's help lists its allowed values and defaults (this imports the models)."""
@@ -103,8 +88,12 @@ def _add_train_parser(commands, limits: bool = True) -> None:
                "running train again with the same --out resumes (the stored settings are used, "
                "--steps/--epochs set the new total, other options given must match the run).",
     )
-    described = (lambda flag, text: f"{text} ({_limits_help(flag[2:].replace('-', '_'))})") if limits else \
-        (lambda flag, text: text)
+    if limits:
+        from genlab.train.registry import describe_option
+
+    def described(flag: str, text: str) -> str:
+        return f"{text} ({describe_option(flag[2:].replace('-', '_'))})".replace("%", "%%") if limits else text
+
     train.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(MODELS)}")
     train.add_argument("--dataset", default=None,
                        help="digits (default for image models), mnist, fashion-mnist; gan: ring8 (default), "

@@ -224,6 +224,17 @@ def _points(value) -> list[list[float]]:
     return np.asarray(points, dtype=np.float32).tolist()
 
 
+def describe_option(name: str) -> str:
+    """Allowed values and defaults of option ``name`` for every model that has it, grouped, e.g.
+    ``ae/vae: 1 to 64, default 2; gan: 1 to 256, default 2`` (the CLI's help)."""
+    groups: dict[tuple, list[str]] = {}
+    for model in MODELS:
+        if name in MODEL_OPTIONS[model]:
+            groups.setdefault((option_allowed(model, name), option_default(model, name)), []).append(model)
+    return "; ".join((f"{'/'.join(models)}: " if len(groups) > 1 else "") + allowed
+                     + ("" if default is None else f", default {default}") for (allowed, default), models in groups.items())
+
+
 def build_config(model_name: str, dataset: str, options: dict | None = None) -> dict:
     """The ``config_dict()``-shaped dict (``model``, ``dataset``, ``model_config``,
     ``train_config``, and ``points`` for a gan on user points) for these options.
