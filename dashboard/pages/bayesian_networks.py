@@ -26,6 +26,8 @@ import streamlit as st  # noqa: E402
 from dashboard import common  # noqa: E402
 
 ctx = common.setup_page("Bayesian networks")
+from dashboard.tour import tour_box  # noqa: E402  (the guided walk: before the controls, it sets them)
+tour_box("bayesian_networks")
 # The first visit after a server start also loads pandas, pyarrow and plotly: a spinner says so. Closed at the end.
 _done_building = common.first_visit_spinner("Building the page: the network, its tables, samples and figures")
 import numpy as np  # noqa: E402

@@ -29,6 +29,8 @@ from genlab.jobs import get_job_manager
 
 TITLE = "Image editing with a VAE"
 ctx = common.setup_page(TITLE)
+from dashboard.tour import tour_box  # noqa: E402  (the guided walk: before the controls, it sets them)
+tour_box("image_editing")
 
 SS = "_edit_"
 LATENT_DIMS = (2, 8, 16)

@@ -16,6 +16,8 @@ from dashboard import common
 
 TITLE = "KL divergence — discrete"
 ctx = common.setup_page(TITLE)
+from dashboard.tour import tour_box  # noqa: E402  (the guided walk: before the controls, it sets them)
+tour_box("kl_discrete")
 # The first visit after a server start loads pandas, plotly and the page's numerics: a spinner says so.
 _done_building = common.first_visit_spinner()  # closed at the end
 import numpy as np  # noqa: E402

@@ -20,6 +20,8 @@ from genlab.jobs import get_job_manager
 
 TITLE = "Latent spaces — autoencoder vs VAE"
 ctx = common.setup_page(TITLE)
+from dashboard.tour import tour_box  # noqa: E402  (the guided walk: before the controls, it sets them)
+tour_box("latent_spaces")
 
 SS = "_latent_"
 REFRESH_S = 1.0

@@ -25,6 +25,8 @@ from genlab.jobs import get_job_manager
 
 TITLE = "Latent ELBO & reparameterization"
 ctx = common.setup_page(TITLE)
+from dashboard.tour import tour_box  # noqa: E402  (the guided walk: before the controls, it sets them)
+tour_box("vae_elbo")
 
 SS = "_elbo_"
 REFRESH_S = 1.0
