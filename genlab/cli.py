@@ -1,4 +1,4 @@
-"""Command line interface: ``python -m genlab {train,eval,sample,reconstruct,encode,runs,demos}``.
+"""Command line interface: ``python -m genlab {train,eval,sample,reconstruct,encode,runs,demos,replay}``.
 
 ::
 
@@ -10,6 +10,7 @@
     python -m genlab encode RUN_DIR --input F.npy --out Z.npy   # latent means, (N, K)
     python -m genlab runs [--root DIR]                  # lists runs
     python -m genlab demos [--only NAME ...] [--force] [--list] [--check]   # shipped demo runs (genlab.demos)
+    python -m genlab replay RUN_DIR --out F.gif [--fps N] [--every K]   # a run's history as a GIF (genlab.replay)
 
 ``RUN_DIR`` is a run folder: its parent is the run store root and its name the run name (letters,
 digits, ``- _ .``). Training prints progress to stderr; Ctrl-C stops after the current step and
@@ -161,6 +162,8 @@ def build_parser(limits: bool = True) -> argparse.ArgumentParser:
                        help="device to train on (default: cpu, reproducible)")
     demos.add_argument("--threads", type=int, default=1,
                        help="torch CPU threads while training (default 1: fastest on a busy machine)")
+    from genlab.replay import add_replay_parser   # replay RUN_DIR --out F.gif [--fps N] [--every K]
+    add_replay_parser(commands)
     return parser
 
 
@@ -530,6 +533,7 @@ COMMANDS = {
     "encode": lambda args: _autoencoder_command(args, "encode"),
     "runs": cmd_runs,
     "demos": cmd_demos,
+    "replay": lambda args: args.replay_command(args),   # genlab.replay.cmd_replay
 }
 
 

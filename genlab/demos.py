@@ -21,7 +21,8 @@ with ``save_race`` as ``race-<key>-tgan`` / ``race-<key>-dcgan``; the page finds
 ``make demos`` runs the first form. To keep the repository small (``MAX_TOTAL_BYTES``), a demo's
 checkpoint is *slimmed* after training: weights are stored as float16 and the optimizer state
 (Adam's moment estimates) is dropped; ``metrics.csv`` keeps at most ``MAX_METRICS_ROWS`` evenly
-spaced rows (plus every row with test/evaluation metrics and the last one). A slimmed checkpoint
+spaced rows (plus every row with test/evaluation metrics and the last one); ``history.npz`` (the
+timeline that ``python -m genlab replay`` and the pages' timelines show) stays as recorded. A slimmed checkpoint
 loads like any other (:func:`genlab.train.recording.load_trainer` casts the weights back to float32);
 training a copy further restarts the optimizer's moment estimates.
 
@@ -81,7 +82,7 @@ from genlab.demo_slim import MAX_METRICS_ROWS, folder_bytes, slim_run, slim_stat
 from genlab.errors import GenlabError
 from genlab.runs import STATUS_FILE, Run, RunStore, config_hash
 
-MAX_TOTAL_BYTES = 5 * 1024 * 1024      # the whole demos/ folder
+MAX_TOTAL_BYTES = 8 * 1024 * 1024      # the whole demos/ folder (each trained demo carries a ~0.5 MB history.npz)
 BUILD_DIR_NAME = ".build"              # hidden: RunStore.names() skips it
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genlab.atomic_file import atomic_write_bytes
 from genlab.limits import IMPORT_FILE_LIMITS
 from genlab.run_files import HISTORY_FILE, RunFileError
 
@@ -123,10 +124,8 @@ def history_bytes(history: History) -> bytes:
 
 def write_history_file(path: Path, history: History) -> int:
     """Write ``history`` to ``path`` atomically (temp file + rename); returns the file's size."""
-    from genlab.run_storage import _atomic_write_bytes
-
     data = history_bytes(history)
-    _atomic_write_bytes(Path(path), data)
+    atomic_write_bytes(Path(path), data)
     return len(data)
 
 
