@@ -11,6 +11,13 @@ store -- is bounded here, in one place, so that one run cannot take the server's
   :data:`MAX_IMPORT_ENTRIES`, :data:`MAX_COMPRESSION_RATIO` -- run zips, checked from the zip's
   directory before anything is decompressed, and again while decompressing.
 
+:data:`MAX_MODEL_PARAMETERS` is stricter than the config dataclasses' absolute limits
+(:mod:`genlab.validation`): settings every config accepts can still describe a model this server
+refuses. It is applied in one place, :func:`check_model_size`, which the run import
+(:mod:`genlab.run_import`) and :func:`genlab.train.recording.check_model_fits` call; the latter
+guards every load or resume of a stored run (``load_trainer``: pages, ``eval``/``sample``, the
+race; the CLI's ``train`` resume; the Runs page). New runs from a page's controls stay far below it.
+
 A server admin may change the first two with the environment variables
 ``GENLAB_MAX_MODEL_PARAMETERS`` and ``GENLAB_MAX_IMAGE_PIXELS`` (whole numbers; an unreadable
 value keeps the default). The README's "Serving a class on a network" states the defaults.
