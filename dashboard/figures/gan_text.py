@@ -124,7 +124,8 @@ def addition_lines(train: Mapping, model: Mapping | None = None, *, lr_decay: st
     decay = lr_decay if lr_decay is not None else train.get("lr_decay", "none")
     if decay == "linear":
         final = float(train.get("lr_final") or 0)
-        lines.append(f"**Learning rate decays linearly** to {final:g} × its start value over the run — "
+        target = "0" if final == 0 else f"{final:g} × its start value"
+        lines.append(f"**Learning rate decays linearly** to {target} over the run — "
                      f"{DEPARTURE} Algorithm 1's steps keep one rate; the decay lets the game settle at the end.")
     return lines
 
@@ -155,9 +156,10 @@ def recipe_summary(train: Mapping, model: Mapping | None = None, *, lr_decay: st
     parts = [f"{LOSS_LABELS.get(loss, loss)} loss" + ("" if loss == SLIDE_LOSS else "†")]
     optimizers = {train.get("optimizer_d", "adam"), train.get("optimizer_g", "adam")}
     parts.append(" / ".join("Adam†" if o == "adam" else "SGD + momentum" for o in sorted(optimizers)))
-    parts.append(f"k = {int(k_disc if k_disc is not None else train.get('k_disc', 1))}")
+    # no-break spaces: "k = 1" and "m = 64" never wrap inside
+    parts.append(f"k\u00a0=\u00a0{int(k_disc if k_disc is not None else train.get('k_disc', 1))}")
     if train.get("batch_size"):
-        parts.append(f"m = {int(train['batch_size'])}")
+        parts.append(f"m\u00a0=\u00a0{int(train['batch_size'])}")
     if model.get("noise") == "clusters":
         parts.append("clustered z†")
     if float(model.get("noise_skip") or 0) > 0:
@@ -186,7 +188,7 @@ def dcgan_scale_line(model: Mapping) -> str:
     return (f"**Scaled down from the slide's DCGAN.** The slide's generator projects z to 4×4×1024 and grows a "
             "64×64 colour image (three channels) through **four** fractionally-strided convolutions; ours projects "
             f"z to {start}×{start}×{2 * channels} and grows a {size}×{size} grey image (one channel) through "
-            "**two** — small enough to train on a CPU during the lecture. D is a strided CNN, as in the paper.")
+            "**two** — small enough to train on a CPU during the lecture.")
 
 
 # --------------------------------------------------------------------------- predict-then-reveal answers
@@ -200,6 +202,11 @@ VANILLA_DEMO_SETTINGS = {"dataset": "ring8", "preset": "vanilla", "layers": 3, "
                          "noise": "gaussian", "seed": 0}
 VANILLA_DEMO_LIVE = {"lr_d": 1e-3, "lr_g": 1e-3, "loss": "non-saturating", "optimizer_d": "adam",
                      "optimizer_g": "adam"}
+
+
+def _n(value) -> str:
+    """A step count as the pages write it: 6 000."""
+    return f"{int(value):,}".replace(",", "\u2009")
 
 
 def _modes(evaluation: Mapping | None) -> float | None:
@@ -249,7 +256,7 @@ def more_d_steps_answer(snap: Mapping | None, page: Mapping, demo_eval: Mapping 
         return None, ("The shipped vanilla demo (demos/gan-ring8-vanilla) is not on this server: the page has "
                       "nothing to compare your run with (`python -m genlab demos` makes it).")
     todo = (f"This question is about a run the page does not have yet: with the vanilla preset on ring8 and the "
-            f"starting settings, set k = 5, press Train and let it pass step {target_step:,} (pause, or let it "
+            f"starting settings, set k = 5, press Train and let it pass step {_n(target_step)} (pause, or let it "
             "finish, to see the answer here).")
     if not snap:
         return None, todo
@@ -265,10 +272,10 @@ def more_d_steps_answer(snap: Mapping | None, page: Mapping, demo_eval: Mapping 
     modes = list((snap.get("evals") or {}).get("modes", []))
     at = next((i for i, s in enumerate(steps) if s >= target_step and modes[i] == modes[i]), None)
     if at is None:
-        return None, f"{todo} Your run (k = {k}) is at step {int(snap.get('step', 0)):,}."
+        return None, f"{todo} Your run (k = {k}) is at step {_n(snap.get('step', 0))}."
     mine = float(modes[at])
     index = 0 if mine > demo else 2 if mine < demo else 1
-    return index, (f"Your run with k = {k} covered **{mine:g} of 8** modes at step {int(steps[at]):,}; the demo "
+    return index, (f"Your run with k = {k} covered **{mine:g} of 8** modes at step {_n(steps[at])}; the demo "
                    f"with k = 1 covered **{demo:g}** at step 6 000 (see the *Modes covered* chart under the plane). "
                    "One seed each, and coverage hops between evaluations as G chases D: try another seed before "
                    "you trust the difference.")
@@ -292,7 +299,8 @@ def conditional_fd_answer(dcgan_eval: Mapping | None, cgan_eval: Mapping | None)
     named = (f", and the digit classifier calls {float(accuracy):.0%} of its samples the class they were made for"
              if isinstance(accuracy, (int, float)) else "")
     return index, (f"Fréchet distance after 4 000 steps: DCGAN **{plain:.1f}**, conditional GAN **{conditional:.1f}**"
-                   f"{named} (one seed each). Pick *Conditional GAN p(x | y)* above to see its samples, one row per "
+                   f"{named} (one seed each, scored when the demos were made; the page scores a loaded run again "
+                   "from its stored weights, which can differ in the last digit). Pick *Conditional GAN p(x | y)* above to see its samples, one row per "
                    "class: D judges *is this a real image of class y?*, a sharper question than *is this real?*.")
 
 

@@ -42,8 +42,8 @@ LOSS_LABELS = gt.LOSS_LABELS
 OPTIMIZERS = ("adam", "sgd")
 PRESETS = ("vanilla", "default")
 # each label lists what the preset turns on (gan_text.GAN2D_PRESETS, checked against genlab's presets)
-PRESET_LABELS = {"vanilla": "vanilla: Adam, Gaussian z, batch 64, nothing added",
-                 "default": "stabilised: clustered z, G(z) = z + MLP(z), EMA of G, batch 256"}
+PRESET_LABELS = {"vanilla": "vanilla: Adam, Gaussian z, nothing added",
+                 "default": "stabilised: clustered z, z + MLP(z), EMA of G"}
 WIDTHS = (16, 32, 64, 128, 256)
 NOISE_DIMS = (1, 2, 4, 8, 16)
 DEFAULTS = {"lr_d": 0.001, "lr_g": 0.001, "k": 1, "loss": "non-saturating", "opt_d": "adam", "opt_g": "adam"}
@@ -107,7 +107,7 @@ def _live():
 # --------------------------------------------------------------------------- #
 st.markdown("**Data & model** — changing these restarts training")
 # one row also in instructor mode: two rows pushed the plane below the fold at 1920 x 1080
-settings_row = st.columns([1.3, 1.6, 1, 1.2], vertical_alignment="bottom")
+settings_row = st.columns([1.1, 2.1, 0.8, 1.1], vertical_alignment="bottom")
 with settings_row[0]:
     dataset = common.qp_select("Data set", "data", DATA_OPTIONS, "ring8",
                                help="ring8 / grid25: 8 or 25 Gaussian modes (mode coverage is measured). "

@@ -98,7 +98,7 @@ with top[1]:
     dataset = common.qp_select("Data set", "data", DATASETS, "digits", format_func=lambda d: DATASET_LABELS[d])
 with top[2]:
     disc = common.qp_radio("Discriminator", "disc", DISCS, "standard", format_func=lambda d: DISC_LABELS[d])
-row = st.columns(5, vertical_alignment="bottom")
+row = st.columns([1.15, 1.9, 0.85, 1.1, 0.9], vertical_alignment="bottom")   # the preset's label lists a lot
 with row[0]:
     loss = common.qp_select("Loss", "loss", LOSSES, "non-saturating", format_func=gt.LOSS_LABELS.get,
                             help="minimax (slide): G descends log(1 − D(G(z))), the slide's game. "
@@ -508,8 +508,9 @@ if snap and snap.get("patch") and snap["view"].get("patch"):
 common.explain(
     "**DCGAN**, the slide's example generator: G projects z and reshapes it, then fractionally-strided "
     "convolutions grow the image; D is a strided CNN. "
-    + (gt.dcgan_scale_line(config["model_config"]) + " " if config is not None else "")
-    + "Both train with Algorithm 1 (k = 1) and the loss picked above; the line under the settings marks "
+    + (gt.dcgan_scale_line(config["model_config"]) + " " if config is not None else
+       "Ours is scaled down from the slide's (fewer layers, grey images). ")
+    + "G and D train with Algorithm 1 (k = 1) and the loss picked above; the line under the settings marks "
     "what departs from the slide's minimax game. "
     "**Quality number:** the Fréchet distance between Gaussians fitted to the digit classifier's features "
     "of 360 samples and of the test images — FID's formula with a small classifier trained on the data set "

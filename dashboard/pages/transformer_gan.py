@@ -212,9 +212,14 @@ if config_error:
     common.copy_link_button()   # the page ends here: its one link, at the bottom as on every page
     st.stop()
 names = tuple(configs)
-for name, model_config in configs.items():     # what each model of the race trains, departures marked
-    st.markdown(gt.recipe_summary(model_config["train_config"], model_config["model_config"], where="the box below",
-                                  who=f"{MODEL_TITLES[name]} trains"))
+# what each model of the race trains, departures marked (one line when the two lines would say the same)
+summaries = {name: gt.recipe_summary(c["train_config"], c["model_config"], where="the box below", who="trains")
+             for name, c in configs.items()}
+if len(set(summaries.values())) == 1 and len(summaries) > 1:
+    st.markdown(next(iter(summaries.values())).replace("**trains:**", "**Both models train:**", 1))
+else:
+    for name, line in summaries.items():
+        st.markdown(line.replace("**trains:**", f"**{MODEL_TITLES[name]} trains:**", 1))
 with st.expander("What trains here, and why it departs from the slide", expanded=False):
     for name, model_config in configs.items():
         st.markdown(f"**{MODEL_TITLES[name]}**\n\n" + gt.recipe_markdown(model_config["train_config"],

@@ -80,7 +80,7 @@ def test_more_d_steps_answer_comes_from_the_run_against_the_demo():
     # no run, a run still short of the demo's step, a run that differs from the demo: not answered yet
     assert gt.more_d_steps_answer(None, PAGE, demo)[0] is None
     index, text = gt.more_d_steps_answer(_snap([5, 6], [2000, 4000]), PAGE, demo)
-    assert index is None and "is at step 4,000" in text
+    assert index is None and "is at step 4\u2009000" in text
     index, text = gt.more_d_steps_answer(_snap([8], [6100], live={**LIVE, "k_disc": 1}), PAGE, demo)
     assert index is None and "k = 1" in text
     index, text = gt.more_d_steps_answer(_snap([8], [6100]), {**PAGE, "width": 64}, demo)
@@ -90,7 +90,7 @@ def test_more_d_steps_answer_comes_from_the_run_against_the_demo():
     # the first evaluation at or after step 6000 decides
     for modes, expected in ((8, 0), (7, 1), (4, 2)):
         index, text = gt.more_d_steps_answer(_snap([3, modes, 1], [5000, 6050, 7000]), PAGE, demo)
-        assert index == expected and f"covered **{modes:g} of 8** modes at step 6,050" in text
+        assert index == expected and f"covered **{modes:g} of 8** modes at step 6\u2009050" in text
     assert gt.more_d_steps_answer(_snap([8], [6100]), PAGE, None)[0] is None      # no demo on this server
 
 
