@@ -40,7 +40,7 @@ _OI = OKABE_ITO
 # A text glyph for each plotly marker symbol the palettes use (for colour keys drawn in HTML).
 CLASS_SYMBOL_GLYPHS = {
     "circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "triangle-down": "▼",
-    "triangle-left": "◀", "cross": "✚", "x": "✖", "star": "★", "pentagon": "⬟", "hexagon": "⬢",
+    "triangle-left": "◀", "triangle-right": "▶", "cross": "✚", "x": "✖", "star": "★", "pentagon": "⬟", "hexagon": "⬢",
 }
 
 
@@ -164,9 +164,10 @@ COLOUR_BLIND = Palette(
     # Okabe-Ito without black (invisible on the dark theme), grey in its place; shapes tell the rest apart
     classes=(_OI["orange"], _OI["sky blue"], _OI["bluish green"], _OI["yellow"], _OI["blue"],
              _OI["vermillion"], _OI["reddish purple"], "#999999"),
-    # classes 8 and 9 share 0's and 1's colours: they get shapes far from theirs (x vs circle, triangle vs square)
+    # classes 8 and 9 share 0's and 1's colours: they get shapes far from theirs (triangles vs circle and
+    # square); no class is an x, the mark of the prior samples on the latent pages
     class_symbols=("circle", "square", "diamond", "triangle-up", "star", "triangle-down", "cross", "pentagon",
-                   "x", "triangle-left"),
+                   "triangle-right", "triangle-left"),
     estimator_score=_OI["vermillion"], estimator_reparam=_OI["blue"],
     term_recon=_OI["blue"], term_kl=_OI["vermillion"], term_test=_OI["bluish green"],
     exact=_OI["blue"], sample=_OI["orange"], prior="#999999", posterior=_OI["vermillion"], query=_OI["orange"],

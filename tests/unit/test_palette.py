@@ -80,6 +80,10 @@ def test_digit_classes_differ_in_colour_or_shape():
     pairs = {(COLOUR_BLIND.class_colour(c), COLOUR_BLIND.class_symbol(c)) for c in range(10)}
     assert len(pairs) == 10 and len({COLOUR_BLIND.class_symbol(c) for c in range(10)}) == 10
     assert "#000000" not in COLOUR_BLIND.classes        # black would vanish on the dark theme
+    assert not {"x", "x-thin"} & set(COLOUR_BLIND.class_symbols)    # the prior samples' mark
+    for c in range(10):             # a class that reuses another's colour has a shape of its own
+        same_colour = [o for o in range(10) if o != c and COLOUR_BLIND.class_colour(o) == COLOUR_BLIND.class_colour(c)]
+        assert all(COLOUR_BLIND.class_symbol(o) != COLOUR_BLIND.class_symbol(c) for o in same_colour)
 
 
 def test_get_palette_and_rgba():
