@@ -52,7 +52,7 @@ _VOTE_NOTE = "_genlab_poll_vote_note_"  # + question id: why this session's answ
 _NOTE_SECONDS = 20
 _LATER = object()  # ``answer`` not given: the page calls Prediction.reveal itself
 _COVER_CSS = """<style>
-[class*="st-key-predict-cover-"] { filter: blur(10px); user-select: none; }
+[class*="st-key-predict-cover-"] { filter: blur(14px); user-select: none; }
 </style>"""
 
 
@@ -295,6 +295,7 @@ def poll_box(question_id: str, options: Sequence[str]) -> None:
     else:
         counted = _answers(n_before)
     st.markdown(f"**:material/groups: The room** — {counted}")
+    st.caption("Anonymous, one per browser session, refreshes by itself; instructor-mode answers don't count.")
     if n_before or n_after:
         common.show_figure(pollfig.poll_figure(options, before, after if n_after else None),
                            key=f"poll_figure_{question_id}", config={"displayModeBar": False})

@@ -29,6 +29,11 @@ def wrap_label(text: str, width: int = LABEL_WIDTH, max_lines: int = 3) -> str:
     return "<br>".join(lines)
 
 
+def _count_text(count: int, total: int) -> str:
+    """"7 (35%)": the count, and its share of the round's answers."""
+    return f"{count} ({round(100 * count / total)}%)" if total else "0"
+
+
 def poll_figure(options: Sequence[str], before: Sequence[int], after: Sequence[int] | None = None,
                 *, height: int | None = None) -> go.Figure:
     """Bars of the answers per option: ``before`` (first answers) and, when given, ``after``
@@ -45,7 +50,7 @@ def poll_figure(options: Sequence[str], before: Sequence[int], after: Sequence[i
     for name, counts, color in reversed(rounds):
         fig.add_trace(go.Bar(
             x=counts[::-1], y=labels[::-1], orientation="h", name=name, marker_color=color,
-            text=[str(c) for c in counts[::-1]], textposition="outside", cliponaxis=False,
+            text=[_count_text(c, sum(counts)) for c in counts[::-1]], textposition="outside", cliponaxis=False,
             hovertemplate="%{y}: %{x} answers<extra>" + name + "</extra>",
         ))
     most = max([*before, *(after or []), 1])
@@ -56,7 +61,7 @@ def poll_figure(options: Sequence[str], before: Sequence[int], after: Sequence[i
         height=height or int(110 + 34 * lines * (2 if after is not None else 1.3)),
         margin=dict(l=10, r=30, t=40 if after is not None else 10, b=40),
     )
-    fig.update_xaxes(title_text="answers", rangemode="tozero", range=[0, most * 1.18 + 0.5],
+    fig.update_xaxes(title_text="answers", rangemode="tozero", range=[0, most * 1.45 + 0.5],
                      tickformat="d", dtick=max(1, round(most / 5)))
     fig.update_yaxes(automargin=True)
     return fig

@@ -16,6 +16,8 @@ from dashboard import common
 
 TITLE = "Gaussian KL — in-class exercise"
 ctx = common.setup_page(TITLE)
+from dashboard.tour import tour_box  # noqa: E402  (the guided walk: before the controls, it sets them)
+tour_box("gaussian_kl")
 # The first visit after a server start also loads pandas and plotly: a spinner says so.
 _done_building = common.first_visit_spinner()  # closed at the end
 import numpy as np  # noqa: E402
@@ -316,19 +318,19 @@ def mode_why(_correct: int | None) -> str:
     return text + "With these settings p's two modes overlap, so no fit sits on one of them alone."
 
 
-with ctrl:
-    if gaussian:
-        asked = predict.predict(
-            "gkl-narrow", "Which optimal q is narrower than the other?", NARROW, answer=narrow_answer,
-            why=narrow_why, on_reveal=_reveal_optimum,
-            shown_anyway="The optimum is shown already (Reveal optimum is on): switch it off to predict first."
-            if reveal else None)
-    else:
-        asked = predict.predict(
-            "gkl-modes", "Which fit sits on one mode of p (mode-seeking)?", ON_A_MODE, answer=mode_answer,
-            why=mode_why, on_reveal=_reveal_optimum,
-            shown_anyway="The optimum is shown already (Reveal optimum is on): switch it off to predict first."
-            if reveal else None)
+# under the row of settings, figure and guess: after the guess, before the optimum
+if gaussian:
+    asked = predict.predict(
+        "gkl-narrow", "Which optimal q is narrower: argmin KL(q‖p) or argmin KL(p‖q)?", NARROW, answer=narrow_answer,
+        why=narrow_why, on_reveal=_reveal_optimum,
+        shown_anyway="The optimum is shown already (Reveal optimum is on): switch it off to predict first."
+        if reveal else None)
+else:
+    asked = predict.predict(
+        "gkl-modes", "Which fit sits on one mode of p (mode-seeking)?", ON_A_MODE, answer=mode_answer,
+        why=mode_why, on_reveal=_reveal_optimum,
+        shown_anyway="The optimum is shown already (Reveal optimum is on): switch it off to predict first."
+        if reveal else None)
 
 # --------------------------------------------------------------------------- #
 # Figure
