@@ -1,57 +1,28 @@
 // genlab live canvas: draws the figures of a training page on <canvas> while a model trains.
 //
-// Why: Plotly.react of the 2D GAN page's plane + 4 charts cost headless Chromium (software
-// rendering) about 0.5-1 s of main-thread time per refresh, so the page could not refresh twice a
-// second, and ten students' tabs on one machine starved each other. A canvas draws the same picture
-// in a few milliseconds, which is what GAN Lab does too.
+// Why: plotly.js itself (Plotly.react, WebGL traces: dashboard/live_plotly.js) redraws the 2D GAN page's
+// plane + 4 charts in headless Chromium (software rendering) with one to two orders of magnitude more
+// main-thread time than this canvas, too much for ten students' tabs on one machine (measured on the
+// load test: bench/RESULTS.md, "Live view: hand-written canvas vs Plotly.js"). GAN Lab draws on a canvas too.
 //
-// Input (the component's `data`, built by dashboard/live_canvas.py):
-//   {figures: [{key, spec, rev}], columns, font, dark, instructor, marker_min, line_min}   figures in the data, or
-//   {feed: {url, poll_ms, generation}, columns, font, dark, instructor} figures fetched from a
-//   live feed (dashboard/live_feed.py), with a status line ({kind, text, value, error}) above them
-// where each spec is the JSON of a Plotly figure from dashboard/figures/ (data + layout), pruned to
-// the subset drawn here: scatter / scattergl (lines, markers, lines+markers, triangle markers with
-// angles), heatmap with a horizontal colour bar, layout title / margin / height / legend, xaxis,
-// yaxis, yaxis2, line shapes and text annotations. Arrays come as plotly.py's typed arrays
-// ({dtype, bdata, shape}) or plain lists. Sizes follow Plotly's defaults and, in instructor mode,
-// dashboard.common.style_figure (marker_min / line_min: its smallest marker size and line width), so
-// that the live picture and the paused Plotly figure look the same. Each canvas carries data-key, data-title, data-points
-// (points of the first trace) and data-last-x (its last x): tests and the load test read them.
+// drawFigure(canvas, spec, options) draws one figure spec (dashboard/figures/canvas.py's canvas_spec:
+// the JSON of a Plotly figure from dashboard/figures/, pruned to the subset drawn here): scatter /
+// scattergl (lines, markers, lines+markers, triangle markers with angles), heatmap with a horizontal
+// colour bar, layout title / margin / height / legend, xaxis, yaxis, yaxis2, line shapes and text
+// annotations. Sizes follow Plotly's defaults and, in instructor mode, dashboard.common.style_figure
+// (options.markerMin / lineMin: its smallest marker size and line width), so that the live picture
+// and the paused Plotly figure look the same. The component around it is dashboard/live_view.js.
 
 // Plotly's dash patterns (plotly.js drawing.dashStyle): in units of the line width, at least 3 px
 const DASH = { dot: [1, 1], dash: [3, 3], longdash: [5, 5], dashdot: [3, 1, 1, 1], longdashdot: [5, 1, 1, 1] };
 const dashArray = (dash, width) => (DASH[dash] || []).map((d) => d * Math.max(width, 3));
-const TYPED = {
-  f4: Float32Array, f8: Float64Array, i1: Int8Array, u1: Uint8Array, i2: Int16Array,
-  u2: Uint16Array, i4: Int32Array, u4: Uint32Array,
-};
 const THEMES = {
   light: { paper: "#ffffff", plot: "#ffffff", text: "#2a3f5f", grid: "#ebf0f8", axis: "#c8d4e3" },
   dark: { paper: "#0f1117", plot: "#161a23", text: "#f2f5fa", grid: "#283442", axis: "#506784" },
 };
 
-function decode(v) {
-  if (v == null) return [];
-  if (v.bdata !== undefined) {
-    const bin = atob(v.bdata);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    const flat = new (TYPED[v.dtype] || Float64Array)(bytes.buffer);
-    if (v.shape && String(v.shape).includes(",")) {
-      const [rows, cols] = String(v.shape).split(",").map(Number);
-      const out = [];
-      for (let r = 0; r < rows; r++) out.push(flat.subarray(r * cols, (r + 1) * cols));
-      return out;
-    }
-    return flat;
-  }
-  return v;
-}
-
 // Plotly's default font (the genlab templates set none): the canvas's texts then match the paused figures
 const PLOTLY_FONT = '"Open Sans", verdana, arial, sans-serif';
-
-const num = (v) => (v === null || v === undefined ? NaN : +v);
 
 let colorContext = null;
 const colorCache = new Map();
@@ -304,7 +275,7 @@ function drawFigure(canvas, spec, options) {
   const layout = spec.layout || {}, traces = spec.data || [];
   const theme = options.dark ? THEMES.dark : THEMES.light;
   const font = options.font || 14;
-  const family = options.family;
+  const family = options.family || PLOTLY_FONT;
   // font sizes as Plotly's defaults (title 1.4x, axis and colour-bar titles 1.2x the font, ticks the
   // font) and, in instructor mode, as dashboard.common.style_figure sets them (title +4, axis titles
   // the font, ticks -2; markers and lines at least options.markerMin / options.lineMin)
@@ -510,201 +481,7 @@ function drawFigure(canvas, spec, options) {
       }
     });
   }
-
-  // what tests read: the figure's title and its first trace's length / last x
-  const first = traces.find((t) => t.type !== "heatmap");
-  const fx = first ? decode(first.x) : [];
-  canvas.dataset.title = title ? String(title) : "";
-  canvas.dataset.points = String(fx.length);
-  canvas.dataset.lastX = fx.length ? String(num(fx[fx.length - 1])) : "";
 }
 
-// ---------------------------------------------------------------------------- the status line
-// (live feeds only: the step counter and progress bar, a queue notice, a refused live change)
-
-function renderStatus(root, status, height) {
-  // the text and the bar in a box of a fixed height (the page's, in px: the paused page's status
-  // line has the same), so that a longer text never moves the plane below it
-  let box = root.__status;
-  if (!status) {
-    if (box) box.remove();
-    root.__status = null;
-    return;
-  }
-  if (!box || !box.isConnected) {
-    box = document.createElement("div");
-    box.className = "genlab-live-status";
-    box.innerHTML = '<div class="genlab-live-status-main"><div class="genlab-live-status-text"></div>' +
-      '<div class="genlab-live-bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"><div></div></div></div>' +
-      '<div class="genlab-live-error" role="alert"></div>';
-    root.parentElement.insertBefore(box, root);
-    root.__status = box;
-  }
-  box.dataset.kind = status.kind || "progress";
-  box.firstChild.style.height = height ? `${height}px` : "";
-  box.querySelector(".genlab-live-status-text").textContent = status.text || "";
-  const bar = box.querySelector(".genlab-live-bar");
-  const value = Math.max(0, Math.min(1, num(status.value) || 0));
-  bar.hidden = box.dataset.kind !== "progress";
-  bar.setAttribute("aria-valuenow", String(Math.round(value * 100)));
-  bar.firstChild.style.width = `${(value * 100).toFixed(2)}%`;
-  const error = box.querySelector(".genlab-live-error");
-  error.textContent = status.error || "";
-  error.hidden = !status.error;
-}
-
-// ---------------------------------------------------------------------------- the figures
-
-function render(root, payload) {
-  // draw payload.figures ([{key, spec, rev?}]) into root's grid; a figure whose rev did not change
-  // since it was drawn (same width, same options) is left as it is
-  const options = root.__options;
-  if ("status" in payload) renderStatus(root, payload.status, root.__statusHeight);
-  const figures = payload.figures || [];
-  const keep = new Set(figures.map((f) => f.key));
-  for (const cell of [...root.children]) if (!keep.has(cell.dataset.key)) cell.remove();
-  let drawn = 0;
-  figures.forEach((figure, index) => {
-    let cell = root.querySelector(`:scope > [data-key="${figure.key}"]`);
-    if (!cell) {
-      cell = document.createElement("div");
-      cell.className = "genlab-live-cell";
-      cell.dataset.key = figure.key;
-      const canvas = document.createElement("canvas");
-      canvas.className = "genlab-live-figure";
-      canvas.dataset.key = figure.key;
-      canvas.setAttribute("role", "img");
-      canvas.setAttribute("aria-label", `${figure.key}: live chart`);
-      cell.appendChild(canvas);
-    }
-    if (root.children[index] !== cell) root.insertBefore(cell, root.children[index] || null);
-    const same = figure.rev !== undefined && cell.__rev === figure.rev && cell.__drawnWith === options &&
-      cell.__drawnWidth === cell.clientWidth;
-    cell.__spec = figure.spec;
-    if (same) return;
-    drawFigure(cell.firstChild, figure.spec, options);
-    cell.__rev = figure.rev;
-    cell.__drawnWith = options;
-    cell.__drawnWidth = cell.clientWidth;
-    drawn++;
-  });
-  root.__width = root.clientWidth;
-  root.dataset.updates = String(+(root.dataset.updates || 0) + 1);
-  root.dataset.drawn = String(+(root.dataset.drawn || 0) + drawn);
-}
-
-// ---------------------------------------------------------------------------- live feeds
-// With a feed ({url, poll_ms, generation}) the component fetches its figures itself
-// (dashboard/live_feed.py): GET url?since=<version>&wait=1.5, which the server answers as soon as
-// the job published something newer (204 after 1.5 s of nothing new); at most one request per
-// poll_ms (the server's answers may change the period). No Streamlit rerun per refresh. When the feed says the job is no
-// longer running it sets the trigger "ended": the page reruns and shows interactive charts.
-
-const ACTIVE = new Set(["running", "queued"]);
-const HOLD_S = 1.5;     // how long the server may hold a request while nothing changes
-
-function stopFeed(root) {
-  const feed = root.__feed;
-  if (!feed) return;
-  feed.stopped = true;
-  clearTimeout(feed.timer);
-  root.__feed = null;
-}
-
-function startFeed(root, spec, trigger) {
-  let feed = root.__feed;
-  if (!feed || feed.url !== spec.url) {
-    stopFeed(root);
-    feed = root.__feed = { url: spec.url, version: null, timer: null, busy: false, stopped: false, ended: false };
-  }
-  feed.poll = num(spec.poll_ms) || 500;
-  feed.trigger = trigger;
-  if (feed.generation !== spec.generation) {   // new options (a rerun): fetch now, not at the next tick
-    feed.generation = spec.generation;
-    feed.version = null;
-    if (!feed.busy) { clearTimeout(feed.timer); poll(root, feed); }
-  } else if (!feed.busy && feed.timer === null) {
-    poll(root, feed);
-  }
-}
-
-async function poll(root, feed) {
-  feed.timer = null;
-  if (feed.stopped) return;
-  if (document.visibilityState === "hidden") {   // a background tab costs nothing until it is shown
-    feed.timer = setTimeout(() => poll(root, feed), 1000);
-    return;
-  }
-  feed.busy = true;
-  const began = performance.now();
-  try {
-    // long polling: the server holds the request until the job published something newer
-    const query = feed.version === null ? "" : `?since=${feed.version}&wait=${HOLD_S}`;
-    const response = await fetch(feed.url + query, { cache: "no-store", credentials: "same-origin" });
-    if (feed.stopped) return;
-    if (response.status === 404) { stopFeed(root); return; }   // the session ended (server restarted)
-    if (response.status === 200) {
-      const payload = await response.json();
-      if (feed.stopped) return;
-      feed.version = payload.version;
-      if (payload.poll_ms) feed.poll = num(payload.poll_ms);
-      render(root, payload);
-      root.dataset.feedVersion = String(payload.version);
-      if (payload.state && !ACTIVE.has(payload.state) && !feed.ended && feed.trigger) {
-        feed.ended = true;
-        feed.trigger("ended", payload.state);
-      }
-    }
-  } catch (err) {
-    // a dropped request (server busy or restarting): try again at the next tick
-  } finally {
-    feed.busy = false;
-    if (!feed.stopped) {
-      // at most one request per poll period (the server's poll_ms: longer when many jobs share it)
-      const wait = Math.max(feed.poll - (performance.now() - began), 20);
-      feed.timer = setTimeout(() => poll(root, feed), wait);
-    }
-  }
-}
-
-export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  const payload = data || {};
-  let root = parentElement.querySelector(":scope > .genlab-live");
-  if (!root) {
-    root = document.createElement("div");
-    root.className = "genlab-live";
-    parentElement.appendChild(root);
-  }
-  root.style.gridTemplateColumns = `repeat(${Math.max(1, payload.columns || 1)}, minmax(0, 1fr))`;
-  root.__statusHeight = num(payload.status_height) || 0;
-  const options = {
-    dark: !!payload.dark, font: payload.font || 14, instructor: !!payload.instructor,
-    markerMin: num(payload.marker_min) || 0, lineMin: num(payload.line_min) || 0,
-    family: PLOTLY_FONT,
-  };
-  const old = root.__options;
-  root.__options = old && old.dark === options.dark && old.font === options.font &&
-    old.instructor === options.instructor && old.family === options.family && old.markerMin === options.markerMin &&
-    old.lineMin === options.lineMin ? old : options;
-  if (payload.figures) render(root, payload);       // no feed: the data carries the figures
-  if (payload.feed) startFeed(root, payload.feed, setTriggerValue);
-  else stopFeed(root);
-  // redraw when the column width changes (sidebar toggled, window resized)
-  if (!root.__observer) {
-    root.__observer = new ResizeObserver(() => {
-      if (root.clientWidth === root.__width) return;
-      root.__width = root.clientWidth;
-      for (const cell of root.children) {
-        if (!cell.__spec) continue;
-        drawFigure(cell.firstChild, cell.__spec, root.__options);
-        cell.__drawnWidth = cell.clientWidth;
-      }
-    });
-    root.__observer.observe(root);
-  }
-  return () => {
-    if (root.__observer) { root.__observer.disconnect(); root.__observer = null; }
-    stopFeed(root);
-  };
-}
+// what dashboard/live_view.js draws each figure with
+const RENDERER = { tag: "canvas", draw: drawFigure };

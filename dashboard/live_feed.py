@@ -33,14 +33,16 @@ import secrets
 import threading
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Hashable
 
-__all__ = ["ROUTE", "Feed", "available", "drop_session", "figure_entry", "has_news", "publish", "read", "routes",
-           "url"]
+__all__ = ["PLOTLY_ROUTE", "ROUTE", "Feed", "available", "drop_session", "figure_entry", "has_news", "plotly_url",
+           "publish", "read", "routes", "url"]
 
 log = logging.getLogger("genlab.dashboard.live_feed")
 
 ROUTE = "/genlab/live/{token}"
+PLOTLY_ROUTE = "/genlab/plotly.min.js"      # the plotly package's own plotly.js (the Plotly live renderer)
 _UNSET = object()
 
 
@@ -189,9 +191,15 @@ def url(token: str) -> str:
     return f"{_MOUNTED['base'] or ''}/genlab/live/{token}"
 
 
+def plotly_url() -> str:
+    """The path of plotly.js on this server (the plotly package's ``package_data/plotly.min.js``)."""
+    return f"{_MOUNTED['base'] or ''}{PLOTLY_ROUTE}"
+
+
 def routes(base_url: str | None = "", *, check_every_s: float = 0.05, max_wait_s: float = 2.0) -> list:
-    """The Starlette route of the feeds, for ``st.App(..., routes=...)``; ``base_url`` is
-    Streamlit's ``server.baseUrlPath`` (user routes are not prefixed with it by Streamlit).
+    """The Starlette routes of the feeds and of plotly.js (:func:`plotly_url`, for the Plotly live
+    renderer), for ``st.App(..., routes=...)``; ``base_url`` is Streamlit's ``server.baseUrlPath``
+    (user routes are not prefixed with it by Streamlit).
 
     Long polling: with ``?since=N&wait=S`` the request is held (up to ``S`` seconds, at most
     ``max_wait_s``) until the feed has something newer than version ``N``, checked every
@@ -199,8 +207,9 @@ def routes(base_url: str | None = "", *, check_every_s: float = 0.05, max_wait_s
     poll, and an idle feed costs one request per ``S`` seconds."""
     import asyncio
 
+    import plotly
     from starlette.concurrency import run_in_threadpool
-    from starlette.responses import Response
+    from starlette.responses import FileResponse, Response
     from starlette.routing import Route
 
     base = "/" + base_url.strip("/") if base_url and base_url.strip("/") else ""
@@ -245,5 +254,11 @@ def routes(base_url: str | None = "", *, check_every_s: float = 0.05, max_wait_s
         return Response(body, status_code=status, media_type=None if status == 204 else "application/json",
                         headers={"Cache-Control": "no-store"})
 
+    plotly_js = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
+
+    async def plotly_script(request):
+        return FileResponse(plotly_js, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
     _MOUNTED["base"] = base
-    return [Route(base + ROUTE, live_feed, methods=["GET"])]
+    return [Route(base + ROUTE, live_feed, methods=["GET"]),
+            Route(base + PLOTLY_ROUTE, plotly_script, methods=["GET"])]

@@ -16,7 +16,8 @@
 
 Knobs (environment): GENLAB_LOAD_SESSIONS (10), GENLAB_LOAD_WATCH_S (60), GENLAB_LOAD_MAX_JOBS
 (= sessions, so that every session trains; unset it to "" to use the server's default cap, which
-queues the rest), GENLAB_LOAD_MAX_RSS_MB (4096).
+queues the rest), GENLAB_LOAD_MAX_RSS_MB (4096); GENLAB_LIVE_RENDERER (canvas | plotly: the live view's
+renderer, dashboard/live_canvas.py) is passed on to the server.
 """
 from __future__ import annotations
 
@@ -79,8 +80,8 @@ WATCHER = """() => {
                 break;
             }
         }
-        // the loss chart: drawn on the live canvas while training (data-last-x: its newest step)
-        for (const c of document.querySelectorAll('canvas.genlab-live-figure')) {
+        // the loss chart: drawn by the live view while training (data-last-x: its newest step)
+        for (const c of document.querySelectorAll('.genlab-live-figure')) {
             if (!(c.dataset.title || '').startsWith('Losses')) continue;
             const sig = c.dataset.points + ':' + c.dataset.lastX;
             if (sig !== lastChart) { lastChart = sig; w.charts.push([now, Number(c.dataset.lastX || 0)]); }
@@ -201,6 +202,31 @@ def _gaps(times: list[float], start: float, end: float) -> float:
     return float(max(np.diff(points))) if len(points) > 1 else end - start
 
 
+class _MainThread:
+    """The browser's main-thread time (Chrome DevTools' TaskDuration) in each page over the watch, and
+    the live view's refreshes (the figures' ``data-updates``) meanwhile."""
+
+    UPDATES = "() => [...document.querySelectorAll('.genlab-live')].reduce((n, r) => n + +(r.dataset.updates || 0), 0)"
+
+    def __init__(self, contexts, pages):
+        self.pages, self.sessions = pages, [c.new_cdp_session(p) for c, p in zip(contexts, pages)]
+        for session in self.sessions:
+            session.send("Performance.enable")
+        self.start = [(self._busy(s), p.evaluate(self.UPDATES)) for s, p in zip(self.sessions, pages)]
+
+    @staticmethod
+    def _busy(session) -> float:
+        metrics = session.send("Performance.getMetrics")["metrics"]
+        return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+
+    def figures(self, seconds: float) -> dict:
+        busy = [self._busy(s) - b0 for s, (b0, _) in zip(self.sessions, self.start)]
+        updates = [p.evaluate(self.UPDATES) - u0 for p, (_, u0) in zip(self.pages, self.start)]
+        return {"browser_main_thread_share_per_tab": [round(b / seconds, 2) for b in busy],
+                "browser_main_thread_ms_per_refresh": round(1000 * sum(busy) / max(1, sum(updates)), 1),
+                "live_refreshes_per_s_per_tab": round(sum(updates) / len(updates) / seconds, 2)}
+
+
 @pytest.mark.load
 @pytest.mark.timeout(2400)
 def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_property):
@@ -213,6 +239,7 @@ def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_proper
     env = {"GENLAB_MAX_JOBS": max_jobs} if max_jobs else {}
     errors: list[str] = []
     figures: dict = {"sessions": sessions, "watch_s": watch_s, "max_jobs": max_jobs or "default",
+                     "live_renderer": os.environ.get("GENLAB_LIVE_RENDERER") or "canvas",
                      "cores": os.cpu_count(), "load_average_before": os.getloadavg()}
     with genlab_server(tmp_path, **env) as server:
         sampler = MemorySampler(server)
@@ -234,6 +261,7 @@ def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_proper
         figures["rss_training_start_mb"] = round(server.rss_mb(), 1)
 
         # watch: the pages record updates themselves; meanwhile change controls in turn
+        main_thread = _MainThread(contexts, pages)
         start = time.time()
         latencies: list[float] = []
         failed_changes = 0
@@ -264,6 +292,7 @@ def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_proper
             round_no += 1
             time.sleep(0.5)
         end = time.time()
+        figures.update(main_thread.figures(end - start))
         _say(f"watched; {len(latencies)} control changes answered, {failed_changes} not")
         figures["server_cpu_cores_while_training"] = round((server.cpu_seconds() - cpu_start) / (end - start), 2)
 

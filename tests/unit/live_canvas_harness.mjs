@@ -2,7 +2,9 @@
 // dashboard/live_canvas.js's drawFigure on a stand-in 2D context that records its texts and markers.
 import { readFileSync, writeFileSync } from "node:fs";
 const [, , jsPath, inputPath] = process.argv;
-const source = readFileSync(jsPath, "utf8") + "\nexport { drawFigure };\n";
+// the renderer, then the component around it (live_view.js, next to it), as dashboard/live_canvas.py joins them
+const viewPath = jsPath.replace(/live_canvas\.js$/, "live_view.js");
+const source = readFileSync(jsPath, "utf8") + "\n" + readFileSync(viewPath, "utf8") + "\nexport { drawFigure };\n";
 const modulePath = inputPath + ".module.mjs";
 writeFileSync(modulePath, source);
 function recorder() {

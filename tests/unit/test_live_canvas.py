@@ -159,3 +159,130 @@ def test_canvas_draws_change_labels_in_their_rows(tmp_path):
     # spaced 2, 5 or 10 x 10^n): a 376 x 140 px plot of steps 0-19 990 and values 0-1
     texts = [c["text"] for c in calls if c["op"] == "text" and c["font"].strip().startswith("15px")]
     assert texts[:7] == ["0", "5k", "10k", "15k", "0", "0.5", "1"]
+
+
+# --------------------------------------------------------------------------- #
+# The Plotly renderer (GENLAB_LIVE_RENDERER=plotly): plotly.js itself, dashboard/live_plotly.js
+# --------------------------------------------------------------------------- #
+from dashboard import common, live_canvas, live_feed  # noqa: E402
+from tests.conftest import run_coroutine  # noqa: E402
+
+PLOTLY_JS, VIEW_JS = JS.with_name("live_plotly.js"), JS.with_name("live_view.js")
+
+
+@pytest.mark.parametrize("value, served, expected", [("", True, "canvas"), ("plotly", True, "plotly"),
+                                                     (" Plotly ", True, "plotly"), ("canvas", True, "canvas"),
+                                                     ("webgl", True, "canvas"), ("plotly", False, "canvas")])
+def test_the_renderer_comes_from_the_environment(monkeypatch, value, served, expected):
+    monkeypatch.setenv("GENLAB_LIVE_RENDERER", value)
+    monkeypatch.setattr(live_feed, "_MOUNTED", {"base": "" if served else None})   # plotly.js needs the route
+    assert live_canvas.choose_renderer() == expected
+
+
+@pytest.mark.parametrize("renderer", live_canvas.RENDERERS)
+def test_each_renderer_and_the_component_make_one_valid_module(tmp_path, renderer):
+    if NODE is None:
+        pytest.skip("node is not installed")
+    path = tmp_path / "component.mjs"
+    path.write_text("\n".join(JS.with_name(n).read_text() for n in (f"live_{renderer}.js", "live_view.js")))
+    done = subprocess.run([NODE, "--check", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def _get(app, path: str) -> tuple[int, dict, bytes]:
+    """One GET through the ASGI app: (status, headers, body). The client stays connected (a file
+    response listens for a disconnect while it sends)."""
+    import asyncio
+
+    messages, asked = [], []
+
+    async def receive():
+        if asked:
+            await asyncio.Event().wait()
+        asked.append(1)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        messages.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1")], "server": ("127.0.0.1", 8501), "client": ("127.0.0.1", 5000)}
+    run_coroutine(app(scope, receive, send))
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+
+
+def test_the_feed_route_serves_plotly_js_from_the_plotly_package(monkeypatch):
+    from starlette.applications import Starlette
+
+    monkeypatch.setattr(live_feed, "_MOUNTED", {"base": None})
+    app = Starlette(routes=live_feed.routes("class/"))
+    assert live_feed.plotly_url() == "/class/genlab/plotly.min.js"
+    status, headers, body = _get(app, live_feed.plotly_url())
+    assert status == 200 and headers["content-type"].startswith("text/javascript")
+    assert b"plotly.js v" in body[:200] and b"window.Plotly" in body[-2000:]
+
+
+def test_plotly_spec_keeps_every_trace_and_value_without_hover_texts_or_template():
+    for fig in _live_figures().values():
+        spec = live_canvas.plotly_spec(fig)
+        assert "hovertemplate" not in json.dumps(spec) and "template" not in spec["layout"]
+        assert len(spec["data"]) == len(fig.data)
+        for trace, original in zip(spec["data"], fig.data):
+            assert trace["type"] == original.type and trace.get("zsmooth") == getattr(original, "zsmooth", None)
+            for axis in ("x", "y", "z"):
+                if getattr(original, axis, None) is not None:
+                    np.testing.assert_allclose(_decode(trace[axis]).astype(float),
+                                               np.asarray(getattr(original, axis), dtype=float), equal_nan=True)
+
+
+def _styled(tmp_path, specs: list[dict], options: dict, width: int = 500) -> list[dict]:
+    """live_plotly.js's styledFigure of each spec (in node)."""
+    if NODE is None:
+        pytest.skip("node is not installed: the Plotly renderer's styling is not checked")
+    module, data = tmp_path / "plotly_renderer.mjs", tmp_path / "specs.json"
+    module.write_text(PLOTLY_JS.read_text() + "\n" + VIEW_JS.read_text() + "\nexport { styledFigure };\n")
+    data.write_text(json.dumps({"specs": specs, "options": options, "width": width}))
+    script = (f"const {{ styledFigure }} = await import({json.dumps(str(module))});"
+              f"const input = JSON.parse(require('fs').readFileSync({json.dumps(str(data))}, 'utf8'));"
+              "process.stdout.write(JSON.stringify(input.specs.map((s) => styledFigure(s, input.options, input.width))));")
+    done = subprocess.run([NODE, "--input-type=commonjs", "-e", f"(async () => {{ {script} }})()"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("dark, instructor", [(False, False), (True, False), (False, True), (True, True)])
+def test_plotly_renderer_styles_each_figure_as_the_paused_page_does(tmp_path, monkeypatch, dark, instructor):
+    """live_plotly.js applies dashboard.common.style_figure's theme and projector sizes in the browser:
+    the live figure has the paused figure's fonts, margins, backgrounds, marker sizes and line widths."""
+    monkeypatch.setattr(common, "is_dark", lambda: dark)
+    monkeypatch.setattr(common, "is_instructor", lambda: instructor)
+    template = {"layout": {"colorway": ["#123456"]}}            # handed through as the component's data has it
+    options = {"font": common.INSTRUCTOR_FONT if instructor else common.NORMAL_FONT, "dark": dark,
+               "instructor": instructor, "markerMin": common.INSTRUCTOR_MARKER, "lineMin": common.INSTRUCTOR_LINE,
+               "template": template}
+    live = _styled(tmp_path, [live_canvas.plotly_spec(f) for f in _live_figures().values()], options)
+    for name, styled in zip(_live_figures(), live):
+        paused = common.style_figure(_live_figures()[name]).to_plotly_json()
+        lay, want = styled["layout"], paused["layout"]
+        assert lay["template"] == template and lay["width"] == 500
+        assert lay["font"]["size"] == want["font"]["size"]
+        for key in ("paper_bgcolor", "plot_bgcolor", "height", "margin"):
+            assert lay.get(key) == want.get(key), (name, key)
+        if instructor:
+            assert lay["title"]["font"]["size"] == want["title"]["font"]["size"]
+            for axis in ("xaxis", "yaxis", "yaxis2"):
+                if axis in want:
+                    assert lay[axis]["title"]["font"]["size"] == want[axis]["title"]["font"]["size"]
+                    assert lay[axis]["tickfont"]["size"] == want[axis]["tickfont"]["size"]
+            assert [a["font"]["size"] for a in lay.get("annotations", [])] == \
+                [a["font"]["size"] for a in want.get("annotations", [])]
+        for trace, original in zip(styled["data"], paused["data"]):
+            # lines and markers drawn with WebGL; sizes as the paused figure's
+            assert trace["type"] == ("scattergl" if original["type"] in ("scatter", "scattergl") else original["type"])
+            for part, size in (("marker", "size"), ("line", "width")):
+                if instructor and original["type"] != "heatmap":
+                    assert trace[part][size] == original[part][size], (name, part)
