@@ -52,33 +52,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from genlab.errors import GenlabError
-from genlab.validation import check_fields, option
-
-KINDS = ("ae", "vae")
-ARCHITECTURES = ("mlp", "conv")
-DECODERS = ("bernoulli", "gaussian")
-
-
-@dataclass
-class AutoencoderConfig:
-    """Architecture of the AE / VAE; limits declared per field, checked on construction."""
-
-    kind: str = option("vae", choices=KINDS)                          # "ae" | "vae"
-    architecture: str = option("mlp", choices=ARCHITECTURES)          # "mlp" | "conv"
-    image_shape: tuple[int, int, int] = option((1, 8, 8), lo=1, hi=4096, integer=True, length=(3, 3))  # (C, H, W)
-    latent_dim: int = option(2, lo=1, hi=64, integer=True)            # K
-    hidden_dims: tuple[int, ...] = option((256, 128), lo=1, hi=4096, integer=True, length=(1, 4))  # dense layers (after the convs for "conv")
-    conv_channels: tuple[int, int] = option((32, 64), lo=1, hi=512, integer=True, length=(2, 2))  # "conv": channels of the two stride-2 convs
-    decoder: str = option("gaussian", choices=DECODERS)               # "gaussian" (fixed sigma, see above) | "bernoulli" (logits, BCE)
-    gaussian_sigma: float = option(0.15, lo=0, hi=100, lo_open=True)  # "gaussian": fixed sigma (initial sigma if learned)
-    learn_sigma: bool = option(False, choices=(False, True))          # "gaussian": learn one scalar sigma
-    beta: float = option(1.0, lo=0, hi=1000)                          # weight on the KL (beta-VAE); ignored by the AE
-
-    def __post_init__(self):
-        check_fields(self)
-        _, height, width = self.image_shape
-        if self.architecture == "conv" and (height % 4 or width % 4):
-            raise GenlabError(f"the conv architecture needs H and W divisible by 4, e.g. 8x8 or 28x28 (got {height}x{width}); use architecture 'mlp'")
+from genlab.configs import ARCHITECTURES, DECODERS, KINDS, AutoencoderConfig  # noqa: F401 - the settings live in genlab.configs
 
 
 @dataclass

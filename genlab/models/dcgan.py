@@ -29,40 +29,11 @@ The losses average over the map (genlab.losses), so every patch is a real/fake v
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn as nn
 
 from genlab.errors import GenlabError
-from genlab.models.gan import NOISE_DISTRIBUTIONS
-from genlab.validation import check_fields, option
-
-IMAGE_SIZES = (8, 28)
-DISCRIMINATORS = ("standard", "patch")
-
-
-@dataclass
-class DCGANConfig:
-    """Architecture of the image GAN (dcgan / cgan); limits declared per field, checked on
-    construction and by validate() (the trainer sets image_size and conditional afterwards)."""
-
-    noise_dim: int = option(32, lo=1, hi=1024, integer=True)     # size of z
-    noise: str = option("gaussian", choices=NOISE_DISTRIBUTIONS)  # p(z): "gaussian", "uniform" (or the 2D GAN's "clusters")
-    channels: int = option(64, lo=1, hi=1024, integer=True)      # c: feature maps of G's last and D's first conv layer (x2 in the next)
-    disc: str = option("standard", choices=DISCRIMINATORS)       # "standard" (one logit per image) or "patch" (a map of patch logits)
-    image_size: int = option(8, choices=IMAGE_SIZES)             # 8 (digits) or 28 (mnist, fashion-mnist); set from the data set
-    conditional: bool = option(False, choices=(False, True))     # cgan: label embedding appended to G's noise and D's input
-    num_classes: int = option(10, lo=2, hi=1000, integer=True)
-    embed_dim: int = option(10, lo=1, hi=1024, integer=True)     # size of the label embedding e(y)
-    spectral_norm: bool = option(False, choices=(False, True))   # spectral normalization on D's layers (Miyato et al. 2018)
-
-    def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> "DCGANConfig":
-        """Check every field against its limits (again after a field was set); returns self."""
-        return check_fields(self)
+from genlab.configs import DISCRIMINATORS, IMAGE_SIZES, DCGANConfig  # noqa: F401 - the settings live in genlab.configs
 
 
 class DCGenerator(nn.Module):

@@ -30,15 +30,13 @@ Further options (all off by default and in the "vanilla" preset):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn as nn
 
 from genlab.errors import GenlabError
-from genlab.validation import check_choice, check_fields, option
+from genlab.validation import check_choice
 
-NOISE_DISTRIBUTIONS = ("gaussian", "uniform", "clusters")
+from genlab.configs import NOISE_DISTRIBUTIONS, GANConfig  # noqa: F401 - the settings live in genlab.configs (torch-free)
 
 # "clusters": the first two noise coordinates come from 256 small Gaussians (std CLUSTER_STD) on a
 # 16 x 16 grid with spacing CLUSTER_SPACING, so the noise itself is in separate pieces (see sample_noise).
@@ -46,28 +44,6 @@ NOISE_DISTRIBUTIONS = ("gaussian", "uniform", "clusters")
 # has little reason to push pieces from mode to mode (fewer pieces left more samples between modes:
 # docs/TUNING.md).
 CLUSTER_GRID, CLUSTER_SPACING, CLUSTER_STD = 16, 0.25, 0.01
-
-
-@dataclass
-class GANConfig:
-    """Architecture of the 2D GAN (limits declared per field, checked on construction and by validate())."""
-
-    noise_dim: int = option(2, lo=1, hi=256, integer=True)         # size of z; 1 or 2 lets the page draw G's whole noise space
-    noise: str = option("clusters", choices=NOISE_DISTRIBUTIONS)  # p(z): "gaussian" N(0, I), "uniform" U(-1, 1) or "clusters" (see sample_noise)
-    hidden: int = option(128, lo=1, hi=4096, integer=True)        # width of every hidden layer of G
-    layers: int = option(3, lo=1, hi=16, integer=True)            # hidden layers of G
-    disc_hidden: int = option(128, lo=1, hi=4096, integer=True)   # width of every hidden layer of D
-    disc_layers: int = option(3, lo=1, hi=16, integer=True)       # hidden layers of D
-    pack: int = option(1, lo=1, hi=16, integer=True)              # PacGAN packing degree (1 = ordinary D)
-    spectral_norm: bool = option(False, choices=(False, True))    # spectral normalization on D's layers
-    noise_skip: float = option(1.0, lo=0, hi=100)   # G(z) = noise_skip * (z1, z2) / std(z) + MLP(z): fakes start spread like the data; 0 = off
-
-    def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> "GANConfig":
-        """Check every field against its limits (again after a field was set); returns self."""
-        return check_fields(self)
 
 
 def check_noise(name: str) -> str:

@@ -56,76 +56,14 @@ returned.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from genlab.errors import GenlabError
-from genlab.models.gan import NOISE_DISTRIBUTIONS
-from genlab.validation import check_fields, check_number, option
-
-IMAGE_SIZES = (8, 28)
-AUGMENTATIONS = ("none", "translate")
+from genlab.configs import AUGMENTATIONS, IMAGE_SIZES, TransformerGANConfig  # noqa: F401 - the settings live in genlab.configs
 DEFAULT_PATCH = {8: 4, 28: 4}   # patch size per image size (see the module docstring)
-
-
-@dataclass
-class TransformerGANConfig:
-    """Architecture of the transformer GAN (``tgan``)."""
-
-    noise_dim: int = option(32, lo=1, hi=1024, integer=True)   # size of z
-    noise: str = option("gaussian", choices=NOISE_DISTRIBUTIONS)  # p(z): "gaussian" or "uniform"
-    patch_size: int = option(4, lo=1, hi=max(IMAGE_SIZES), integer=True)  # P: square patches of P x P pixels (8x8 digits: 4 -> 4 tokens, 2 -> 16)
-    dim: int = option(64, lo=4, hi=1024, integer=True)         # D: token embedding size
-    depth_g: int = option(1, lo=1, hi=12, integer=True)        # transformer blocks in the generator (1: a step costs less than with 2,
-    depth_d: int = option(1, lo=1, hi=12, integer=True)        # transformer blocks in the discriminator   and learns faster in a short race)
-    heads: int = option(4, lo=1, hi=64, integer=True)          # attention heads (dim must be a multiple)
-    mlp_ratio: int = option(2, lo=1, hi=8, integer=True)       # width of each block's MLP, as a multiple of dim
-    image_size: int = option(8, choices=IMAGE_SIZES)           # S: 8 (digits) or 28 (mnist, fashion-mnist); set from the data set
-    spectral_norm: bool = option(False, choices=(False, True))  # spectral normalization on D's linear layers
-    # D only: each token sees its P x P patch plus this many pixels around it (ViTGAN's overlapping
-    # patches; see the module docstring); 0 = ViT's disjoint patches. At most image_size // 2.
-    patch_overlap: int = option(1, lo=0, hi=max(IMAGE_SIZES) // 2, integer=True)
-    # G only: each token emits a window of P + 2*output_overlap pixels around its patch; overlapping
-    # windows are added up (like a transposed convolution). At most image_size // 2.
-    output_overlap: int = option(0, lo=0, hi=max(IMAGE_SIZES) // 2, integer=True)
-    # D's inputs while training: "none" or "translate" (DiffAugment, Zhao et al. 2020: every real and
-    # fake image shifted by -1..1 pixels, as TransGAN does)
-    augment: str = option("none", choices=AUGMENTATIONS)
-    # Set by the trainer from the data set (the transformer GAN is unconditional).
-    num_classes: int = option(10, lo=2, hi=1000, integer=True)
-    conditional: bool = option(False, choices=(False,))
-
-    def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> "TransformerGANConfig":
-        """Check every field against its limits, then the ones that depend on image_size; returns self."""
-        if self.conditional:
-            raise GenlabError("the transformer GAN is unconditional (conditional=False)")
-        check_fields(self)
-        check_number("patch_size", self.patch_size, lo=1, hi=self.image_size, integer=True)
-        if self.image_size % self.patch_size:
-            allowed = [p for p in range(1, self.image_size + 1) if self.image_size % p == 0]
-            raise GenlabError(f"patch_size must divide the image size {self.image_size} "
-                              f"(got {self.patch_size}); allowed: {', '.join(map(str, allowed))}")
-        if self.dim % self.heads:
-            raise GenlabError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
-        for name in ("patch_overlap", "output_overlap"):
-            check_number(name, getattr(self, name), lo=0, hi=self.image_size // 2, integer=True)
-        return self
-
-    @property
-    def grid(self) -> int:
-        """Patches per side, ``S / P``."""
-        return self.image_size // self.patch_size
-
-    @property
-    def tokens(self) -> int:
-        """Number of patch tokens ``T = (S / P)^2`` (the discriminator adds one class token)."""
-        return self.grid ** 2
 
 
 # --------------------------------------------------------------------------- patches

@@ -18,37 +18,20 @@ seed on CPU gives identical rows and a resumed run continues exactly as an unint
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from genlab.configs import AutoencoderTrainConfig  # noqa: F401 - the settings live in genlab.configs
 from genlab.data import IMAGE_DATASETS, check_dataset_name, load_image_dataset
 from genlab.errors import GenlabError, check_number
 from genlab.models.autoencoder import KINDS, Autoencoder, AutoencoderConfig, gaussian_kl_per_dim
 from genlab.train.base import Trainer, dataclass_from_dict
-from genlab.validation import check_fields, check_option, option
+from genlab.validation import check_option
 
 # epochs of the default (benchmark) run per data set; see AutoencoderTrainConfig.epochs
 DEFAULT_EPOCHS = {"digits": 300, "mnist": 5, "fashion-mnist": 5}
 EVAL_BATCH = 1024
-
-
-@dataclass
-class AutoencoderTrainConfig:
-    """Training settings of the AE / VAE (limits declared per field, checked on construction)."""
-
-    lr: float = option(2e-3, lo=0, hi=1, lo_open=True)        # Adam learning rate; live
-    batch_size: int = option(64, lo=1, hi=100_000, integer=True)
-    epochs: int | None = option(None, lo=1, hi=100_000, integer=True, optional=True)  # None: DEFAULT_EPOCHS[dataset] (the benchmark setting)
-    beta: float = option(1.0, lo=0, hi=1000)                  # weight on the KL (VAE only); live
-    mc_samples: int = option(1, lo=1, hi=100, integer=True)   # S samples of z per example (VAE only); live
-    seed: int = option(0, lo=0, hi=2**63 - 1, integer=True)
-    weight_decay: float = option(0.0, lo=0, hi=1)             # Adam L2 penalty
-    eval_every: int = option(0, lo=0, hi=10_000_000, integer=True)  # steps between test evaluations; 0 = at the end of every epoch
-
-    def __post_init__(self):
-        check_fields(self)
 
 
 class AutoencoderTrainer(Trainer):

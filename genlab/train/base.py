@@ -20,6 +20,7 @@ import torch
 
 from genlab.errors import GenlabError
 from genlab.train.callbacks import Callback, CollectRows  # noqa: F401 - re-exported
+from genlab.validation import check_fields
 
 StepCallback = Callable[["Trainer", dict], None]
 
@@ -199,6 +200,8 @@ class Trainer:
         for name, value in state.get("train_config", {}).items():
             if hasattr(self.train_config, name):
                 setattr(self.train_config, name, tuple(value) if isinstance(value, list) else value)
+        if is_dataclass(self.train_config):
+            check_fields(self.train_config)   # a checkpoint's (live-edited) settings obey the config's limits too
 
 
 def _to_dict(config) -> dict:

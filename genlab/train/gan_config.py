@@ -1,53 +1,22 @@
-"""The GANs' settings: :class:`GANTrainConfig` (training options, validated), the presets and
+"""The GANs' settings: :class:`GANTrainConfig` (training options; defined in :mod:`genlab.configs`), the presets and
 :func:`gan_configs` (model + training config of a preset with overrides). Part of :mod:`genlab.train.gan`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
+from genlab.configs import LR_DECAYS, MAX_STEPS, OPTIMIZERS, DCGANConfig, GANConfig, GANTrainConfig  # noqa: F401 - re-exported
 from genlab.errors import GenlabError
-from genlab.losses import GAN_LOSSES
-from genlab.models.dcgan import DCGANConfig
-from genlab.models.gan import GANConfig
-from genlab.validation import check_choice, check_fields, option
+from genlab.validation import check_choice
 
 MODEL_NAMES = ("gan", "dcgan", "cgan")
 POINTS_DATASET = "points"       # data set name of a 2D GAN trained on user points
-OPTIMIZERS = ("adam", "sgd")
-LR_DECAYS = ("none", "linear")
 TOY_POOL_SIZE = 50_000          # points drawn once from a 2D toy distribution (the "data set")
 EVAL_POINTS = 2500              # 2D evaluation sample size (VEEGAN / PacGAN protocol)
 EVAL_SEED = 1234                # noise seed of evaluate(): every run is scored on the same z
-MAX_STEPS = 10_000_000
 
 # Steps of the default (benchmark) run: see bench/gan_quality.py for the numbers they reach.
 DEFAULT_STEPS = {"gan": 6000, "dcgan": 4000, "cgan": 4000}
-
-
-@dataclass
-class GANTrainConfig:
-    """Training settings (limits declared per field, checked on construction).
-    ``lr_d, lr_g, k_disc, loss, optimizer_d, optimizer_g`` are live."""
-
-    lr_d: float = option(5e-4, lo=0, hi=1, lo_open=True)    # discriminator learning rate
-    lr_g: float = option(5e-4, lo=0, hi=1, lo_open=True)    # generator learning rate
-    k_disc: int = option(1, lo=1, hi=100, integer=True)     # D updates per G update (Algorithm 1's k)
-    loss: str = option("non-saturating", choices=GAN_LOSSES)
-    optimizer_d: str = option("adam", choices=OPTIMIZERS)   # an optimizer switch keeps the network
-    optimizer_g: str = option("adam", choices=OPTIMIZERS)
-    betas: tuple[float, float] = option((0.5, 0.999), lo=0, hi=1, hi_open=True, length=(2, 2))  # Adam's (β1, β2) (Radford et al.: β1 = 0.5)
-    momentum: float = option(0.9, lo=0, hi=1, hi_open=True)  # SGD momentum (Goodfellow et al. used momentum)
-    batch_size: int = option(256, lo=1, hi=100_000, integer=True)  # m, real and fake samples per update
-    steps: int | None = option(None, lo=1, hi=MAX_STEPS, integer=True, optional=True)  # length of the run (for the lr decay); None: DEFAULT_STEPS[model]
-    lr_decay: str = option("linear", choices=LR_DECAYS)     # linear: lr falls linearly to lr_final * lr at `steps`
-    lr_final: float = option(0.0, lo=0, hi=1)               # fraction of the lr left at the end of the decay
-    ema: float = option(0.999, lo=0, hi=1, hi_open=True)    # EMA decay of G's weights used for sampling (warm-up: min(ema, (1+t)/(10+t))); 0 = off
-    r1_gamma: float = option(0.0, lo=0, hi=1000)            # weight γ of the R1 penalty γ/2 E‖∇_x l(x)‖²; 0 = off
-    r1_every: int = option(1, lo=1, hi=1000, integer=True)  # lazy R1: the penalty (weight γ·r1_every) on every r1_every-th D update only
-    seed: int = option(0, lo=0, hi=2**63 - 1, integer=True)
-
-    def __post_init__(self):
-        check_fields(self)
 
 
 def check_optimizer(name: str, value: str) -> str:

@@ -17,12 +17,9 @@ from typing import Any
 
 from genlab.data import IMAGE_DATASETS, TOY_DATASETS
 from genlab.errors import GenlabError, check_number
-from genlab.models.autoencoder import AutoencoderConfig
-from genlab.models.dcgan import DCGANConfig
-from genlab.models.gan import GANConfig
-from genlab.models.transformer_gan import TransformerGANConfig
-from genlab.train.autoencoder import AutoencoderTrainConfig
-from genlab.train.gan_config import DCGAN_PRESETS, GAN_PRESETS, GANTrainConfig, gan_configs
+from genlab.configs import (AutoencoderConfig, AutoencoderTrainConfig, DCGANConfig, GANConfig, GANTrainConfig,
+                            TransformerGANConfig)
+from genlab.train.gan_config import DCGAN_PRESETS, GAN_PRESETS, gan_configs
 from genlab.validation import bounds, check_option, choices, describe
 
 MODELS = ("ae", "vae", "gan", "dcgan", "cgan", "tgan")

@@ -238,3 +238,29 @@ def test_cli_resume_applies_the_server_cap(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(server_limits, "MAX_MODEL_PARAMETERS", 1000)
     code = main(["train", "vae", "--out", str(tmp_path / "big"), "--steps", "1", "--quiet"])
     assert code == 2 and "this server allows at most 1,000" in capsys.readouterr().err
+
+
+def test_a_checkpoint_cannot_bring_settings_outside_the_limits():
+    """A stored (e.g. imported) checkpoint's train_config is checked like a new run's: a k_disc of
+    a billion would make one step run forever. (Trainer.load_state_dict, which the GAN and AE
+    trainers call first, on a bare trainer: no networks needed.)"""
+    from genlab.train.base import Trainer
+    from genlab.train.gan import GANTrainer
+
+    trainer = GANTrainer.__new__(GANTrainer)
+    trainer.train_config = GANTrainConfig()
+    Trainer.load_state_dict(trainer, {"step_count": 3, "train_config": {"k_disc": 4, "betas": [0.0, 0.99]}})
+    assert (trainer.step_count, trainer.train_config.k_disc, trainer.train_config.betas) == (3, 4, (0.0, 0.99))
+    with pytest.raises(GenlabError, match=r"k_disc must be a whole number from 1 to 100 \(got 1000000000\)"):
+        Trainer.load_state_dict(trainer, {"step_count": 3, "train_config": {"k_disc": 10**9}})
+
+
+def test_the_settings_and_their_limits_import_without_torch():
+    """Pages draw controls from genlab.configs / genlab.validation before torch is imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys, genlab.configs, genlab.validation, genlab.train.gan_config; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr
