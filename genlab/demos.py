@@ -22,7 +22,8 @@ with ``save_race`` as ``race-<key>-tgan`` / ``race-<key>-dcgan``; the page finds
 checkpoint is *slimmed* after training: weights are stored as float16 and the optimizer state
 (Adam's moment estimates) is dropped; ``metrics.csv`` keeps at most ``MAX_METRICS_ROWS`` evenly
 spaced rows (plus every row with test/evaluation metrics and the last one); ``history.npz`` (the
-timeline that ``python -m genlab replay`` and the pages' timelines show) stays as recorded. A slimmed checkpoint
+timeline that ``python -m genlab replay`` and the pages' timelines show) keeps every other of its
+frames (61 of 120, :func:`genlab.train.history.slim_history`). A slimmed checkpoint
 loads like any other (:func:`genlab.train.recording.load_trainer` casts the weights back to float32);
 training a copy further restarts the optimizer's moment estimates.
 
@@ -82,7 +83,7 @@ from genlab.demo_slim import MAX_METRICS_ROWS, folder_bytes, slim_run, slim_stat
 from genlab.errors import GenlabError
 from genlab.runs import STATUS_FILE, Run, RunStore, config_hash
 
-MAX_TOTAL_BYTES = 8 * 1024 * 1024      # the whole demos/ folder (each trained demo carries a ~0.5 MB history.npz)
+MAX_TOTAL_BYTES = 8 * 1024 * 1024      # the whole demos/ folder (each trained demo carries a ~0.3 MB history.npz)
 BUILD_DIR_NAME = ".build"              # hidden: RunStore.names() skips it
 
 
@@ -317,6 +318,7 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
                threads: int | None = 1, evaluate: bool = True, log=None) -> Run:
     """Train ``demo`` into ``<root>/.build/<name>`` as ``python -m genlab train`` does, slim it, check that
     it loads, record ``trainer.evaluate()`` in status.json, then move it into place (replacing the old one)."""
+    from genlab.train.history import slim_history
     from genlab.train.recording import load_trainer
 
     log = log or _stderr_log
@@ -332,6 +334,7 @@ def build_demo(demo: DemoSpec, root: str | os.PathLike | None = None, *, device:
         log(f"[{demo.name}] {demo.command(build_path)}")
         run = _train_like_the_cli(demo, RunStore(build_root), device)
         slim_run(run)
+        slim_history(run)                 # the timeline at about half its frames (~0.3 MB)
         trainer = load_trainer(run)       # the slimmed checkpoint must load
         status = run.read_status_file()
         status["code"] = fingerprint      # the model it was trained as (demo_state compares)

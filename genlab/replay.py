@@ -6,7 +6,7 @@
 
 Each frame draws the run's view at one recorded step, with the step written above it: a 2D GAN's
 plane (D(x) as a tint, green where D says "real", purple where it says "fake"; G's manifold as a
-grey mesh; real points green, the fakes of a fixed noise batch purple), an image GAN's sample
+grey mesh; real points as green dots, the fakes of a fixed noise batch as smaller purple dots on top), an image GAN's sample
 grid of fixed noise (PatchGAN: also D's per-patch maps of fixed real images and of the first
 fakes), or an AE / VAE's latent codes of a fixed test subset coloured by class beside the decodes
 of fixed prior draws. Drawn with Pillow and encoded by Pillow's GIF writer.
@@ -104,8 +104,8 @@ def draw_plane(frame: dict, size: int = PLOT):
         line = line[np.isfinite(line).all(axis=1) & (np.abs(line) < 10_000).all(axis=1)]
         if len(line) > 1:
             draw.line(line.ravel().tolist(), fill=(150, 150, 150), width=1)
-    image = _dots(image, _to_pixels(frame["fake"], extent, size), FAKE, 1.6)
-    return _dots(image, _to_pixels(frame["real"], extent, size), REAL, 1.2)   # on top: the data stays visible
+    image = _dots(image, _to_pixels(frame["real"], extent, size), REAL, 2.2)
+    return _dots(image, _to_pixels(frame["fake"], extent, size), FAKE, 1.3)   # smaller, on top: both stay visible
 
 
 def image_grid(images, nrow: int, pad: int = 1, pad_value: int = 90) -> np.ndarray:

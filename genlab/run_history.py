@@ -106,6 +106,28 @@ def is_per_frame(kind: str, name: str) -> bool:
     return bool(spec and spec[2])
 
 
+# --------------------------------------------------------------------------- thinning
+
+
+def thin_frames(steps, budget: int) -> np.ndarray:
+    """Indices of the frames to keep so that at most ``budget`` remain: every other frame is
+    dropped (the first and the last kept) until they fit. For histories that grew past the budget
+    (a resumed run with a larger target, an in-memory history of a page that trains on) and for
+    the lighter histories of the shipped demos."""
+    index = np.arange(len(steps))
+    while len(index) > max(2, int(budget)):
+        index = np.concatenate([index[:1], index[1:-1][1::2], index[-1:]])   # drop every other interior frame
+    return index
+
+
+def thin_history(history: History, budget: int) -> History:
+    """``history`` with at most ``budget`` frames (:func:`thin_frames`)."""
+    keep = thin_frames(history.steps, budget)
+    arrays = {name: value[keep] if is_per_frame(history.kind, name) else value for name, value in history.arrays.items()}
+    metrics = history.metrics[keep] if history.metrics is not None else None
+    return History(history.kind, history.steps[keep], arrays, history.metric_names, metrics)
+
+
 # --------------------------------------------------------------------------- writing
 
 

@@ -27,10 +27,18 @@ import torch
 
 from genlab.errors import GenlabError
 from genlab.run_files import HISTORY_FILE, RunFileError
-from genlab.run_history import History, is_per_frame, read_history_file, write_history_file
+from genlab.run_history import (  # noqa: F401 - thin_frames / thin_history re-exported
+    History,
+    is_per_frame,
+    read_history_file,
+    thin_frames,
+    thin_history,
+    write_history_file,
+)
 from genlab.train.callbacks import Callback
 
 HISTORY_FRAMES = 120        # frames of one run's timeline, whatever its length
+DEMO_HISTORY_FRAMES = 64    # a shipped demo's (thinned: 61 of the 120) keep demos/ small
 FAKE_SEED = 7               # the fixed noise of the 2D plane's fakes (as the 2D page)
 GRID_SEED = 11              # the fixed noise of the image GANs' sample grid (as the image page)
 PRIOR_SEED = 0              # the fixed prior draws the latent frames decode
@@ -67,17 +75,6 @@ def frame_schedule(target_steps: int, budget: int = HISTORY_FRAMES) -> np.ndarra
         low, high = (middle + 1, high) if len(log_points(middle)) < wanted else (low, middle)
     extra = log_points(high)[:wanted]          # any surplus sits late, next to the linear frames
     return np.union1d(linear, extra).astype(np.int64)
-
-
-def thin_frames(steps, budget: int = HISTORY_FRAMES) -> np.ndarray:
-    """Indices of the frames to keep so that at most ``budget`` remain: every other frame is
-    dropped (the first and the last kept) until they fit. For histories that grew past the budget
-    (a resumed run with a larger target, an in-memory history of a page that trains on)."""
-    index = np.arange(len(steps))
-    while len(index) > max(2, int(budget)):
-        inner = index[1:-1][1::2]              # drop every other interior frame
-        index = np.concatenate([index[:1], inner, index[-1:]]) if len(index) > 2 else index
-    return index
 
 
 # --------------------------------------------------------------------------- snapshots
@@ -147,15 +144,15 @@ class ImageSnapshots:
     def __init__(self, trainer, n_patch: int = 6):
         self.trainer = trainer
         height, width = trainer.data.shape[-2:]
-        small = height * width <= 256          # digits (8 x 8): 64 samples; 28 x 28: 25 (file size)
+        small = height * width <= 256          # digits (8 x 8): 64 samples; 28 x 28: 16 (<= 2 MB raw)
         self.labels = None
         if getattr(trainer, "conditional", False):
-            per_class = 8 if small else 3
+            per_class = 8 if small else 2
             classes = int(trainer.model_config.num_classes)
             self.labels = torch.arange(classes).repeat_interleave(per_class)
             self.n, self.nrow = classes * per_class, per_class
         else:
-            self.n = 64 if small else 25
+            self.n = 64 if small else 16
             self.nrow = int(math.isqrt(self.n))
         self.patch = getattr(trainer.model_config, "disc", "standard") == "patch"
         self.frame_names = ("samples", "patch_fake", "patch_real_maps") if self.patch else ("samples",)
@@ -249,6 +246,15 @@ def load_history(run) -> History:
     naming the run for a missing or damaged ``history.npz`` (the run itself still loads)."""
     path = Path(getattr(run, "path", run))
     return read_history_file(path / HISTORY_FILE, getattr(run, "name", path.name))
+
+
+def slim_history(run, budget: int = DEMO_HISTORY_FRAMES) -> int:
+    """Thin the history of ``run`` (a shipped demo) to at most ``budget`` frames in place; returns
+    the file's size (0 when the run has none)."""
+    path = Path(run.path) / HISTORY_FILE
+    if not path.is_file():
+        return 0
+    return write_history_file(path, thin_history(load_history(run), budget))
 
 
 class RecordHistory(Callback):

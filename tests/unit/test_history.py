@@ -222,3 +222,16 @@ def test_history_bytes_round_trip(tmp_path):
     back = load_history(tmp_path)
     assert back.kind == "latent" and list(back.steps) == [0, 5, 9] and back.index_at(7) == 1
     assert back.frame(2)["metrics"] == {"loss": 1.0}
+
+
+def test_a_shipped_demo_keeps_a_lighter_history(store, gan_run):
+    from genlab.train.history import DEMO_HISTORY_FRAMES, slim_history
+
+    demo = store.create("gan-demo", gan_run.config)
+    (demo.path / HISTORY_FILE).write_bytes((gan_run.path / HISTORY_FILE).read_bytes())
+    full = (demo.path / HISTORY_FILE).stat().st_size
+    size = slim_history(demo)
+    history = load_history(demo)
+    assert 50 <= len(history) <= DEMO_HISTORY_FRAMES and size < 0.6 * full
+    assert history.steps[0] == 0 and history.steps[-1] == HISTORY_FRAMES - 1
+    assert np.array_equal(history.arrays["fake"][1], load_history(gan_run).arrays["fake"][history.steps[1]])

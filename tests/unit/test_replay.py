@@ -124,3 +124,22 @@ def test_history_gif_refuses_bad_options(runs):
     for fps, every in ((0, 1), (51, 1), (10, 0), (10, 1.5)):
         with pytest.raises(GenlabError):
             history_gif(history, fps=fps, every=every)
+
+
+def test_diverged_and_one_dimensional_histories_still_draw():
+    """NaN / huge fakes (a diverged GAN), NaN heatmaps, and codes of K = 1 draw without errors."""
+    rng = np.random.default_rng(0)
+    fake = rng.normal(size=(3, 50, 2)).astype(np.float16)
+    fake[1, :10] = np.nan
+    fake[2, :10] = 6e4
+    heat = rng.random((3, 8, 8)).astype(np.float16)
+    heat[1] = np.nan
+    plane = History("gan2d", np.array([0, 1, 2]), {
+        "fake": fake, "heatmap": heat, "manifold": rng.normal(size=(3, 4, 4, 2)).astype(np.float16),
+        "real": rng.normal(size=(20, 2)).astype(np.float16), "extent": np.array([-3, 3, -3, 3], np.float32)})
+    latent = History("latent", np.array([0, 4]), {
+        "codes": rng.normal(size=(2, 30, 1)).astype(np.float16), "labels": np.arange(30) % 10,
+        "decodes": rng.integers(0, 255, size=(2, 4, 1, 8, 8), dtype=np.uint8)})
+    for history in (plane, latent):
+        frames = _frames(history_gif(history, "test"))
+        assert len(frames) == len(history) and not np.array_equal(frames[0][CAPTION:], frames[-1][CAPTION:])
