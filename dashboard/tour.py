@@ -114,17 +114,33 @@ def _css(look_at: tuple[str, ...]) -> str:
     return f"<style>{css}</style>"
 
 
-def _scroll_script(step_id: str, look_at: tuple[str, ...]) -> str:
-    """Bring the step's first element into view once per step and tab (the question first, if the
-    step asks one). The same script is drawn on every run of the step; the browser remembers which
-    step it scrolled to, so a rerun (a slider moved) never scrolls again. The element may be drawn
-    a moment after the script runs: it is looked for during a few seconds. (No "<" in the script:
+# Arrow keys pressed on a tab, radio or menu move within that control: stop them at the page's
+# body, after the control has had them and before Streamlit's shortcuts (Back / Next) see them.
+# (A focused slider or text field needs nothing: Streamlit skips shortcuts while an input has focus.)
+_KEY_GUARD = ("if(!window.__genlabTourKeys){window.__genlabTourKeys=1;document.body.addEventListener('keydown',"
+              "e=>{if((e.key==='ArrowLeft'||e.key==='ArrowRight')&&e.target&&e.target.closest&&"
+              "e.target.closest('[role=tab],[role=tablist],[role=radio],[role=radiogroup],[role=listbox],"
+              "[role=menu],[role=slider],[role=spinbutton]'))e.stopPropagation();});}")
+
+
+def _walk_script(step_id: str, look_at: tuple[str, ...]) -> str:
+    """The walk's script: the key guard above, and bring the step's first element into view once
+    per step and tab (the question first, if the step asks one). The same script is drawn on every
+    run of the step; the browser remembers which step it scrolled to, so a rerun (a slider moved)
+    never scrolls again. The element may be drawn a while after the script runs (a page that loads
+    a model): it is looked for during 20 s, unless the reader scrolls first. (No "<" in the script:
     Streamlit's HTML sanitizer drops a script whose text has "<" before a letter or digit.)"""
-    selector, step_json = json.dumps(_selector(look_at)), json.dumps(step_id)
-    return ("<script>(function(){const step=" + step_json + ";if(window.__genlabTourScrolled===step)return;"
-            "window.__genlabTourScrolled=step;let tries=0;const go=()=>{const el=document.querySelector("
-            + selector + ");if(el){el.scrollIntoView({behavior:'smooth',block:'center'});return;}"
-            "if(++tries>40)return;setTimeout(go,150);};setTimeout(go,300);})();</script>")
+    scroll = ""
+    if look_at:
+        selector, step_json = json.dumps(_selector(look_at)), json.dumps(step_id)
+        scroll = ("const step=" + step_json + ";if(window.__genlabTourScrolled!==step){"
+                  "window.__genlabTourScrolled=step;let tries=0;const main=document.querySelector("
+                  "'[data-testid=stMain]');const start=main?main.scrollTop:0;const go=()=>{"
+                  "if(main&&Math.abs(main.scrollTop-start)>40)return;"   # the reader scrolled already
+                  "const el=document.querySelector(" + selector + ");"
+                  "if(el){el.scrollIntoView({behavior:'smooth',block:'center'});return;}"
+                  "if(++tries>100)return;setTimeout(go,200);};setTimeout(go,300);}")
+    return "<script>(function(){" + _KEY_GUARD + scroll + "})();</script>"
 
 
 def _open_button() -> None:
@@ -189,6 +205,4 @@ def tour_box(page_id: str) -> None:
             _buttons(number, len(steps))
         st.markdown(step.text)
         _look_caption(step)
-    targets = _targets(step)
-    if targets:
-        st.html(_scroll_script(f"{page_id}:{number}", targets[:1]), unsafe_allow_javascript=True)
+    st.html(_walk_script(f"{page_id}:{number}", _targets(step)[:1]), unsafe_allow_javascript=True)
