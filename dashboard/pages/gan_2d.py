@@ -25,6 +25,8 @@ from genlab.jobs import get_job_manager
 
 TITLE = "GAN lab — 2D"
 ctx = common.setup_page(TITLE)
+from dashboard.tour import tour_box  # noqa: E402  (the guided walk: before the controls, it sets them)
+tour_box("gan_2d")
 
 PLANE_HEIGHT = 560
 PLANE_HEIGHT_INSTRUCTOR = 680

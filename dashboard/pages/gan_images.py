@@ -21,6 +21,8 @@ from genlab.runs import default_runs_root
 
 TITLE = "Image GANs — DCGAN, conditional, PatchGAN"
 ctx = common.setup_page(TITLE)
+from dashboard.tour import tour_box  # noqa: E402  (the guided walk: before the controls, it sets them)
+tour_box("gan_images")
 
 REFRESH_S = 1.0   # the sample grid changes slowly; a cheaper page leaves more CPU to training
 SS = "_ganimg_"

@@ -25,6 +25,8 @@ from genlab.train.race import RACE_DEFAULT_SECONDS, RACE_DEFAULTS
 
 TITLE = "Transformer GAN"
 ctx = common.setup_page(TITLE)
+from dashboard.tour import tour_box  # noqa: E402  (the guided walk: before the controls, it sets them)
+tour_box("transformer_gan")
 
 SS = "_tgan_"
 REFRESH_S = 1.0
