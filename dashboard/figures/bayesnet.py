@@ -397,7 +397,8 @@ def graph_types_figure(network: BayesianNetwork, *, font_size: float = 14, dark:
                     + ")" for n in network.names]
     traces.append(dict(type="scatter", x=[p[0] for p in factor_pos.values()], y=[p[1] for p in factor_pos.values()],
                        mode="markers", marker=dict(symbol="square", size=font_size, color=ink),
-                       hovertext=factor_names, hoverinfo="text", showlegend=False, xaxis="x3", yaxis="y3"))
+                       hovertext=factor_names, hoverinfo="text", showlegend=False, cliponaxis=False,
+                       xaxis="x3", yaxis="y3"))
     names = list(network.names)
     for axis in ("", "2", "3"):
         traces.append(dict(
@@ -408,8 +409,7 @@ def graph_types_figure(network: BayesianNetwork, *, font_size: float = 14, dark:
             hovertext=names, hoverinfo="text", showlegend=False, cliponaxis=False,
             xaxis="x" + axis, yaxis="y" + axis))
     layout = dict(annotations=annotations, height=height, margin=dict(l=10, r=10, t=int(3.6 * font_size), b=6),
-                  showlegend=False,
-                  dragmode=False)
+                  showlegend=False, dragmode=False, plot_bgcolor="rgba(0,0,0,0)")   # one background, not three
     gap = 0.04
     for i, (title, subtitle) in enumerate(GRAPH_TYPE_TITLES):
         suffix = "" if i == 0 else str(i + 1)

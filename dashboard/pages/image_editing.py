@@ -317,11 +317,18 @@ def inpaint_question(reading_encoder: tuple[int, float], reading_latent: tuple[i
     encoder_right, latent_right = reading_encoder[0] == digit, reading_latent[0] == digit
     answer = (0 if encoder_right and latent_right else 1 if latent_right
               else 2 if encoder_right else 3)
+    reasons = (
+        "Both completions look enough like the digit: the visible part leaves little doubt here.",
+        "The encoder never saw holes, so it takes the black pixels as part of the digit; latent optimization only "
+        "asks the decoder to match the visible pixels and fills in the rest from what digits look like.",
+        f"Here latent optimization found a code whose decoded digit, a {reading_latent[0]}, matches the visible "
+        "pixels just as well: several digits share them. The encoder's guess happened to be right.",
+        "The visible part fits other digits as well as this one, and both methods picked another.",
+    )
     why = (f"The classifier reads the encoder's version as a {reading_encoder[0]} ({reading_encoder[1]:.0%}) and "
-           f"latent optimization's as a {reading_latent[0]} ({reading_latent[1]:.0%}); the digit is a {digit}. The "
-           "encoder never saw holes, so it takes the black pixels as part of the digit; latent optimization only "
-           "asks the decoder to match the visible pixels and fills in the rest from what digits look like. See the "
-           "panels below; other digits and masks can go either way (*Score the test split* counts them).")
+           f"latent optimization's as a {reading_latent[0]} ({reading_latent[1]:.0%}); the digit is a {digit}. "
+           f"{reasons[answer]} See the panels below; other digits and masks can go either way (*Score the test "
+           "split* counts how often each method reads right).")
     return predict.predict(
         "edit-inpaint", f"This digit is a {digit} and {hidden} is hidden. Two ways to fill it in: the VAE's encoder "
         "and decoder run on the masked digit, or latent optimization. Which result will the classifier read as "
@@ -336,10 +343,16 @@ def superres_question(mse_bilinear: float, mse_latent: float, digit: int) -> pre
     """Ask which 8×8 reconstruction will be closer to the original, from the two MSEs the page computed."""
     answer = 2 if abs(mse_bilinear - mse_latent) <= SAME_MSE * max(mse_bilinear, mse_latent) \
         else 0 if mse_bilinear < mse_latent else 1
+    reasons = (
+        "Here the digit latent optimization drew is sharp but a little off the original's strokes, and squared "
+        "error punishes a misplaced stroke more than the blur of bilinear upsampling.",
+        "Bilinear upsampling can only smooth the 4×4 blocks; the VAE knows what digits look like, so among all "
+        "8×8 images whose 2×2 averages match it picks one that looks like a digit.",
+        "The two are about as far from the original: bilinear by blur, latent optimization by its own version of "
+        "the strokes.",
+    )
     why = (f"Mean squared error to the original 8×8 digit: bilinear {mse_bilinear:.4f}, latent optimization "
-           f"{mse_latent:.4f}. Bilinear upsampling can only smooth the 4×4 blocks; the VAE knows what digits look "
-           "like, so among all 8×8 images whose 2×2 averages match it picks one that looks like a digit. See the "
-           "panels below.")
+           f"{mse_latent:.4f}. {reasons[answer]} See the panels below.")
     return predict.predict(
         "edit-superres", f"Only the 4×4 average-pooled image of this {digit} is seen. Which 8×8 reconstruction "
         "will be closer to the original (lower mean squared error)?", SUPERRES_OPTIONS, answer=answer, why=why)

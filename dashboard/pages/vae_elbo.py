@@ -290,7 +290,8 @@ def beta_question(runs_beta: dict, K: int):
     if missing:
         return predict.predict(
             "elbo-beta4", question, BETA_OPTIONS, answer=None,
-            pending=f"No stored VAE with β = {' and β = '.join(f'{b:g}' for b in missing)} and these settings yet: "
+            pending=f"The run store has no VAE with β = {' and β = '.join(f'{b:g}' for b in missing)} and these "
+                    "settings yet (the β sweep does not use the shipped demo): "
                     "press **Train the β sweep** below (or set β above and **Train**); the answer then comes "
                     "from the two runs.")
     one, four = runs_beta[1.0], runs_beta[4.0]

@@ -503,4 +503,4 @@ def test_elbo_questions_answer_from_the_stored_runs_or_say_what_is_missing(runs_
     at.button(key="predict_elbo-reparam_skip").click()
     assert "score function" in _texts(_run(at).info) and "The answer here" in _texts(at.info)
     pending = _page(ELBO, epochs=1, k=3)          # K = 3: no stored β = 4 VAE
-    assert "No stored VAE with β = 4" in _lock_in(pending, "elbo-beta4", "It grows")
+    assert "has no VAE with β = 4 and these settings" in _lock_in(pending, "elbo-beta4", "It grows")
