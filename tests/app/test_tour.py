@@ -164,3 +164,10 @@ def test_tour_does_not_follow_to_another_page():
     _run(at)
     assert "tour" not in at.query_params and "preset" not in at.query_params
     assert not _heading(at)
+
+
+def test_with_the_questions_hidden_a_question_step_says_so():
+    at = _open("kl_discrete", tour="1", hide="predict")
+    captions = " ".join(c.value for c in at.caption)
+    assert "questions are hidden by this link" in captions
+    assert "Look at the question" not in captions
