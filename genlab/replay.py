@@ -48,11 +48,12 @@ def _font(size: int = 15):
         return ImageFont.load_default()
 
 
-def _tint(values: np.ndarray) -> np.ndarray:
-    """D(x) in [0, 1] (lsgan scores clipped) -> light RGB: purple (fake) via white to green (real)."""
+def _tint(values: np.ndarray, strength: float = 0.45) -> np.ndarray:
+    """D(x) in [0, 1] (lsgan scores clipped) -> RGB: purple (fake) via white to green (real), at
+    ``strength`` of the full colours (light under the plane's points, full for PatchGAN's maps)."""
     v = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.5), 0, 1)[..., None]
     white = np.array([255, 255, 255], dtype=np.float32)
-    low, high = white + 0.45 * (np.array(FAKE) - white), white + 0.45 * (np.array(REAL) - white)
+    low, high = white + strength * (np.array(FAKE) - white), white + strength * (np.array(REAL) - white)
     colour = np.where(v < 0.5, low + (white - low) * (v / 0.5), white + (high - white) * ((v - 0.5) / 0.5))
     return colour.round().astype(np.uint8)
 
@@ -133,26 +134,37 @@ def _scaled(array: np.ndarray, width: int):
 
 
 def draw_samples(frame: dict, size: int = PLOT):
-    """The sample grid of one image-GAN frame, and for PatchGAN D's per-patch maps of the fixed
-    real images (upper row) and of the first fakes (lower row) beneath it."""
-    from PIL import Image
+    """The sample grid of one image-GAN frame; for PatchGAN, beneath it, D's per-patch maps: fixed
+    real test images and their maps (upper row), the first fakes and theirs (lower row)."""
+    from PIL import Image, ImageDraw
 
     grid = _scaled(image_grid(frame["samples"], int(frame["nrow"])), size)
     if "patch_fake" not in frame:
         return grid
-    count = len(frame["patch_real"])
-    maps = [np.concatenate([_tint(m) for m in frame[name]], axis=1) for name in ("patch_real_maps", "patch_fake")]
-    tiles = [image_grid(frame["patch_real"], count, pad=0), image_grid(frame["samples"][:count], count, pad=0)]
-    strip = [_scaled(np.asarray(Image.fromarray(a).resize((tiles[0].shape[1], tiles[0].shape[0]), Image.NEAREST)),
-                     grid.width // 2) for a in (*tiles, *maps)]
-    height = grid.height + 2 * strip[0].height + 6
-    canvas = Image.new("RGB", (max(grid.width, 2 * strip[0].width + 4), height), "white")
+    patches = _patch_rows(frame, grid.width)
+    canvas = Image.new("RGB", (max(grid.width, patches.width), grid.height + 22 + patches.height), "white")
     canvas.paste(grid, (0, 0))
-    for row in range(2):      # image, then its map: real above, fakes below
-        top = grid.height + 4 + row * (strip[0].height + 2)
-        canvas.paste(strip[row], (0, top))
-        canvas.paste(strip[row + 2], (strip[0].width + 4, top))
+    ImageDraw.Draw(canvas).text((2, grid.height + 4), "PatchGAN D per patch, green = real: real (top), fakes",
+                                fill=(60, 60, 60), font=_font(12))
+    canvas.paste(patches, (0, grid.height + 22))
     return canvas
+
+
+def _patch_rows(frame: dict, width: int):
+    """Two rows: the fixed real images beside D's map of each, then the first fakes beside theirs."""
+    from PIL import Image
+
+    count = len(frame["patch_real"])
+    rows = []
+    for images, maps in ((frame["patch_real"], frame["patch_real_maps"]), (frame["samples"][:count], frame["patch_fake"])):
+        height, side = images.shape[-2:]
+        coloured = np.stack([np.asarray(Image.fromarray(_tint(m, 1.0)).resize((side, height), Image.NEAREST))
+                             for m in maps])                                   # (P, H, W, 3)
+        tiles, map_tiles = image_grid(images, count), image_grid(coloured.transpose(0, 3, 1, 2), count)
+        gap = np.full((tiles.shape[0], 3, 3), 255, dtype=np.uint8)
+        rows.append(np.concatenate([tiles, gap, map_tiles], axis=1))
+    both = np.concatenate([rows[0], np.full((2, rows[0].shape[1], 3), 255, dtype=np.uint8), rows[1]])
+    return _scaled(both, width)
 
 
 def latent_limit(codes: np.ndarray, minimum: float = 3.0) -> float:
