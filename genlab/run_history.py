@@ -292,6 +292,7 @@ def _check_shapes(kind: str, arrays: dict, run_name: str) -> None:
                  and arrays["patch_real"].shape[1:] == samples.shape[2:], "has PatchGAN maps that do not match")
     else:
         codes, decodes = arrays["codes"], arrays["decodes"]
+        need(codes.shape[2] >= 1 and decodes.shape[1] >= 1, "has no latent dimensions or no decoded images")
         need(decodes.shape[2] in (1, 3), "has decoded images without 1 or 3 channels")
         if "labels" in arrays:
             need(arrays["labels"].shape == (codes.shape[1],), "has labels that do not match its codes")
