@@ -105,7 +105,7 @@ def check_settings(dataset: str, latent_dim, beta, epochs, mc_samples=1, seed=0)
         beta = float("nan")
     low, high = LIMITS["beta"]
     if not math.isfinite(beta) or not low <= beta <= high:
-        raise GenlabError(f"β must be a number from {low:g} to {high:g} (got {beta!r}); β = 1 is the ELBO")
+        raise GenlabError(f"β must be a number from {low:g} to {high:g} (got {beta!r}); β = 1 gives the negative ELBO")
     return {"dataset": dataset, "latent_dim": latent_dim, "beta": beta, "epochs": epochs,
             "mc_samples": mc_samples, "seed": seed}
 

@@ -49,7 +49,7 @@ class ConditionalVAE(nn.Module):
         encoder    q(z | x, c) = N(mu, diag sigma²):  [x, c] -> hidden -> hidden -> (mu, log sigma²)
         decoder    p(x | z, c) = Bernoulli(sigmoid(.)):  [z, c] -> hidden -> hidden -> S*S logits
 
-    Loss per example (the conditional ELBO): ``BCE(x, decode(z, c)) + KL(q(z | x, c) ‖ N(0, I))``.
+    Loss per example (the negative conditional ELBO): ``BCE(x, decode(z, c)) + KL(q(z | x, c) ‖ N(0, I))``.
     """
 
     def __init__(self, config: ConditionalVAEConfig):

@@ -15,7 +15,7 @@ One ``nn.Module`` for both, chosen by ``AutoencoderConfig.kind``:
 
       KL_k = 1/2 (mu_k^2 + sigma_k^2 - 1 - log sigma_k^2)
 
-  The loss is ``recon + beta * KL`` (beta-VAE, Higgins et al. 2017; beta = 1 is the ELBO).
+  The loss is ``recon + beta * KL`` (beta-VAE, Higgins et al. 2017; beta = 1: the negative ELBO).
 
 Decoder likelihoods ``p(x|z)`` (the decoder outputs logits; the mean image is ``sigmoid(logits)``):
 
