@@ -3,10 +3,12 @@
 A page calls :func:`tour_box` once, right after ``common.setup_page``. With ``?tour=N`` in the
 address the page shows step N of its walk (dashboard/tours.py) in a box keyed ``tour`` that stays
 in view while the page scrolls: "Step N of M", what to do and notice, and Back / Next / Close
-(keyboard ← / →). Opening a step sets the page's controls: the page is drawn as its address with
-the step's settings would draw it, so ``?tour=3`` from a slide and three presses of Next show
-the same view. The element a step points at is outlined. Without ``?tour=`` the sidebar offers
-"Walk me through this page".
+(keyboard ← / →: Streamlit button shortcuts, which Streamlit does not fire while a slider, a text
+or number field or a tab has focus, so a focused control keeps its arrow keys; checked in chromium
+by tests/browser/test_tour.py). Opening a step sets the page's controls: the page is drawn as its
+address with the step's settings would draw it, so ``?tour=3`` from a slide and two presses of
+Next from step 1 show the same view. The elements a step points at are outlined and scrolled into
+view once. Without ``?tour=`` the sidebar offers "Walk me through this page".
 
 ``tour`` is a lesson setting of its page: common.setup_page drops it on a page switch, like the
 page's other query values.
@@ -114,33 +116,21 @@ def _css(look_at: tuple[str, ...]) -> str:
     return f"<style>{css}</style>"
 
 
-# Arrow keys pressed on a tab, radio or menu move within that control: stop them at the page's
-# body, after the control has had them and before Streamlit's shortcuts (Back / Next) see them.
-# (A focused slider or text field needs nothing: Streamlit skips shortcuts while an input has focus.)
-_KEY_GUARD = ("if(!window.__genlabTourKeys){window.__genlabTourKeys=1;document.body.addEventListener('keydown',"
-              "e=>{if((e.key==='ArrowLeft'||e.key==='ArrowRight')&&e.target&&e.target.closest&&"
-              "e.target.closest('[role=tab],[role=tablist],[role=radio],[role=radiogroup],[role=listbox],"
-              "[role=menu],[role=slider],[role=spinbutton]'))e.stopPropagation();});}")
-
-
 def _walk_script(step_id: str, look_at: tuple[str, ...]) -> str:
-    """The walk's script: the key guard above, and bring the step's first element into view once
-    per step and tab (the question first, if the step asks one). The same script is drawn on every
-    run of the step; the browser remembers which step it scrolled to, so a rerun (a slider moved)
-    never scrolls again. The element may be drawn a while after the script runs (a page that loads
-    a model): it is looked for during 20 s, unless the reader scrolls first. (No "<" in the script:
-    Streamlit's HTML sanitizer drops a script whose text has "<" before a letter or digit.)"""
-    scroll = ""
-    if look_at:
-        selector, step_json = json.dumps(_selector(look_at)), json.dumps(step_id)
-        scroll = ("const step=" + step_json + ";if(window.__genlabTourScrolled!==step){"
-                  "window.__genlabTourScrolled=step;let tries=0;const main=document.querySelector("
-                  "'[data-testid=stMain]');const start=main?main.scrollTop:0;const go=()=>{"
-                  "if(main&&Math.abs(main.scrollTop-start)>40)return;"   # the reader scrolled already
-                  "const el=document.querySelector(" + selector + ");"
-                  "if(el){el.scrollIntoView({behavior:'smooth',block:'center'});return;}"
-                  "if(++tries>100)return;setTimeout(go,200);};setTimeout(go,300);}")
-    return "<script>(function(){" + _KEY_GUARD + scroll + "})();</script>"
+    """A script that brings the step's first element into view once per step and tab (the
+    question first, if the step asks one). The same script is drawn on every run of the step; the
+    browser remembers which step it scrolled to, so a rerun (a slider moved) never scrolls again.
+    The element may be drawn a while after the script runs (a page that loads a model): it is
+    looked for during 20 s, unless the reader scrolls first. (No "<" in the script: Streamlit's
+    HTML sanitizer drops a script whose text has "<" before a letter or digit.)"""
+    selector, step_json = json.dumps(_selector(look_at)), json.dumps(step_id)
+    return ("<script>(function(){const step=" + step_json + ";if(window.__genlabTourScrolled===step)return;"
+            "window.__genlabTourScrolled=step;let tries=0;const main=document.querySelector("
+            "'[data-testid=stMain]');const start=main?main.scrollTop:0;const go=()=>{"
+            "if(main&&Math.abs(main.scrollTop-start)>40)return;"   # the reader scrolled already
+            "const el=document.querySelector(" + selector + ");"
+            "if(el){el.scrollIntoView({behavior:'smooth',block:'center'});return;}"
+            "if(++tries>100)return;setTimeout(go,200);};setTimeout(go,300);})();</script>")
 
 
 def _open_button() -> None:
@@ -205,4 +195,6 @@ def tour_box(page_id: str) -> None:
             _buttons(number, len(steps))
         st.markdown(step.text)
         _look_caption(step)
-    st.html(_walk_script(f"{page_id}:{number}", _targets(step)[:1]), unsafe_allow_javascript=True)
+    targets = _targets(step)
+    if targets:
+        st.html(_walk_script(f"{page_id}:{number}", targets[:1]), unsafe_allow_javascript=True)
