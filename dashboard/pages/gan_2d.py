@@ -20,7 +20,9 @@ from dashboard import gan_jobs as gj
 from dashboard import live_canvas, live_feed, predict, safe_text
 from dashboard.figures import gan as gf
 from dashboard.figures import gan_text as gt
+from genlab import configs
 from genlab.errors import GenlabError
+from genlab.validation import bounds
 from genlab.jobs import get_job_manager
 
 TITLE = "GAN lab — 2D"
@@ -39,9 +41,10 @@ SS = "_gan2d_"                      # session-state prefix of this page
 TOY = ("ring8", "grid25", "two-moons", "spiral", "two-gaussians")
 DRAWN, UPLOADED = "draw your own", "upload a CSV"
 DATA_OPTIONS = TOY + (DRAWN, UPLOADED)
-LOSSES = ("minimax", "non-saturating", "lsgan")
+LOSSES = configs.GAN_LOSSES          # the choices and limits are the trainer config's (genlab.configs)
 LOSS_LABELS = gt.LOSS_LABELS
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = configs.OPTIMIZERS
+LR_MAX = float(bounds(configs.GANTrainConfig, "lr_d")[1])
 PRESETS = ("vanilla", "default")
 # each label lists what the preset turns on (gan_text.GAN2D_PRESETS, checked against genlab's presets)
 PRESET_LABELS = {"vanilla": "vanilla: Adam, Gaussian z, nothing added",
@@ -506,11 +509,11 @@ def live_settings() -> None:
     st.markdown("**Live settings** — applied at the next step, no restart")
     c1, c2 = (st.container(), st.container()) if ctx.instructor else st.columns(2)
     with c1:
-        lr_d = common.qp_number("lr_D (discriminator)", "lr_d", None, 1.0, DEFAULTS["lr_d"], step=0.0001,
+        lr_d = common.qp_number("lr_D (discriminator)", "lr_d", None, LR_MAX, DEFAULTS["lr_d"], step=0.0001,
                                 format="%.5f", on_change=_send_live)
         common.qp_select("Optimizer D", "opt_d", OPTIMIZERS, "adam", on_change=_send_live)
     with c2:
-        lr_g = common.qp_number("lr_G (generator)", "lr_g", None, 1.0, DEFAULTS["lr_g"], step=0.0001,
+        lr_g = common.qp_number("lr_G (generator)", "lr_g", None, LR_MAX, DEFAULTS["lr_g"], step=0.0001,
                                 format="%.5f", on_change=_send_live)
         common.qp_select("Optimizer G", "opt_g", OPTIMIZERS, "adam", on_change=_send_live)
     k_now = state.get("k", 1)

@@ -15,6 +15,7 @@ from dashboard import common, predict, safe_text
 from dashboard import gan_jobs as gj
 from dashboard.figures import gan as gf
 from dashboard.figures import gan_text as gt
+from genlab import configs
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
 from genlab.runs import default_runs_root
@@ -30,9 +31,9 @@ MODELS = ("dcgan", "cgan")
 MODEL_LABELS = {"dcgan": "DCGAN (unconditional)", "cgan": "Conditional GAN p(x | y)"}
 DATASETS = ("digits", "mnist", "fashion-mnist")
 DATASET_LABELS = {"digits": "digits (8×8, built in)", "mnist": "MNIST (28×28)", "fashion-mnist": "Fashion-MNIST (28×28)"}
-DISCS = ("standard", "patch")
+DISCS = configs.DISCRIMINATORS     # the choices are the model config's (genlab.configs)
 DISC_LABELS = {"standard": "standard (one verdict per image)", "patch": "PatchGAN (one verdict per patch)"}
-LOSSES = ("minimax", "non-saturating", "lsgan")
+LOSSES = configs.GAN_LOSSES
 PRESETS = ("default", "vanilla")
 # each label lists what the preset turns on (genlab.train.gan_config's DCGAN_PRESETS over the image GANs' defaults)
 PRESET_LABELS = {"default": "default: lazy R1, EMA of G, lr decay", "vanilla": "vanilla: Adam only, nothing added"}

@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import common, predict
 from dashboard.figures import gan_text as gt
 from dashboard.figures import transformer as tf
+from genlab import configs
 from genlab.errors import GenlabError
 from genlab.jobs import get_job_manager
 from genlab.models.transformer_gan import TransformerGANConfig
@@ -36,7 +37,7 @@ DIMS = (32, 48, 64, 96)
 DEPTHS = (1, 2, 3)
 HEADS = (1, 2, 4)
 N_SHOW = 6          # images in the attention / patch-by-patch views
-LOSSES = ("minimax", "non-saturating", "lsgan")
+LOSSES = configs.GAN_LOSSES          # the trainer config's choices (genlab.configs)
 MODEL_TITLES = {"tgan": "Transformer GAN", "dcgan": "DCGAN"}
 
 
