@@ -77,3 +77,47 @@ def test_palette_carries_to_the_next_page():
     assert at.query_params["palette"] == "cb" and at.toggle(key=TOGGLE).value is True
     lines = {t.get("line", {}).get("color") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]}
     assert COLOUR_BLIND.p in lines and DEFAULT.p not in lines
+
+
+def test_gan2d_live_view_draws_in_the_sessions_palette(tmp_path, monkeypatch):
+    """The live canvas draws what the page's live feeds send: with ?palette=cb the plane's real and fake
+    points and the loss chart come in the colour-blind palette's colours while the model trains."""
+    import time
+
+    import torch
+
+    from dashboard import live_feed
+    from genlab.jobs import get_job_manager
+
+    torch.set_num_threads(1)
+    monkeypatch.setenv("GENLAB_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setattr(live_feed, "_MOUNTED", {"base": ""})       # as if mounted by dashboard/serve.py
+    at = AppTest.from_file(str(ROOT / "dashboard" / "pages" / "gan_2d.py"), default_timeout=120)
+    for name, value in {"layers": "1", "width": "16", "palette": "cb"}.items():
+        at.query_params[name] = value
+    at.run()
+    try:
+        at.button(key="_gan2d_play").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        deadline = time.monotonic() + 120
+        while not get_job_manager().jobs(active_only=True) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        job = get_job_manager().jobs(active_only=True)[-1]
+        while job.snapshot().get("step", 0) < 3 and not job.done and time.monotonic() < deadline:
+            time.sleep(0.2)
+        at.run()
+        feeds = {f.name: f for f in live_feed.feeds() if f.name in ("gan2d_plane", "gan2d_charts")}
+        tokens = {name: next(t for t, f in live_feed._FEEDS.items() if f is feed) for name, feed in feeds.items()}
+        plane = json.loads(live_feed.read(tokens["gan2d_plane"])[1])["figures"][0]["spec"]["data"]
+        colours = {t.get("name"): (t.get("marker") or {}).get("color") for t in plane}
+        assert colours["real x ~ p_data"] == COLOUR_BLIND.real and colours["fake G(z)"] == COLOUR_BLIND.fake
+        heat = next(t for t in plane if t["type"] == "heatmap")
+        assert [list(s) for s in heat["colorscale"]] == [list(s) for s in COLOUR_BLIND.d_colorscale]
+        charts = json.loads(live_feed.read(tokens["gan2d_charts"])[1])["figures"]
+        loss = next(f for f in charts if f["key"] == "gan2d_loss")["spec"]["data"]
+        assert [t["line"]["color"] for t in loss] == [COLOUR_BLIND.real, COLOUR_BLIND.fake]
+    finally:
+        for job in get_job_manager().jobs(active_only=True):
+            job.stop()
+        for job in get_job_manager().jobs(active_only=True):
+            job.wait(60)
