@@ -22,8 +22,8 @@ with ``save_race`` as ``race-<key>-tgan`` / ``race-<key>-dcgan``; the page finds
 checkpoint is *slimmed* after training: weights are stored as float16 and the optimizer state
 (Adam's moment estimates) is dropped; ``metrics.csv`` keeps at most ``MAX_METRICS_ROWS`` evenly
 spaced rows (plus every row with test/evaluation metrics and the last one); ``history.npz`` (the
-timeline that ``python -m genlab replay`` and the pages' timelines show) keeps every other of its
-frames (61 of 120, :func:`genlab.train.history.slim_history`). A slimmed checkpoint
+timeline that ``python -m genlab replay`` and the pages' timelines show) keeps 64 of its 120
+frames (:func:`genlab.train.history.slim_history`). A slimmed checkpoint
 loads like any other (:func:`genlab.train.recording.load_trainer` casts the weights back to float32);
 training a copy further restarts the optimizer's moment estimates.
 

@@ -110,14 +110,17 @@ def is_per_frame(kind: str, name: str) -> bool:
 
 
 def thin_frames(steps, budget: int) -> np.ndarray:
-    """Indices of the frames to keep so that at most ``budget`` remain: every other frame is
-    dropped (the first and the last kept) until they fit. For histories that grew past the budget
-    (a resumed run with a larger target, an in-memory history of a page that trains on) and for
-    the lighter histories of the shipped demos."""
-    index = np.arange(len(steps))
-    while len(index) > max(2, int(budget)):
-        index = np.concatenate([index[:1], index[1:-1][1::2], index[-1:]])   # drop every other interior frame
-    return index
+    """Indices of the frames to keep so that at most ``budget`` remain: the excess frames are dropped
+    evenly spread over the interior (twice the budget: every other frame), the first and the last
+    kept, so the timeline keeps its density profile (dense at the start). For histories that grew
+    past the budget (a run stopped and resumed, a page that trains on in chunks) and for the
+    lighter histories of the shipped demos."""
+    count, budget = len(steps), max(2, int(budget))
+    if count <= budget:
+        return np.arange(count)
+    excess, interior = count - budget, count - 2
+    drop = 1 + ((np.arange(excess) + 0.5) * interior / excess).astype(np.int64)   # distinct: spacing >= 1
+    return np.setdiff1d(np.arange(count), drop)
 
 
 def thin_history(history: History, budget: int) -> History:

@@ -38,7 +38,7 @@ from genlab.run_history import (  # noqa: F401 - thin_frames / thin_history re-e
 from genlab.train.callbacks import Callback
 
 HISTORY_FRAMES = 120        # frames of one run's timeline, whatever its length
-DEMO_HISTORY_FRAMES = 64    # a shipped demo's (thinned: 61 of the 120) keep demos/ small
+DEMO_HISTORY_FRAMES = 64    # a shipped demo's (thinned from 120) keep demos/ small
 FAKE_SEED = 7               # the fixed noise of the 2D plane's fakes (as the 2D page)
 GRID_SEED = 11              # the fixed noise of the image GANs' sample grid (as the image page)
 PRIOR_SEED = 0              # the fixed prior draws the latent frames decode
