@@ -156,7 +156,8 @@ COLOUR_BLIND = Palette(
     label="colour-blind-safe colours (Okabe–Ito)",
     # blue vs orange: the pair that stays furthest apart under all three colour-vision deficiencies
     real=_OI["blue"], fake=_OI["orange"], real_name="blue", fake_name="orange",
-    gradient=_OI["vermillion"], manifold="rgba({},{},{},0.6)".format(*_shade(_OI["orange"], 0.65)),
+    # G's arrows start at the (orange) fakes: reddish purple stays far from orange for protan/deutan
+    gradient=_OI["reddish purple"], manifold="rgba({},{},{},0.6)".format(*_shade(_OI["orange"], 0.65)),
     second=_OI["bluish green"],
     d_colorscale=_diverging(_OI["orange"], _OI["blue"]),
     p=_OI["bluish green"], q=_OI["orange"], kl_qp=_OI["vermillion"], kl_pq=_OI["blue"],

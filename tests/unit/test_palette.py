@@ -52,7 +52,7 @@ def _worst_distance(a: str, b: str) -> tuple[float, str]:
 MAIN_PAIRS = [("real", "fake"), ("q", "p"), ("kl_qp", "kl_pq"), ("exact", "sample"), ("prior", "posterior"),
               ("estimator_score", "estimator_reparam"), ("term_recon", "term_kl"), ("tgan", "dcgan"),
               ("p", "kl_qp")]
-SECONDARY_PAIRS = [("real", "gradient"), ("fake", "second"), ("p", "kl_pq"), ("p", "descent"),
+SECONDARY_PAIRS = [("real", "gradient"), ("fake", "gradient"), ("fake", "second"), ("p", "kl_pq"), ("p", "descent"),
                    ("kl_qp", "descent"), ("kl_pq", "descent")]
 
 
