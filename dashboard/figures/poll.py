@@ -31,7 +31,7 @@ def wrap_label(text: str, width: int = LABEL_WIDTH, max_lines: int = 3) -> str:
 
 def _count_text(count: int, total: int) -> str:
     """"7 (35%)": the count, and its share of the round's answers."""
-    return f"{count} ({round(100 * count / total)}%)" if total else "0"
+    return f"{count} ({round(100 * count / total)}%)" if count else "0"
 
 
 def poll_figure(options: Sequence[str], before: Sequence[int], after: Sequence[int] | None = None,

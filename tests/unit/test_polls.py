@@ -106,3 +106,20 @@ def test_an_unwritable_folder_is_a_genlab_error_not_a_traceback(tmp_path):
     assert store.tally("q", "before", 2) == [0, 0]
     with pytest.raises(GenlabError, match="could not be reset"):
         store.reset("q")
+
+
+def test_poll_figure_bars_per_option_first_option_on_top_rounds_side_by_side():
+    from dashboard.figures.poll import poll_figure, wrap_label
+
+    options = ["KL(q‖p) is larger", "KL(p‖q) is larger", "They are equal"]
+    one = poll_figure(options, [3, 0, 1])
+    assert len(one.data) == 1 and not one.layout.showlegend
+    bars = one.data[0]
+    assert list(bars.y)[::-1] == options and list(bars.x)[::-1] == [3, 0, 1]  # plotly's last category is on top
+    assert list(bars.text)[::-1] == ["3 (75%)", "0", "1 (25%)"]
+    two = poll_figure(options, [3, 0, 1], [0, 0, 4])
+    assert [trace.name for trace in two.data] == ["after, asked again", "before"] and two.layout.showlegend
+    assert two.layout.barmode == "group"
+    with pytest.raises(ValueError):
+        poll_figure(options, [1, 2])
+    assert wrap_label("x " * 100, width=10, max_lines=2).count("<br>") == 1
