@@ -241,14 +241,16 @@ def shape_from_selection(selection: dict | None, blob_std: float = 0.15) -> Shap
 # Live settings validation (the page shows the message; never a traceback)
 # --------------------------------------------------------------------------- #
 def check_live_settings(lr_d: float, lr_g: float, k_disc: int) -> None:
-    """GenlabError with a clear message for lr <= 0, lr > 1, k < 1."""
-    for name, value in (("lr_D", lr_d), ("lr_G", lr_g)):
-        if value is None or not math.isfinite(float(value)) or float(value) <= 0:
-            raise GenlabError(f"{name} must be a positive number (got {value}); try 0.0002 to 0.01")
-        if float(value) > 1:
-            raise GenlabError(f"{name} must be at most 1 (got {value}); try 0.0002 to 0.01")
-    if k_disc is None or int(k_disc) != k_disc or int(k_disc) < 1:
-        raise GenlabError(f"k (discriminator steps per generator step) must be a whole number ≥ 1 (got {k_disc})")
+    """GenlabError with a clear message for a learning rate or k outside GANTrainConfig's limits."""
+    from genlab.configs import GANTrainConfig
+    from genlab.validation import check_option
+
+    for name, label, value in (("lr_d", "lr_D", lr_d), ("lr_g", "lr_G", lr_g)):
+        try:
+            check_option(GANTrainConfig, name, value, label=label)
+        except GenlabError as err:
+            raise GenlabError(f"{err}; try 0.0002 to 0.01") from None
+    check_option(GANTrainConfig, "k_disc", k_disc, label="k (discriminator steps per generator step)")
 
 
 # --------------------------------------------------------------------------- #
@@ -301,9 +303,8 @@ def _handle_set(trainer, changes: dict) -> str:
 # 2D GAN: state, views, loop
 # --------------------------------------------------------------------------- #
 GAN2D_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")
-# genlab.models.gan.NOISE_DISTRIBUTIONS, named here so that the page draws its controls without
-# importing torch first (seconds on a busy machine); a unit test checks that the two agree
-NOISE_DISTRIBUTIONS = ("gaussian", "uniform", "clusters")
+from genlab.configs import NOISE_DISTRIBUTIONS  # noqa: E402  (torch-free: the page draws its controls at once)
+
 GAN2D_EVALS = ("kl", "js", "modes", "hq")
 FAKE_SEED = 7          # the fixed noise whose samples the plane shows (points move smoothly)
 EVAL_SEED = 1234       # the fixed noise of the KL/JS and mode metrics

@@ -23,15 +23,15 @@ BETAS = (0.1, 0.5, 1.0, 2.0, 4.0, 8.0)
 SS = "_latent_cmp_"
 
 
-def replay_runs(runs: dict[str, object], *, palette, key: str = "replay") -> None:
+def replay_runs(runs: dict[str, object], *, palette, key: str = "replay",
+                heading: str = "Replay the training") -> None:
     """The replay section over the page's finished runs (label -> :class:`genlab.runs.Run`)."""
     from dashboard.replay_section import replay_section, run_source
 
     sources = [run_source(label, run, "Codes z = μ(x) of a fixed test subset and decodes of fixed prior draws, "
                                       "recorded while it trained.")
                for label, run in runs.items() if run is not None]
-    replay_section(sources, palette=palette, metrics=("loss", "recon_loss", "kl_loss"), heading="Replay the training",
-                   key=key)
+    replay_section(sources, palette=palette, metrics=("loss", "recon_loss", "kl_loss"), heading=heading, key=key)
 
 
 def _label(beta: float) -> str:

@@ -33,8 +33,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from genlab.errors import GenlabError
+from genlab.configs import AutoencoderConfig, AutoencoderTrainConfig
+from genlab.errors import GenlabError, check_number
 from genlab.train.callbacks import Callback
+from genlab.validation import bounds, default
 
 __all__ = [
     "DEFAULTS",
@@ -63,11 +65,13 @@ __all__ = [
 ]
 
 # The page defaults: K = 2 (the raw latent plane is shown), 100 epochs of the 1437 training
-# digits (2300 Adam steps per model; a few seconds per model on an idle CPU core).
-DEFAULTS = {"dataset": "digits", "latent_dim": 2, "beta": 1.0, "epochs": 100, "mc_samples": 1, "seed": 0}
-# What the pages accept (the model allows K up to 64; epochs are capped to keep a class server usable).
-LIMITS = {"latent_dim": (1, 64), "beta": (0.0, 100.0), "epochs": (1, 500), "mc_samples": (1, 100),
-          "seed": (0, 9999)}
+# digits (2300 Adam steps per model; a few seconds per model on an idle CPU core). K, β and S default
+# and range as the config dataclasses say (genlab.configs); epochs and the seed are narrower page caps
+# (a class server stays usable).
+DEFAULTS = {"dataset": "digits", "latent_dim": 2, "beta": default(AutoencoderTrainConfig, "beta"), "epochs": 100,
+            "mc_samples": default(AutoencoderTrainConfig, "mc_samples"), "seed": 0}
+LIMITS = {"latent_dim": bounds(AutoencoderConfig, "latent_dim"), "beta": (0.0, 100.0), "epochs": (1, 500),
+          "mc_samples": bounds(AutoencoderTrainConfig, "mc_samples"), "seed": (0, 9999)}
 DATASETS = ("digits", "mnist", "fashion-mnist")
 DISPLAY_POINTS = 2000        # codes drawn in a latent plot (digits: the whole 360-image test split)
 PUBLISH_EVERY_S = 0.5        # live snapshots: at most twice a second
@@ -77,35 +81,24 @@ LIVE_POINTS = 600            # codes encoded for each live snapshot
 # --------------------------------------------------------------------------- #
 # Settings -> configs
 # --------------------------------------------------------------------------- #
-def _whole(name: str, value, low: int, high: int, what: str) -> int:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if not math.isfinite(number) or number != int(number) or not low <= number <= high:
-        raise GenlabError(f"{what} must be a whole number from {low} to {high} (got {value!r})")
-    return int(number)
+def _whole(value, what: str, name: str) -> int:
+    low, high = LIMITS[name]
+    return check_number(what, value, lo=low, hi=high, integer=True)
 
 
 def check_settings(dataset: str, latent_dim, beta, epochs, mc_samples=1, seed=0) -> dict:
     """The page's settings, validated: GenlabError with a message naming the allowed values."""
     if dataset not in DATASETS:
         raise GenlabError(f"unknown data set {dataset!r}; allowed: {', '.join(DATASETS)}")
-    low, high = LIMITS["latent_dim"]
-    latent_dim = _whole("latent_dim", latent_dim, low, high, "The latent size K")
-    low, high = LIMITS["epochs"]
-    epochs = _whole("epochs", epochs, low, high, "Epochs")
-    low, high = LIMITS["mc_samples"]
-    mc_samples = _whole("mc_samples", mc_samples, low, high, "The number of Monte-Carlo samples S")
-    low, high = LIMITS["seed"]
-    seed = _whole("seed", seed, low, high, "The seed")
-    try:
-        beta = float(beta)
-    except (TypeError, ValueError):
-        beta = float("nan")
+    latent_dim = _whole(latent_dim, "The latent size K", "latent_dim")
+    epochs = _whole(epochs, "Epochs", "epochs")
+    mc_samples = _whole(mc_samples, "The number of Monte-Carlo samples S", "mc_samples")
+    seed = _whole(seed, "The seed", "seed")
     low, high = LIMITS["beta"]
-    if not math.isfinite(beta) or not low <= beta <= high:
-        raise GenlabError(f"β must be a number from {low:g} to {high:g} (got {beta!r}); β = 1 gives the negative ELBO")
+    try:
+        beta = check_number("β", beta, lo=low, hi=high)
+    except GenlabError as err:
+        raise GenlabError(f"{err}; β = 1 gives the negative ELBO") from None
     return {"dataset": dataset, "latent_dim": latent_dim, "beta": beta, "epochs": epochs,
             "mc_samples": mc_samples, "seed": seed}
 

@@ -109,8 +109,9 @@ def timeline_view(history, *, cache_key: str, palette, gif: Callable[[], bytes] 
     index = timeline_slider(history)
     columns = st.columns([2, 1])
     with columns[0]:
+        st.session_state.setdefault(SPEED_KEY, 10)
         fps = st.select_slider("Playback speed (frames per second)", options=list(timeline_figures.SPEEDS),
-                               value=10, key=SPEED_KEY,
+                               key=SPEED_KEY,
                                help="How fast ▶ Play runs through the recorded frames in your browser.")
     with columns[1]:
         if gif is not None:

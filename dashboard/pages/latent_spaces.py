@@ -524,4 +524,13 @@ if tab_trav.open is not False:
                 fig = lf.image_row(row, [f"{v:+.1f}" for v in sweep], title, height=250 if instructor else 190)
                 common.show_figure(fig, key=f"trav_{model}")
 
+# --------------------------------------------------------------------------- #
+# 4 · The trainings as timelines, and another β next to this one (issue 21)
+# --------------------------------------------------------------------------- #
+from dashboard import latent_compare  # noqa: E402  (plotly animation builders: only once the page got here)
+
+latent_compare.replay_runs({"AE": found["ae"], "VAE": found["vae"]}, palette=ctx.palette,
+                           heading="4 · Replay the training")
+latent_compare.beta_compare_section(settings, palette=ctx.palette, session_id=SESSION, manager=get_job_manager)
+
 common.copy_link_button()

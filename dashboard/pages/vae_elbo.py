@@ -470,4 +470,11 @@ if rows:
             language="python",
         )
 
+# --------------------------------------------------------------------------- #
+# 4 · This VAE's training as a timeline (issue 21)
+# --------------------------------------------------------------------------- #
+from dashboard import latent_compare  # noqa: E402  (plotly animation builders: only once the page got here)
+
+latent_compare.replay_runs({"VAE": vae_run}, palette=ctx.palette, heading="4 · Replay the training")
+
 common.copy_link_button()

@@ -268,8 +268,8 @@ def test_gan2d_upload_text_is_shown_literally():
 
 
 @pytest.mark.parametrize("params, needle", [
-    ({"lr_d": "-1"}, "lr_D must be a positive number (got -1.0)"),
-    ({"lr_g": "0"}, "lr_G must be a positive number (got 0.0)"),
+    ({"lr_d": "-1"}, "lr_D must be > 0 and <= 1 (got -1.0)"),
+    ({"lr_g": "0"}, "lr_G must be > 0 and <= 1 (got 0.0)"),
 ])
 def test_gan2d_bad_hyperparameters_from_a_link(params, needle):
     at = _app(GAN2D, layers="1", width="16", **params)

@@ -114,8 +114,8 @@ def test_gan2d_url_reproduces_the_view():
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("lr_d", 0.0, "lr_D must be a positive number"),
-    ("lr_g", -0.01, "lr_G must be a positive number"),
+    ("lr_d", 0.0, "lr_D must be > 0 and <= 1"),
+    ("lr_g", -0.01, "lr_G must be > 0 and <= 1"),
 ])
 def test_gan2d_bad_live_values_give_a_message(key, value, message):
     at = _app(GAN2D, **TINY)

@@ -224,13 +224,6 @@ def test_the_2d_page_draws_its_controls_without_importing_torch():
     assert done.stdout.strip() == "False"
 
 
-def test_page_noise_names_match_the_model():
-    """The 2D page offers gan_jobs' copy of the noise names (no torch import before it draws)."""
-    from genlab.models.gan import NOISE_DISTRIBUTIONS
-
-    assert gj.NOISE_DISTRIBUTIONS == NOISE_DISTRIBUTIONS
-
-
 def test_history_with_nan_and_empty():
     fig = F.loss_figure([], [], [])
     assert len(fig.data) == 2
@@ -366,11 +359,11 @@ def test_shape_from_plotly_selection():
 
 
 @pytest.mark.parametrize("lr_d, lr_g, k, match", [
-    (0.0, 1e-3, 1, "lr_D must be a positive number"),
-    (-1, 1e-3, 1, "lr_D must be a positive number"),
-    (1e-3, None, 1, "lr_G must be a positive number"),
-    (1e-3, 2.0, 1, "lr_G must be at most 1"),
-    (1e-3, 1e-3, 0, "k .* must be a whole number ≥ 1"),
+    (0.0, 1e-3, 1, r"lr_D must be > 0 and <= 1 \(got 0.0\)"),
+    (-1, 1e-3, 1, r"lr_D must be > 0 and <= 1 \(got -1\)"),
+    (1e-3, None, 1, r"lr_G must be a number > 0 and <= 1 \(got None\)"),
+    (1e-3, 2.0, 1, r"lr_G must be > 0 and <= 1 \(got 2.0\)"),
+    (1e-3, 1e-3, 0, r"k .* must be a whole number from 1 to 100 \(got 0\)"),
 ])
 def test_check_live_settings(lr_d, lr_g, k, match):
     with pytest.raises(GenlabError, match=match):
