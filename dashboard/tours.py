@@ -66,8 +66,9 @@ _KL_DISCRETE = (
     Step("Not symmetric",
          "A fair die q against a loaded die p (a six half of the time): KL(q‖p) ≈ **0.24** but "
          "KL(p‖q) ≈ **0.29** nats. Compare each outcome's two bars: the six, where p has 0.5 and q "
-         "only 1/6, weighs 0.5·ln 3 in KL(p‖q) but 1/6·ln(1/3) in KL(q‖p).",
-         settings={"preset": KL_DIE},
+         "only 1/6, weighs 0.5·ln 3 in KL(p‖q) but 1/6·ln(1/3) in KL(q‖p). (Opened here first? "
+         "The page shows its numbers once you have answered its question.)",
+         settings={"preset": KL_DIE}, question="kl-larger",
          look_at=("kl_contributions",), look_label="the bar chart of the terms of both directions"),
     Step("A zero in p: KL(q‖p) = ∞",
          "Outcome b has q(b) = 0.5 but p(b) = 0: q puts mass where p says the outcome is impossible, "
