@@ -452,7 +452,7 @@ def live_vs_headless(quick: bool) -> Table:
                         raise
                     time.sleep(1)
             t_first = time.perf_counter()
-            train = page.get_by_role("button", name="Train", exact=True)
+            train = page.get_by_role("button", name=re.compile(r"^Train( Shortcut \S+)?$"))   # + its shortcut key
             train.wait_for(state="visible", timeout=180_000)
             first_render = time.perf_counter() - t_first     # until the Train button is drawn
             try:

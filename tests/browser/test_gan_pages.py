@@ -66,7 +66,9 @@ def _main(page):
 
 
 def _button(page, name: str):
-    return _main(page).get_by_role("button", name=name, exact=True)
+    """A main-area button by its label; a training button's keyboard shortcut (issue 20) adds
+    "Shortcut T" (its key) to the button's accessible name."""
+    return _main(page).get_by_role("button", name=re.compile(rf"^{re.escape(name)}( Shortcut \S+)?$"))
 
 
 def _status(page) -> dict | None:
