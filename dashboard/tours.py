@@ -221,9 +221,9 @@ _ELBO = (
 
 _GAN_2D = (
     Step("The plane",
-         "The real data: 8 Gaussians on a ring. The other points are the generator's fakes G(z) for a "
-         "fixed set of z. The background is the discriminator's opinion D(x); the arrows show where "
-         "G's next update pushes each fake.",
+         "The real data: 8 Gaussians on a ring. Once G and D exist (the first step, next), the plane "
+         "also shows the generator's fakes G(z) for a fixed set of z, the discriminator's opinion D(x) "
+         "as its background, and arrows where G's next update pushes each fake.",
          look_at=("gan2d_plane", "gan2d_plane_live"), look_label="the plane"),
     Step("One step at a time",
          "Algorithm 1 alternates. Press **1 D step** a few times: θ (G) stays fixed, only the "
