@@ -88,6 +88,11 @@ def compare_section(settings: dict, *, dataset: str, points, palette, session_id
             st.caption("Pick a setting: model B is the page's model with that one setting changed; both train "
                        "in turn, one step each, so their planes move in lockstep.")
             return
+        from genlab.data import TOY_DATASETS
+
+        if points is None and dataset not in TOY_DATASETS:
+            st.info("Draw or upload the points first: both models train on them.")
+            return
         label, choices, keyword = COMPARED[setting]
         current = settings.get(keyword)
         others = [c for c in choices if c != current] or list(choices)

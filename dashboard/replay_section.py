@@ -18,23 +18,25 @@ from dashboard import common
 from dashboard.figures import timeline as timeline_figures
 from dashboard.safe_text import md
 
-SOURCE_KEY = "replay_source"
+SOURCE_KEY = "replay"          # ?replay=<source id>: a link opens that training (with ?t=, its moment)
 
 
 @dataclass(frozen=True)
 class ReplaySource:
-    """One timeline a page offers: ``label`` shown in the picker, ``load()`` -> History (may raise
-    GenlabError), ``cache_key`` naming it (run folder + file time, or the page's model id),
-    ``title`` for the GIF frames, ``note`` a line under the picker (what this run is)."""
+    """One timeline a page offers: ``id`` (short, in the address as ``?replay=``), ``label`` shown in
+    the picker, ``load()`` -> History (may raise GenlabError), ``cache_key`` naming it (run folder +
+    file time, or the page's model id), ``title`` for the GIF frames, ``note`` a line under the picker."""
 
+    id: str
     label: str
     load: Callable[[], object]
     cache_key: str
     title: str = ""
     note: str = ""
+    recorded: bool = True          # False: a run from before timelines were recorded (nothing to load)
 
 
-def run_source(label: str, run, note: str = "") -> ReplaySource:
+def run_source(label: str, run, note: str = "", id: str | None = None) -> ReplaySource:
     """A source for a stored or shipped run (a :class:`genlab.runs.Run`): its ``history.npz``."""
     from genlab.replay import run_title
     from genlab.train.history import load_history
@@ -45,7 +47,8 @@ def run_source(label: str, run, note: str = "") -> ReplaySource:
         title = run_title(run.config)
     except Exception:  # noqa: BLE001 - a damaged config: the history's own check reports the run
         title = run.name
-    return ReplaySource(label, lambda: load_history(run), f"{run.path}:{stamp}", title, note)
+    return ReplaySource(id or run.name, label, lambda: load_history(run), f"{run.path}:{stamp}", title, note,
+                        recorded=path.is_file())
 
 
 def demo_sources(names: Sequence[tuple[str, str, str]]) -> list[ReplaySource]:
@@ -56,9 +59,11 @@ def demo_sources(names: Sequence[tuple[str, str, str]]) -> list[ReplaySource]:
     sources = []
     for name, label, note in names:
         try:
-            sources.append(run_source(label, open_demo(name), note))
+            source = run_source(label, open_demo(name), note, id=name)
         except GenlabError:
             continue
+        if source.recorded:           # demos made before timelines were recorded have none to offer
+            sources.append(source)
     return sources
 
 
@@ -90,15 +95,19 @@ def replay_section(sources: Sequence[ReplaySource], *, palette, metrics: Sequenc
         st.info("No recorded training to replay yet: train a model here (its timeline is kept), or "
                 "create the shipped demos with `python -m genlab demos`.")
         return None
-    labels = [source.label for source in sources]
-    common.page_state(SOURCE_KEY)
-    if st.session_state.get(SOURCE_KEY) not in labels:
-        st.session_state[SOURCE_KEY] = labels[0]
+    by_id = {source.id: source for source in sources}
     if len(sources) > 1:
-        st.radio("Which training", labels, key=SOURCE_KEY, horizontal=True)
-    source = sources[labels.index(st.session_state[SOURCE_KEY])]
+        chosen = common.qp_radio("Which training", SOURCE_KEY, list(by_id), sources[0].id,
+                                 format_func=lambda i: by_id[i].label, horizontal=True)
+    else:
+        chosen = sources[0].id
+    source = by_id[chosen]
     if source.note:
         st.caption(source.note)
+    if not source.recorded:
+        st.info("This run was trained before genlab recorded training timelines, so there is nothing to "
+                "replay; train it again (same settings) to record one.")
+        return None
     try:
         history = source.load()
     except GenlabError as err:

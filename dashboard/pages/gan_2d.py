@@ -965,4 +965,41 @@ with st.expander("Why the slide's minimax loss stalls early (minimax vs non-satu
         "*non-saturating*."
     )
 
+# --------------------------------------------------------------------------- #
+# Replay a training (this page's, or a shipped demo's); compare two settings (issue 21)
+# --------------------------------------------------------------------------- #
+from dashboard import gan2d_compare, replay_section  # noqa: E402  (only once the page got here)
+
+DEMO_REPLAYS = (
+    ("gan-ring8-vanilla", "Demo: vanilla GAN, ring8", "The shipped vanilla run on ring8 (6 000 steps): watch the "
+     "fakes settle on a few of the eight modes and D's map around them."),
+    ("gan-ring8", "Demo: stabilised GAN, ring8", "The shipped stabilised run (clustered z, z + MLP(z), EMA of G): "
+     "all eight modes."),
+    ("gan-grid25", "Demo: stabilised GAN, grid25", "The shipped stabilised run on the 25-mode grid."),
+)
+
+
+def _replay_sources() -> list:
+    sources = []
+    live, job = _live(), _job() if state[SS + "job_id"] else None
+    busy = job is not None and job.active and job.status != "paused"
+    if live is not None and live.recorded is not None and len(live.recorded) >= 2 and not busy:
+        recorded = live.recorded
+        sources.append(replay_section.ReplaySource(
+            "page", "Your training on this page", lambda: recorded, f"page:{id(live)}:{recorded.steps[-1]}",
+            title="2D GAN (this page)", note="What this page trained so far (its recorded frames; Train continues it)."))
+    return sources + replay_section.demo_sources(DEMO_REPLAYS)
+
+
+replay_section.replay_section(_replay_sources(), palette=ctx.palette, metrics=("loss_d", "loss_g"),
+                              heading="Replay a training")
+gan2d_compare.compare_section(
+    dict(preset=preset, width=width, layers=layers, noise_dim=noise_dim, noise=noise, seed=int(seed),
+         lr_d=lr_ok(state.get("lr_d", DEFAULTS["lr_d"])) or DEFAULTS["lr_d"],
+         lr_g=lr_ok(state.get("lr_g", DEFAULTS["lr_g"])) or DEFAULTS["lr_g"],
+         k_disc=max(1, int(state.get("k", 1))), loss=state.get("loss", DEFAULTS["loss"]),
+         optimizer_d=state.get("opt_d", "adam"), optimizer_g=state.get("opt_g", "adam")),
+    dataset=dataset, points=points, palette=ctx.palette, session_id=SESSION, manager=manager,
+    height=PLANE_HEIGHT_INSTRUCTOR if ctx.instructor else 440)
+
 common.copy_link_button()

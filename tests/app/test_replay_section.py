@@ -81,7 +81,7 @@ def test_a_link_with_t_opens_that_moment_and_a_bad_t_warns(runs_root):
 
 def test_a_damaged_history_gives_a_message(runs_root):
     at = _page(runs_root)
-    at.radio(key="replay_source").set_value("Damaged")
+    at.radio(key="replay").set_value("damaged")
     at.run()
     assert not at.exception
     assert any("cannot be shown" in w.value and "damaged" in w.value for w in at.warning)
