@@ -519,4 +519,34 @@ common.explain(
     "of 360 samples and of the test images — FID's formula with a small classifier trained on the data set "
     "itself (Inception would be meaningless on 8×8 digits)."
 )
+
+# --------------------------------------------------------------------------- #
+# The run shown, replayed (issue 21): its sample grid over training, from its history.npz
+# --------------------------------------------------------------------------- #
+from dashboard import replay_section  # noqa: E402  (only once the page got here)
+
+
+def _replay_sources() -> list:
+    snap = _current_snapshot() or {}
+    shown = state[SS + "shown"] or {}
+    name = snap.get("run_name") or shown.get("name") or state[SS + "loaded"]
+    if not name or running:
+        return []
+    try:
+        if shown.get("demo") and shown.get("name") == name:
+            from genlab.demo_match import open_demo
+
+            run = open_demo(name)
+        else:
+            run = store.open(name)
+    except GenlabError:
+        return []
+    note = ("The fixed-noise sample grid (cGAN: one row per class) as it trained"
+            + (" (PatchGAN's per-patch maps are in the GIF)." if run.config.get("model_config", {}).get("disc") == "patch"
+               else "."))
+    return [replay_section.run_source(f"Run {name}", run, note, id="shown")]
+
+
+replay_section.replay_section(_replay_sources(), palette=ctx.palette,
+                              metrics=("loss_d", "loss_g", "frechet_distance"), heading="Replay the training")
 common.copy_link_button()
