@@ -80,8 +80,9 @@ def _metric_chart(history, index: int, names: Sequence[str], palette):
         keep = np.isfinite(column)
         fig.add_trace(go.Scatter(x=history.steps[keep], y=column[keep], mode="lines+markers", name=name,
                                  line=dict(color=colour, width=2), marker=dict(size=4)))
-    fig.update_layout(height=280, margin=dict(l=50, r=10, t=40, b=40), title="Metrics at the recorded frames",
-                      xaxis=dict(title="step"), legend=dict(orientation="h", y=1.12))
+    fig.update_layout(height=300, margin=dict(l=50, r=10, t=60, b=40), title="Metrics at the recorded frames",
+                      xaxis=dict(title="step"), legend=dict(orientation="h", x=1, xanchor="right", y=1.02,
+                                                            yanchor="bottom"))
     return timeline_figures.mark_step(fig, int(history.steps[index]))
 
 

@@ -57,10 +57,15 @@ def plane_at(history, index: int, *, palette: Palette = DEFAULT, height: int | N
     xs, ys = _heatmap_axes(arrays["extent"], heat.shape[-1])
     extent = tuple(float(v) for v in arrays["extent"])
     step = int(history.steps[index])
-    return plane_figure(np.asarray(arrays["real"], dtype=np.float32), np.asarray(arrays["fake"][index], dtype=np.float32),
-                        heatmap=(xs, ys, heat), manifold=np.asarray(arrays["manifold"][index], dtype=np.float32),
-                        bounds=extent, height=height, palette=palette,
-                        title=title if title is not None else f"step {step:,}")
+    fig = plane_figure(np.asarray(arrays["real"], dtype=np.float32), np.asarray(arrays["fake"][index], dtype=np.float32),
+                       heatmap=(xs, ys, heat), manifold=np.asarray(arrays["manifold"][index], dtype=np.float32),
+                       bounds=extent, height=height, palette=palette,
+                       title=title if title is not None else f"step {step:,}")
+    # D(x)'s colour bar to the right: under the plane sit the animation's Play / Pause and slider
+    fig.update_traces(colorbar=dict(orientation="v", x=1.02, xanchor="left", y=0.5, yanchor="middle", len=0.9,
+                                    title=dict(text="D(x)", side="top")), selector=dict(type="heatmap"))
+    fig.update_layout(margin=dict(b=50))
+    return fig
 
 
 def _grid_png(samples: np.ndarray, nrow: int) -> str:
@@ -147,20 +152,21 @@ def animated(history, build: Callable[[int], go.Figure], *, start: int = 0, fps:
     play = dict(frame=dict(duration=duration, redraw=True), transition=dict(duration=0), fromcurrent=True, mode="immediate")
     pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
     base.update_layout(
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, xanchor="left", y=-0.02,
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, xanchor="left", y=-0.09,
                           yanchor="top", pad=dict(t=6, r=6),
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
-                                   dict(label="⏸ Pause", method="animate", args=[[None], pause])])],
-        sliders=[dict(active=indices.index(start), x=0.22, len=0.78, y=-0.02, yanchor="top", pad=dict(t=6),
+                                   dict(label="Pause", method="animate", args=[[None], pause])])],
+        sliders=[dict(active=indices.index(start), x=0.22, len=0.78, y=-0.09, yanchor="top", pad=dict(t=6),
                       currentvalue=dict(prefix=f"{label} ", visible=True),
                       steps=[dict(label=name, method="animate", args=[[name], pause]) for name in names])],
     )
-    base.update_layout(margin=dict(b=(base.layout.margin.b or 40) + 70))
+    base.update_layout(margin=dict(b=(base.layout.margin.b or 40) + 100))
     return base
 
 
 def mark_step(fig: go.Figure, step: int, text: str = "shown") -> go.Figure:
     """Draw the timeline's moment on a metrics chart: a vertical line at ``step`` with a label."""
     fig.add_vline(x=step, line=dict(color="#888", width=2, dash="dot"),
-                  annotation=dict(text=f"{text}: step {int(step):,}", font=dict(size=13)), annotation_position="top")
+                  annotation=dict(text=f"{text}: step {int(step):,}", font=dict(size=13)),
+                  annotation_position="bottom right")
     return fig

@@ -971,8 +971,8 @@ with st.expander("Why the slide's minimax loss stalls early (minimax vs non-satu
 from dashboard import gan2d_compare, replay_section  # noqa: E402  (only once the page got here)
 
 DEMO_REPLAYS = (
-    ("gan-ring8-vanilla", "Demo: vanilla GAN, ring8", "The shipped vanilla run on ring8 (6 000 steps): watch the "
-     "fakes settle on a few of the eight modes and D's map around them."),
+    ("gan-ring8-vanilla", "Demo: vanilla GAN, ring8", "The shipped vanilla run on ring8 (6 000 steps): scrub back "
+     "or press ▶ Play to see the fakes jump between the eight modes while D's map chases them."),
     ("gan-ring8", "Demo: stabilised GAN, ring8", "The shipped stabilised run (clustered z, z + MLP(z), EMA of G): "
      "all eight modes."),
     ("gan-grid25", "Demo: stabilised GAN, grid25", "The shipped stabilised run on the 25-mode grid."),
