@@ -82,5 +82,5 @@ def slim_run(run: Run, max_rows: int = MAX_METRICS_ROWS) -> None:
     run.save_checkpoint(slim_state(state))
     thin_metrics(run.metrics_path, max_rows)
     status = run.read_status_file()
-    status.update(pid=None, host=None, message=f"shipped demo ({SLIM_NOTE})", slim=SLIM_NOTE)
+    status.update(pid=None, pid_start=None, host=None, message=f"shipped demo ({SLIM_NOTE})", slim=SLIM_NOTE)
     (run.path / STATUS_FILE).write_text(json.dumps(status, indent=2, sort_keys=True) + "\n", encoding="utf-8")

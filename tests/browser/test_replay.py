@@ -54,5 +54,5 @@ def test_compare_trains_in_lockstep_and_survives_pause_and_reset(browser_page, a
     steps = page.evaluate("""() => [...document.querySelectorAll('.gtitle')].map(t => t.textContent)
         .filter(t => /^[AB]: /.test(t)).map(t => t.split('step ')[1])""")
     assert len(steps) == 2 and steps[0] == steps[1], steps   # paused at the same step
-    page.locator(".st-key-_gan2d_cmp_reset button").click()
+    page.locator(".st-key-_gan2d_cmp_reset button").first.click()
     wait_for_text(page, "Press Train both")
