@@ -7,7 +7,7 @@
 The generator ends in a plain linear layer (no tanh) so it can place points anywhere on the
 plane; the trainer rescales the data to unit spread, so the networks work at scale ~1.
 
-The defaults (the CLI's, and the page's "stabilised" preset) differ from Goodfellow's plain GAN
+The defaults (the CLI's, and the page's "stabilised" preset) differ from a plain GAN
 (the "vanilla" preset: gaussian noise, no skip) in two ways, both about mode collapse and the
 thin "bridges" of samples between separate modes:
 

@@ -25,8 +25,9 @@ def check_optimizer(name: str, value: str) -> str:
 
 
 # Presets of the 2D GAN (flat: each key is a GANConfig or GANTrainConfig field).
-# "default" = the benchmark setting (the dataclass defaults); "vanilla" = Goodfellow's plain GAN
-# with no stabilizer, where students see mode collapse / mode hopping on ring8 and grid25.
+# "default" = the benchmark setting (the dataclass defaults); "vanilla" = a plain GAN as usually run
+# today (Adam, no stabiliser; not Goodfellow's SGD with momentum), where students see mode collapse /
+# mode hopping on ring8 and grid25.
 GAN_PRESETS: dict[str, dict] = {
     "default": {},
     "vanilla": {
