@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 
 from bench import harness  # noqa: E402
 
-SECTIONS = ("quality", "speed", "trainers", "scaling", "projection", "pages", "latency", "live", "beyond")
+SECTIONS = ("quality", "speed", "trainers", "scaling", "projection", "pages", "latency", "live", "playback", "beyond")
 
 
 def main(argv=None) -> int:
@@ -28,7 +28,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny training budgets and few repeats")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=None,
-                        help="run only these sections (speed = trainers scaling projection pages live; "
+                        help="run only these sections (speed = trainers scaling projection pages live playback; "
                              "pages = latency + first render of every page; "
                              "beyond = issue #9: transformer GAN vs DCGAN, image editing)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
@@ -44,8 +44,8 @@ def main(argv=None) -> int:
     info = harness.machine_info(args.device)
     wanted = set(args.only or ("quality", "speed", "beyond"))
     if "speed" in wanted:
-        wanted |= {"trainers", "scaling", "projection", "pages", "live"}
-    from bench import beyond, quality, speed
+        wanted |= {"trainers", "scaling", "projection", "pages", "live", "playback"}
+    from bench import beyond, playback, quality, speed
 
     plan = [
         ("quality", lambda: quality.run(args.quick, args.device)),
@@ -55,6 +55,7 @@ def main(argv=None) -> int:
         ("pages", lambda: speed.page_latency(args.quick)),
         ("latency", lambda: [speed.interaction_latency(args.quick)] if "pages" not in wanted else []),
         ("live", lambda: [speed.live_vs_headless(args.quick)]),
+        ("playback", lambda: [playback.playback(args.quick)]),
         ("beyond", lambda: beyond.run(args.quick, args.device)),
     ]
     tables, section_seconds = [], {}

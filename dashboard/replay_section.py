@@ -134,5 +134,5 @@ def common_timeline(history, source: ReplaySource, palette, gif, key: str) -> in
     from dashboard.timeline import timeline_view
 
     safe_name = "".join(c if c.isalnum() or c in "-_" else "-" for c in source.label)[:40] or "training"
-    return timeline_view(history, cache_key=source.cache_key, palette=palette, gif=gif,
-                         gif_name=f"genlab-{safe_name}.gif", key=f"{key}-view")
+    return timeline_view(history, cache_key=source.cache_key, gif=gif, gif_name=f"genlab-{safe_name}.gif",
+                         title=source.title, key=f"{key}-view")

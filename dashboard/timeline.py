@@ -72,14 +72,16 @@ def timeline_slider(history, label: str = "Moment of the training", *, key: str 
     return timeline_figures.nearest_frame(steps, step)
 
 
-def _animation(history, cache_key: str, palette, fps: int, build: Callable[[int], go.Figure]) -> dict:
-    """The animated figure of the whole history, built once per (run, palette, speed)."""
-    key = (cache_key, palette.name, int(fps))
+def _animation(history, cache_key: str, fps: int, title: str) -> dict:
+    """The animated figure of the whole history, built once per (run, speed): at most 64 pictures
+    (every other frame of a 120-frame history) keep the figure a few MB."""
+    key = (cache_key, int(fps))
     with _ANIMATIONS_LOCK:
         if key in _ANIMATIONS:
             _ANIMATIONS.move_to_end(key)
             return _ANIMATIONS[key]
-    figure = timeline_figures.animated(history, build, start=len(history) - 1, fps=fps).to_plotly_json()
+    every = max(1, -(-len(history) // 64))
+    figure = timeline_figures.animated(history, start=len(history) - 1, fps=fps, every=every, title=title).to_plotly_json()
     with _ANIMATIONS_LOCK:
         _ANIMATIONS[key] = figure
         while len(_ANIMATIONS) > _MAX_ANIMATIONS:
@@ -92,20 +94,13 @@ def _at_moment(animation: dict, index_in_frames: int) -> go.Figure:
     frame = animation["frames"][index_in_frames]
     fig = go.Figure(data=frame["data"], layout=animation["layout"], frames=animation["frames"])
     fig.layout.sliders[0].active = index_in_frames
-    if frame.get("layout", {}).get("title"):
-        fig.layout.title = frame["layout"]["title"]
     return fig
 
 
-def timeline_view(history, *, cache_key: str, palette, gif: Callable[[], bytes] | None = None,
-                  gif_name: str = "training.gif", build: Callable[[int], go.Figure] | None = None,
-                  key: str = "timeline-view") -> int:
+def timeline_view(history, *, cache_key: str, gif: Callable[[], bytes] | None = None,
+                  gif_name: str = "training.gif", title: str = "", key: str = "timeline-view") -> int:
     """Slider, animated picture, speed and GIF download of ``history``; returns the shown frame's
-    index. ``cache_key`` names the history (e.g. the run folder and its history file's mtime);
-    ``build(i)`` draws frame ``i`` (default: :func:`~dashboard.figures.timeline.figure_at`)."""
-    if build is None:
-        def build(i: int) -> go.Figure:
-            return timeline_figures.figure_at(history, i, palette=palette)
+    index. ``cache_key`` names the history (e.g. the run folder and its history file's mtime)."""
     index = timeline_slider(history)
     columns = st.columns([2, 1])
     with columns[0]:
@@ -117,7 +112,7 @@ def timeline_view(history, *, cache_key: str, palette, gif: Callable[[], bytes] 
         if gif is not None:
             st.download_button("Download as GIF", data=gif, file_name=gif_name, mime="image/gif",
                                key=f"{key}-gif", help="An animated GIF of this timeline, the step written on each frame.")
-    animation = _animation(history, cache_key, palette, fps, build)
+    animation = _animation(history, cache_key, fps, title)
     names = [frame["name"] for frame in animation["frames"]]
     shown = timeline_figures.nearest_frame([int(n) for n in names], int(history.steps[index]))
     with st.container(key=key):

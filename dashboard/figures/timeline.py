@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -134,33 +134,50 @@ def figure_at(history, index: int, *, palette: Palette = DEFAULT, height: int | 
     return latent_at(history, index, palette=palette, height=height)
 
 
-def animated(history, build: Callable[[int], go.Figure], *, start: int = 0, fps: float = 10,
-             every: int = 1, label: str = "step") -> go.Figure:
-    """One figure that plays the history in the browser: frame ``i`` is ``build(i)``'s traces,
-    Plotly's Play / Pause buttons and slider run the frames at ``fps`` per second (no server round
-    trip), and the figure opens at frame ``start``. ``every``: keep every k-th frame (and the last)."""
+def _png_uri(picture) -> str:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def animated(history, *, start: int = 0, fps: float = 10, every: int = 1, title: str = "",
+             height: int | None = 520) -> go.Figure:
+    """One figure that plays the history in the browser: frame ``i`` is the picture of
+    :func:`genlab.replay.frame_image` (the GIF's frames: the step written on each), Plotly's
+    Play / Pause buttons and slider run the frames at ``fps`` per second with no server round trip,
+    and the figure opens at frame ``start``. ``every``: keep every k-th frame (and the last).
+
+    Pictures, not Plotly traces: swapping one image is a cheap redraw (a few ms), so the browser keeps
+    the asked rate; redrawing the plane's heatmap, mesh and WebGL points per frame held 6-8 frames/s
+    in headless Chromium (bench/RESULTS.md)."""
+    from genlab.replay import frame_image, latent_limit
+
     indices = list(range(0, len(history), max(1, int(every))))
     if indices[-1] != len(history) - 1:
         indices.append(len(history) - 1)
     start = min(indices, key=lambda i: abs(i - start))
-    figures = {i: build(i) for i in indices}
-    base = go.Figure(figures[start])
+    limit = latent_limit(history.arrays["codes"]) if history.kind == "latent" else None
+    sources = {i: _png_uri(frame_image(history, i, title, limit)) for i in indices}
     names = [str(int(history.steps[i])) for i in indices]
-    base.frames = [go.Frame(data=figures[i].data, name=name, layout=dict(title=figures[i].layout.title))
+    base = go.Figure(go.Image(source=sources[start], hoverinfo="skip"))
+    base.frames = [go.Frame(data=[go.Image(source=sources[i], hoverinfo="skip")], name=name)
                    for i, name in zip(indices, names)]
-    duration = max(10, int(round(1000 / max(float(fps), 0.1))))
+    # Plotly starts a frame's timer after drawing the previous one: the interval is shortened by about
+    # one image draw so that the drawn rate is the asked one
+    duration = max(10, int(round(0.85 * 1000 / max(float(fps), 0.1))))
     play = dict(frame=dict(duration=duration, redraw=True), transition=dict(duration=0), fromcurrent=True, mode="immediate")
-    pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    pause = dict(frame=dict(duration=0, redraw=True), transition=dict(duration=0), mode="immediate")
     base.update_layout(
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, xanchor="left", y=-0.09,
+        height=height, margin=dict(l=10, r=10, t=10, b=110),
+        xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, xanchor="left", y=-0.02,
                           yanchor="top", pad=dict(t=6, r=6),
                           buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                    dict(label="Pause", method="animate", args=[[None], pause])])],
-        sliders=[dict(active=indices.index(start), x=0.22, len=0.78, y=-0.09, yanchor="top", pad=dict(t=6),
-                      currentvalue=dict(prefix=f"{label} ", visible=True),
+        sliders=[dict(active=indices.index(start), x=0.22, len=0.78, y=-0.02, yanchor="top", pad=dict(t=6),
+                      currentvalue=dict(prefix="step ", visible=True),
                       steps=[dict(label=name, method="animate", args=[[name], pause]) for name in names])],
     )
-    base.update_layout(margin=dict(b=(base.layout.margin.b or 40) + 100))
     return base
 
 

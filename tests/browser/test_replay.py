@@ -12,28 +12,29 @@ from tests.browser.conftest import open_page, wait_for_js, wait_for_streamlit, w
 pytestmark = pytest.mark.browser
 
 TINY_2D = "layers=1&width=16&data=two-gaussians"
-VIEW = ".st-key-replay-view .gtitle"
+SHOWN = """() => { const p = document.querySelector('.st-key-replay-view .js-plotly-plot');
+    return p && p._transitionData && p.layout.sliders ? p._transitionData._frames[p.layout.sliders[0].active].name : null; }"""
 
 
-def _title(page, selector: str = VIEW) -> str:
-    page.locator(selector).first.wait_for(timeout=120_000)
-    return page.locator(selector).first.text_content()
+def _step(page) -> int:
+    """The step of the frame the timeline's picture shows (its Plotly slider's active frame)."""
+    wait_for_js(page, f"() => ({SHOWN})() !== null", what="the timeline's picture")
+    return int(page.evaluate(SHOWN))
 
 
 def test_demo_timeline_slider_link_and_gif(browser_page, app_server):
     page = browser_page
     open_page(page, f"{app_server}/gan_2d?{TINY_2D}&replay=gan-ring8-vanilla")
-    assert _title(page) == "step 6,000"                       # a finished run opens at its end
+    assert _step(page) == 6000                                # a finished run opens at its end
     slider = page.locator('.st-key-timeline input[type="range"]')
     slider.focus()
     slider.press("Home")                                      # back to the untrained model
-    wait_for_js(page, f"() => document.querySelector('{VIEW}')?.textContent === 'step 0'", what="step 0 shown")
+    wait_for_js(page, f"() => ({SHOWN})() === '0'", what="step 0 shown")
     wait_for_streamlit(page)
     assert re.search(r"[?&]t=0(&|$)", page.url)              # the address links to the moment
     # a link to a moment opens it (the last frame at or before the step)
     open_page(page, f"{app_server}/gan_2d?{TINY_2D}&replay=gan-ring8-vanilla&t=1500")
-    step = int(_title(page).removeprefix("step ").replace(",", ""))
-    assert 1000 < step <= 1500
+    assert 1000 < _step(page) <= 1500
     with page.expect_download(timeout=120_000) as download:
         page.locator(".st-key-replay-view-gif button, [class*='st-key-replay-view-gif'] button").first.click()
     with open(download.value.path(), "rb") as gif:

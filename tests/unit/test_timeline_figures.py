@@ -44,14 +44,16 @@ def test_the_plane_at_two_moments_differs_and_names_its_step(gan_history):
     assert real.marker.color == COLOUR_BLIND.real != DEFAULT.real
 
 
-def test_the_animation_plays_every_frame_at_the_chosen_speed_and_opens_where_asked(gan_history):
-    fig = T.animated(gan_history, lambda i: T.plane_at(gan_history, i), start=3, fps=20)
+def test_the_animation_plays_every_frame_as_a_picture_and_opens_where_asked(gan_history):
+    fig = T.animated(gan_history, start=3, fps=20)
     assert len(fig.frames) == len(gan_history)
     assert [f.name for f in fig.frames] == [str(int(s)) for s in gan_history.steps]
+    assert all(f.data[0].type == "image" and f.data[0].source.startswith("data:image/png") for f in fig.frames)
+    assert fig.frames[0].data[0].source != fig.frames[-1].data[0].source          # the pictures change
     play = fig.layout.updatemenus[0].buttons[0]
-    assert play.label.endswith("Play") and play.args[1]["frame"]["duration"] == 50    # 20 frames/s
-    assert fig.layout.sliders[0].active == 3
-    thinned = T.animated(gan_history, lambda i: T.plane_at(gan_history, i), every=5)
+    assert play.label.endswith("Play") and play.args[1]["frame"]["duration"] == 42   # 20 frames/s, less a draw
+    assert fig.layout.sliders[0].active == 3 and fig.data[0].source == fig.frames[3].data[0].source
+    thinned = T.animated(gan_history, every=5)
     assert thinned.frames[-1].name == str(int(gan_history.steps[-1]))              # the last frame stays
 
 
