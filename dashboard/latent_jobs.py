@@ -97,8 +97,9 @@ def check_settings(dataset: str, latent_dim, beta, epochs, mc_samples=1, seed=0)
     low, high = LIMITS["beta"]
     try:
         beta = check_number("β", beta, lo=low, hi=high)
-    except GenlabError as err:
-        raise GenlabError(f"{err}; β = 1 gives the negative ELBO") from None
+    except GenlabError:
+        raise GenlabError(f"β must be a number from {low:g} to {high:g} (got {beta!r}); "
+                          "β = 1 gives the negative ELBO") from None
     return {"dataset": dataset, "latent_dim": latent_dim, "beta": beta, "epochs": epochs,
             "mc_samples": mc_samples, "seed": seed}
 
