@@ -92,6 +92,12 @@ def replay_section(sources: Sequence[ReplaySource], *, palette, metrics: Sequenc
     from genlab.errors import GenlabError
 
     st.subheader(heading)
+    # drawn on demand (or when the address asks for a moment): the timeline's pictures are a few MB
+    # that every rerun would otherwise send to every open page
+    common.page_state("replay_on")
+    asked = "t" in st.query_params or SOURCE_KEY in st.query_params
+    if not st.toggle("Show the training's timeline", value=asked, key=f"{key}_on") and not asked:
+        return None
     if not sources:
         st.info("No recorded training to replay yet: train a model here (its timeline is kept), or "
                 "create the shipped demos with `python -m genlab demos`.")

@@ -13,6 +13,7 @@ charts (:func:`dashboard.figures.timeline.mark_step`).
 """
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from threading import Lock
 from typing import Callable
@@ -91,6 +92,7 @@ def _animation(history, cache_key: str, fps: int, title: str) -> dict:
 
 def _at_moment(animation: dict, index_in_frames: int) -> go.Figure:
     """A copy of the animation that opens at frame ``index_in_frames``."""
+    animation = copy.deepcopy(animation)      # go.Figure consumes the dicts it is given; the cache must stay whole
     frame = animation["frames"][index_in_frames]
     fig = go.Figure(data=frame["data"], layout=animation["layout"], frames=animation["frames"])
     fig.layout.sliders[0].active = index_in_frames

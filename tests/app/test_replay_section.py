@@ -51,6 +51,10 @@ def _page(root, **params) -> AppTest:
         at.query_params[name] = value
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    if not params:                                        # drawn on demand: switch it on
+        at.toggle(key="replay_on").set_value(True)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
     return at
 
 
