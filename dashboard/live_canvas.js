@@ -1,9 +1,7 @@
 // genlab live canvas: draws the figures of a training page on <canvas> while a model trains.
 //
-// Why: plotly.js itself (Plotly.react, WebGL traces: dashboard/live_plotly.js) redraws the 2D GAN page's
-// plane + 4 charts in headless Chromium (software rendering) with one to two orders of magnitude more
-// main-thread time than this canvas, too much for ten students' tabs on one machine (measured on the
-// load test: bench/RESULTS.md, "Live view: hand-written canvas vs Plotly.js"). GAN Lab draws on a canvas too.
+// Why: plotly.js itself (dashboard/live_plotly.js) costs too much main-thread time per refresh for ten
+// students' tabs on one machine (bench/RESULTS.md, "Live view: hand-written canvas vs Plotly.js").
 //
 // drawFigure(canvas, spec, options) draws one figure spec (dashboard/figures/canvas.py's canvas_spec:
 // the JSON of a Plotly figure from dashboard/figures/, pruned to the subset drawn here): scatter /

@@ -124,7 +124,7 @@ function render(root, payload) {
 // ---------------------------------------------------------------------------- live feeds
 // With a feed ({url, poll_ms, generation}) the component fetches its figures itself
 // (dashboard/live_feed.py): GET url?since=<version>&wait=1.5, which the server answers as soon as
-// the job published something newer (204 after 1.5 s of nothing new); at most one request per
+// the job published something newer (204 when the wait ends with nothing new); at most one request per
 // poll_ms (the server's answers may change the period). No Streamlit rerun per refresh. When the feed says the job is no
 // longer running it sets the trigger "ended": the page reruns and shows interactive charts.
 
