@@ -18,8 +18,8 @@ machine or on a shared POSIX file system see each other's lock), read the file, 
 move a complete new file into place with ``os.replace``; readers never see a half-written
 file. A damaged or foreign file reads as an empty tally, never as an error.
 
-No torch here (the KL pages load this module and otherwise never load torch); so this module
-has its own small atomic write instead of ``genlab.run_storage``'s.
+No torch here (the KL pages load this module and otherwise never load torch): writes go through
+the torch-free ``genlab.atomic_file``.
 """
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Iterator
 
+from genlab.atomic_file import atomic_write_bytes
 from genlab.errors import GenlabError
 
 __all__ = ["MAX_ANSWERS", "ROUNDS", "PollStore", "default_polls_dir", "new_session_token"]
@@ -117,16 +117,7 @@ class PollStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _write(self, path: Path, answers: dict[str, int]) -> None:
-        text = json.dumps({"answers": answers}, separators=(",", ":"))
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write_bytes(path, json.dumps({"answers": answers}, separators=(",", ":")).encode("utf-8"))
 
     def record(self, question_id: str, round_name: str, token: str, option: int) -> None:
         """Count ``token``'s answer ``option`` (an index) to the question in that round; a session's
