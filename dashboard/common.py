@@ -70,6 +70,7 @@ __all__ = [
     "qp_toggle",
     "qp_tabs",
     "page_state",
+    "open_lesson_view",
     "copy_link_button",
     "control_hidden",
     "share_url",
@@ -442,10 +443,7 @@ def _forget_other_pages_settings(page: str) -> None:
     except Exception:  # pragma: no cover - no script context
         params = {}
     if previous is not None and previous != page:
-        for key in ss.get(_PAGE_KEYS, ()):
-            if key in ss:
-                del ss[key]
-        ss[_PAGE_KEYS] = set()
+        _drop_page_settings()
         # The browser's sidebar opens the page without a query string; a page switch that kept
         # the previous page's (st.switch_page, AppTest) must not hand its values on either.
         left_over = [name for name, value in params.items()
@@ -454,6 +452,30 @@ def _forget_other_pages_settings(page: str) -> None:
             del st.query_params[name]
             del params[name]
     ss[_PAGE_URL] = params
+
+
+def _drop_page_settings() -> None:
+    """Forget the current page's lesson settings held in session state (see :func:`page_state`)."""
+    ss = st.session_state
+    for key in ss.get(_PAGE_KEYS, ()):
+        if key in ss:
+            del ss[key]
+    ss[_PAGE_KEYS] = set()
+
+
+def open_lesson_view(params: dict[str, str]) -> None:
+    """Draw the current page as its address with ``params`` (and the display options) would.
+
+    Forgets the page's lesson settings in session state and replaces every query parameter that
+    is not a display option with ``params``, so the qp_* widgets drawn after this read their values
+    from the URL again (a guided walk's step sets the page up this way).
+    """
+    _drop_page_settings()
+    for name in list(st.query_params.to_dict()):
+        if name not in _GLOBAL_PARAMS and name not in params:
+            _qp_set(name, None)
+    for name, value in params.items():
+        _qp_set(name, value)
 
 
 def page_state(*keys: str) -> None:

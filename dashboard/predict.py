@@ -151,7 +151,7 @@ def _draw_result(asked: Prediction, correct: int | None, why: str | Callable[[in
                  pending: str | None) -> None:
     options = asked.options
     because = (why(correct) if callable(why) else why).strip()
-    if correct is None:
+    if correct is None:  # no result yet: nothing to ask again about
         st.info(pending or "The page has no result for this question yet: run it, then come back to the "
                            "answer here.")
         return
@@ -169,6 +169,11 @@ def _draw_result(asked: Prediction, correct: int | None, why: str | Callable[[in
         st.success(f"{said}Your prediction held: **{right}**. {because}")
     else:
         st.warning(f"{said}Not this time: the answer here is **{right}**. {because}")
+    if asked.stage == "revealed":  # only once the result is shown
+        st.button("Ask again: now what do you think?", key=f"predict_{asked.question_id}_again",
+                  on_click=_on_again, args=(asked.question_id,),
+                  help="Answer once more, now that you have seen the result; the class poll "
+                       "shows the first and the second answers side by side.")
 
 
 def _ask(question_id: str, options: Sequence[str], round_name: str, on_reveal: Callable[[], None] | None) -> None:
@@ -225,11 +230,6 @@ def predict(question_id: str, question: str, options: Sequence[str], *, answer: 
             vote_note = st.session_state.pop(_VOTE_NOTE + question_id, None)
             if vote_note:
                 st.caption(safe_text.md(vote_note, 400))
-            if asked.stage == "revealed":
-                st.button("Ask again: now what do you think?", key=f"predict_{question_id}_again",
-                          on_click=_on_again, args=(question_id,),
-                          help="Answer once more, now that you have seen the result; the class poll "
-                               "shows the first and the second answers side by side.")
         if common.is_instructor():
             with st.container(key=f"poll-{question_id}"):
                 poll_box(question_id, options)

@@ -61,27 +61,8 @@ def _go(number: int | None) -> None:
     st.query_params[QUERY] = str(number)
 
 
-def _open_view(params: dict[str, str]) -> None:
-    """Draw the page as its address with ``params`` (and the display options) would.
-
-    Forgets the page's lesson settings in session state (as common.setup_page does on a page
-    switch) and replaces every query parameter that is not a display option with ``params``, so
-    the qp_* widgets, drawn after this, read their values from the URL again.
-    """
-    ss = st.session_state
-    for key in ss.get(common._PAGE_KEYS, ()):
-        if key in ss:
-            del ss[key]
-    ss[common._PAGE_KEYS] = set()
-    for name in list(st.query_params.to_dict()):
-        if name not in common._GLOBAL_PARAMS and name not in params:
-            common._qp_set(name, None)
-    for name, value in params.items():
-        common._qp_set(name, value)
-
-
 def _apply(number: int, step: tours.Step) -> None:
-    _open_view({QUERY: str(number), **step.settings})
+    common.open_lesson_view({QUERY: str(number), **step.settings})
     st.session_state[_APPLIED] = number
     common.page_state(_APPLIED)
 

@@ -91,6 +91,32 @@ def test_ask_again_counts_a_second_round_and_a_changed_answer_replaces_the_old(p
     assert poll_folder.tally("t-q", "after", 3) == [1, 0, 0]
 
 
+def _pending_page():
+    from dashboard import common, predict
+
+    common.setup_page("Predict test")
+    asked = predict.predict("t-pending", "Which one?", ["A", "B"])
+    asked.reveal(None, pending="No run yet: train one, then come back.")
+
+
+def test_ask_again_waits_until_the_result_is_shown():
+    at = _run(AppTest.from_function(_pending_page, default_timeout=30))
+    _answer(at, "A", question="t-pending")
+    assert "No run yet" in at.info[0].value
+    assert "predict_t-pending_again" not in [b.key for b in at.button]
+    shown = _answer(_page(), "B")
+    assert "predict_t-q_again" in [b.key for b in shown.button]
+
+
+def test_a_flood_of_answers_from_one_session_counts_once(poll_folder):
+    at = _page()
+    for option in ["A", "B", "C"] * 5:  # the same browser session answers again and again
+        at.session_state["_genlab_predict_t-q"] = {"stage": "ask", "first": None, "second": None}
+        _run(at)
+        _answer(at, option)
+    assert poll_folder.tally("t-q", "before", 3) == [0, 0, 1]  # one answer: the latest
+
+
 def test_hide_predict_turns_the_questions_off():
     at = _page(hide="predict")
     assert not [r for r in at.radio if r.key.startswith("predict_")]
