@@ -389,7 +389,7 @@ def race_demo_state(demo: RaceDemoSpec, root: str | os.PathLike | None = None) -
 def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *,
                       codes: dict[str, str] | None = None) -> list[Run]:
     """Ship a finished race: :func:`~genlab.train.race.save_race` into a hidden build folder,
-    slim both runs (:func:`slim_run`), check that :func:`~genlab.train.race.load_race`
+    slim both runs (:func:`slim_run`, and their timelines with ``slim_history``), check that :func:`~genlab.train.race.load_race`
     rebuilds it, then move the runs into ``root`` and remove the runs of any other stored race.
     ``codes`` maps a race model's name to its :func:`trainer_fingerprint`, stored as status.json's "code"."""
     from genlab.train.race import load_race, save_race
@@ -399,10 +399,13 @@ def install_race_demo(race, key: str, root: str | os.PathLike | None = None, *,
     if build_root.exists():
         shutil.rmtree(build_root)
     build_store = RunStore(build_root)
+    from genlab.train.history import slim_history
+
     names = save_race(race, build_store, key)
     for model_name, run_name in names.items():
         run = build_store.open(run_name)
         slim_run(run)
+        slim_history(run)                 # each model's timeline at a demo's frame budget
         if codes is not None:
             status = run.read_status_file()
             status["code"] = codes[model_name]

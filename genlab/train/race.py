@@ -11,7 +11,7 @@ shipped demo). ``python -m genlab.train.race speed|train ...`` prints the number
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import torch
 
@@ -19,6 +19,7 @@ from genlab.errors import GenlabError, check_number
 from genlab.runs import canonical_config_json
 from genlab.train.recording import load_trainer, save_samples
 from genlab.train.base import Callback, fit_group, least_training_time
+from genlab.train.callbacks import PerTrainer
 from genlab.train.gan import GANTrainer, gan_configs
 from genlab.train.registry import trainer_class
 from genlab.train.transformer_gan import MODEL_NAME, TransformerGANTrainer, tgan_configs
@@ -27,12 +28,13 @@ from genlab.train.transformer_gan import MODEL_NAME, TransformerGANTrainer, tgan
 def train_equal_time(trainers: Mapping[str, object], seconds: float, *,
                      should_stop: Callable[[], bool] = lambda: False,
                      on_step: Callable[[str, object, dict], None] | None = None,
-                     max_steps: int | None = None) -> dict[str, int]:
+                     max_steps: int | None = None, callbacks: Sequence[Callback] = ()) -> dict[str, int]:
     """Train every trainer until each has spent ``seconds`` inside ``step()``: :func:`fit_group`
     with the :func:`least_training_time` turn policy (at every turn the trainer with the least
     training time steps, so the models alternate in the same process, under the same load).
     ``on_step(name, trainer, row)`` is called after every step; ``should_stop()`` before every step;
-    ``max_steps`` caps each trainer's step count. Returns ``name -> steps taken``.
+    ``max_steps`` caps each trainer's step count; ``callbacks`` are more fit callbacks (e.g. a
+    :class:`~genlab.train.callbacks.PerTrainer` recording each model's history). Returns ``name -> steps taken``.
     """
     if not trainers:
         raise GenlabError("train_equal_time needs at least one trainer")
@@ -42,7 +44,7 @@ def train_equal_time(trainers: Mapping[str, object], seconds: float, *,
     def done(trainer) -> bool:
         return trainer.elapsed_seconds >= seconds or (max_steps is not None and trainer.step_count >= max_steps)
 
-    callbacks = [_NamedStepCallback(trainers, on_step)] if on_step is not None else []
+    callbacks = list(callbacks) + ([_NamedStepCallback(trainers, on_step)] if on_step is not None else [])
     fit_group(trainers, done, callbacks=callbacks, should_stop=should_stop, turn=least_training_time)
     return {name: t.step_count - start[name] for name, t in trainers.items()}
 
@@ -76,6 +78,9 @@ class EqualTimeRace:
       (``trainer.evaluate()``: classifier Fréchet distance of 360 samples to the test split), at the
       same training time for all of them; ``evals[name]`` holds ``seconds, steps, frechet_distance``.
     * :meth:`snapshot` is what a page draws: steps, speed, samples from fixed noise, the evaluations.
+    * Each trainer's timeline (fixed-noise sample grid + metrics) is recorded at the same training
+      times (:class:`~genlab.train.race_history.TimedRecordHistory`, one per trainer through a
+      :class:`~genlab.train.callbacks.PerTrainer` fit callback); :meth:`histories` returns them.
     """
 
     def __init__(self, trainers: Mapping[str, object], seconds: float, *, eval_every_s: float | None = None,
@@ -92,6 +97,11 @@ class EqualTimeRace:
                                                    for name in self.trainers}
         self.rows: dict[str, list[dict]] = {name: [] for name in self.trainers}
         self._next_eval = self.eval_every_s   # training time of the next evaluation
+        from genlab.train.race_history import TimedRecordHistory
+
+        self.recorders = {name: TimedRecordHistory(seconds) for name in self.trainers}
+        self.loaded_histories: dict | None = None     # a stored race's (load_race)
+        self.history_problem = ""                     # why a stored race has no timeline ("" if it has)
 
     @property
     def training_seconds(self) -> float:
@@ -140,7 +150,8 @@ class EqualTimeRace:
                             _project_schedule(trainer, self.seconds)
                 return False
 
-            train_equal_time(self.trainers, target, should_stop=gate, on_step=on_step)
+            recording = PerTrainer({id(t): self.recorders[name] for name, t in self.trainers.items()})
+            train_equal_time(self.trainers, target, should_stop=gate, on_step=on_step, callbacks=[recording])
             if stopped[0]:
                 return "stopped"
             self.evaluate()
@@ -149,6 +160,13 @@ class EqualTimeRace:
             if target >= self.seconds:
                 return "finished"
             self._next_eval = target + self.eval_every_s
+
+    def histories(self) -> dict:
+        """name -> the model's recorded History (None where it has none): a stored race's as loaded,
+        else what this race recorded so far."""
+        if self.loaded_histories is not None:
+            return dict(self.loaded_histories)
+        return {name: recorder.history for name, recorder in self.recorders.items()}
 
     def snapshot(self) -> dict:
         """``{"seconds": budget, "training_seconds", "done", "models": {name: {step, seconds,
@@ -185,8 +203,9 @@ def race_run_name(key: str, name: str) -> str:
 
 def save_race(race: EqualTimeRace, store, key: str, status: str = "finished") -> dict[str, str]:
     """Store every trainer of the race as a run ``race-<key>-<name>`` (config, metrics rows,
-    checkpoint, samples.png; status.json records the race budget and its evaluations, so
-    :func:`load_race` can show the race again). Returns ``name -> run name``."""
+    checkpoint, samples.png, history.npz of its timeline; status.json records the race budget and its
+    evaluations, so :func:`load_race` can show the race again). Returns ``name -> run name``."""
+    from genlab.train.race_history import save_race_histories
 
     names = {}
     for name, trainer in race.trainers.items():
@@ -201,6 +220,7 @@ def save_race(race: EqualTimeRace, store, key: str, status: str = "finished") ->
             save_samples(trainer, run)
         except Exception:  # noqa: BLE001 - a preview must not lose the run
             pass
+        save_race_histories({name: race.histories().get(name)}, {name: run.path})
         run.set_status(status, step=trainer.step_count, race_seconds=race.seconds, race_key=key,
                        race_evals=race.evals[name])
         names[name] = run_name
@@ -208,9 +228,11 @@ def save_race(race: EqualTimeRace, store, key: str, status: str = "finished") ->
 
 
 def load_race(store, key: str, names: tuple[str, ...] = ("tgan", "dcgan")) -> EqualTimeRace | None:
-    """The stored, finished race ``key`` rebuilt (trainers with their weights, evaluations), or None."""
+    """The stored, finished race ``key`` rebuilt (trainers with their weights, evaluations, the
+    models' timelines in ``loaded_histories`` or why not in ``history_problem``), or None."""
+    from genlab.train.race_history import load_race_histories
 
-    trainers, evals, seconds = {}, {}, None
+    trainers, evals, runs, seconds = {}, {}, {}, None
     for name in names:
         run_name = race_run_name(key, name)
         if not store.exists(run_name):
@@ -219,6 +241,7 @@ def load_race(store, key: str, names: tuple[str, ...] = ("tgan", "dcgan")) -> Eq
         status = run.status()
         if status.get("status") != "finished" or not run.has_checkpoint():
             return None
+        runs[name] = run
         trainers[name] = load_trainer(run)
         evals[name] = status.get("race_evals") or {"seconds": [], "steps": [], "frechet_distance": []}
         seconds = float(status.get("race_seconds") or 0) or seconds
@@ -226,6 +249,7 @@ def load_race(store, key: str, names: tuple[str, ...] = ("tgan", "dcgan")) -> Eq
         return None
     race = EqualTimeRace(trainers, seconds)
     race.evals = {k: {kk: list(vv) for kk, vv in v.items()} for k, v in evals.items()}
+    race.loaded_histories, race.history_problem = load_race_histories(runs)
     return race
 
 
