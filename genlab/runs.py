@@ -21,9 +21,11 @@ after a live change) stores those as a JSON object in ``extra``; :meth:`Run.read
 them into columns. Every row is written with a single ``write`` of a complete line, so a reader
 may at worst see a partially written *last* line, which it ignores.
 
-A run whose status is ``running`` but whose process (same host, recorded pid and that pid's start
-time, see :mod:`genlab.processes`) is gone is reported as ``interrupted``; training it again
-resumes from its last checkpoint.
+A run whose status is ``running`` but whose process is gone is reported as ``interrupted``;
+training it again resumes from its last checkpoint. On the same host the recorded pid and that
+pid's start time say so (:mod:`genlab.processes`); a run trained on another host (servers sharing
+one run store) is gone when its lease, a heartbeat the training process refreshes every few
+seconds (``lease.json``, :mod:`genlab.run_lease`), has gone stale.
 
 Runs may come from anybody (imported zips, copied folders), so every file is checked when it is
 read (:mod:`genlab.run_files`, :mod:`genlab.run_metrics`: types, sizes, nesting) and a bad file
@@ -51,6 +53,7 @@ from genlab import run_import
 from genlab.errors import GenlabError
 from genlab.limits import IMPORT_FILE_LIMITS as IMPORT_LIMITS  # noqa: F401 - re-exported (tests patch it)
 from genlab.processes import process_start_ticks, same_process_alive
+from genlab.run_lease import lease_state
 from genlab.run_files import (  # noqa: F401 - re-exported: the run store's file names and errors
     CHECKPOINT_FILE,
     CHECKPOINT_FORMAT,
@@ -257,7 +260,8 @@ class Run:
     def status(self) -> dict:
         """The run's status dict, with ``status`` corrected to ``interrupted`` when it says
         ``running`` but its process is gone (same host, and the pid is dead or now belongs to a
-        process that started later; or this process, which is not training it). A run without a
+        process that started later; or this process, which is not training it; another host,
+        and its lease is stale). A run without a
         status file counts as ``stopped``."""
         info = self.read_status_file()
         if not info:
@@ -268,7 +272,9 @@ class Run:
 
     def _still_running(self, info: dict) -> bool:
         if info.get("host") not in (None, socket.gethostname()):
-            return True  # another machine's process: we cannot tell, trust the file
+            # another machine's process: its heartbeat says (genlab.run_lease); a run written
+            # by a genlab without leases has none, and then the file is all we know
+            return lease_state(self.path) != "stale"
         pid = int(info.get("pid") or 0)
         if pid == os.getpid():
             with _ACTIVE_LOCK:

@@ -16,6 +16,7 @@ import torch
 from genlab.errors import GenlabError
 from genlab.limits import check_model_size
 from genlab.run_files import CONFIG_FILE, RunFileError
+from genlab.run_lease import Heartbeat
 from genlab.runs import _ACTIVE_LOCK, _ACTIVE_RUNS, Run, remove_temp_files
 from genlab.train.base import Callback
 from genlab.train.history import RecordHistory
@@ -94,6 +95,7 @@ class RecordRun(Callback):
         self.on_checkpoint = on_checkpoint
         self._key = str(run.path.resolve())
         self._last_saved = (0, 0.0)   # (step, time.monotonic()) of the last checkpoint
+        self._heartbeat: Heartbeat | None = None   # the run's lease while this fit holds it
 
     def on_fit_start(self, trainer) -> None:
         run = self.run
@@ -112,6 +114,7 @@ class RecordRun(Callback):
             if trainer.step_count == 0 and run.has_checkpoint():
                 restore_trainer(trainer, run)
             run.truncate_metrics(trainer.step_count)
+            self._heartbeat = Heartbeat(run.path).start()   # other hosts see the run alive
             run.set_status("running", step=trainer.step_count, target_steps=self.steps)
         except BaseException:
             self._release()
@@ -158,6 +161,9 @@ class RecordRun(Callback):
             pass
 
     def _release(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
         with _ACTIVE_LOCK:
             _ACTIVE_RUNS.discard(self._key)
 
