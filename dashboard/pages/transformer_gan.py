@@ -85,6 +85,7 @@ def race_job(ctx_job, configs: dict, seconds: float, key: str, real_images) -> s
 
     status = race.run(should_stop=ctx_job.should_stop, on_progress=publish, progress_every_s=1.5)
     publish(race)
+    ctx_job.publish(view={**_view(race, real_images), "histories": race.histories()})   # the timeline, once
     if status == "finished":
         save_race(race, _store(), key)
     return status
@@ -354,9 +355,78 @@ def race_question():
         pending=text if answer is None else None)
 
 
+# --------------------------------------------------------------------------- the race, replayed (issue 21)
+from dashboard import replay_section  # noqa: E402  (only once the page got here)
+
+DEMO_REGENERATE = "python -m genlab demos --only tgan-race --force"
+
+
+def _race_histories(view) -> tuple[dict, str]:
+    """The shown race's timelines (model -> History or None) and why there are none ("" if there are)."""
+    if stored is not None:
+        return stored.histories(), stored.history_problem
+    histories = (view or {}).get("histories")
+    if not histories or any(h is None for h in histories.values()):
+        return {}, "this race recorded no timeline (it was stopped before its first step, or recording failed)"
+    return histories, ""
+
+
+def _race_source() -> list:
+    """The finished, stopped, stored or shipped race of these settings as one replay source (none while
+    it trains)."""
+    view, job = _current_view()
+    if view is None or (job is not None and job.active):
+        return []
+    histories, problem = _race_histories(view)
+    order = [name for name in ("tgan", "dcgan") if name in histories]
+    side = " · ".join(f"{MODEL_TITLES[n]} {where}" for n, where in zip(order, ("left", "right")))
+    note = (f"Both models' fixed-noise samples at the same **training time** ({side}). The slider counts the "
+            "Transformer GAN's steps; DCGAN is shown at its recording nearest in training time.") if len(order) > 1 \
+        else "The Transformer GAN's fixed-noise samples over its training."
+    recorded = not problem or "before genlab recorded" not in problem
+    if not recorded:
+        note = (f"This race was stored before genlab recorded training timelines, so it has none to replay. "
+                + (f"The shipped demo race gets one when it is regenerated (`{DEMO_REGENERATE}`)."
+                   if stored_source == "demo" else "Delete its runs (Runs page) and race again to record one."))
+
+    def load():
+        from genlab.train.race_history import race_timeline
+
+        if problem:
+            raise GenlabError(problem)
+        return race_timeline({name: histories[name] for name in order})
+
+    signature = "-".join(f"{n}{len(histories[n])}:{int(histories[n].steps[-1])}" for n in order) if not problem else ""
+    title = "TGAN left, DCGAN right" if len(order) > 1 else "Transformer GAN"
+    return [replay_section.ReplaySource("race", "This race", load, f"race:{stored_source}:{key}:{signature}", title,
+                                        note, recorded=recorded)]
+
+
+def race_replay() -> None:
+    """'Replay the race': the race's timeline, then the Fréchet distance chart with the moment marked."""
+    sources = _race_source()
+    if not sources:
+        return
+    index = replay_section.replay_section(sources, palette=ctx.palette, heading="Replay the race")
+    if index is None:
+        return
+    history = sources[0].load()
+    moment = history.frame(index)["metrics"]
+    steps = ", ".join(f"{MODEL_TITLES[name.split()[0]]} step {int(value):,}" for name, value in moment.items()
+                      if name.endswith(" step"))
+    st.caption(f"Shown: **{moment['train_seconds']:,.1f} s** of training each — {steps}.")
+    view, _ = _current_view()
+    curves = {name: (ev["seconds"], ev["frechet_distance"]) for name, ev in view["evals"].items()}
+    fig = tf.race_figure(curves, height=300, palette=ctx.palette)
+    fig.add_vline(x=float(moment["train_seconds"]), line=dict(color="#888", width=2, dash="dot"),
+                  annotation=dict(text=f"shown: {moment['train_seconds']:,.1f} s"), annotation_position="bottom right")
+    common.show_figure(fig, key=SS + "replay-race")
+
+
 asked_race = race_question()
 with predict.covered(asked_race is None or asked_race.revealed, "tgan-race"):
     race_view()
+    race_replay()
 
 # --------------------------------------------------------------------------- 3. inside the transformer
 view, _ = _current_view()

@@ -282,6 +282,46 @@ def test_tgan_page_shows_the_shipped_demo_race(stores, tmp_path, monkeypatch):
     assert not [b for b in at.button if b.label == "Train"][0].disabled
 
 
+def test_tgan_page_replays_the_stored_race(stores):
+    """Issue 21: the stored race's timeline (both models' sample grids at the same training time) on
+    the slider ``timeline`` bound to ?t=, with the moment's time and steps and the GIF download."""
+    at = run_page(TGAN_PAGE, dim=32, depth=1, heads=2, seconds=15)
+    at.toggle(key="replay_on").set_value(True)
+    rerun(at)
+    slider = at.select_slider(key="timeline")
+    steps = [int(option.split()[-1].replace(",", "")) for option in slider.options]   # "step 1,234"
+    assert len(steps) >= 5 and slider.value == steps[-1]
+    assert "Both models' fixed-noise samples at the same **training time**" in texts(at)
+    assert any("Download as GIF" in b.proto.label for b in at.get("download_button"))
+    slider.set_value(steps[1])
+    rerun(at)
+    assert at.query_params["t"] == str(steps[1])
+    [shown] = [c.value for c in at.caption if c.value.startswith("Shown:")]
+    assert "Transformer GAN step" in shown and "DCGAN step" in shown
+    linked = run_page(TGAN_PAGE, dim=32, depth=1, heads=2, seconds=15, t=steps[2])   # a link opens the moment
+    assert linked.select_slider(key="timeline").value == steps[2]
+
+
+def test_tgan_page_says_an_old_race_has_no_timeline(stores, tmp_path, monkeypatch):
+    """A shipped race from before timelines were recorded: shown as before, its replay says why
+    there is none and how the demo gets one (no traceback)."""
+    from genlab import demos
+    from genlab.train.race import EqualTimeRace, build_race_trainers, race_configs, race_key
+
+    configs = race_configs(4, 32, 1, 2, 0, True)
+    race = EqualTimeRace(build_race_trainers(configs), 0.2, eval_every_s=0.2, sample_n=8)
+    race.run()
+    race.seconds = 45.0
+    for run in demos.install_race_demo(race, race_key(configs, 45.0), tmp_path):
+        (run.path / "history.npz").unlink()
+    monkeypatch.setenv("GENLAB_DEMOS_DIR", str(tmp_path))
+    at = run_page(TGAN_PAGE, dim=32, depth=1, heads=2, seconds=45, replay="race")
+    assert "Showing the shipped demo race" in texts(at) and len(at.metric) == 2
+    assert "stored before genlab recorded training timelines" in texts(at)
+    assert "python -m genlab demos --only tgan-race --force" in texts(at)
+    assert not at.get("select_slider") or not [s for s in at.select_slider if s.key == "timeline"]
+
+
 def test_tgan_bad_url_values_fall_back(stores):
     at = run_page(TGAN_PAGE, patch=3, dim=7, seconds="abc", head=9, depth=0, tokens=99, digit=-4)
     assert at.radio(key="patch").value == 4 and at.selectbox(key="dim").value == 64
