@@ -85,6 +85,7 @@ class Palette:
     real_name: str            # the colours' names, for page text ("green points are real")
     fake_name: str
     gradient: str             # G's gradient arrows on the 2D plane
+    gradient_name: str
     manifold: str             # the generator's manifold mesh (rgba)
     second: str               # a third series next to real/fake (KL line, quality, ...)
     d_colorscale: tuple[tuple[float, str], ...]   # D(x) heatmap: 0 fake -> 0.5 white -> 1 real
@@ -94,6 +95,11 @@ class Palette:
     kl_qp: str                # KL(q‖p), its terms and its minimiser
     kl_pq: str                # KL(p‖q), its terms and its minimiser
     descent: str              # the animated q of gradient descent
+    kl_qp_name: str           # the names of kl_qp, kl_pq and descent, for page text
+    kl_pq_name: str
+    descent_name: str
+    flag: str                 # a table cell that is not a probability (discrete KL page)
+    flag_name: str
     # latent pages
     classes: tuple[str, ...]                  # one colour per digit / class, cycled
     class_symbols: tuple[str, ...]            # plotly marker symbol per class, cycled
@@ -113,6 +119,11 @@ class Palette:
     outline: str              # the missing region's box on the results
     best: str                 # the winning restart's frame
     methods: tuple[tuple[str, str], ...]      # (method, colour) of the accuracy bars
+    missing_name: str         # the name of missing_tint, for page text
+    right: str                # the classifier reads the original digit
+    wrong: str                # the classifier reads another digit
+    # Runs page: one colour per compared metric curve, in order
+    series: tuple[str, ...]
     # transformer GAN
     tgan: str
     dcgan: str
@@ -135,9 +146,10 @@ DEFAULT = Palette(
     name="default",
     label="default colours",
     real="#1b9e4b", fake="#7b3fb5", real_name="green", fake_name="purple",
-    gradient="#d9480f", manifold="rgba(90, 40, 140, 0.55)", second="#2f5fd0",
+    gradient="#d9480f", gradient_name="orange", manifold="rgba(90, 40, 140, 0.55)", second="#2f5fd0",
     d_colorscale=((0.0, "#b69ad6"), (0.25, "#dccdef"), (0.5, "#ffffff"), (0.75, "#c6ebd1"), (1.0, "#82cf9b")),
     p="#2ca02c", q="#9467bd", kl_qp="#d62728", kl_pq="#1f77b4", descent="#ff7f0e",
+    kl_qp_name="red", kl_pq_name="blue", descent_name="orange", flag="#ffa500", flag_name="orange",
     # Tableau 10
     classes=("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
              "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#7f7f7f"),
@@ -148,6 +160,9 @@ DEFAULT = Palette(
     missing_tint="rgba(230, 40, 40, 0.55)", outline="#ffd43b", best="#2fb344",
     methods=(("original", "#868e96"), ("masked", "#c92a2a"), ("nearest", "#e8590c"), ("bilinear", "#c92a2a"),
              ("latent", "#1971c2"), ("cvae", "#7b3fb5")),
+    missing_name="red", right="#2fb344", wrong="#e03131",
+    # D3's category10
+    series=("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"),
     tgan="#d9480f", dcgan="#2f5fd0", patch_grid="#ff4d4d",
 )
 
@@ -157,11 +172,13 @@ COLOUR_BLIND = Palette(
     # blue vs orange: the pair that stays furthest apart under all three colour-vision deficiencies
     real=_OI["blue"], fake=_OI["orange"], real_name="blue", fake_name="orange",
     # G's arrows start at the (orange) fakes: reddish purple stays far from orange for protan/deutan
-    gradient=_OI["reddish purple"], manifold="rgba({},{},{},0.6)".format(*_shade(_OI["orange"], 0.65)),
+    gradient=_OI["reddish purple"], gradient_name="pink", manifold="rgba({},{},{},0.6)".format(*_shade(_OI["orange"], 0.65)),
     second=_OI["bluish green"],
     d_colorscale=_diverging(_OI["orange"], _OI["blue"]),
     p=_OI["bluish green"], q=_OI["orange"], kl_qp=_OI["vermillion"], kl_pq=_OI["blue"],
     descent=_OI["sky blue"],
+    # vermillion is read as red; the table's flag is yellow: orange would sit next to vermillion's ∞ rows
+    kl_qp_name="red", kl_pq_name="blue", descent_name="light blue", flag=_OI["yellow"], flag_name="yellow",
     # Okabe-Ito without black (invisible on the dark theme), grey in its place; shapes tell the rest apart
     classes=(_OI["orange"], _OI["sky blue"], _OI["bluish green"], _OI["yellow"], _OI["blue"],
              _OI["vermillion"], _OI["reddish purple"], "#999999"),
@@ -175,6 +192,10 @@ COLOUR_BLIND = Palette(
     missing_tint=rgba(_OI["vermillion"], 0.55), outline=_OI["yellow"], best=_OI["bluish green"],
     methods=(("original", "#999999"), ("masked", _OI["vermillion"]), ("nearest", _OI["orange"]),
              ("bilinear", _OI["vermillion"]), ("latent", _OI["blue"]), ("cvae", _OI["reddish purple"])),
+    # right / wrong in blue / vermillion: green / red is the pair red-green colour blindness merges
+    missing_name="red-orange", right=_OI["blue"], wrong=_OI["vermillion"],
+    series=(_OI["blue"], _OI["vermillion"], _OI["bluish green"], _OI["reddish purple"], _OI["orange"],
+            _OI["sky blue"], "#999999", _OI["yellow"]),
     tgan=_OI["orange"], dcgan=_OI["blue"], patch_grid=_OI["vermillion"],
 )
 

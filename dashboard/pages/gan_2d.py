@@ -760,14 +760,15 @@ def questions() -> None:
 
 with right:
     questions()
+    real_name, fake_name = ctx.palette.real_name, ctx.palette.fake_name  # the session's palette names them
     common.explain(
-        "**What you see.** Green points are real data x ~ p_data, purple points are fakes G(z) "
+        f"**What you see.** {real_name.capitalize()} points are real data x ~ p_data, {fake_name} points are fakes G(z) "
         "(always the same z, so you watch them move). The background is the discriminator's "
-        "opinion D(x): green where it says *real*, purple where it says *fake*. The **mesh** is the "
+        f"opinion D(x): {real_name} where it says *real*, {fake_name} where it says *fake*. The **mesh** is the "
         "generator's manifold: G applied to a grid of noise vectors (how G folds the noise space into "
-        "the plane); orange **arrows** show where G's update pushes each fake.\n\n"
+        f"the plane); {ctx.palette.gradient_name} **arrows** show where G's update pushes each fake.\n\n"
         "**The game.** D ascends the slide's log D(x) + log(1 − D(G(z))): it paints the background "
-        "green under real points and purple under fakes. G wants D to say *real* for its fakes: on the slide "
+        f"{real_name} under real points and {fake_name} under fakes. G wants D to say *real* for its fakes: on the slide "
         "it descends log(1 − D(G(z))) (the loss *minimax (slide)*); by default here it descends −log D(G(z)) "
         "(*non-saturating*, see the line under the settings). Either way the arrows point uphill on D's map, "
         "toward where D says *real*. **Algorithm 1**: every step makes k discriminator updates, then one "

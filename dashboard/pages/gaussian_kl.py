@@ -277,7 +277,8 @@ def narrow_answer() -> int:
 def narrow_why(_correct: int | None) -> str:
     s_qp, s_pq = res[QP]["s"], res[PQ]["s"]
     numbers = (f"Here (ρ = {rho:g}) argmin KL(q‖p) has s = ({fmt(s_qp[0])}, {fmt(s_qp[1])}) and argmin KL(p‖q) "
-               f"has s = ({fmt(s_pq[0])}, {fmt(s_pq[1])}): the red and the blue ellipse in the figure, and the "
+               f"has s = ({fmt(s_pq[0])}, {fmt(s_pq[1])}): the {ctx.palette.kl_qp_name} and the {ctx.palette.kl_pq_name} "
+               "ellipse in the figure, and the "
                "table below it. ")
     if narrow_answer() == 2:
         return numbers + "With ρ = 0, p factorizes: both optima are p itself."
@@ -305,8 +306,8 @@ def mode_answer() -> int:
 def mode_why(_correct: int | None) -> str:
     centres = ", ".join(f"({fmt(found['m'][0], 2)}, {fmt(found['m'][1], 2)})" for found in setup["minima"])
     c = sep / 2 / math.sqrt(2)
-    text = (f"p's modes are at ±({fmt(c, 2)}, {fmt(c, 2)}); the red ellipses (KL(q‖p), one descent from each "
-            f"mode) end at {centres}, the blue one (KL(p‖q), moment matching) at "
+    text = (f"p's modes are at ±({fmt(c, 2)}, {fmt(c, 2)}); the {ctx.palette.kl_qp_name} ellipses (KL(q‖p), one descent from each "
+            f"mode) end at {centres}, the {ctx.palette.kl_pq_name} one (KL(p‖q), moment matching) at "
             f"({fmt(setup['pq']['m'][0], 2)}, {fmt(setup['pq']['m'][1], 2)}). \"On a mode\" here: within "
             f"σ_c = {csd:g} of a mode's mean. ")
     answer = mode_answer()
@@ -387,7 +388,7 @@ with fig_col:
             f"m = ({fmt(path['end_m'][0], 2)}, {fmt(path['end_m'][1], 2)}), "
             f"s = ({fmt(path['end_s'][0], 2)}, {fmt(path['end_s'][1], 2)}), "
             f"{PRETTY[objective]} = {fmt(path['end_kl'])} nats. Press ▶ play or drag the step slider; "
-            f"the orange label in the plot's corner gives the step and {PRETTY[objective]} of the q drawn.",
+            f"the {ctx.palette.descent_name} label in the plot's corner gives the step and {PRETTY[objective]} of the q drawn.",
             explanation="Each step moves q's means and log standard deviations against the gradient, scaled "
                         "by sᵢ² (the natural gradient).",
         )
@@ -422,13 +423,13 @@ if reveal:
         st.markdown(
             "A mixture has no closed-form KL: the values are numeric integrals (Gauss–Hermite quadrature, "
             "64 × 64 nodes on q or on each mixture component; E_p[log q] is exact), accurate to about 0.005 nats.\n\n"
-            "- **KL(q‖p)** (red) is minimized by gradient descent, and the answer depends on where it starts: "
+            f"- **KL(q‖p)** ({ctx.palette.kl_qp_name}) is minimized by gradient descent, and the answer depends on where it starts: "
             + ("here both starts end in the *same* minimum — the modes are too close or too unequal to hold q. "
                if same else
                f"from mode a it locks onto mode a (KL(q‖p) = {fmt(mins[0]['kl_qp'])}), from mode b onto mode b "
                f"(KL(q‖p) = {fmt(mins[1]['kl_qp'])}): two local minima, each *mode-seeking*. ")
             + "Try other starts with your guess and the gradient-descent animation.\n"
-            f"- **KL(p‖q)** (blue) has a single optimum, found in closed form by *moment matching*: q's means and "
+            f"- **KL(p‖q)** ({ctx.palette.kl_pq_name}) has a single optimum, found in closed form by *moment matching*: q's means and "
             f"variances are p's (m = ({fmt(setup['pq']['m'][0], 2)}, {fmt(setup['pq']['m'][1], 2)}), "
             f"s = ({fmt(setup['pq']['s'][0])}, {fmt(setup['pq']['s'][1])})). It *covers* both modes and puts "
             "mass between them, where p has little."

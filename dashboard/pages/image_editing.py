@@ -275,7 +275,7 @@ def _reading(image) -> tuple[int, float]:
 def _caption(image) -> str:
     digit, p = _reading(image)
     mark = "✓" if digit == label else "✗"
-    color = "#2fb344" if digit == label else "#e03131"
+    color = ctx.palette.right if digit == label else ctx.palette.wrong
     return f"<span style='color:{color}'>{mark} reads {digit} ({p:.0%})</span>"
 
 
@@ -303,8 +303,9 @@ def _superres(run_key: str, index: int, fit: tuple) -> dict:
 
 def _short(image) -> str:
     digit, p = _reading(image)
-    color = "#2fb344" if digit == label else "#e03131"
-    return f"<span style='color:{color}'>{digit} · {p:.0%}</span>"
+    mark = "✓" if digit == label else "✗"   # the mark as well as the colour: colour alone is not enough
+    color = ctx.palette.right if digit == label else ctx.palette.wrong
+    return f"<span style='color:{color}'>{mark} {digit} · {p:.0%}</span>"
 
 
 INPAINT_OPTIONS = ("Both", "Only latent optimization", "Only the VAE encoder on the masked digit", "Neither")
@@ -417,7 +418,7 @@ if task == "inpaint":
         common.show_figure(ef.mask_picker_figure(x[0, 0].numpy(), mask[0, 0].numpy(),
                                                  height=380 if ctx.instructor else 300, palette=ctx.palette),
                            key=SS + "picker", on_select=_on_box, selection_mode=("box",))
-        st.caption("Red = missing. Drag a box over the digit to hide that rectangle (it goes into the link).")
+        st.caption(f"{ctx.palette.missing_name.capitalize()} = missing. Drag a box over the digit to hide that rectangle (it goes into the link).")
     with right:
         try:
             with st.spinner(f"Latent optimization: {int(restarts)} random starts × {int(steps)} Adam steps…",

@@ -25,6 +25,7 @@ import pandas as pd  # noqa: E402
 
 from dashboard import predict, safe_text  # noqa: E402
 from dashboard.figures import kl as klfig  # noqa: E402
+from dashboard.figures.palette import rgba  # noqa: E402
 from genlab import divergences as dv  # noqa: E402
 from genlab.errors import GenlabError  # noqa: E402
 from genlab.safe_json import loads_bounded  # noqa: E402
@@ -335,7 +336,7 @@ with right:
     if problems:
         st.error("This table is not a pair of probability distributions yet, so KL is not defined:\n\n"
                  + "\n".join(f"- {m}" for m in problems)
-                 + "\n\nThe wrong cells are marked ⚠ (orange) in the table below.")
+                 + f"\n\nThe wrong cells are marked ⚠ ({ctx.palette.flag_name}) in the table below.")
         st.button("Normalize q and p", on_click=_on_normalize, key="kl_normalize_fix", type="primary",
                   help="Set empty/negative cells to 0, then divide each column by its sum.")
 
@@ -369,15 +370,17 @@ table = pd.DataFrame({
 
 
 def _style(df: pd.DataFrame) -> pd.DataFrame:
+    """Infinite terms in the colour of their KL direction, wrong cells flagged (the session's palette)."""
     css = pd.DataFrame("", index=df.index, columns=df.columns)
+    colours = ctx.palette
     for i in inf_qp + inf_pq:
-        css.iloc[i, :] = "background-color: rgba(214,39,40,0.18)"
+        css.iloc[i, :] = f"background-color: {rgba(colours.kl_qp, 0.18)}"
     for i in inf_qp:
-        css.loc[i, "q(x) log(q(x)/p(x))"] = "background-color: rgba(214,39,40,0.55); font-weight: bold"
+        css.loc[i, "q(x) log(q(x)/p(x))"] = f"background-color: {rgba(colours.kl_qp, 0.55)}; font-weight: bold"
     for i in inf_pq:
-        css.loc[i, "p(x) log(p(x)/q(x))"] = "background-color: rgba(31,119,180,0.45); font-weight: bold"
+        css.loc[i, "p(x) log(p(x)/q(x))"] = f"background-color: {rgba(colours.kl_pq, 0.45)}; font-weight: bold"
     for i, col in bad_cells:
-        css.loc[i, col] = "background-color: rgba(255,165,0,0.6); font-weight: bold"
+        css.loc[i, col] = f"background-color: {rgba(colours.flag, 0.6)}; font-weight: bold"
     return css
 
 

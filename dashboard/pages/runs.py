@@ -24,6 +24,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
+from dashboard.figures.palette import DEFAULT as DEFAULT_PALETTE
+from dashboard.figures.palette import Palette
 from dashboard.safe_text import md, plotly_text
 from genlab import demos
 from genlab.errors import GenlabError
@@ -200,19 +202,20 @@ def _numeric_columns(frame) -> list[str]:
 
 
 def metrics_figure(frame, columns: list[str], smooth: int = 1, log_y: bool = False, title: str = "",
-                   height: int | None = 440) -> go.Figure:
+                   height: int | None = 440, palette: Palette = DEFAULT_PALETTE) -> go.Figure:
     """Metric curves against the step; NaN rows (e.g. between test evaluations) are skipped;
     ``smooth`` > 1 draws a moving average over that many rows (the raw curve stays, faint).
     A curve of more than MAX_CHART_POINTS points is drawn from every k-th point (the moving
-    average is computed on all of them first). Column names are shown literally (no HTML)."""
+    average is computed on all of them first). Column names are shown literally (no HTML).
+    ``palette``: the curves take its ``series`` colours in order."""
     fig = go.Figure()
     steps = frame["step"].to_numpy(dtype=float) if "step" in frame else np.arange(1, len(frame) + 1, dtype=float)
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+    colours = palette.series
     for index, name in enumerate(columns):
         values = frame[name].to_numpy(dtype=float)
         keep = np.isfinite(values)
         x, y = steps[keep], values[keep]
-        colour, label = palette[index % len(palette)], plotly_text(name)
+        colour, label = colours[index % len(colours)], plotly_text(name)
         every = max(1, math.ceil(len(y) / MAX_CHART_POINTS))
         if smooth > 1 and len(y) > smooth:
             kernel = np.ones(smooth) / smooth
@@ -471,7 +474,7 @@ def _run_charts(selected: dict, run: Run, instructor: bool) -> None:
             # room) and common.style_figure's projector height
             fig = metrics_figure(frame, chosen or columns[:1], smooth=int(smooth), log_y=bool(log_y),
                                  title="" if instructor else f"{selected['name']}: metrics per step",
-                                 height=None if instructor else 440)
+                                 height=None if instructor else 440, palette=common.palette())
             common.show_figure(fig, key="run-metrics")
             if len(frame) > MAX_CHART_POINTS:
                 st.caption(f"{len(frame):,} rows: the chart draws every "

@@ -121,3 +121,23 @@ def test_gan2d_live_view_draws_in_the_sessions_palette(tmp_path, monkeypatch):
             job.stop()
         for job in get_job_manager().jobs(active_only=True):
             job.wait(60)
+
+
+def _page_text(path: str, **params) -> str:
+    at = AppTest.from_file(path, default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return " ".join(str(e.value) for kind in ("markdown", "caption", "info") for e in at.get(kind))
+
+
+def test_page_text_names_the_colours_of_the_sessions_palette():
+    """Text that names a colour names the one drawn: under ?palette=cb real points are blue, not green."""
+    gan = str(ROOT / "dashboard" / "pages" / "gan_2d.py")
+    default, cb = _page_text(gan), _page_text(gan, palette="cb")
+    assert "Green points are real" in default and "purple where it says *fake*" in default
+    assert "Blue points are real" in cb and "orange where it says *fake*" in cb and "pink **arrows**" in cb
+    assert "Green points" not in cb and "purple" not in cb
+    gaussian = str(ROOT / "dashboard" / "pages" / "gaussian_kl.py")
+    assert "the light blue label in the plot's corner" in _page_text(gaussian, palette="cb", descent="1")

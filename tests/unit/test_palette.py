@@ -3,6 +3,7 @@ apart under simulated colour-vision deficiencies, and the figure builders draw w
 they are given (the default one unless told otherwise)."""
 from __future__ import annotations
 
+import colorsys
 import json
 
 import numpy as np
@@ -51,9 +52,9 @@ def _worst_distance(a: str, b: str) -> tuple[float, str]:
 # ΔE ≈ 20 is an obvious difference side by side; the main pairs keep 40 and more.
 MAIN_PAIRS = [("real", "fake"), ("q", "p"), ("kl_qp", "kl_pq"), ("exact", "sample"), ("prior", "posterior"),
               ("estimator_score", "estimator_reparam"), ("term_recon", "term_kl"), ("tgan", "dcgan"),
-              ("p", "kl_qp")]
+              ("p", "kl_qp"), ("right", "wrong")]
 SECONDARY_PAIRS = [("real", "gradient"), ("fake", "gradient"), ("fake", "second"), ("p", "kl_pq"), ("p", "descent"),
-                   ("kl_qp", "descent"), ("kl_pq", "descent")]
+                   ("kl_qp", "descent"), ("kl_pq", "descent"), ("kl_qp", "flag"), ("kl_pq", "flag")]
 
 
 @pytest.mark.parametrize("a, b", MAIN_PAIRS)
@@ -66,6 +67,39 @@ def test_colour_blind_palette_keeps_the_main_pairs_far_apart(a, b):
 def test_colour_blind_palette_keeps_colours_that_share_a_figure_apart(a, b):
     distance, deficiency = _worst_distance(getattr(COLOUR_BLIND, a), getattr(COLOUR_BLIND, b))
     assert distance >= 15, f"{a} vs {b}: ΔE {distance:.1f} with {deficiency}"
+
+
+def test_the_runs_pages_first_curves_stay_apart():
+    """The Runs page compares metrics as curves in ``series`` order: the first four stay apart."""
+    first = COLOUR_BLIND.series[:4]
+    for i, a in enumerate(first):
+        for b in first[i + 1:]:
+            distance, deficiency = _worst_distance(a, b)
+            assert distance >= 15, f"{a} vs {b}: ΔE {distance:.1f} with {deficiency}"
+
+
+# Hue ranges (degrees, HSV) of the colour names page text uses; a range may wrap past 360.
+HUES = {"red": (340, 30), "red-orange": (8, 35), "orange": (12, 45), "yellow": (45, 70), "green": (75, 170),
+        "blue": (185, 230), "light blue": (190, 215), "purple": (255, 300), "pink": (300, 345)}
+NAMED = [("real", "real_name"), ("fake", "fake_name"), ("gradient", "gradient_name"), ("kl_qp", "kl_qp_name"),
+         ("kl_pq", "kl_pq_name"), ("descent", "descent_name"), ("flag", "flag_name"), ("missing_tint", "missing_name")]
+
+
+def _hue(colour: str) -> float:
+    if colour.startswith("rgba("):
+        r, g, b = (int(part) for part in colour[5:].split(",")[:3])
+    else:
+        r, g, b = (int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    return colorsys.rgb_to_hsv(r / 255, g / 255, b / 255)[0] * 360
+
+
+@pytest.mark.parametrize("palette", list(PALETTES.values()), ids=list(PALETTES))
+@pytest.mark.parametrize("colour, name", NAMED)
+def test_page_text_names_each_colour_as_it_looks(palette, colour, name):
+    """Pages say "blue points are real" from these names: each name fits its colour's hue."""
+    hue, word = _hue(getattr(palette, colour)), getattr(palette, name)
+    low, high = HUES[word]
+    assert (low <= hue <= high) if low < high else (hue >= low or hue <= high), f"{colour} {hue:.0f}° is not {word}"
 
 
 def test_the_simulation_finds_the_default_palettes_red_green_problem():
