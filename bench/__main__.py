@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 
 from bench import harness  # noqa: E402
 
-SECTIONS = ("quality", "speed", "trainers", "scaling", "projection", "pages", "latency", "live", "playback", "beyond")
+SECTIONS = ("quality", "judges", "speed", "trainers", "scaling", "projection", "pages", "latency", "live", "playback", "beyond")
 
 
 def main(argv=None) -> int:
@@ -43,12 +43,15 @@ def main(argv=None) -> int:
     os.environ.setdefault("GENLAB_NO_DOWNLOAD", "1")
     info = harness.machine_info(args.device)
     wanted = set(args.only or ("quality", "speed", "beyond"))
+    if "quality" in wanted:
+        wanted.add("judges")  # quality includes the multi-judge table (issue 22 §3)
     if "speed" in wanted:
         wanted |= {"trainers", "scaling", "projection", "pages", "live", "playback"}
-    from bench import beyond, playback, quality, speed
+    from bench import beyond, judges, playback, quality, speed
 
     plan = [
         ("quality", lambda: quality.run(args.quick, args.device)),
+        ("judges", lambda: judges.run(args.quick, args.device)),
         ("trainers", lambda: [speed.trainers_vs_plain(args.quick, args.device)]),
         ("scaling", lambda: [speed.scaling(args.quick, args.device)]),
         ("projection", lambda: [speed.projection(args.quick)]),
