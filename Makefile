@@ -16,15 +16,23 @@ PYTEST_ARGS ?=
 # most of their time waiting for pages, so the other worker's CPU-bound tests fill those gaps.
 TEST_WORKERS ?= 2
 
-.PHONY: run test test-load bench demos venv chromium clean
+REPLICAS    ?= 2
+CLASS_PORT  ?= 8500
+HAPROXY     := /usr/sbin/haproxy
+
+.PHONY: run serve-class test test-load bench demos venv chromium haproxy clean
 
 run: $(STAMP_RUN)
 	$(PY) -m streamlit run dashboard/serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
+# REPLICAS servers behind HAProxy on ADDRESS:CLASS_PORT, one run store and cookie secret (deploy/).
+serve-class: $(STAMP_RUN) haproxy
+	$(PY) -m deploy.serve_class --replicas $(REPLICAS) --address $(ADDRESS) --port $(CLASS_PORT)
+
 test: $(STAMP_DEV) chromium
 	$(PY) -m pytest -m "not load" -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
-test-load: $(STAMP_DEV) chromium
+test-load: $(STAMP_DEV) chromium haproxy
 	$(PY) -m pytest -m load $(PYTEST_ARGS)
 
 # The benchmarks drive a real browser too (live page vs headless): Playwright and chromium.
@@ -56,6 +64,17 @@ chromium:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	  else \
 	    echo "note: $(CHROMIUM) missing and not root: browser tests will be skipped"; \
+	  fi; \
+	fi
+
+# The class load balancer (make serve-class, the two-replica load test): Debian's haproxy, as chromium.
+haproxy:
+	@if [ ! -x $(HAPROXY) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy; \
+	  else \
+	    echo "note: $(HAPROXY) missing and not root: install haproxy (the two-replica load test skips)"; \
 	  fi; \
 	fi
 
