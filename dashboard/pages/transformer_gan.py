@@ -417,7 +417,9 @@ def race_replay() -> None:
     st.caption(f"Shown: **{moment['train_seconds']:,.1f} s** of training each — {steps}.")
     view, _ = _current_view()
     curves = {name: (ev["seconds"], ev["frechet_distance"]) for name, ev in view["evals"].items()}
-    fig = tf.race_figure(curves, height=300, palette=ctx.palette)
+    floor, gmm = _reference_lines()
+    fig = tf.race_figure(curves, title="Fréchet distance at equal training time, the shown moment marked",
+                         floor=floor, baseline=gmm, height=340 if ctx.instructor else 300, palette=ctx.palette)
     fig.add_vline(x=float(moment["train_seconds"]), line=dict(color="#888", width=2, dash="dot"),
                   annotation=dict(text=f"shown: {moment['train_seconds']:,.1f} s"), annotation_position="bottom right")
     common.show_figure(fig, key=SS + "replay-race")
