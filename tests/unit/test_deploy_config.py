@@ -33,6 +33,7 @@ def test_health_checks_redispatch_and_websocket_timeouts():
     assert "option httpchk GET /_stcore/health" in text
     assert "option redispatch" in text                 # a cookie naming a dead server goes elsewhere
     assert "timeout tunnel 8h" in text                 # a lesson-long websocket stays open
+    assert "timeout check 10s" in text                 # a busy server is not taken for a dead one
 
 
 @pytest.mark.skipif(shutil.which("haproxy") is None and not os.path.exists("/usr/sbin/haproxy"),
