@@ -407,6 +407,10 @@ def race_replay() -> None:
     sources = _race_source()
     if not sources:
         return
+    if not sources[0].recorded:         # one message saying why and what to do (Train may be disabled here)
+        st.subheader("Replay the race")
+        st.info(sources[0].note)
+        return
     index = replay_section.replay_section(sources, palette=ctx.palette, heading="Replay the race")
     if index is None:
         return
