@@ -135,7 +135,9 @@ def _tables(rows: list[dict], gmm: dict, floor: dict, accuracies: dict) -> list[
                f"mlp = genlab.judges.MLPDigitClassifier (another architecture and seed; test accuracy "
                f"{accuracies['mlp']:.3f}); pixels = flattened 8x8 images. FD: Fréchet distance of Gaussians fit "
                "to the features. KID: unbiased MMD² with k(x,y) = (x·y/d + 1)³, mean ± standard error over "
-               f"{KID_SUBSETS} subsets of {KID_SUBSET_SIZE} (scale depends on the space: compare within a column).")
+               f"{KID_SUBSETS} subsets of {KID_SUBSET_SIZE} (scale depends on the space: compare within a column). "
+               "The subsets are drawn from the same 360 samples, so the standard error understates the "
+               "sampling error of the 360 themselves: a real floor a few standard errors below 0 is that, not bias.")
     table.note("Pixel FD is for information only: a full-covariance GMM fit by EM matches the pixels' mean and "
                "covariance by construction, so pixel FD cannot rank it.")
     table.note("Models trained as `python -m genlab train <model> --dataset digits --seed 0` (registry.build_trainer, "
