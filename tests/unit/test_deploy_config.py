@@ -85,3 +85,15 @@ def test_replicas_listen_on_localhost_only_and_keep_the_secret_off_the_command_l
     assert command[command.index("--server.address") + 1] == "127.0.0.1"
     assert command[command.index("--server.port") + 1] == "8631"
     assert not any("cookieSecret" in part for part in command)
+
+
+def test_stop_all_ends_every_process_it_started():
+    import sys
+
+    from deploy.serve_class import stop_all
+
+    sleepers = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) for _ in range(2)]
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait(timeout=30)
+    stop_all([*sleepers, finished])
+    assert all(p.poll() is not None for p in sleepers)
