@@ -145,7 +145,10 @@ def test_tgan_stored_race_and_attention(browser_page, beyond_server):
     assert page.locator(".js-plotly-plot").count() >= 4
     screenshot(page, "beyond-tgan-race-1920")
     screenshot(page, "beyond-tgan-race-1920-full", full_page=True)
-    open_page(page, beyond_server + TGAN + RACE + "&instructor=1&head=2&tokens=3")
+    # ?replay=race opens the race's timeline (issue 21): both models' grids in one playable picture
+    open_page(page, beyond_server + TGAN + RACE + "&instructor=1&head=2&tokens=3&replay=race")
+    assert page.locator(".st-key-replay-view .js-plotly-plot").count() == 1
+    assert page.get_by_role("button", name="Download as GIF").count() == 1
     screenshot(page, "beyond-tgan-race-instructor-1920-full", full_page=True)
 
 
