@@ -102,16 +102,31 @@ def _walk_script(step_id: str, look_at: tuple[str, ...]) -> str:
     question first, if the step asks one). The same script is drawn on every run of the step; the
     browser remembers which step it scrolled to, so a rerun (a slider moved) never scrolls again.
     The element may be drawn a while after the script runs (a page that loads a model): it is
-    looked for during 20 s, unless the reader scrolls first. (No "<" in the script: Streamlit's
+    looked for during 20 s and kept in place for 5 s more while figures above it load, unless the
+    reader scrolls first. An element still covered by its
+    question (predict.covered) gives way to the question above it. (No "<" in the script: Streamlit's
     HTML sanitizer drops a script whose text has "<" before a letter or digit.)"""
     selector, step_json = json.dumps(_selector(look_at)), json.dumps(step_id)
     return ("<script>(function(){const step=" + step_json + ";if(window.__genlabTourScrolled===step)return;"
-            "window.__genlabTourScrolled=step;let tries=0;const main=document.querySelector("
-            "'[data-testid=stMain]');const start=main?main.scrollTop:0;const go=()=>{"
-            "if(main&&Math.abs(main.scrollTop-start)>40)return;"   # the reader scrolled already
-            "const el=document.querySelector(" + selector + ");"
-            "if(el){el.scrollIntoView({behavior:'smooth',block:'center'});return;}"
-            "if(++tries>100)return;setTimeout(go,200);};setTimeout(go,300);})();</script>")
+            "window.__genlabTourScrolled=step;let tries=0,checks=0;const main=document.querySelector("
+            "'[data-testid=stMain]');let last=main?main.scrollTop:0;const go=()=>{"
+            "if(main&&Math.abs(main.scrollTop-last)>40)return;"   # the reader scrolled: leave the page be
+            "let el=document.querySelector(" + selector + ");"
+            # covered until its question is answered: bring the question above it into view instead
+            "const cover=el&&el.closest('[class*=\"st-key-predict-cover-\"]');if(cover){"
+            "const asks=[...document.querySelectorAll('[class*=\"st-key-predict-\"]')].filter(q=>"
+            "q.querySelector('[role=radiogroup]')&&!/predict-(cover|shown)-/.test(q.className)"
+            "&&(q.compareDocumentPosition(cover)&4));if(asks.length)el=asks[asks.length-1];}"
+            "if(!el){if(++tries>100)return;setTimeout(go,200);return;}"
+            "if(!main){el.scrollIntoView({block:'center'});return;}"
+            # centred in the room under the sticky box (3.75rem from the top), or just below the box
+            # when taller than that room; checked again for a few seconds, as figures above it load
+            "const box=document.querySelector('.st-key-" + QUERY + "');"
+            "const below=(box?box.getBoundingClientRect().height:0)+72;const r=el.getBoundingClientRect();"
+            "const pad=Math.max(0,(window.innerHeight-below-r.height)/2);"
+            "const target=main.scrollTop+r.top-below-pad;"
+            "if(Math.abs(target-main.scrollTop)>8)main.scrollTo({top:target});last=main.scrollTop;"
+            "if(12>++checks)setTimeout(go,400);};setTimeout(go,300);})();</script>")
 
 
 def _open_button() -> None:

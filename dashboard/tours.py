@@ -157,7 +157,8 @@ _LATENT = (
     Step("Samples from the prior",
          "The lecture's point: the AE's latent space is sparse, so many prior samples land between or "
          "away from its codes. Compare the two mosaics, and the numbers: the Fréchet distance (lower = "
-         "more like real digits) and the classifier's confidence.",
+         "more like real digits) and the classifier's confidence. (Opened here first? The mosaics "
+         "show once you have answered the question above them.)",
          look_at=("prior_pair",), look_label="the two mosaics of decoded prior samples"),
     Step("The decoded latent plane",
          "Every tile decodes one point of a grid over [−4, 4]². The VAE's plane changes smoothly and "

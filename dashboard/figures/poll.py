@@ -58,10 +58,11 @@ def poll_figure(options: Sequence[str], before: Sequence[int], after: Sequence[i
     fig.update_layout(
         barmode="group", bargap=0.25, showlegend=after is not None,
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="reversed"),
-        height=height or int(110 + 34 * lines * (2 if after is not None else 1.3)),
+        # the poll shows in instructor mode, at projector font sizes: a label line needs ~46 px
+        height=height or int(120 + 46 * lines * (2 if after is not None else 1.3)),
         margin=dict(l=10, r=30, t=40 if after is not None else 10, b=40),
     )
     fig.update_xaxes(title_text="answers", rangemode="tozero", range=[0, most * 1.45 + 0.5],
                      tickformat="d", dtick=max(1, round(most / 5)))
-    fig.update_yaxes(automargin=True)
+    fig.update_yaxes(automargin=True, ticklabelstandoff=8)   # labels clear of the bars they name
     return fig

@@ -36,6 +36,15 @@ def test_arrow_keys_walk_and_focused_controls_keep_them(browser_page, app_server
     following = tours.WALKS[PAGE][STEP]            # the step after STEP
     open_page(page, f"{app_server}/{PAGE}?tour={STEP}")
     page.wait_for_selector(".st-key-mu input[type=range]", timeout=120_000)
+    # the step's first outlined element is brought into view below the sticky box, not under it
+    step = tours.WALKS[PAGE][STEP - 1]
+    first = f"predict-{step.question}" if step.question else step.look_at[0]
+    wait_for_js(page, "(key) => { const el = document.querySelector('.st-key-' + key);"
+                      " const box = document.querySelector('.st-key-tour');"
+                      " const main = document.querySelector('[data-testid=stMain]');"
+                      " return el && box && main.scrollTop > 0"
+                      "   && el.getBoundingClientRect().top >= box.getBoundingClientRect().bottom - 2; }",
+                arg=first, timeout_ms=30_000, what=f"{first} scrolled into view below the walk's box")
     assert f"Step {STEP} of {count}" in page.locator(BOX).inner_text()
     _press(page, "ArrowRight")
     _wait_for_step(page, STEP + 1)
