@@ -357,6 +357,10 @@ def test_race_demo_missing_ok_stale_and_loads_back(tmp_path):
     assert race is not None and race.seconds == 1.0
     assert race.evals["tgan"]["frechet_distance"] and race.trainers["tgan"].step_count == status["step"] > 0
     assert tuple(race.snapshot()["models"]["dcgan"]["samples"].shape)[1:] == (1, 8, 8)
+    # each model's timeline ships too, at a demo's frame budget (python -m genlab replay on a race run)
+    from genlab.train.history import DEMO_HISTORY_FRAMES
+
+    assert race.history_problem == "" and all(2 <= len(h) <= DEMO_HISTORY_FRAMES for h in race.histories().values())
     # race runs are found by their key only, never as a demo for a page's DCGAN config
     assert demos.find_demo(runs[1].config, root=tmp_path) is None
     # the settings change (here: the budget): the shipped race is stale; a rebuild replaces it
