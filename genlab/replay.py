@@ -295,9 +295,15 @@ def _run_folder(run) -> tuple[Path, str]:
 
 
 def replay_gif(run, fps: float = DEFAULT_FPS, every: int = 1) -> bytes:
-    """The GIF of a run's history (``run``: a :class:`~genlab.runs.Run` or its folder); GenlabError
+    """The GIF of a run's history (``run``: a :class:`~genlab.runs.Run` or its folder; a run of an
+    equal-time race: the race's models side by side at the same training time); GenlabError
     (RunFileError) when the run has no history or a damaged one."""
+    from genlab.race_timeline import race_replay_history
+
     path, name = _run_folder(run)
+    race = race_replay_history(path, name)      # a race model's run: both models' grids side by side
+    if race is not None:
+        return history_gif(race[0], race[1], fps, every)
     history = read_history_file(path / HISTORY_FILE, name)
     return history_gif(history, run_title(read_config(path / CONFIG_FILE, name)), fps, every)
 
