@@ -223,6 +223,20 @@ def _sync_palette_from_url() -> None:
     _qp_set(PALETTE_PARAM, _palette_param(ss[_PALETTE]))
 
 
+def _moved_notice() -> None:
+    """Once per session, after the class load balancer moved this browser off a server that went
+    away (deploy/haproxy_config.py sets the ``genlab_moved`` cookie for 2 minutes): say why the page
+    started afresh and where the runs are. Streamlit itself only flashes "Connecting"."""
+    try:
+        moved = st.context.cookies.get("genlab_moved")
+    except Exception:  # noqa: BLE001 - no browser request behind this session (tests, bare mode)
+        return
+    if moved and not st.session_state.get("_genlab_moved_shown"):
+        st.session_state["_genlab_moved_shown"] = True
+        st.toast("Your server stopped: this page now runs on another one and started afresh. "
+                 "Saved runs are kept.", icon=":material/sync_problem:", duration="infinite")
+
+
 def _palette_warning() -> None:
     """Say once that the address asked for a palette that does not exist."""
     text = st.session_state.pop(_PALETTE_WARNING, None)
@@ -513,6 +527,7 @@ def setup_page(title: str, *, show_title: bool = True) -> PageContext:
     if show_title:
         st.title(title)
     _palette_warning()
+    _moved_notice()
     return PageContext(
         title=title,
         instructor=is_instructor(),

@@ -7,7 +7,8 @@
   a 1 s limit took a loaded server out and sent every new student to the other); a server that
   fails three in a row is taken out, and
   a cookie that names it is sent to a live server instead (``option redispatch``): a reload after
-  a replica died lands on a live one.
+  a replica died lands on a live one. Such a browser also gets the cookie ``genlab_moved`` (the
+  dead server's name, for 2 minutes), from which the page says why it started afresh.
 * Timeouts fit for websockets that stay open for a whole lesson (``timeout tunnel``).
 
 Used by :mod:`deploy.serve_class` (replicas on one machine) and as a command for several
@@ -24,6 +25,7 @@ import sys
 from dataclasses import dataclass
 
 COOKIE = "SERVERID"
+MOVED_COOKIE = "genlab_moved"   # set for 2 min on a browser that HAProxy moved off a dead server
 HEALTH_PATH = "/_stcore/health"
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})$")
 
@@ -92,6 +94,7 @@ defaults
 
 frontend genlab
     bind {host}:{port}
+    http-request set-var(txn.was) req.cook({COOKIE})
     default_backend streamlit
 
 backend streamlit
@@ -99,6 +102,8 @@ backend streamlit
     cookie {COOKIE} insert indirect nocache httponly
     option httpchk GET {HEALTH_PATH}
     http-check expect status 200
+    # a browser whose server went away: tell the page where it came from (it shows a notice)
+    http-response add-header Set-Cookie "{MOVED_COOKIE}=%[var(txn.was)]; Max-Age=120; Path=/; SameSite=Lax" if {{ var(txn.was) -m found }} !{{ srv_name,strcmp(txn.was) eq 0 }}
 {servers}
 """
 

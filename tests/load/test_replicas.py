@@ -13,7 +13,9 @@ balancer and each trains; pass:
   (an upload: the XSRF check passes with the shared cookie secret);
 * one replica is killed (SIGKILL): no saved run is lost, and every session it served reconnects
   to the survivor within a minute (its cookie now names the survivor, the page is drawn and
-  connected); what the page shows in between is recorded (``reconnect_texts``) and screenshotted.
+  connected); what the page shows in between is recorded (``reconnect_texts``) and screenshotted;
+  reloaded, such a page says that its server stopped (the notice that HAProxy's ``genlab_moved``
+  cookie brings up, dashboard/common.py).
 
 Figures go to tests/screenshots/load-replicas-figures.json. Knobs: GENLAB_LOAD_SESSIONS (10),
 GENLAB_LOAD_WATCH_S (60), as the one-server test.
@@ -197,9 +199,15 @@ def test_two_replicas_share_a_class(browser, tmp_path, record_property):
         if victims:
             victims[0].reload(wait_until="commit")
             wait_for_streamlit(victims[0], timeout_ms=PAGE_TIMEOUT_MS)
+            notice = victims[0].locator('[data-testid="stToast"]', has_text="Your server stopped")
+            with contextlib.suppress(Exception):
+                notice.first.wait_for(timeout=30_000)
+            figures["moved_notice_after_reload"] = notice.count() > 0
             victims[0].screenshot(path=str(SCREENSHOTS / "load-replicas-after-reload.png"))
             if replica_of(victims[0].context) != "r2":
                 problems.append("a reload after the kill did not land on the live replica")
+            if not figures["moved_notice_after_reload"]:
+                problems.append("the reloaded page of a moved session does not say that its server stopped")
         saved_after = {info.name: info.status for info in RunStore(tmp_path / "runs").list()}
         figures["saved_runs"] = saved_after
         if any(saved_after.get(name) != status for name, status in saved_before.items()):

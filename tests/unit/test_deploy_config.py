@@ -34,6 +34,10 @@ def test_health_checks_redispatch_and_websocket_timeouts():
     assert "option redispatch" in text                 # a cookie naming a dead server goes elsewhere
     assert "timeout tunnel 8h" in text                 # a lesson-long websocket stays open
     assert "timeout check 10s" in text                 # a busy server is not taken for a dead one
+    # a browser moved off the server its cookie names learns where it came from (the page's notice)
+    assert "http-request set-var(txn.was) req.cook(SERVERID)" in text
+    assert ('http-response add-header Set-Cookie "genlab_moved=%[var(txn.was)]; Max-Age=120; Path=/; SameSite=Lax" '
+            "if { var(txn.was) -m found } !{ srv_name,strcmp(txn.was) eq 0 }") in text
 
 
 @pytest.mark.skipif(shutil.which("haproxy") is None and not os.path.exists("/usr/sbin/haproxy"),
