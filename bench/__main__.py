@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 
 from bench import harness  # noqa: E402
 
-SECTIONS = ("quality", "judges", "speed", "trainers", "scaling", "projection", "pages", "latency", "live", "playback", "beyond")
+SECTIONS = ("quality", "judges", "speed", "trainers", "scaling", "projection", "pages", "latency", "paint", "live", "playback", "beyond")
 
 
 def main(argv=None) -> int:
@@ -28,8 +28,8 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny training budgets and few repeats")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=None,
-                        help="run only these sections (speed = trainers scaling projection pages live playback; "
-                             "pages = latency + first render of every page; "
+                        help="run only these sections (speed = trainers scaling projection pages paint live playback; "
+                             "pages = latency + first render of every page; paint = first paint in the browser; "
                              "beyond = issue #9: transformer GAN vs DCGAN, image editing)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                         help="cuda: training in the quality section on the GPU, and a GPU scaling table")
@@ -46,8 +46,8 @@ def main(argv=None) -> int:
     if "quality" in wanted:
         wanted.add("judges")  # quality includes the multi-judge table (issue 22 §3)
     if "speed" in wanted:
-        wanted |= {"trainers", "scaling", "projection", "pages", "live", "playback"}
-    from bench import beyond, judges, playback, quality, speed
+        wanted |= {"trainers", "scaling", "projection", "pages", "paint", "live", "playback"}
+    from bench import beyond, first_paint, judges, playback, quality, speed
 
     plan = [
         ("quality", lambda: quality.run(args.quick, args.device)),
@@ -57,6 +57,7 @@ def main(argv=None) -> int:
         ("projection", lambda: [speed.projection(args.quick)]),
         ("pages", lambda: speed.page_latency(args.quick)),
         ("latency", lambda: [speed.interaction_latency(args.quick)] if "pages" not in wanted else []),
+        ("paint", lambda: [first_paint.first_paint(args.quick)]),
         ("live", lambda: [speed.live_vs_headless(args.quick)]),
         ("playback", lambda: [playback.playback(args.quick)]),
         ("beyond", lambda: beyond.run(args.quick, args.device)),

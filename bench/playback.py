@@ -75,7 +75,7 @@ def playback(quick: bool) -> Table:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             for label, model, _, _ in KINDS:
                 for fps in (10, 30):
-                    _open(page, f"http://127.0.0.1:{port}/?run={model}&fps={fps}")
+                    _open(page, f"http://127.0.0.1:{port}/?run={model}&fps={fps}&replay={model}")  # ?replay= draws the section at once
                     frames = page.evaluate("() => { const p = [...document.querySelectorAll('.js-plotly-plot')]"
                                            ".find(p => p.layout && p.layout.updatemenus); return p ? p._transitionData"
                                            " ? Object.keys(p._transitionData._frameHash).length : -1 : -1; }")

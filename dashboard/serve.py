@@ -9,7 +9,8 @@ with fragment reruns.
 
 It also puts instructor mode's root font size into the app's HTML page when the address says
 ``?instructor=1`` (``dashboard/first_paint.py``): tables then mount at projector size on the
-first load instead of at 14 px.
+first load instead of at 14 px. And it imports what the pages need in a thread at start
+(``dashboard/warm_up.py``), so the first page after a start does not pay for torch and Plotly.
 """
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `from dashboard import live_feed` (the pages import the same module)
     sys.path.insert(0, str(ROOT))
+
+from dashboard import warm_up  # noqa: E402
+
+warm_up.start()  # the pages' heavy imports in a thread while Streamlit starts (dashboard/warm_up.py)
 
 import streamlit as st  # noqa: E402
 from streamlit import config  # noqa: E402
