@@ -97,3 +97,25 @@ def test_training_a_run_holds_its_lease_and_releases_it(tmp_path):
     assert seen and set(seen) == {"fresh"}
     assert not (run.path / LEASE_FILE).exists()
     assert run.status()["status"] == "finished"
+
+
+def test_another_hosts_run_is_resumed_here_only_once_its_lease_is_stale(tmp_path):
+    from genlab.errors import GenlabError
+    from genlab.train.recording import train_run
+    from genlab.train.registry import build_trainer
+
+    store = RunStore(tmp_path)
+    first = build_trainer("gan", "ring8", {"seed": 0, "steps": 6})
+    run = store.create("g", first.config_dict())
+    assert train_run(first, run, 3) == "finished"      # a checkpoint at step 3, as a dead replica left it
+    info = json.loads((run.path / "status.json").read_text())
+    _atomic_write_json(run.path / "status.json", {**info, "status": "running", "host": "replica-b.example",
+                                                  "pid": 4242, "pid_start": 1})
+    write_beat(run.path)                                # replica b is still alive
+    with pytest.raises(GenlabError, match="is being trained by process 4242 on replica-b.example"):
+        train_run(build_trainer("gan", "ring8", {"seed": 0, "steps": 6}), run, 6)
+    write_beat(run.path, now=time.time() - run_lease.STALE_SECONDS - 1)   # replica b died
+    again = build_trainer("gan", "ring8", {"seed": 0, "steps": 6})
+    assert train_run(again, run, 6) == "finished"
+    assert again.step_count == 6 and run.status()["host"] == socket.gethostname()
+    assert list(run.read_metrics()["step"]) == list(range(1, 7))   # resumed from step 3, not restarted
