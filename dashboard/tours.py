@@ -294,8 +294,8 @@ _GAN_IMAGES = (
 _TRANSFORMER = (
     Step("An image as a sequence",
          "ViT on the slides: the image is cut into P×P patches, each embedded linearly, with a "
-         "learned 1D position, and a class token [*] in front. With P = 4 an 8×8 digit is 4 tokens "
-         "of 16 pixels plus [*]: a sequence of 5.",
+         "learned 1D position, and a class token [\\*] in front. With P = 4 an 8×8 digit is 4 tokens "
+         "of 16 pixels plus [\\*]: a sequence of 5.",
          look_at=("_tgan_patches",), look_label="the patches of a test digit"),
     Step("Smaller patches, longer sequences",
          "P = 2: 16 tokens of 4 pixels, a sequence of 17, and attention compares all 17² = 289 "
@@ -309,9 +309,9 @@ _TRANSFORMER = (
          "Answer the question first.",
          question="tgan-race",
          look_at=("_tgan_race",), look_label="the race chart"),
-    Step("Where does [*] look?",
-         "The discriminator reads its real/fake score from [*]'s output. Each map is one row of the "
-         "last block's attention: how [*] spreads its attention over the patches, for real digits "
+    Step("Where does [\\*] look?",
+         "The discriminator reads its real/fake score from [\\*]'s output. Each map is one row of the "
+         "last block's attention: how [\\*] spreads its attention over the patches, for real digits "
          "(top) and generated ones (bottom).",
          look_at=("_tgan_attention",), look_label="the attention maps"),
     Step("Patch by patch",
