@@ -53,7 +53,8 @@ def _side_by_side(grids: list[np.ndarray], nrow: int) -> np.ndarray:
 def race_timeline(histories: Mapping[str, History]) -> History:
     """One ``image`` history of the race: the first model's frames (its steps are the timeline's
     steps); at each, every model's sample grid at the nearest recorded training time, side by side in
-    the mapping's order. Metrics: ``train_seconds`` and ``<model> step`` per frame."""
+    the mapping's order (the last frame: every model's last, the end of the race). Metrics:
+    ``train_seconds`` and ``<model> step`` per frame."""
     if not histories:
         raise GenlabError("a race timeline needs at least one model's history")
     names = list(histories)
@@ -71,6 +72,7 @@ def race_timeline(histories: Mapping[str, History]) -> History:
         right = np.clip(np.searchsorted(times, lead_times), 0, len(times) - 1)
         left = np.clip(right - 1, 0, len(times) - 1)
         picks[name] = np.where(np.abs(times[left] - lead_times) <= np.abs(times[right] - lead_times), left, right)
+        picks[name][-1] = len(times) - 1          # the race's end: every model's last frame, whatever its overshoot
     samples = np.stack([_side_by_side([np.asarray(histories[n].arrays["samples"][picks[n][i]]) for n in names], nrow)
                         for i in range(len(lead))])
     metric_names = ("train_seconds", *(f"{name} step" for name in names))

@@ -390,7 +390,7 @@ def _race_source() -> list:
                    if stored_source == "demo" else "Delete its runs (Runs page) and race again to record one."))
 
     def load():
-        from genlab.train.race_history import race_timeline
+        from genlab.race_timeline import race_timeline
 
         if problem:
             raise GenlabError(problem)

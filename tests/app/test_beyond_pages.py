@@ -290,16 +290,16 @@ def test_tgan_page_replays_the_stored_race(stores):
     rerun(at)
     slider = at.select_slider(key="timeline")
     steps = [int(option.split()[-1].replace(",", "")) for option in slider.options]   # "step 1,234"
-    assert len(steps) >= 5 and slider.value == steps[-1]
+    assert len(steps) >= 2 and slider.value == steps[-1]      # the race's few steps (0.3 s, fewer under load)
     assert "Both models' fixed-noise samples at the same **training time**" in texts(at)
     assert any("Download as GIF" in b.proto.label for b in at.get("download_button"))
-    slider.set_value(steps[1])
+    slider.set_value(steps[0])
     rerun(at)
-    assert at.query_params["t"] == str(steps[1])
+    assert at.query_params["t"] == str(steps[0])
     [shown] = [c.value for c in at.caption if c.value.startswith("Shown:")]
     assert "Transformer GAN step" in shown and "DCGAN step" in shown
-    linked = run_page(TGAN_PAGE, dim=32, depth=1, heads=2, seconds=15, t=steps[2])   # a link opens the moment
-    assert linked.select_slider(key="timeline").value == steps[2]
+    linked = run_page(TGAN_PAGE, dim=32, depth=1, heads=2, seconds=15, t=steps[0])   # a link opens the moment
+    assert linked.select_slider(key="timeline").value == steps[0]
 
 
 def test_tgan_page_says_an_old_race_has_no_timeline(stores, tmp_path, monkeypatch):

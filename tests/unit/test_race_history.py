@@ -34,14 +34,14 @@ def test_race_records_each_models_history_at_the_same_training_times(finished_ra
     histories = finished_race.histories()
     for name, trainer in finished_race.trainers.items():
         history = histories[name]
-        assert history is not None and history.kind == "image" and len(history) >= 5
+        assert history is not None and history.kind == "image" and len(history) >= min(trainer.step_count + 1, 5)
         assert history.steps[0] == 0 and history.steps[-1] == trainer.step_count
         assert history.arrays["samples"].shape[1:] == (64, 1, 8, 8)       # the fixed-noise 8 x 8 grid
         assert {"loss_d", "loss_g", "wall_time"} <= set(history.metric_names)
         seconds = frame_seconds(history)
         assert seconds[0] == 0 and seconds[-1] == pytest.approx(trainer.elapsed_seconds, abs=1e-3)
-        # planned in training time: dense at the start (log-spaced), then evenly to the budget
-        assert np.all(np.diff(seconds) >= 0) and seconds[1] < 0.1
+        # planned in training time (every 0.01 s of this 0.5 s race): nothing between step 0 and the first plan
+        assert np.all(np.diff(seconds) >= 0) and seconds[1] >= 0.01
     assert not np.array_equal(histories["tgan"].arrays["samples"][0], histories["tgan"].arrays["samples"][-1])
 
 
