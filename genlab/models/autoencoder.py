@@ -64,10 +64,16 @@ class AutoencoderOutput:
     kl_loss: torch.Tensor         # ()  KL(q(z|x) || N(0, I)); 0 for the AE
     kl_per_dim: torch.Tensor      # (K,) batch mean of KL_k; zeros for the AE
     elbo: torch.Tensor            # ()  -(recon_loss + kl_loss), the beta = 1 bound; -recon_loss for the AE
-    reconstruction: torch.Tensor  # (B, C, H, W) mean image in [0, 1], averaged over the S samples
+    logits: torch.Tensor          # (S, B, C, H, W) decoder outputs of the S samples
     mu: torch.Tensor              # (B, K) encoder means (the AE's codes)
     logvar: torch.Tensor | None   # (B, K) encoder log sigma^2; None for the AE
     z: torch.Tensor               # (S, B, K) the latent samples that were decoded
+
+    @property
+    def reconstruction(self) -> torch.Tensor:
+        """(B, C, H, W) mean image sigmoid(logits) in [0, 1], averaged over the S samples (computed
+        when asked: a training step does not need it)."""
+        return torch.sigmoid(self.logits).mean(0)
 
 
 def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -190,7 +196,7 @@ class Autoencoder(nn.Module):
             kl_loss=kl_loss,
             kl_per_dim=kl.mean(0),
             elbo=-(recon_loss + kl_loss),
-            reconstruction=torch.sigmoid(logits).mean(0),                      # (B, C, H, W)
+            logits=logits,
             mu=mu,
             logvar=logvar,
             z=z,

@@ -148,18 +148,20 @@ class AutoencoderTrainer(Trainer):
         was_training = self.model.training
         self.model.eval()
         generator = torch.Generator().manual_seed(self.train_config.seed)
-        sq_err, recon, kl, count = 0.0, 0.0, 0.0, 0
+        sums = torch.zeros(3, device=self.device)                  # squared error, -log p(x|z), KL
+        count = 0
         for x in self.test_images.split(EVAL_BATCH):
             mu, logvar = self.model.encode(x)
-            x_hat = torch.sigmoid(self.model.decode(mu))
-            sq_err += (x - x_hat).pow(2).sum().item()
+            logits_at_mu = self.model.decode(mu)                       # (B, C, H, W)
+            sums[0] += (x - torch.sigmoid(logits_at_mu)).pow(2).sum()
             if self.model.is_vae:
                 z = self.model.reparameterize(mu, logvar, 1, generator)          # (1, B, K)
-                recon += self.model.reconstruction_nll(x, self.model.decode(z)).sum().item()
-                kl += gaussian_kl_per_dim(mu, logvar).sum().item()
+                sums[1] += self.model.reconstruction_nll(x, self.model.decode(z)).sum()
+                sums[2] += gaussian_kl_per_dim(mu, logvar).sum()
             else:
-                recon += self.model.reconstruction_nll(x, self.model.decode(mu)).sum().item()
+                sums[1] += self.model.reconstruction_nll(x, logits_at_mu).sum()
             count += x.shape[0]
+        sq_err, recon, kl = sums.tolist()   # one read (each .item() is a device sync on a GPU)
         self.model.train(was_training)
         pixels = count * self.test_images[0].numel()
         return {
