@@ -29,7 +29,7 @@ run: $(STAMP_RUN)
 serve-class: $(STAMP_RUN) haproxy
 	$(PY) -m deploy.serve_class --replicas $(REPLICAS) --address $(ADDRESS) --port $(CLASS_PORT)
 
-test: $(STAMP_DEV) chromium
+test: $(STAMP_DEV) chromium haproxy
 	$(PY) -m pytest -m "not load" -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 test-load: $(STAMP_DEV) chromium haproxy
