@@ -14,8 +14,6 @@ trained once (under a minute) and cached on disk. Every setting is in the URL.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import streamlit as st
 import torch

@@ -385,7 +385,7 @@ def _race_source() -> list:
         else "The Transformer GAN's fixed-noise samples over its training."
     recorded = not problem or "before genlab recorded" not in problem
     if not recorded:
-        note = (f"This race was stored before genlab recorded training timelines, so it has none to replay. "
+        note = ("This race was stored before genlab recorded training timelines, so it has none to replay. "
                 + (f"The shipped demo race gets one when it is regenerated (`{DEMO_REGENERATE}`)."
                    if stored_source == "demo" else "Delete its runs (Runs page) and race again to record one."))
 
