@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genlab.code_source import code_source
 from genlab.atomic_file import atomic_write
 from genlab.errors import GenlabError
 
@@ -81,16 +82,11 @@ def _check_dataset(dataset: str) -> str:
     return dataset
 
 
-@functools.lru_cache(maxsize=None)  # inspect.getsource ast-parses this module: once per process, not per FD call
+@functools.lru_cache(maxsize=None)  # reads the source once per process, not per FD call
 def _code_hash(dataset: str) -> str:
     """Hash of everything that determines the trained weights: the version string, the training
     recipe and the source code of :class:`DigitClassifier` and :func:`train_classifier`."""
-    import inspect
-
-    try:
-        source = inspect.getsource(DigitClassifier) + inspect.getsource(train_classifier)
-    except (OSError, TypeError):  # no source available (frozen install): fall back to the version
-        source = ""
+    source = code_source(DigitClassifier, train_classifier)   # "" in a frozen install: the version decides
     text = json.dumps({"v": _CLASSIFIER_VERSION, "recipe": _TRAIN_RECIPE[dataset], "seed": 0,
                        "feature_dim": FEATURE_DIM, "source": source}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -107,6 +103,7 @@ def _cache_path(dataset: str) -> Path:
     return classifier_cache_dir() / f"{dataset}-{_code_hash(dataset)}.pt"
 
 
+@torch.enable_grad()  # a caller inside no_grad may be the first to need the classifier
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int = 20, batch_size: int = 64,
                      lr: float = 3e-3, weight_decay: float = 1e-4, seed: int = 0) -> DigitClassifier:
     """Train a :class:`DigitClassifier` on ``images (N, 1, S, S)`` in [0, 1] and ``labels (N,)``.

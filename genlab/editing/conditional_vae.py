@@ -15,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from genlab.atomic_file import atomic_write
+from genlab.code_source import code_source
 from genlab.errors import GenlabError
 from genlab.editing.latent_fit import _images, _side, random_masks
 from genlab.validation import check_fields, option
@@ -99,6 +100,7 @@ class ConditionalVAE(nn.Module):
         return m[:, None] * x[:, None] + (1 - m[:, None]) * out
 
 
+@torch.enable_grad()  # a caller inside no_grad may be the first to need the model
 def train_conditional_vae(images: torch.Tensor, config: ConditionalVAEConfig | None = None, *,
                           progress: Callable[[int, int, float], None] | None = None,
                           should_stop: Callable[[], bool] = lambda: False) -> ConditionalVAE | None:
@@ -140,12 +142,7 @@ def editing_cache_dir() -> Path:
 def conditional_vae_path(config: ConditionalVAEConfig, dataset: str = "digits") -> Path:
     """Cache file of the conditional VAE trained with ``config`` on ``dataset``'s train split
     (named by a hash of the settings and of this module's training code)."""
-    import inspect
-
-    try:
-        source = inspect.getsource(ConditionalVAE) + inspect.getsource(train_conditional_vae) + inspect.getsource(random_masks)
-    except (OSError, TypeError):
-        source = ""
+    source = code_source(ConditionalVAE, train_conditional_vae, random_masks)
     text = json.dumps({"config": asdict(config), "dataset": dataset, "source": source}, sort_keys=True)
     return editing_cache_dir() / f"cvae-{dataset}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.pt"
 
