@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import torch
 from torch import nn
 
 from genlab.atomic_file import atomic_write
+from genlab.code_source import code_source
 from genlab.classifier import (NUM_CLASSES, REFERENCE_SPLIT, _IMAGE_SIDE, _as_images, _check_dataset,
                                _load_split, classifier_cache_dir, classifier_features)
 from genlab.errors import GenlabError
@@ -104,10 +104,7 @@ def train_mlp_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: 
 
 @functools.lru_cache(maxsize=None)
 def _mlp_hash(dataset: str) -> str:
-    try:
-        source = inspect.getsource(MLPDigitClassifier) + inspect.getsource(train_mlp_classifier)
-    except (OSError, TypeError):
-        source = ""
+    source = code_source(MLPDigitClassifier, train_mlp_classifier)  # no ast parse of the module (thread-safe)
     text = json.dumps({"v": _MLP_VERSION, "recipe": _MLP_RECIPE, "seed": MLP_SEED, "source": source},
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
