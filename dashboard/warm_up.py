@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import os
 import threading
 import time
 
@@ -54,8 +55,8 @@ def warm_up(modules=MODULES, freeze: bool = False) -> float:
 
 
 def start() -> None:
-    """Start :func:`warm_up` in a daemon thread, once per process."""
-    if _started.is_set():
+    """Start :func:`warm_up` in a daemon thread, once per process (``GENLAB_WARM_UP=0``: not at all)."""
+    if _started.is_set() or os.environ.get("GENLAB_WARM_UP", "1").strip() == "0":
         return
     _started.set()
     threading.Thread(target=warm_up, kwargs={"freeze": True}, name="genlab-warm-up", daemon=True).start()
