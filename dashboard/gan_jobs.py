@@ -494,12 +494,9 @@ class Gan2DFeed(Callback):
         self.paused_published = False
         if trainer.step_count >= self.target:          # single steps while paused reached the target
             return True
-        # CPU turns (genlab.jobs): hand the slot over, then show where this turn ended (the next job
-        # computes meanwhile, so a round is the jobs' turns, not turns + publishes: with 10 jobs on one
-        # slot the publishes inside the turns made a round pass 2 s); the costly view at most every
-        # turn_view_every_s.
+        # CPU turns (genlab.jobs): show where this turn ended before handing the slot over, so the page
+        # never waits a whole round; the costly view at most every turn_view_every_s.
         if ctx.cpu_turn_over():
-            ctx.release_cpu()
             self._rates("close_window")
             self._rates("start")
             self.publish(view=self.clock() - self.last["view"] >= self.turn_view_every_s)
@@ -973,8 +970,7 @@ class ImageFeed(Callback):
                 ctx.wait_if_paused(timeout=1.0)
                 ctx.take_commands()
             rate.start()
-        if ctx.cpu_turn_over():         # CPU turns (genlab.jobs): hand the slot over, show this turn's end, wait
-            ctx.release_cpu()
+        if ctx.cpu_turn_over():         # CPU turns (genlab.jobs): show this turn's end, then wait
             rate.close_window()
             rate.start()
             self.publish()
