@@ -3,6 +3,7 @@
 Fixtures
     app_server    (session) base URL of `streamlit run dashboard/serve.py` on a free port
     fresh_app_server (function) the same, a new server per test (slow: only for first-visit tests)
+    cold_app_server (function) a new server without the start-up imports (GENLAB_WARM_UP=0)
     browser       (session, tests/conftest.py) Playwright Browser (/usr/bin/chromium, headless)
     browser_context (session) the context all pages share (HTTP cache of the app's JS)
     browser_page  (function) a new tab at 1280x720; the test fails if a console
@@ -182,7 +183,7 @@ def _free_port() -> int:
 # Fixtures
 # --------------------------------------------------------------------------- #
 @contextlib.contextmanager
-def serve_app(tmp_dir: Path):
+def serve_app(tmp_dir: Path, extra_env: dict[str, str] | None = None):
     """Run `streamlit run dashboard/serve.py` (the app and its live-feed route) on a free port;
     yield the base URL."""
     port = _free_port()
@@ -195,7 +196,7 @@ def serve_app(tmp_dir: Path):
         "--browser.gatherUsageStats", "false",
         "--client.showErrorDetails", "full",  # tracebacks in failing tests
     ]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(extra_env or {}))
     env.setdefault("GENLAB_LOG", "info")      # job queued/started/ended lines: quoted when a wait times out
     # Runs trained during browser tests go to a temporary store, not ./runs.
     env.setdefault("GENLAB_RUNS_DIR", str(tmp_dir / "runs"))
@@ -240,6 +241,14 @@ def app_server(tmp_path_factory):
 def fresh_app_server(tmp_path):
     """A server of its own that no browser has opened yet (for first-visit behaviour)."""
     with serve_app(tmp_path) as base:
+        yield base
+
+
+@pytest.fixture
+def cold_app_server(tmp_path):
+    """A fresh server without the start-up imports (``GENLAB_WARM_UP=0``): its first page pays for
+    torch, pandas and Plotly itself, as a page that arrives before the warm-up has finished does."""
+    with serve_app(tmp_path, {"GENLAB_WARM_UP": "0"}) as base:
         yield base
 
 
