@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import Table, verdict
+from bench.harness import Table, stop_server, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_PAGE = "gan_2d.py"
@@ -105,11 +105,7 @@ def first_paint(quick: bool) -> Table:
                           verdict(seconds, PAGE_TARGET_S, "lower"))
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     table.note(f"Headless Chromium ({CHROMIUM}), 1400 × 1000, one tab: a fresh `streamlit run dashboard/serve.py` "
                "(empty run store, shipped demos), the server's health check answered before the first page; then "
                "each page opened by its address. Seconds from navigation until the script is done (no skeleton "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -202,6 +203,15 @@ class Table:
         if self.notes or self.seconds is not None:
             lines.append("")
         return "\n".join(lines)
+
+
+def stop_server(server: subprocess.Popen, timeout_s: float = 20) -> None:
+    """Stop a server the bench started: terminate, then kill if it has not ended in ``timeout_s``."""
+    server.terminate()
+    try:
+        server.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def verdict(value, target, better: str = "lower") -> str:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import Table, verdict
+from bench.harness import Table, stop_server, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = (("2D GAN ring8", "gan", "ring8", 2000), ("DCGAN digits", "dcgan", "digits", 300), ("VAE digits K=2", "vae", "digits", 230))
@@ -83,11 +83,7 @@ def playback(quick: bool) -> Table:
                     table.add(label, frames, fps, drawn, "≥ 10", verdict(drawn, 10.0, "higher") if fps >= 10 else "—")
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
     table.note(f"Headless Chromium ({CHROMIUM}, software GL), 1400 × 1000; ▶ Play pressed, then "
                f"plotly_animatingframe events timed for {watch:.0f} s: frames/s = (frames − 1) / (last − first event time) while it plays (the first two frames skipped), at most one pass through the run's frames. Runs trained here with their history "

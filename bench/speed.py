@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.harness import Table, compare, log, measure, verdict
+from bench.harness import Table, compare, log, measure, stop_server, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -493,11 +493,7 @@ def live_vs_headless(quick: bool) -> Table:
         table.skipped = f"browser measurement failed: {type(err).__name__}: {str(err)[:200]}"
         return table
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
     if len(observations) < 2 or observations[-1][1] == observations[0][1]:
         last = observations[-1][2] if observations else "no 'step N of M' progress text"
