@@ -7,11 +7,14 @@ score well there and not elsewhere. This module adds
   the flattened pixels, trained with another seed and recipe), cached on disk like the first one
   (``classifier_cache_dir()/mlp-<dataset>-<hash>.pt``); its penultimate features are a second
   space for the Fréchet distance;
+* :class:`HeldOutDigitClassifier`, a third judge kept for validation only (a CNN of another
+  shape: 5x5 kernels, ELU, average pooling, seed 2): tuning is screened against ``cnn`` and
+  ``mlp``, and this one says whether a change helped the images or just those two judges;
 * :func:`kernel_inception_distance` (KID, Bińkowski et al. 2018): the unbiased MMD² with the
   cubic polynomial kernel, averaged over random subsets, with its standard error;
 * :func:`judge_features` / :func:`judge_scores`: the features of one judge (``cnn`` = genlab's
-  classifier, ``mlp`` = this one, ``pixels`` = raw pixels, for information only) and the FD and
-  KID of a set of images against the test split in that space.
+  classifier, ``mlp`` = the second one, ``heldout`` = the third, ``pixels`` = raw pixels, for
+  information only) and the FD and KID of a set of images against the test split in that space.
 """
 
 from __future__ import annotations
@@ -33,11 +36,16 @@ from genlab.classifier import (NUM_CLASSES, REFERENCE_SPLIT, _IMAGE_SIDE, _as_im
 from genlab.errors import GenlabError
 from genlab.metrics import frechet_distance
 
-JUDGES = ("cnn", "mlp", "pixels")
+JUDGES = ("cnn", "mlp", "heldout", "pixels")
+CLASSIFIER_JUDGES = ("cnn", "mlp", "heldout")
 MLP_FEATURE_DIM = 128
 MLP_SEED = 1  # another seed than genlab's CNN (seed 0)
 _MLP_VERSION = "1"
 _MLP_RECIPE = {"epochs": 40, "batch_size": 32, "lr": 1e-3, "weight_decay": 1e-4}
+HELDOUT_FEATURE_DIM = 96
+HELDOUT_SEED = 2
+_HELDOUT_VERSION = "1"
+_HELDOUT_RECIPE = {"epochs": 25, "batch_size": 48, "lr": 2e-3, "weight_decay": 5e-4}
 
 
 class MLPDigitClassifier(nn.Module):
@@ -102,24 +110,97 @@ def train_mlp_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: 
     return model
 
 
+class HeldOutDigitClassifier(nn.Module):
+    """The held-out third judge: a CNN of another shape than :class:`genlab.classifier.DigitClassifier`.
+
+    conv5x5(1->20) - ELU - avgpool2 - conv3x3(20->40) - ELU - adaptive avgpool 4x4 (identity for
+    digits) - flatten(640) - linear(640->96) - ELU (= :meth:`features`, F = 96) - linear(96->10) (logits). Other kernel
+    sizes, widths, pooling and activation than genlab's CNN, and another seed (2) and recipe.
+    """
+
+    def __init__(self, image_side: int = 8, num_classes: int = NUM_CLASSES, feature_dim: int = HELDOUT_FEATURE_DIM):
+        super().__init__()
+        self.image_side = int(image_side)
+        self.body = nn.Sequential(nn.Conv2d(1, 20, 5, padding=2), nn.ELU(), nn.AvgPool2d(2),
+                                  nn.Conv2d(20, 40, 3, padding=1), nn.ELU(), nn.AdaptiveAvgPool2d(4), nn.Flatten())
+        self.embed = nn.Sequential(nn.Linear(40 * 16, feature_dim), nn.ELU())
+        self.head = nn.Linear(feature_dim, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate features ``(N, 96)`` of images ``(N, 1, S, S)``."""
+        return self.embed(self.body(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits ``(N, 10)``."""
+        return self.head(self.features(x))
+
+
+def train_heldout_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int = 25, batch_size: int = 48,
+                             lr: float = 2e-3, weight_decay: float = 5e-4,
+                             seed: int = HELDOUT_SEED) -> HeldOutDigitClassifier:
+    """Train a :class:`HeldOutDigitClassifier` on ``images (N, 1, S, S)`` in [0, 1] and ``labels (N,)``.
+
+    Adam with L2 ``weight_decay`` on the cross-entropy ``L = -1/B sum_i log softmax(f(x_i))[y_i]``,
+    the learning rate on a cosine from ``lr`` to 0 over the run, minibatches shuffled by a
+    generator seeded with ``seed``. Returns the model in eval mode.
+    """
+    images = torch.as_tensor(images, dtype=torch.float32)
+    labels = torch.as_tensor(labels, dtype=torch.long)
+    if images.ndim != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
+        raise GenlabError(f"training images must have shape (N, 1, S, S) (got {tuple(images.shape)})")
+    if labels.shape != (images.shape[0],):
+        raise GenlabError(f"labels must have shape ({images.shape[0]},) (got {tuple(labels.shape)})")
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = HeldOutDigitClassifier(image_side=images.shape[-1])
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    n = images.shape[0]
+    steps = epochs * ((n + batch_size - 1) // batch_size)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    model.train()
+    with torch.enable_grad():  # callers may be inside no_grad (the first use trains the judge)
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=generator)
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                loss = nn.functional.cross_entropy(model(images[idx]), labels[idx])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model
+
+
+# The extra judges: model class, training function, version, recipe, seed (all in the cache hash).
+_EXTRA_JUDGES = {
+    "mlp": (MLPDigitClassifier, train_mlp_classifier, _MLP_VERSION, _MLP_RECIPE, MLP_SEED),
+    "heldout": (HeldOutDigitClassifier, train_heldout_classifier, _HELDOUT_VERSION, _HELDOUT_RECIPE, HELDOUT_SEED),
+}
+
+
 @functools.lru_cache(maxsize=None)
-def _mlp_hash(dataset: str) -> str:
-    source = code_source(MLPDigitClassifier, train_mlp_classifier)  # no ast parse of the module (thread-safe)
-    text = json.dumps({"v": _MLP_VERSION, "recipe": _MLP_RECIPE, "seed": MLP_SEED, "source": source},
-                      sort_keys=True)
+def _judge_hash(kind: str) -> str:
+    model_cls, train, version, recipe, seed = _EXTRA_JUDGES[kind]
+    source = code_source(model_cls, train)  # no ast parse of the module (thread-safe)
+    text = json.dumps({"v": version, "recipe": recipe, "seed": seed, "source": source}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _mlp_cache_path(dataset: str) -> Path:
-    return classifier_cache_dir() / f"mlp-{dataset}-{_mlp_hash(dataset)}.pt"
+def _judge_cache_path(kind: str, dataset: str) -> Path:
+    return classifier_cache_dir() / f"{kind}-{dataset}-{_judge_hash(kind)}.pt"
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_mlp(dataset: str, cache_file: str) -> MLPDigitClassifier:
+@functools.lru_cache(maxsize=8)
+def _cached_judge(kind: str, dataset: str, cache_file: str) -> nn.Module:
+    model_cls, train, _, recipe, seed = _EXTRA_JUDGES[kind]
     path, side = Path(cache_file), _IMAGE_SIDE[dataset]
     if path.is_file():
         try:
-            model = MLPDigitClassifier(image_side=side)
+            model = model_cls(image_side=side)
             model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
             model.eval()
             for parameter in model.parameters():
@@ -128,7 +209,7 @@ def _cached_mlp(dataset: str, cache_file: str) -> MLPDigitClassifier:
         except Exception:  # noqa: BLE001 - corrupt or incompatible file: retrain
             pass
     images, labels = _load_split(dataset, "train")
-    model = train_mlp_classifier(images, labels, seed=MLP_SEED, **_MLP_RECIPE)
+    model = train(images, labels, seed=seed, **recipe)
     try:
         atomic_write(path, lambda tmp: torch.save(model.state_dict(), tmp), mode=0o644, make_folder=True)
     except OSError:
@@ -136,31 +217,42 @@ def _cached_mlp(dataset: str, cache_file: str) -> MLPDigitClassifier:
     return model
 
 
-def get_mlp_classifier(dataset: str = "digits") -> MLPDigitClassifier:
-    """The trained second judge for ``dataset`` (CPU, eval mode; shared: do not train it).
-
-    Trained once with seed 1 on the train split (digits: a few seconds), then cached on disk
-    (``classifier_cache_dir()/mlp-<dataset>-<code hash>.pt``, read with ``weights_only=True``)
-    and in-process.
-    """
+def get_judge_classifier(kind: str, dataset: str = "digits") -> nn.Module:
+    """The trained extra judge ``kind`` (``mlp`` or ``heldout``) for ``dataset`` (CPU, eval mode;
+    shared: do not train it). Trained once on the train split (digits: seconds), then cached on
+    disk (``classifier_cache_dir()/<kind>-<dataset>-<code hash>.pt``, read with
+    ``weights_only=True``) and in-process."""
+    if kind not in _EXTRA_JUDGES:
+        raise GenlabError(f"unknown classifier judge {kind!r}; allowed: {', '.join(_EXTRA_JUDGES)}")
     _check_dataset(dataset)
-    return _cached_mlp(dataset, str(_mlp_cache_path(dataset)))
+    return _cached_judge(kind, dataset, str(_judge_cache_path(kind, dataset)))
+
+
+def get_mlp_classifier(dataset: str = "digits") -> MLPDigitClassifier:
+    """The trained second judge for ``dataset`` (seed 1; see :func:`get_judge_classifier`)."""
+    return get_judge_classifier("mlp", dataset)
 
 
 @torch.no_grad()
-def _mlp_outputs(x: torch.Tensor, dataset: str, what: str) -> torch.Tensor:
-    model = get_mlp_classifier(dataset)
+def _judge_outputs(kind: str, x: torch.Tensor, dataset: str, what: str) -> torch.Tensor:
+    model = get_judge_classifier(kind, dataset)
     return model.features(x) if what == "features" else model(x)
 
 
 def mlp_features(images, dataset: str = "digits") -> np.ndarray:
     """Penultimate features ``(N, 128)`` float64 of the second judge for images in [0, 1]."""
     _check_dataset(dataset)
-    return _mlp_outputs(_as_images(images, dataset), dataset, "features").double().numpy()
+    return _judge_outputs("mlp", _as_images(images, dataset), dataset, "features").double().numpy()
 
 
-def mlp_label_accuracy(images, labels, dataset: str = "digits") -> float:
-    """Share of images the second judge calls the asked label: ``1/N sum_i [argmax g(x_i) == y_i]``."""
+def heldout_features(images, dataset: str = "digits") -> np.ndarray:
+    """Penultimate features ``(N, 96)`` float64 of the held-out third judge for images in [0, 1]."""
+    _check_dataset(dataset)
+    return _judge_outputs("heldout", _as_images(images, dataset), dataset, "features").double().numpy()
+
+
+def judge_label_accuracy(kind: str, images, labels, dataset: str = "digits") -> float:
+    """Share of images the extra judge ``kind`` calls the asked label: ``1/N sum_i [argmax g(x_i) == y_i]``."""
     _check_dataset(dataset)
     x = _as_images(images, dataset)
     y = torch.as_tensor(np.asarray(labels)).reshape(-1)
@@ -171,14 +263,24 @@ def mlp_label_accuracy(images, labels, dataset: str = "digits") -> float:
     y = y.long()
     if int(y.min()) < 0 or int(y.max()) >= NUM_CLASSES:
         raise GenlabError(f"labels must be integers 0..{NUM_CLASSES - 1} (got {int(y.min())}..{int(y.max())})")
-    predicted = _mlp_outputs(x, dataset, "logits").argmax(1)
+    predicted = _judge_outputs(kind, x, dataset, "logits").argmax(1)
     return float((predicted == y).double().mean())
 
 
-def mlp_accuracy(dataset: str = "digits") -> float:
-    """Accuracy of the second judge on the test split: ``mean_i [argmax g(x_i) == y_i]``."""
+def mlp_label_accuracy(images, labels, dataset: str = "digits") -> float:
+    """:func:`judge_label_accuracy` of the second judge (``mlp``)."""
+    return judge_label_accuracy("mlp", images, labels, dataset)
+
+
+def judge_accuracy(kind: str, dataset: str = "digits") -> float:
+    """Accuracy of the extra judge ``kind`` on the test split: ``mean_i [argmax g(x_i) == y_i]``."""
     images, labels = _load_split(dataset, "test")
-    return mlp_label_accuracy(images, labels, dataset)
+    return judge_label_accuracy(kind, images, labels, dataset)
+
+
+def mlp_accuracy(dataset: str = "digits") -> float:
+    """Accuracy of the second judge on the test split."""
+    return judge_accuracy("mlp", dataset)
 
 
 # =========================================================================== KID
@@ -243,11 +345,14 @@ def kernel_inception_distance(features_a, features_b, subsets: int = 100, subset
 
 def judge_features(images, judge: str, dataset: str = "digits") -> np.ndarray:
     """Features of ``images`` in [0, 1] seen by ``judge``: ``cnn`` (genlab's classifier, F = 64),
-    ``mlp`` (:class:`MLPDigitClassifier`, F = 128) or ``pixels`` (the flattened image, F = S²)."""
+    ``mlp`` (:class:`MLPDigitClassifier`, F = 128), ``heldout`` (:class:`HeldOutDigitClassifier`,
+    F = 96) or ``pixels`` (the flattened image, F = S²)."""
     if judge == "cnn":
         return classifier_features(images, dataset)
     if judge == "mlp":
         return mlp_features(images, dataset)
+    if judge == "heldout":
+        return heldout_features(images, dataset)
     if judge == "pixels":
         _check_dataset(dataset)
         x = _as_images(images, dataset)

@@ -107,6 +107,31 @@ def test_mlp_training_checks_shapes():
         judges.train_mlp_classifier(torch.zeros(4, 1, 8, 8), torch.zeros(3))
 
 
+def test_heldout_classifier_shapes_and_training_on_a_tiny_fixture():
+    gen = torch.Generator().manual_seed(0)
+    images = torch.rand(64, 1, 8, 8, generator=gen) * 0.2
+    labels = torch.arange(64) % 2
+    images[labels == 0, :, :4] += 0.8
+    images[labels == 1, :, 4:] += 0.8
+    model = judges.train_heldout_classifier(images.clamp(0, 1), labels, epochs=15, batch_size=16)
+    assert model.features(images).shape == (64, judges.HELDOUT_FEATURE_DIM)
+    assert (model(images).argmax(1) == labels).float().mean() == 1.0
+    again = judges.train_heldout_classifier(images.clamp(0, 1), labels, epochs=15, batch_size=16)
+    assert torch.equal(model.head.weight, again.head.weight)   # deterministic for a seed
+    with pytest.raises(GenlabError, match=r"\(N, 1, S, S\)"):
+        judges.train_heldout_classifier(torch.zeros(4, 64), torch.zeros(4))
+
+
+def test_heldout_judge_differs_from_genlabs_cnn_in_make():
+    from genlab.classifier import DigitClassifier
+
+    def kinds(model):
+        return {type(m).__name__ for m in model.modules()}
+    assert kinds(judges.HeldOutDigitClassifier()) - kinds(DigitClassifier())      # other activation / pooling
+    kernels = {m.kernel_size for m in judges.HeldOutDigitClassifier().modules() if isinstance(m, torch.nn.Conv2d)}
+    assert (5, 5) in kernels and judges.HELDOUT_SEED not in (0, judges.MLP_SEED)
+
+
 @pytest.fixture(scope="module")
 def digits():
     from genlab.classifier import _load_split
@@ -116,6 +141,14 @@ def digits():
 
 def test_second_judge_is_accurate_on_the_test_split():
     assert judges.mlp_accuracy("digits") >= 0.95
+
+
+def test_heldout_judge_is_accurate_on_the_test_split_and_reads_labels(digits):
+    assert judges.judge_accuracy("heldout", "digits") >= 0.95
+    images, labels = digits
+    assert judges.judge_label_accuracy("heldout", images[:50], (labels[:50] + 1) % 10) < 0.2
+    with pytest.raises(GenlabError, match="allowed: mlp, heldout"):
+        judges.get_judge_classifier("inception")
 
 
 def test_second_judge_label_accuracy_and_checks(digits):
@@ -132,8 +165,9 @@ def test_judge_features_shapes_and_unknown_judge(digits):
     images, _ = digits
     assert judges.judge_features(images[:4], "cnn").shape == (4, 64)
     assert judges.judge_features(images[:4], "mlp").shape == (4, judges.MLP_FEATURE_DIM)
+    assert judges.judge_features(images[:4], "heldout").shape == (4, judges.HELDOUT_FEATURE_DIM)
     assert judges.judge_features(images[:4], "pixels").shape == (4, 64)
-    with pytest.raises(GenlabError, match="allowed: cnn, mlp, pixels"):
+    with pytest.raises(GenlabError, match="allowed: cnn, mlp, heldout, pixels"):
         judges.judge_features(images[:4], "inception")
     with pytest.raises(GenlabError, match=r"\[0, 1\]"):
         judges.judge_features(images[:4] * 2 - 1, "mlp")
@@ -142,7 +176,7 @@ def test_judge_features_shapes_and_unknown_judge(digits):
 def test_judge_scores_rank_real_digits_above_noise(digits):
     images, _ = digits
     noise = torch.rand(200, 1, 8, 8, generator=torch.Generator().manual_seed(0))
-    for judge in ("mlp", "pixels"):
+    for judge in ("mlp", "heldout", "pixels"):
         real_fd, real_kid = judges.judge_scores(images[:200], judge, kid_subsets=20, kid_subset_size=50)
         noise_fd, noise_kid = judges.judge_scores(noise, judge, kid_subsets=20, kid_subset_size=50)
         assert noise_fd > 5 * real_fd
