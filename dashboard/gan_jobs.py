@@ -445,8 +445,9 @@ class Gan2DFeed(Callback):
     (meant for a paused job). Publishes a snapshot every ``publish_every_s`` seconds while running,
     right after commands, where a pause began, at each CPU turn's end and at the end; KL/JS and mode
     metrics at most every ``eval_every_s`` seconds. The costly parts (the plane's view, the metrics)
-    are timed and never take more than about a fifth (view) or a tenth (metrics) of the time.
-    One model publishes its :meth:`Gan2DLive.snapshot`; a compare publishes ``{"pair": {name:
+    are timed and never take more than about a fifth (view) or a tenth (metrics) of the time; at a
+    CPU turn's end (many jobs on few cores) the view comes at most every other round and never in
+    the same publish as the metrics, so no turn pays for both and every round stays short. One model publishes its :meth:`Gan2DLive.snapshot`; a compare publishes ``{"pair": {name:
     snapshot}}`` with ``step`` (the fewest steps of the models), ``target`` and ``paused``.
     """
 
@@ -463,7 +464,7 @@ class Gan2DFeed(Callback):
         self.dirty = False                 # a command changed something: publish after the next step
         self.paused_published = False
         self.cost = {"view": 0.0, "eval": 0.0}
-        self.last = {"publish": -1e9, "eval": -1e9, "view": -1e9, "turn": -1e9}
+        self.last = {"publish": -1e9, "eval": -1e9, "view": -1e9, "turn": -1e9, "turn_end": None}
 
     def _rates(self, action: str) -> None:
         for live in self.lives.values():
@@ -495,11 +496,16 @@ class Gan2DFeed(Callback):
         if trainer.step_count >= self.target:          # single steps while paused reached the target
             return True
         # CPU turns (genlab.jobs): show where this turn ended before handing the slot over, so the page
-        # never waits a whole round; the costly view at most every turn_view_every_s.
+        # never waits a whole round; the costly view at most every turn_view_every_s and at most every
+        # other round (with many jobs the views' cost, paid inside the slot, is what lengthens a round)
         if ctx.cpu_turn_over():
             self._rates("close_window")
             self._rates("start")
-            self.publish(view=self.clock() - self.last["view"] >= self.turn_view_every_s)
+            now = self.clock()
+            round_s = 0.0 if self.last["turn_end"] is None else now - self.last["turn_end"]
+            self.last["turn_end"] = now
+            view = now - self.last["view"] >= max(self.turn_view_every_s, 1.5 * round_s)
+            self.publish(view=view, evaluate=not view)    # the two costly parts in different turns
         asked = self.clock()
         if not ctx.wait_for_cpu():
             return True
@@ -542,7 +548,10 @@ class Gan2DFeed(Callback):
             self._rates("close_window")
             self.publish(force_eval=True)
 
-    def publish(self, force_eval: bool = False, view: bool = True, paused: bool = False) -> None:
+    def publish(self, force_eval: bool = False, view: bool = True, paused: bool = False,
+                evaluate: bool = True) -> None:
+        """Publish a snapshot: with the plane's view recomputed if ``view``, and the KL/JS and mode
+        metrics if ``force_eval``, or if ``evaluate`` and they are due (``eval_every_s``)."""
         clock = self.clock
         now = clock()
         if view:
@@ -550,7 +559,7 @@ class Gan2DFeed(Callback):
                 live.compute_view()
             self.cost["view"] = clock() - now
             self.last["view"] = now
-        if force_eval or now - self.last["eval"] >= max(self.eval_every_s, 10 * self.cost["eval"]):
+        if force_eval or (evaluate and now - self.last["eval"] >= max(self.eval_every_s, 10 * self.cost["eval"])):
             began = clock()
             for live in self.lives.values():
                 live.evaluate()

@@ -96,6 +96,24 @@ class MemorySampler(threading.Thread):
         self.join(5)
 
 
+def wait_healthy(process: subprocess.Popen, base: str, log_path: Path, timeout_s: float, what: str) -> None:
+    """Wait until ``base``/_stcore/health answers 200 (Streamlit's, or HAProxy's in front of it);
+    fail the test with the end of ``log_path`` if ``process`` exits or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not healthy after {timeout_s:.0f} s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
 @contextlib.contextmanager
 def genlab_server(tmp_dir: Path, **env: str):
     """``streamlit run dashboard/serve.py`` on 127.0.0.1:<free port>; yields a :class:`Server`."""
@@ -110,20 +128,8 @@ def genlab_server(tmp_dir: Path, **env: str):
     with open(log_path, "w") as log:
         process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=environment)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT * 2
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT * 2}s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
+        wait_healthy(process, base, log_path, SERVER_START_TIMEOUT * 2, "streamlit")
         yield Server(base=base, pid=process.pid, log=log_path)
     finally:
         process.terminate()

@@ -17,7 +17,8 @@
 Knobs (environment): GENLAB_LOAD_SESSIONS (10), GENLAB_LOAD_WATCH_S (60), GENLAB_LOAD_MAX_JOBS
 (= sessions, so that every session trains; unset it to "" to use the server's default cap, which
 queues the rest), GENLAB_LOAD_MAX_RSS_MB (4096); GENLAB_LIVE_RENDERER (canvas | plotly: the live view's
-renderer, dashboard/live_canvas.py) is passed on to the server.
+renderer, dashboard/live_canvas.py) is passed on to the server; GENLAB_LOAD_RECORDS (a folder: each tab's
+(time, step) record is written there, to line up with the server's log).
 """
 from __future__ import annotations
 
@@ -197,9 +198,16 @@ def test_closing_a_tab_stops_its_job_and_the_queue_moves_on(browser, tmp_path):
 
 def _gaps(times: list[float], start: float, end: float) -> float:
     """Longest stretch without an update inside [start, end] (the edges count)."""
+    gap_from, gap_to = _worst_gap(times, start, end)
+    return gap_to - gap_from
+
+
+def _worst_gap(times: list[float], start: float, end: float) -> tuple[float, float]:
+    """The (from, to) times of the longest stretch without an update inside [start, end]."""
     inside = [t for t in times if start <= t <= end]
-    points = [start, *inside, end]
-    return float(max(np.diff(points))) if len(points) > 1 else end - start
+    points = np.array([start, *inside, end])
+    i = int(np.argmax(np.diff(points)))
+    return float(points[i]), float(points[i + 1])
 
 
 class _MainThread:
@@ -236,10 +244,12 @@ def watch_sessions(contexts, pages, watch_s: float, errors: list[str]) -> tuple[
     latencies: list[float] = []
     failed_changes = 0
     round_no = 0
+    changes: list[tuple[int, float]] = []     # (tab, when): to tell a gap a rerun caused from a slow round
     while time.time() - start < watch_s:
         for index, page in enumerate(pages):
             if time.time() - start >= watch_s:
                 break
+            changes.append((index, time.time()))
             if (round_no + index) % 2 == 0:
                 ms = page.evaluate(TOGGLE, "Real")
             else:
@@ -263,12 +273,18 @@ def watch_sessions(contexts, pages, watch_s: float, errors: list[str]) -> tuple[
     end = time.time()
     figures = main_thread.figures(end - start)
     _say(f"watched; {len(latencies)} control changes answered, {failed_changes} not")
-    step_gaps, chart_gaps, rates = [], [], []
+    step_gaps, chart_gaps, rates, worst, intervals = [], [], [], [], []
     for index, page in enumerate(pages):
         record = page.evaluate("() => window.__genlab")
+        if os.environ.get("GENLAB_LOAD_RECORDS"):     # every tab's (time, step) record, for a closer look
+            Path(os.environ["GENLAB_LOAD_RECORDS"], f"record-{index}.json").write_text(json.dumps(record))
         steps = [(t / 1000, s) for t, s in record["steps"]]
         charts = [t / 1000 for t, _ in record["charts"]]
-        step_gaps.append(_gaps([t for t, _ in steps], start, end))
+        gap_from, gap_to = _worst_gap([t for t, _ in steps], start, end)
+        step_gaps.append(gap_to - gap_from)
+        intervals += list(np.diff([t for t, _ in steps if start <= t <= end]))
+        worst.append({"session": index, "from_s": round(gap_from - start, 2), "to_s": round(gap_to - start, 2),
+                      "own_changes_in_gap": sum(1 for i, t in changes if i == index and gap_from - 1 <= t <= gap_to)})
         chart_gaps.append(_gaps(charts, start, end))
         inside = [(t, s) for t, s in steps if start <= t <= end]
         rates.append((inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
@@ -280,6 +296,11 @@ def watch_sessions(contexts, pages, watch_s: float, errors: list[str]) -> tuple[
         "loss_chart_max_gap_s": [round(g, 2) for g in chart_gaps],
         "worst_step_counter_gap_s": round(max(step_gaps), 2),
         "worst_loss_chart_gap_s": round(max(chart_gaps), 2),
+        "step_counter_worst_gap_per_session": worst,
+        # the whole distribution (the worst gap above is one extreme of ~500 intervals)
+        "step_counter_interval_s": {"mean": round(float(np.mean(intervals)), 2) if intervals else None,
+                                    **{f"p{q}": round(float(np.percentile(intervals, q)), 2) if intervals else None
+                                       for q in (50, 90, 99)}},
         "steps_per_s_per_session": [round(r, 1) for r in rates],
         "control_changes": len(latencies) + failed_changes,
         "control_changes_unanswered_10s": failed_changes,
@@ -341,6 +362,7 @@ def test_ten_sessions_train_and_stay_responsive(browser, tmp_path, record_proper
         cpu_start = server.cpu_seconds()
         watched, start, end = watch_sessions(contexts, pages, watch_s, errors)
         figures.update(watched)
+        figures["watch_started_at"] = round(start, 2)      # epoch seconds: to line up with the server's log
         figures["server_cpu_cores_while_training"] = round((server.cpu_seconds() - cpu_start) / (end - start), 2)
         sampler.stop()
         figures.update({

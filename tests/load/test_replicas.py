@@ -31,7 +31,6 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -40,7 +39,7 @@ from deploy.haproxy_config import COOKIE, backends_from, render
 from genlab import run_import
 from genlab.runs import RunStore
 from tests.browser.conftest import CHROMIUM, _free_port, wait_for_streamlit
-from tests.load.conftest import genlab_server
+from tests.load.conftest import genlab_server, wait_healthy
 from tests.load.test_load import (
     PAGE_TIMEOUT_MS, TRAIN, WATCHER, _exceptions, _open_sessions, _say, _wait_text, limit_problems, watch_sessions,
 )
@@ -69,19 +68,7 @@ def haproxy_in_front(tmp_dir: Path, servers):
         process = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"haproxy exited with {process.returncode}:\n{log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"haproxy not answering after 30 s:\n{log_path.read_text()[-2000:]}")
-            time.sleep(0.3)
+        wait_healthy(process, base, log_path, 30, "haproxy")
         yield base
     finally:
         process.terminate()
