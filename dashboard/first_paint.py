@@ -12,12 +12,18 @@ class whenever the address says ``instructor=1`` (at load, and on every ``histor
 which is how Streamlit writes query parameters). So a link with ``?instructor=1`` renders at
 projector size before anything mounts. ``dashboard/common.py`` keeps its own CSS (served by plain
 ``streamlit run dashboard/app.py`` too); both say the same size.
+
+The same insertion starts loading Plotly's chunk of Streamlit's front end (``plotly_chunk``) on every
+page but Home: Streamlit fetches, compiles and runs that 4.7 MB module only when the first chart
+arrives, after the page's script has run; started from ``<head>``, it loads while the script runs
+on the server (issue 22 §1: pages ready within 2 s). Home draws no chart, so it does not load it.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-__all__ = ["InstructorFirstPaint", "head_snippet"]
+__all__ = ["InstructorFirstPaint", "head_snippet", "plotly_chunk", "preload_snippet"]
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -40,6 +46,37 @@ def head_snippet(root_font_px: int) -> bytes:
     ).encode()
 
 
+def plotly_chunk(static_dir: str | Path | None = None) -> str | None:
+    """The file name of the front end's Plotly chunk (``PlotlyChart.<hash>.js``), or None when this
+    Streamlit has none (then nothing is preloaded). ``static_dir``: Streamlit's ``static`` folder."""
+    if static_dir is None:
+        import streamlit
+
+        static_dir = Path(streamlit.__file__).parent / "static"
+    found = sorted((Path(static_dir) / "static" / "js").glob("PlotlyChart.*.js"))
+    return found[0].name if len(found) == 1 else None
+
+
+def preload_snippet(chunk: str) -> bytes:
+    """``<head>`` lines that fetch and compile the front end's chunk ``chunk`` at once (off the main
+    thread) and run it as soon as the page's script is running on the server, i.e. while the browser
+    waits for it (run earlier, the module's evaluation would delay the app's connection). An ES
+    module runs once per page load, whoever imports it first. Relative, like Streamlit's own asset
+    links, so they resolve under a base URL path too."""
+    href = f"./static/js/{chunk}"
+    script = ("(function(){var done=false;function go(){if(done)return;done=true;o.disconnect();"
+              "import('%s').catch(function(){});}"
+              "var o=new MutationObserver(function(){var a=document.querySelector('[data-testid=\"stApp\"]');"
+              "if(a&&a.getAttribute('data-test-script-state')==='running')go();});"
+              "o.observe(document.documentElement,{subtree:true,attributes:true,"
+              "attributeFilter:['data-test-script-state'],childList:true});})();" % href)
+    return f'<link rel="modulepreload" crossorigin href="{href}"><script>{script}</script>'.encode()
+
+
+def _is_home(path: str) -> bool:
+    return path.rstrip("/").rsplit("/", 1)[-1] in ("", "home")
+
+
 def _maybe_page(path: str) -> bool:
     last = path.rstrip("/").rsplit("/", 1)[-1]
     return "." not in last and not any(part in path + "/" for part in _NOT_PAGES)
@@ -50,16 +87,19 @@ class InstructorFirstPaint:
 
     Only GET requests for page paths are touched; their answer is read whole (the page is ~2 kB)
     and asked for without compression, so the snippet can be inserted. Other answers pass through.
+    ``plotly``: the Plotly chunk's file name (:func:`plotly_chunk`), preloaded on every page but Home.
     """
 
-    def __init__(self, app: ASGIApp, root_font_px: int = 22) -> None:
+    def __init__(self, app: ASGIApp, root_font_px: int = 22, plotly: str | None = None) -> None:
         self.app = app
         self.snippet = head_snippet(root_font_px)
+        self.preload = preload_snippet(plotly) if plotly else b""
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope.get("type") != "http" or scope.get("method") != "GET" or not _maybe_page(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
+        snippet = self.snippet if _is_home(scope.get("path", "")) else self.snippet + self.preload
         scope = dict(scope)
         scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"accept-encoding"]
         start: Message | None = None
@@ -76,16 +116,16 @@ class InstructorFirstPaint:
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            await self._send_page(start, b"".join(chunks), send)
+            await self._send_page(start, b"".join(chunks), send, snippet)
 
         await self.app(scope, receive, send_page)
 
-    async def _send_page(self, start: Message, body: bytes, send) -> None:
+    async def _send_page(self, start: Message, body: bytes, send, snippet: bytes) -> None:
         headers = list(start.get("headers", []))
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
         encoded = any(k.lower() == b"content-encoding" for k, _ in headers)
         if content_type.startswith(b"text/html") and not encoded and b"<head>" in body:
-            body = body.replace(b"<head>", b"<head>" + self.snippet, 1)
+            body = body.replace(b"<head>", b"<head>" + snippet, 1)
             headers = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"etag")]
             headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})

@@ -9,7 +9,8 @@ with fragment reruns.
 
 It also puts instructor mode's root font size into the app's HTML page when the address says
 ``?instructor=1`` (``dashboard/first_paint.py``): tables then mount at projector size on the
-first load instead of at 14 px. And it imports what the pages need in a thread at start
+first load instead of at 14 px; on every page but Home it also starts loading the front end's Plotly
+chunk while the page's script runs. And it imports what the pages need in a thread at start
 (``dashboard/warm_up.py``), so the first page after a start does not pay for torch and Plotly.
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from dashboard import live_feed  # noqa: E402
 from dashboard.common import INSTRUCTOR_ROOT_FONT_PX  # noqa: E402
-from dashboard.first_paint import InstructorFirstPaint  # noqa: E402
+from dashboard.first_paint import InstructorFirstPaint, plotly_chunk  # noqa: E402
 
 # GENLAB_LOG=debug (or info, warning): genlab's own log lines (job turns, publishes, feed builds)
 # on the server's console; Streamlit's logger.level setting is left to Streamlit.
@@ -50,4 +51,5 @@ if _level:
                                             "ignored", _level.lower())
 
 app = st.App("app.py", routes=live_feed.routes(config.get_option("server.baseUrlPath")),
-             middleware=[Middleware(InstructorFirstPaint, root_font_px=INSTRUCTOR_ROOT_FONT_PX)])
+             middleware=[Middleware(InstructorFirstPaint, root_font_px=INSTRUCTOR_ROOT_FONT_PX,
+                                 plotly=plotly_chunk())])

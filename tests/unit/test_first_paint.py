@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gzip
 
-from dashboard.first_paint import InstructorFirstPaint, head_snippet
+from dashboard.first_paint import InstructorFirstPaint, head_snippet, plotly_chunk, preload_snippet
 from tests.conftest import run_coroutine
 
 PAGE = b"<!DOCTYPE html><html><head><title>x</title></head><body></body></html>"
@@ -64,3 +64,27 @@ def test_other_content_types_are_left_alone():
     headers, body = _get(InstructorFirstPaint(inner), "/api")
     assert body == b'{"a": "<head>"}'
     assert headers[b"etag"] == b'"abc"'
+
+
+def test_plotly_chunk_is_preloaded_on_every_page_but_home(tmp_path):
+    js = tmp_path / "static" / "js"
+    js.mkdir(parents=True)
+    (js / "PlotlyChart.abc123.js").write_text("export default 1")
+    (js / "index.x.js").write_text("")
+    chunk = plotly_chunk(tmp_path)
+    assert chunk == "PlotlyChart.abc123.js"
+    app = InstructorFirstPaint(_inner(PAGE)[0], root_font_px=22, plotly=chunk)
+    _, body = _get(app, "/kl_discrete")
+    assert body == PAGE.replace(b"<head>", b"<head>" + head_snippet(22) + preload_snippet(chunk))
+    assert b'rel="modulepreload" crossorigin href="./static/js/PlotlyChart.abc123.js"' in body
+    assert b"import('./static/js/PlotlyChart.abc123.js')" in body
+    for home in ("/", "/home"):
+        _, body = _get(InstructorFirstPaint(_inner(PAGE)[0], root_font_px=22, plotly=chunk), home)
+        assert body == PAGE.replace(b"<head>", b"<head>" + head_snippet(22)), home
+
+
+def test_no_plotly_chunk_no_preload(tmp_path):
+    assert plotly_chunk(tmp_path) is None                      # no static/js folder at all
+    assert plotly_chunk() is not None                          # the installed Streamlit has one
+    _, body = _get(InstructorFirstPaint(_inner(PAGE)[0], root_font_px=22, plotly=None), "/kl_discrete")
+    assert body == PAGE.replace(b"<head>", b"<head>" + head_snippet(22))
