@@ -15,6 +15,7 @@ Image data sets (``(N, 1, H, W)`` float32 tensors in [0, 1] with integer labels)
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -84,8 +85,15 @@ def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The digits benchmark split: ``x_train (1437, 64), x_test (360, 64), y_train, y_test``.
 
     Pixels are scaled to [0, 1] by dividing by 16 (float32); the split is
-    ``train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)``.
+    ``train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)``. Computed once per
+    process (a page asks for it several times per visit, and importing scikit-learn takes
+    seconds); every call gets its own copies.
     """
+    return tuple(a.copy() for a in _digits_split_once())
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_split_once() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -93,6 +101,8 @@ def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     x = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int64)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
+    for a in (x_train, x_test, y_train, y_test):
+        a.flags.writeable = False       # the cached split itself never changes
     return x_train, x_test, y_train, y_test
 
 
