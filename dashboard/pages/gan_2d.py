@@ -59,8 +59,10 @@ DEFAULTS = {"lr_d": 0.001, "lr_g": 0.001, "k": 1, "loss": "non-saturating", "opt
 # --------------------------------------------------------------------------- #
 @st.cache_resource(show_spinner=False)
 def _warm_up():
-    gj.freeze_heap()            # once per process: full GC passes no longer walk the imported modules
-    return gj.warm_up_torch()   # torch's import and one-time optimizer import, in a background thread
+    # torch's import and one-time optimizer import in a background thread, which then freezes the
+    # heap (full GC passes no longer walk the imported modules); not on the render path, where a
+    # full collection walks every module object until the server's warm-up has frozen them
+    return gj.warm_up_torch()
 
 
 @contextlib.contextmanager

@@ -46,8 +46,7 @@ CLASS_NAMES = {
 
 @st.cache_resource(show_spinner=False)
 def _warm_up() -> bool:
-    gj.freeze_heap()     # once per process: full GC passes no longer walk the imported modules
-    gj.warm_up_torch()
+    gj.warm_up_torch()   # in a thread that then freezes the heap (not on the render path: see gan_2d.py)
     return True
 
 

@@ -19,3 +19,48 @@ def test_every_listed_module_exists():
 
     missing = [name for name in warm_up.MODULES if importlib.util.find_spec(name) is None]
     assert missing == []
+
+
+def test_calls_run_after_the_imports_and_a_failing_call_is_logged(caplog):
+    done = []
+
+    def broken():
+        raise RuntimeError("no classifier")
+
+    with caplog.at_level(logging.WARNING, logger="genlab.warm_up"):
+        warm_up.warm_up(("colorsys",), calls=(("first", lambda: done.append(1)), ("broken", broken),
+                                               ("last", lambda: done.append(2))))
+    assert done == [1, 2]
+    assert "broken failed: no classifier" in caplog.text
+
+
+def test_the_warm_up_waits_while_a_page_script_runs_but_not_forever():
+    import threading
+    import time
+
+    release = threading.Event()
+    script = threading.Thread(target=release.wait, name=warm_up.SCRIPT_THREAD, daemon=True)
+    script.start()
+    try:
+        start = time.monotonic()
+        warm_up._yield_to_pages(max_s=0.3)                   # still running after 0.3 s: go on anyway
+        assert 0.25 <= time.monotonic() - start < 2
+        threading.Timer(0.2, release.set).start()
+        start = time.monotonic()
+        warm_up._yield_to_pages(max_s=5)                     # the script ends after 0.2 s
+        assert 0.15 <= time.monotonic() - start < 2
+    finally:
+        release.set()
+    start = time.monotonic()
+    warm_up._yield_to_pages(max_s=5)                         # no script: at once
+    assert time.monotonic() - start < 0.1
+
+
+def test_the_one_time_calls_pay_what_a_first_page_would():
+    from genlab import data
+
+    assert [name for name, _ in warm_up.CALLS] == ["first optimizer", "digits split", "digit classifier"]
+    warm_up._first_optimizer()
+    assert "torch._dynamo" in sys.modules                    # what the first optimizer of a process imports
+    warm_up._digits()
+    assert data._digits_split_once.cache_info().currsize == 1
