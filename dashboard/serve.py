@@ -10,8 +10,9 @@ with fragment reruns.
 It also puts instructor mode's root font size into the app's HTML page when the address says
 ``?instructor=1`` (``dashboard/first_paint.py``): tables then mount at projector size on the
 first load instead of at 14 px; on every page but Home it also starts loading the front end's Plotly
-chunk while the page's script runs. And it imports what the pages need in a thread at start
-(``dashboard/warm_up.py``), so the first page after a start does not pay for torch and Plotly.
+chunk while the page's script runs. And it imports what the pages need before it listens, the
+rarer one-time costs in a thread (``dashboard/warm_up.py``), so the first page after a start does not
+pay for torch and Plotly.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ if str(ROOT) not in sys.path:  # `from dashboard import live_feed` (the pages im
 
 from dashboard import warm_up  # noqa: E402
 
-warm_up.start()  # the pages' heavy imports in a thread while Streamlit starts (dashboard/warm_up.py)
+warm_up.start()  # the pages' heavy imports before the server listens (dashboard/warm_up.py)
 
 import streamlit as st  # noqa: E402
 from streamlit import config  # noqa: E402

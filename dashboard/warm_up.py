@@ -1,15 +1,17 @@
 """Warm imports at server start (issue 22 §1: the first page after a start within 3 s).
 
-The pages' heavy imports (torch, Plotly, pandas, the trainers, the figure builders) cost several
-seconds the first time any page needs them. ``dashboard/serve.py`` calls :func:`start` once: a
-daemon thread imports them while the server waits for its first visitor, so the first page only
-runs its own script. A page that arrives mid-warm-up waits on Python's import lock for the module
-it needs, never longer than importing it itself would take. Then it pays the other one-time costs
-of a first visit (:data:`CALLS`): PyTorch's first optimizer (it imports ``torch._dynamo``), the
-digits split (it imports scikit-learn) and the digit classifier, each cached per process by genlab.
-Between two steps it waits while a page's script runs (at most :data:`MAX_YIELD_S`), so a page
-that comes early does not share the interpreter with the warm-up. Nothing is trained for a session
-or drawn here, and a failing step is logged and skipped (the page will then say what is wrong).
+The pages' heavy imports (torch, Plotly, pandas, the trainers, the figure builders) and PyTorch's
+first optimizer (it imports ``torch._dynamo``; every trainer a page builds makes one) cost seconds
+the first time any page needs them. ``dashboard/serve.py`` calls :func:`start` once, before the
+server listens: it pays those there (:data:`MODULES`, :data:`FIRST_CALLS`) and freezes the heap,
+so the server answers once a page has nothing left to import. In a thread, as before, a first page
+shared the interpreter with the imports and waited for them anyway, and so did the app's JavaScript
+files, which the same process serves. A daemon thread then pays the rarer one-time costs
+(:data:`LATER_CALLS`: the digits split, which imports scikit-learn, and the digit classifier, each
+cached per process by genlab); before each step it waits while a page's script runs (at most
+:data:`MAX_YIELD_S`), so a page that comes meanwhile does not share the interpreter with it.
+Nothing is trained for a session or drawn here, and a failing step is logged and skipped (the page
+will then say what is wrong).
 """
 from __future__ import annotations
 
@@ -65,7 +67,8 @@ def _classifier() -> None:
     get_classifier("digits")
 
 
-CALLS = (("first optimizer", _first_optimizer), ("digits split", _digits), ("digit classifier", _classifier))
+FIRST_CALLS = (("first optimizer", _first_optimizer),)
+LATER_CALLS = (("digits split", _digits), ("digit classifier", _classifier))
 
 _started = threading.Event()
 
@@ -101,9 +104,11 @@ def warm_up(modules=MODULES, freeze: bool = False, calls=()) -> float:
 
 
 def start() -> None:
-    """Start :func:`warm_up` in a daemon thread, once per process (``GENLAB_WARM_UP=0``: not at all)."""
+    """Once per process (``GENLAB_WARM_UP=0``: not at all): import :data:`MODULES` and run
+    :data:`FIRST_CALLS` now, then :data:`LATER_CALLS` in a daemon thread; each freezes the heap."""
     if _started.is_set() or os.environ.get("GENLAB_WARM_UP", "1").strip() == "0":
         return
     _started.set()
-    threading.Thread(target=warm_up, kwargs={"freeze": True, "calls": CALLS}, name="genlab-warm-up",
-                     daemon=True).start()
+    warm_up(MODULES, freeze=True, calls=FIRST_CALLS)
+    threading.Thread(target=warm_up, kwargs={"modules": (), "freeze": True, "calls": LATER_CALLS},
+                     name="genlab-warm-up", daemon=True).start()
