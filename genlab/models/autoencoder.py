@@ -63,11 +63,15 @@ class AutoencoderOutput:
     recon_loss: torch.Tensor      # ()  -1/S sum_s log p(x|z_s)
     kl_loss: torch.Tensor         # ()  KL(q(z|x) || N(0, I)); 0 for the AE
     kl_per_dim: torch.Tensor      # (K,) batch mean of KL_k; zeros for the AE
-    elbo: torch.Tensor            # ()  -(recon_loss + kl_loss), the beta = 1 bound; -recon_loss for the AE
     logits: torch.Tensor          # (S, B, C, H, W) decoder outputs of the S samples
     mu: torch.Tensor              # (B, K) encoder means (the AE's codes)
     logvar: torch.Tensor | None   # (B, K) encoder log sigma^2; None for the AE
     z: torch.Tensor               # (S, B, K) the latent samples that were decoded
+
+    @property
+    def elbo(self) -> torch.Tensor:
+        """() -(recon_loss + kl_loss), the beta = 1 bound; -recon_loss for the AE (computed when asked)."""
+        return -(self.recon_loss + self.kl_loss)
 
     @property
     def reconstruction(self) -> torch.Tensor:
@@ -163,14 +167,15 @@ class Autoencoder(nn.Module):
 
     def reconstruction_nll(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """-log p(x|z) summed over pixels: x (B, C, H, W), logits (..., B, C, H, W) -> (..., B)."""
-        x = x.expand_as(logits)
+        return self._pixel_nll(x, logits).flatten(-3).sum(-1)
+
+    def _pixel_nll(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """-log p(x_i|z) of every pixel i, shaped like ``logits`` (x broadcast over leading dims)."""
         if self.config.decoder == "bernoulli":
             # -[x log sigmoid(l) + (1 - x) log(1 - sigmoid(l))]
-            nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-        else:
-            mean = torch.sigmoid(logits)
-            nll = 0.5 * ((x - mean) / self.sigma).pow(2) + self.log_sigma + 0.5 * math.log(2 * math.pi)
-        return nll.flatten(-3).sum(-1)
+            return F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none")
+        mean = torch.sigmoid(logits)
+        return 0.5 * ((x - mean) / self.sigma).pow(2) + self.log_sigma + 0.5 * math.log(2 * math.pi)
 
     def forward(self, x: torch.Tensor, mc_samples: int = 1, beta: float | None = None,
                 generator: torch.Generator | None = None) -> AutoencoderOutput:
@@ -187,15 +192,16 @@ class Autoencoder(nn.Module):
             z = mu.unsqueeze(0)                                                # (1, B, K)
             kl = torch.zeros_like(mu)
         logits = self.decode(z)                                                # (S, B, C, H, W)
-        recon = self.reconstruction_nll(x, logits).mean(0)                     # (B,) MC average over S
-        kl_sum = kl.sum(-1)                                                    # (B,)
-        recon_loss, kl_loss = recon.mean(), kl_sum.mean()
+        # means over the S samples and the B examples as one sum and one division: the same numbers
+        # with fewer autograd nodes (per-op overhead dominates these small networks on a CPU)
+        samples, batch = logits.shape[0], x.shape[0]
+        recon_loss = self._pixel_nll(x, logits).sum() / (samples * batch)     # -1/S sum_s log p(x|z_s)
+        kl_loss = kl.sum() / batch
         return AutoencoderOutput(
             loss=recon_loss + beta * kl_loss if self.is_vae else recon_loss,
             recon_loss=recon_loss,
             kl_loss=kl_loss,
             kl_per_dim=kl.mean(0),
-            elbo=-(recon_loss + kl_loss),
             logits=logits,
             mu=mu,
             logvar=logvar,
