@@ -137,7 +137,7 @@ def _cli_value(value) -> str:
 
 
 # The defaults of the pages (see the page files); the latent pages: K = 2, 100 epochs, seed 0
-# (dashboard/latent_jobs.py DEFAULTS); the image GAN page: 4000 steps (its "Training steps" default);
+# (dashboard/latent_jobs.py DEFAULTS); the image GAN page: 6000 steps (its "Training steps" default);
 # the 2D GAN page: ring8 and grid25 with the benchmark preset, and the vanilla preset (Adam, no stabiliser) on ring8.
 DEMO_SPECS: tuple[DemoSpec, ...] = (
     DemoSpec("ae-digits-k2", "ae", "digits", {"latent_dim": 2, "epochs": 100, "seed": 0},
@@ -152,10 +152,10 @@ DEMO_SPECS: tuple[DemoSpec, ...] = (
              "gan_2d.py", "2D GAN, benchmark preset, 5×5 grid of Gaussians"),
     DemoSpec("gan-ring8-vanilla", "gan", "ring8", {"preset": "vanilla", "seed": 0},
              "gan_2d.py", "2D GAN, vanilla preset (Adam and the non-saturating loss, no stabiliser: misses modes), ring8"),
-    DemoSpec("dcgan-digits", "dcgan", "digits", {"steps": 4000, "seed": 0},
-             "gan_images.py", "DCGAN on digits, 4000 steps (image GAN page default)"),
-    DemoSpec("cgan-digits", "cgan", "digits", {"steps": 4000, "seed": 0},
-             "gan_images.py", "conditional GAN on digits, 4000 steps"),
+    DemoSpec("dcgan-digits", "dcgan", "digits", {"steps": 6000, "seed": 0},
+             "gan_images.py", "DCGAN on digits, 6000 steps (image GAN page default)"),
+    DemoSpec("cgan-digits", "cgan", "digits", {"steps": 6000, "seed": 0},
+             "gan_images.py", "conditional GAN on digits, 6000 steps"),
 )
 TRAIN_SPECS = DEMO_SPECS                # the demos trained by ``python -m genlab train``
 

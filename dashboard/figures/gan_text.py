@@ -298,7 +298,7 @@ def conditional_fd_answer(dcgan_eval: Mapping | None, cgan_eval: Mapping | None)
     accuracy = (cgan_eval or {}).get("label_accuracy")
     named = (f", and the digit classifier calls {float(accuracy):.0%} of its samples the class they were made for"
              if isinstance(accuracy, (int, float)) else "")
-    return index, (f"Fréchet distance after 4 000 steps: DCGAN **{plain:.1f}**, conditional GAN **{conditional:.1f}**"
+    return index, (f"Fréchet distance after 6 000 steps: DCGAN **{plain:.1f}**, conditional GAN **{conditional:.1f}**"
                    f"{named} (one seed each, scored when the demos were made; the page scores a loaded run again "
                    "from its stored weights, which can differ in the last digit). Pick *Conditional GAN p(x | y)* above to see its samples, one row per "
                    "class: D judges *is this a real image of class y?*, a sharper question than *is this real?*.")

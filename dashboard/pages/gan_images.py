@@ -110,7 +110,7 @@ with row[1]:
 with row[2]:
     noise_dim = common.qp_select("Noise dimension", "zdim", NOISE_DIMS, 32)
 with row[3]:
-    steps = common.qp_number("Training steps", "steps", 100, 100_000, 4000, step=500,
+    steps = common.qp_number("Training steps", "steps", 100, 100_000, 6000, step=500,
                              help="Total generator steps of the run (each: 1 D update + 1 G update, batch 64).")
 with row[4]:
     seed = common.qp_number("Seed", "seed", 0, 9999, 0)
@@ -445,7 +445,7 @@ def conditional_question() -> None:
     predict.predict(
         "ganimg-conditional",
         "The shipped demos trained DCGAN and the conditional GAN (the label embedding e(y) appended to G's noise "
-        "and to D's input) on digits for 4 000 steps each, with the same settings otherwise. Does telling both "
+        "and to D's input) on digits for 6 000 steps each, with the same settings otherwise. Does telling both "
         "networks the class y give samples closer to the real digits?",
         gt.CONDITIONAL_OPTIONS, answer=answer, why=text if answer is not None else "",
         pending=text if answer is None else None)

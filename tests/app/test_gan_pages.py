@@ -263,7 +263,7 @@ def test_images_renders_every_control():
     assert at.title[0].value == "Image GANs — DCGAN, conditional, PatchGAN"
     assert at.radio(key="model").value == "dcgan" and at.selectbox(key="data").value == "digits"
     assert at.radio(key="disc").value == "standard" and at.selectbox(key="loss").value == "non-saturating"
-    assert at.number_input(key="steps").value == 4000
+    assert at.number_input(key="steps").value == 6000
     assert at.button(key="_ganimg_train").label == "Train"
     assert at.button(key="_ganimg_pause").disabled and at.button(key="_ganimg_stop").disabled
 

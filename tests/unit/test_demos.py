@@ -126,9 +126,9 @@ def test_spec_configs_equal_the_page_configs():
         "vae-digits-k2": latent_jobs.autoencoder_config("vae", "digits", 2, 1.0, 100, 1, 0),
         "vae-digits-k8": latent_jobs.autoencoder_config("vae", "digits", 8, 1.0, 100, 1, 0),
         "dcgan-digits": gan_jobs.image_config("dcgan", "digits", preset="default", disc="standard",
-                                              loss="non-saturating", noise_dim=32, steps=4000, seed=0),
+                                              loss="non-saturating", noise_dim=32, steps=6000, seed=0),
         "cgan-digits": gan_jobs.image_config("cgan", "digits", preset="default", disc="standard",
-                                             loss="non-saturating", noise_dim=32, steps=4000, seed=0),
+                                             loss="non-saturating", noise_dim=32, steps=6000, seed=0),
     }
     for name, page_config in pairs.items():
         mine = demos.complete_config(_spec(name).build_config())

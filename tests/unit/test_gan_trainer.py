@@ -407,7 +407,7 @@ def test_lazy_r1_penalizes_every_nth_discriminator_update_with_n_times_the_weigh
 
 def test_image_gan_defaults_are_the_benchmark_settings():
     model, train = gan_configs("dcgan")
-    assert (model.channels, train.lr_d, train.lr_g, train.r1_gamma, train.r1_every) == (32, 4e-4, 4e-4, 1.0, 4)
-    assert GANTrainer("dcgan", "digits", model, train).default_steps == 4000
+    assert (model.channels, train.lr_d, train.lr_g, train.r1_gamma, train.r1_every) == (32, 8e-4, 8e-4, 1.0, 4)
+    assert GANTrainer("dcgan", "digits", model, train).default_steps == 6000
     model, train = gan_configs("dcgan", "vanilla")
     assert train.r1_gamma == 0.0 and train.ema == 0.0
