@@ -111,6 +111,7 @@ class JobContext:
 
     def __init__(self, job: "Job"):
         self.job = job
+        self._turn_answer: bool | None = None      # what cpu_turn_over() last said (see wait_for_cpu)
 
     def should_stop(self) -> bool:
         """True once the job was asked to stop; return from ``fn`` soon after."""
@@ -175,12 +176,15 @@ class JobContext:
         """True when this job has computed for its turn (``turn_s``) and another job waits for a
         slot: the next :meth:`wait_for_cpu` hands the slot over (publish first, so the page shows
         where this turn ended)."""
-        return self.job._manager._turn_over(self.job)
+        self._turn_answer = self.job._manager._turn_over(self.job)
+        return self._turn_answer
 
     def wait_for_cpu(self) -> bool:
         """Block until this job holds a compute slot (see "CPU turns"); call before each step.
-        Returns ``not should_stop()``; returns at once while slots are free."""
-        return self.job._manager._wait_for_cpu(self.job)
+        Returns ``not should_stop()``. After :meth:`cpu_turn_over` it follows that answer: a turn
+        ending unseen in between would go without the caller's publish (its page waits a round more)."""
+        answer, self._turn_answer = self._turn_answer, None
+        return self.job._manager._wait_for_cpu(self.job, turn_over=answer)
 
     def release_cpu(self) -> None:
         """Give the compute slot back (e.g. before a long pause); :meth:`wait_for_cpu` takes one again."""
@@ -484,10 +488,10 @@ class JobManager:
             began = self._holders.get(job)
             return began is not None and bool(self._waiting) and time.monotonic() - began >= self.turn_length()
 
-    def _wait_for_cpu(self, job: Job) -> bool:
+    def _wait_for_cpu(self, job: Job, turn_over: bool | None = None) -> bool:
         with self._cond:
             if job in self._holders:
-                if not self._turn_over(job):
+                if not (self._turn_over(job) if turn_over is None else turn_over):
                     return not job._stop_requested
                 self._release_cpu(job)            # turn over: to the back of the line
             if job not in self._waiting:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+import types
 
 import numpy as np
 import pytest
@@ -322,6 +323,31 @@ def test_turns_shrink_when_many_jobs_share_a_slot():
     assert manager.turn_length() == pytest.approx(0.02)    # never shorter than 0.02 s
     with manager._cond:
         manager._holders, manager._waiting = {}, type(manager._waiting)()
+
+
+def test_a_turn_ends_only_where_the_job_saw_it_end(monkeypatch):
+    """cpu_turn_over() said no, then the thread was descheduled past the turn's end: the next
+    wait_for_cpu() keeps the slot (the caller did not publish this turn's end; handing over now
+    would leave its page without a step count for a second round). Seen at the next check, it goes."""
+    clock = {"now": 100.0}
+    monkeypatch.setattr(jobs_module, "time", types.SimpleNamespace(monotonic=lambda: clock["now"],
+                                                                  time=time.time))
+    manager = JobManager(max_concurrent=2, compute_slots=1, turn_s=0.1, set_torch_threads=False)
+    a, b = (jobs_module.Job(manager, lambda ctx: None, session_id=name, key=None, name=name) for name in "ab")
+    with manager._cond:
+        manager._holders[a] = clock["now"]
+        manager._waiting.append(b)
+    ctx = jobs_module.JobContext(a)
+    a._stop_requested = True                       # (so that no call below waits for a next turn)
+    clock["now"] += 0.05
+    assert ctx.cpu_turn_over() is False
+    clock["now"] += 0.06                           # the turn ends unseen
+    assert manager._turn_over(a)                   # (what a second look would act on)
+    ctx.wait_for_cpu()
+    assert a in manager._holders and list(manager._waiting) == [b]
+    assert ctx.cpu_turn_over() is True             # seen now: the caller publishes, then hands over
+    ctx.wait_for_cpu()
+    assert b in manager._holders and a not in manager._holders and a not in manager._waiting
 
 
 def test_cpu_turns_free_slots_never_wait_and_pause_releases_the_slot():
