@@ -479,7 +479,7 @@ def test_images_shipped_demo_is_named_as_such(monkeypatch):
     if demos.find_demo(demos.SPECS_BY_NAME["dcgan-digits"].build_config(), exact=True) is None:
         pytest.skip("no shipped dcgan-digits demo (python -m genlab demos)")
     at = _app(IMAGES)
-    assert any(m.value.startswith("##### Showing the shipped demo run `dcgan-digits` at step 4,000 — DCGAN")
+    assert any(m.value.startswith("##### Showing the shipped demo run `dcgan-digits` at step 6,000 — DCGAN")
                for m in at.markdown)
     at.radio(key="disc").set_value("patch")
     _run(at)
