@@ -247,8 +247,12 @@ def fresh_app_server(tmp_path):
 @pytest.fixture
 def cold_app_server(tmp_path):
     """A fresh server without the start-up imports (``GENLAB_WARM_UP=0``): its first page pays for
-    torch, pandas and Plotly itself, as a page that arrives before the warm-up has finished does."""
-    with serve_app(tmp_path, {"GENLAB_WARM_UP": "0"}) as base:
+    torch and pandas itself, as on a server started without them. The first import of pandas takes
+    2 s more (tests/browser/slow_first_imports/sitecustomize.py), as on a slow or busy machine, so
+    that a first visit is slow on any machine."""
+    shim = str(Path(__file__).with_name("slow_first_imports"))
+    path = os.pathsep.join(p for p in (shim, os.environ.get("PYTHONPATH", "")) if p)
+    with serve_app(tmp_path, {"GENLAB_WARM_UP": "0", "PYTHONPATH": path}) as base:
         yield base
 
 

@@ -131,9 +131,9 @@ def test_a_cell_edit_keeps_the_scroll_position(browser_page, app_server):
 
 def test_first_visit_says_what_it_is_doing(cold_app_server, browser_page):  # the tab closes before the server stops
     """Issue 23 item 8: the first visit after a server start took 11 s on a busy machine with only the
-    title in sight. It loads pandas and plotly (~1.6 s of CPU on a quiet one), so the spinner shows.
-    (serve.py now imports them at start, dashboard/warm_up.py; a visit that comes before that has
-    finished, or a server started with GENLAB_WARM_UP=0 as here, still pays for them.)"""
+    title in sight; a slow first visit shows the spinner. (serve.py now imports pandas and the rest at
+    start, dashboard/warm_up.py; a server started with GENLAB_WARM_UP=0, as here, still pays for them
+    at the first visit, made slow on any machine by the fixture's 2 s on pandas' first import.)"""
     page = browser_page
     page.goto(cold_app_server + PATH)
     spinner = page.locator('[data-testid="stSpinner"]').filter(has_text="Building the page")
