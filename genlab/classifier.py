@@ -86,7 +86,7 @@ def _check_dataset(dataset: str) -> str:
 def _code_hash(dataset: str) -> str:
     """Hash of everything that determines the trained weights: the version string, the training
     recipe and the source code of :class:`DigitClassifier` and :func:`train_classifier`."""
-    source = code_source(DigitClassifier, train_classifier)   # "" in a frozen install: the version decides
+    source = code_source(DigitClassifier, train_classifier, fit_classifier)   # "" in a frozen install: the version decides
     text = json.dumps({"v": _CLASSIFIER_VERSION, "recipe": _TRAIN_RECIPE[dataset], "seed": 0,
                        "feature_dim": FEATURE_DIM, "source": source}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -103,43 +103,71 @@ def _cache_path(dataset: str) -> Path:
     return classifier_cache_dir() / f"{dataset}-{_code_hash(dataset)}.pt"
 
 
-@torch.enable_grad()  # a caller inside no_grad may be the first to need the classifier
-def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int = 20, batch_size: int = 64,
-                     lr: float = 3e-3, weight_decay: float = 1e-4, seed: int = 0) -> DigitClassifier:
-    """Train a :class:`DigitClassifier` on ``images (N, 1, S, S)`` in [0, 1] and ``labels (N,)``.
-
-    Deterministic for a given seed on CPU: Adam on the cross-entropy
-    ``L = -1/B sum_i log softmax(f(x_i))[y_i]``, minibatches shuffled by a seeded generator.
-    Returns the model in eval mode on the CPU.
-    """
+def check_training_set(images, labels) -> tuple[torch.Tensor, torch.Tensor]:
+    """``images`` as a float tensor ``(N, 1, S, S)`` and ``labels`` as a long tensor ``(N,)``, or a
+    GenlabError naming the shape that is wrong (every digit classifier's training set)."""
     images = torch.as_tensor(images, dtype=torch.float32)
     labels = torch.as_tensor(labels, dtype=torch.long)
     if images.ndim != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
         raise GenlabError(f"training images must have shape (N, 1, S, S) (got {tuple(images.shape)})")
     if labels.shape != (images.shape[0],):
         raise GenlabError(f"labels must have shape ({images.shape[0]},) (got {tuple(labels.shape)})")
-    generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):  # seeded initialisation without touching the caller's global RNG
+    return images, labels
+
+
+def seeded_model(model_cls, seed: int, image_side: int) -> nn.Module:
+    """``model_cls(image_side=...)`` initialised from ``seed`` without touching the caller's global RNG."""
+    with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = DigitClassifier(image_side=images.shape[-1])
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        return model_cls(image_side=image_side)
+
+
+@torch.enable_grad()  # a caller inside no_grad may be the first to need a classifier
+def fit_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, optimizer: torch.optim.Optimizer, *,
+                   epochs: int, batch_size: int, generator: torch.Generator, scheduler=None,
+                   input_noise: float = 0.0) -> nn.Module:
+    """Minibatch training of a classifier on ``L = -1/B sum_i log softmax(f(x_i))[y_i]``: each epoch a
+    shuffle by ``generator``, one ``optimizer`` (and ``scheduler``) step per minibatch, inputs plus
+    Gaussian noise of std ``input_noise`` (drawn from ``generator``). Returns ``model`` in eval mode with
+    its parameters frozen. Not :meth:`genlab.train.base.Trainer.fit`: these are the judges of the
+    models, trained once per process and cached, with nothing to show while they train."""
     n = images.shape[0]
-    steps_per_epoch = max(1, (n + batch_size - 1) // batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
     model.train()
     for _ in range(epochs):
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            loss = nn.functional.cross_entropy(model(images[idx]), labels[idx])
+            x = images[idx]
+            if input_noise:
+                x = x + input_noise * torch.randn(x.shape, generator=generator)
+            loss = nn.functional.cross_entropy(model(x), labels[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            scheduler.step()
+            if scheduler is not None:
+                scheduler.step()
     model.eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     return model
+
+
+def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int = 20, batch_size: int = 64,
+                     lr: float = 3e-3, weight_decay: float = 1e-4, seed: int = 0) -> DigitClassifier:
+    """Train a :class:`DigitClassifier` on ``images (N, 1, S, S)`` in [0, 1] and ``labels (N,)``.
+
+    Deterministic for a given seed on CPU: Adam on the cross-entropy
+    ``L = -1/B sum_i log softmax(f(x_i))[y_i]`` with a one-cycle learning rate, minibatches shuffled by a
+    seeded generator (:func:`fit_classifier`). Returns the model in eval mode on the CPU.
+    """
+    images, labels = check_training_set(images, labels)
+    generator = torch.Generator().manual_seed(seed)
+    model = seeded_model(DigitClassifier, seed, images.shape[-1])
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    steps_per_epoch = max(1, (images.shape[0] + batch_size - 1) // batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
+    return fit_classifier(model, images, labels, optimizer, epochs=epochs, batch_size=batch_size,
+                          generator=generator, scheduler=scheduler)
 
 
 def _load_split(dataset: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:

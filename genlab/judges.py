@@ -32,7 +32,8 @@ from torch import nn
 from genlab.atomic_file import atomic_write
 from genlab.code_source import code_source
 from genlab.classifier import (NUM_CLASSES, REFERENCE_SPLIT, _IMAGE_SIDE, _as_images, _check_dataset,
-                               _load_split, classifier_cache_dir, classifier_features)
+                               _load_split, check_training_set, classifier_cache_dir, classifier_features,
+                               fit_classifier, seeded_model)
 from genlab.errors import GenlabError
 from genlab.metrics import frechet_distance
 
@@ -81,33 +82,12 @@ def train_mlp_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: 
     rate, minibatches shuffled by a generator seeded with ``seed``; inputs get Gaussian pixel noise
     (std 0.05) so the features do not hinge on single pixels. Returns the model in eval mode.
     """
-    images = torch.as_tensor(images, dtype=torch.float32)
-    labels = torch.as_tensor(labels, dtype=torch.long)
-    if images.ndim != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
-        raise GenlabError(f"training images must have shape (N, 1, S, S) (got {tuple(images.shape)})")
-    if labels.shape != (images.shape[0],):
-        raise GenlabError(f"labels must have shape ({images.shape[0]},) (got {tuple(labels.shape)})")
+    images, labels = check_training_set(images, labels)
     generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = MLPDigitClassifier(image_side=images.shape[-1])
+    model = seeded_model(MLPDigitClassifier, seed, images.shape[-1])
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    n = images.shape[0]
-    model.train()
-    with torch.enable_grad():  # callers may be inside no_grad (the first use trains the judge)
-        for _ in range(epochs):
-            order = torch.randperm(n, generator=generator)
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                x = images[idx] + 0.05 * torch.randn(images[idx].shape, generator=generator)
-                loss = nn.functional.cross_entropy(model(x), labels[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-    model.eval()
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)
-    return model
+    return fit_classifier(model, images, labels, optimizer, epochs=epochs, batch_size=batch_size,
+                          generator=generator, input_noise=0.05)
 
 
 class HeldOutDigitClassifier(nn.Module):
@@ -144,35 +124,14 @@ def train_heldout_classifier(images: torch.Tensor, labels: torch.Tensor, *, epoc
     the learning rate on a cosine from ``lr`` to 0 over the run, minibatches shuffled by a
     generator seeded with ``seed``. Returns the model in eval mode.
     """
-    images = torch.as_tensor(images, dtype=torch.float32)
-    labels = torch.as_tensor(labels, dtype=torch.long)
-    if images.ndim != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
-        raise GenlabError(f"training images must have shape (N, 1, S, S) (got {tuple(images.shape)})")
-    if labels.shape != (images.shape[0],):
-        raise GenlabError(f"labels must have shape ({images.shape[0]},) (got {tuple(labels.shape)})")
+    images, labels = check_training_set(images, labels)
     generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = HeldOutDigitClassifier(image_side=images.shape[-1])
+    model = seeded_model(HeldOutDigitClassifier, seed, images.shape[-1])
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    n = images.shape[0]
-    steps = epochs * ((n + batch_size - 1) // batch_size)
+    steps = epochs * ((images.shape[0] + batch_size - 1) // batch_size)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    model.train()
-    with torch.enable_grad():  # callers may be inside no_grad (the first use trains the judge)
-        for _ in range(epochs):
-            order = torch.randperm(n, generator=generator)
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                loss = nn.functional.cross_entropy(model(images[idx]), labels[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-    model.eval()
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)
-    return model
+    return fit_classifier(model, images, labels, optimizer, epochs=epochs, batch_size=batch_size,
+                          generator=generator, scheduler=scheduler)
 
 
 # The extra judges: model class, training function, version, recipe, seed (all in the cache hash).
@@ -185,7 +144,7 @@ _EXTRA_JUDGES = {
 @functools.lru_cache(maxsize=None)
 def _judge_hash(kind: str) -> str:
     model_cls, train, version, recipe, seed = _EXTRA_JUDGES[kind]
-    source = code_source(model_cls, train)  # no ast parse of the module (thread-safe)
+    source = code_source(model_cls, train, fit_classifier)  # no ast parse of the module (thread-safe)
     text = json.dumps({"v": version, "recipe": recipe, "seed": seed, "source": source}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 

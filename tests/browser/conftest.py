@@ -182,6 +182,24 @@ def _free_port() -> int:
 # --------------------------------------------------------------------------- #
 # Fixtures
 # --------------------------------------------------------------------------- #
+def wait_healthy(process: subprocess.Popen, base: str, log_path: Path, timeout_s: float, what: str) -> None:
+    """Wait until ``base``/_stcore/health answers 200 (Streamlit's, or HAProxy's in front of it);
+    fail the test with the end of ``log_path`` if ``process`` exits or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not healthy after {timeout_s:.0f} s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
 @contextlib.contextmanager
 def serve_app(tmp_dir: Path, extra_env: dict[str, str] | None = None):
     """Run `streamlit run dashboard/serve.py` (the app and its live-feed route) on a free port;
@@ -204,21 +222,8 @@ def serve_app(tmp_dir: Path, extra_env: dict[str, str] | None = None):
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     SERVER_LOGS[base] = log_path
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT}s:\n"
-                            f"{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
+        wait_healthy(proc, base, log_path, SERVER_START_TIMEOUT, "streamlit")
         yield base
     finally:
         SERVER_LOGS.pop(base, None)       # a later server may get the same port

@@ -14,13 +14,10 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
-from tests.browser.conftest import ROOT, SERVER_START_TIMEOUT, _free_port  # `browser`: tests/conftest.py
+from tests.browser.conftest import ROOT, SERVER_START_TIMEOUT, _free_port, wait_healthy  # `browser`: tests/conftest.py
 
 
 def _proc_status(pid: int) -> dict[str, int]:
@@ -94,24 +91,6 @@ class MemorySampler(threading.Thread):
     def stop(self) -> None:
         self._stop_event.set()
         self.join(5)
-
-
-def wait_healthy(process: subprocess.Popen, base: str, log_path: Path, timeout_s: float, what: str) -> None:
-    """Wait until ``base``/_stcore/health answers 200 (Streamlit's, or HAProxy's in front of it);
-    fail the test with the end of ``log_path`` if ``process`` exits or ``timeout_s`` passes."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"{what} exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not healthy after {timeout_s:.0f} s:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.3)
 
 
 @contextlib.contextmanager

@@ -85,18 +85,23 @@ def test_kid_seeded_and_checked():
 # --------------------------------------------------------------------------- the second classifier
 
 
-def test_mlp_classifier_shapes_and_training_on_a_tiny_fixture():
-    # Two classes that differ by which half of the 8x8 image is lit: learnable in a few epochs.
+def _two_halves() -> tuple[torch.Tensor, torch.Tensor]:
+    """Two classes that differ by which half of the 8x8 image is lit: learnable in a few epochs."""
     gen = torch.Generator().manual_seed(0)
     images = torch.rand(64, 1, 8, 8, generator=gen) * 0.2
     labels = torch.arange(64) % 2
     images[labels == 0, :, :4] += 0.8
     images[labels == 1, :, 4:] += 0.8
-    model = judges.train_mlp_classifier(images.clamp(0, 1), labels, epochs=15, batch_size=16)
+    return images.clamp(0, 1), labels
+
+
+def test_mlp_classifier_shapes_and_training_on_a_tiny_fixture():
+    images, labels = _two_halves()
+    model = judges.train_mlp_classifier(images, labels, epochs=15, batch_size=16)
     assert model.features(images).shape == (64, judges.MLP_FEATURE_DIM)
     assert model(images).shape == (64, 10)
     assert (model(images).argmax(1) == labels).float().mean() == 1.0
-    again = judges.train_mlp_classifier(images.clamp(0, 1), labels, epochs=15, batch_size=16)
+    again = judges.train_mlp_classifier(images, labels, epochs=15, batch_size=16)
     assert torch.equal(model.head.weight, again.head.weight)   # deterministic for a seed
 
 
@@ -108,15 +113,11 @@ def test_mlp_training_checks_shapes():
 
 
 def test_heldout_classifier_shapes_and_training_on_a_tiny_fixture():
-    gen = torch.Generator().manual_seed(0)
-    images = torch.rand(64, 1, 8, 8, generator=gen) * 0.2
-    labels = torch.arange(64) % 2
-    images[labels == 0, :, :4] += 0.8
-    images[labels == 1, :, 4:] += 0.8
-    model = judges.train_heldout_classifier(images.clamp(0, 1), labels, epochs=15, batch_size=16)
+    images, labels = _two_halves()
+    model = judges.train_heldout_classifier(images, labels, epochs=15, batch_size=16)
     assert model.features(images).shape == (64, judges.HELDOUT_FEATURE_DIM)
     assert (model(images).argmax(1) == labels).float().mean() == 1.0
-    again = judges.train_heldout_classifier(images.clamp(0, 1), labels, epochs=15, batch_size=16)
+    again = judges.train_heldout_classifier(images, labels, epochs=15, batch_size=16)
     assert torch.equal(model.head.weight, again.head.weight)   # deterministic for a seed
     with pytest.raises(GenlabError, match=r"\(N, 1, S, S\)"):
         judges.train_heldout_classifier(torch.zeros(4, 64), torch.zeros(4))
