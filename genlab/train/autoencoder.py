@@ -26,7 +26,7 @@ from genlab.configs import AutoencoderTrainConfig  # noqa: F401 - the settings l
 from genlab.data import IMAGE_DATASETS, check_dataset_name, load_image_dataset
 from genlab.errors import GenlabError, check_number
 from genlab.models.autoencoder import KINDS, Autoencoder, AutoencoderConfig, gaussian_kl_per_dim
-from genlab.train.base import Trainer, dataclass_from_dict
+from genlab.train.base import Trainer, adam_optimizer, dataclass_from_dict
 from genlab.validation import check_option
 
 # epochs of the default (benchmark) run per data set; see AutoencoderTrainConfig.epochs
@@ -65,8 +65,8 @@ class AutoencoderTrainer(Trainer):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(train_config.seed)
             self.model = Autoencoder(model_config).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=train_config.lr,
-                                          weight_decay=train_config.weight_decay)
+        self.optimizer = adam_optimizer(self.model.parameters(), lr=train_config.lr,
+                                        weight_decay=train_config.weight_decay)
         self._shuffle_generator = torch.Generator().manual_seed(train_config.seed)
         self._eps_generator = torch.Generator().manual_seed(train_config.seed + 1)
         self._order = torch.arange(0)  # this epoch's permutation of the training indices

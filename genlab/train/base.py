@@ -80,6 +80,21 @@ def fit_group(
     return status
 
 
+def adam_optimizer(parameters, **options) -> torch.optim.Adam:
+    """Adam (Kingma & Ba 2014, arXiv 1412.6980): m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
+    theta -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat, v_hat the bias-corrected moments.
+
+    PyTorch's fused kernel where the device has one (CPU, CUDA, MPS): one kernel for all tensors
+    instead of a Python loop of small ops per tensor -- the same update up to float rounding, and
+    on genlab's small networks the optimizer step is a third of a training step (bench/RESULTS.md).
+    """
+    parameters = list(parameters)
+    try:
+        return torch.optim.Adam(parameters, fused=True, **options)
+    except (RuntimeError, ValueError):   # a device or dtype without the fused kernel
+        return torch.optim.Adam(parameters, **options)
+
+
 class Trainer:
     """Base class. Subclasses set ``model_name``, ``dataset``, ``model_config`` and
     ``train_config`` (dataclasses), build models/optimizers, and implement :meth:`_train_step`

@@ -118,3 +118,43 @@ def test_a_failing_start_ends_only_the_callbacks_that_started():
     # log started for both trainers and is ended for both; RefuseSecond ended only for the first
     assert log.events == [("start", 0), ("start", 0), ("fit_end", "interrupted"), ("fit_end", "interrupted")]
     assert first.step_count == second.step_count == 0
+
+
+def test_adam_optimizer_is_fused_and_makes_the_same_update_as_plain_adam():
+    import torch
+
+    from genlab.train.base import adam_optimizer
+
+    torch.manual_seed(0)
+    plain_net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    fused_net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    fused_net.load_state_dict(plain_net.state_dict())
+    plain = torch.optim.Adam(plain_net.parameters(), lr=1e-2, weight_decay=1e-3)
+    fused = adam_optimizer(fused_net.parameters(), lr=1e-2, weight_decay=1e-3)
+    assert fused.defaults["fused"] is True
+    x = torch.randn(16, 4)
+    for _ in range(5):
+        for net, optimizer in ((plain_net, plain), (fused_net, fused)):
+            optimizer.zero_grad()
+            net(x).pow(2).mean().backward()
+            optimizer.step()
+    for a, b in zip(plain_net.parameters(), fused_net.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_adam_optimizer_falls_back_where_there_is_no_fused_kernel(monkeypatch):
+    import torch
+
+    from genlab.train import base
+
+    real_adam = torch.optim.Adam
+
+    def adam_without_fused_kernel(params, fused=None, **options):
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of supported devices")
+        return real_adam(params, **options)
+
+    monkeypatch.setattr(torch.optim, "Adam", adam_without_fused_kernel)
+    optimizer = base.adam_optimizer(torch.nn.Linear(2, 2).parameters(), lr=1e-3)
+    assert not optimizer.defaults.get("fused")
+    assert len(optimizer.param_groups[0]["params"]) == 2
