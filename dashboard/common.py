@@ -969,15 +969,17 @@ def share_url() -> str:
 
 
 def copy_link_button(label: str = "Link to this view") -> str:
-    """Show the page's shareable URL in a code block (with a copy icon).
+    """A button that opens the page's shareable URL in a code block (with a copy icon).
 
-    Call it after the page's qp_* widgets so the link has their values.
-    Returns the URL.
+    In a popover: Streamlit's code block brings a 1.5 MB syntax highlighter to the browser, which
+    would otherwise be fetched and run on every page's first load, before its first chart.
+    Call it after the page's qp_* widgets so the link has their values. Returns the URL.
     """
     url = share_url()
-    st.caption(f":material/link: {label} — copy it with the icon on the right; "
-               "it reopens this page with the same settings.")
-    st.code(url, language=None, wrap_lines=True)
+    with st.popover(f":material/link: {label}", help="A link that reopens this page with the same settings"):
+        st.caption(f":material/link: {label} — copy it with the icon on the right; "
+                   "it reopens this page with the same settings.")
+        st.code(url, language=None, wrap_lines=True)
     return url
 
 

@@ -47,11 +47,13 @@ FAKE_COLOR = DEFAULT.fake           # purple: generated data / D(x) -> 0
 MANIFOLD_COLOR = DEFAULT.manifold
 GRADIENT_COLOR = DEFAULT.gradient   # orange arrows: where G's gradient pushes the fakes
 SECOND_COLOR = DEFAULT.second
-# Real and fake points of the 2D plane are drawn with WebGL ("scattergl"): the live page redraws the
-# plane 2-4 times a second, and 1000 SVG circles with outlines were most of the browser's time per
-# redraw (measured in headless Chromium with software GL, Plotly.react of the plane: ~200 ms as SVG,
-# ~50 ms as WebGL). WebGL traces sit above the SVG ones (heatmap, mesh, arrows).
+# Real and fake points of the 2D plane are drawn with WebGL ("scattergl") by default: a figure that is
+# redrawn often (the replay's animation) redraws ~4x faster as WebGL than as 1000 SVG circles with
+# outlines. A plane drawn once per rerun (the GAN lab's page) asks for SVG ("scatter"): a tab's first
+# WebGL plot pays WebGL's start-up, ~3x the SVG plot's first draw (headless Chromium, software GL).
+# WebGL traces sit above the SVG ones (heatmap, mesh, arrows); SVG traces in the order drawn.
 POINTS_TRACE = "scattergl"
+POINTS_TRACES = ("scattergl", "scatter")
 REAL_MARKER_SIZE = 6
 FAKE_MARKER_SIZE = 6
 FAKE_OPACITY = 0.7
@@ -217,6 +219,7 @@ def plane_figure(
     step: int | None = None,
     show_legend: bool = True,
     palette: Palette = DEFAULT,
+    points_trace: str = POINTS_TRACE,
 ) -> go.Figure:
     """The GAN Lab picture of one moment of training.
 
@@ -225,8 +228,11 @@ def plane_figure(
     noise space. gradients: (points (K, 2), vectors (K, 2)) the direction each fake point
     moves under the generator's update (minus the loss gradient). ``layers`` picks
     which of ``LAYERS`` to draw. ``bounds`` = (x0, x1, y0, y1) fixes the view. ``palette``: the
-    colours of real, fake, D(x), the mesh and the arrows.
+    colours of real, fake, D(x), the mesh and the arrows. ``points_trace``: ``scattergl`` (WebGL)
+    or ``scatter`` (SVG) for the real and fake points (see :data:`POINTS_TRACE`).
     """
+    if points_trace not in POINTS_TRACES:
+        raise ValueError(f"points_trace {points_trace!r}: allowed {', '.join(POINTS_TRACES)}")
     layers = set(layers)
     unknown = layers - set(LAYERS)
     if unknown:
@@ -257,13 +263,13 @@ def plane_figure(
     # fakes pile onto it (which is where a good generator puts them)
     if "fake" in layers and len(fake_p):
         data.append(dict(
-            type=POINTS_TRACE, x=_list(fake_p[:, 0]), y=_list(fake_p[:, 1]), mode="markers", name="fake G(z)",
+            type=points_trace, x=_list(fake_p[:, 0]), y=_list(fake_p[:, 1]), mode="markers", name="fake G(z)",
             marker=dict(color=palette.fake, size=FAKE_MARKER_SIZE, opacity=FAKE_OPACITY),
             hovertemplate="fake (%{x:.2f}, %{y:.2f})<extra></extra>",
         ))
     if "real" in layers and len(real_p):
         data.append(dict(
-            type=POINTS_TRACE, x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
+            type=points_trace, x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
             marker=dict(color=palette.real, size=REAL_MARKER_SIZE, line=dict(color="white", width=1), opacity=1),
             hovertemplate="real (%{x:.2f}, %{y:.2f})<extra></extra>",
         ))

@@ -639,18 +639,19 @@ def _status_line(job, snap, box) -> None:
 
 def _plane_figure(snap, shown: list[str], preview=None):
     """The plane with the layers ``shown``; pure when ``preview`` (the real points shown before the
-    first snapshot) is given."""
+    first snapshot) is given. Points as SVG: the page draws this figure once per rerun, and a tab's
+    first WebGL plot costs more than the whole SVG one (the live view redraws with its own renderer)."""
     height = PLANE_HEIGHT_INSTRUCTOR if ctx.instructor else PLANE_HEIGHT
     if snap and snap.get("view"):
         view = snap["view"]
         return gf.plane_figure(
             snap["real"], view.get("fake"), heatmap=view.get("heatmap"), manifold=view.get("manifold"),
             gradients=view.get("gradients"), layers=shown, bounds=snap["bounds"], show_legend=False, height=height,
-            palette=ctx.palette,
+            palette=ctx.palette, points_trace="scatter",
         )
     return gf.plane_figure(_preview_real() if preview is None else preview, None,
                            layers=[n for n in shown if n == "real"], show_legend=False, height=height,
-                           palette=ctx.palette)
+                           palette=ctx.palette, points_trace="scatter")
 
 
 def plane_view(job, snap, live: bool, shown: list[str], box) -> None:

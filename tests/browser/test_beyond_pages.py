@@ -67,7 +67,7 @@ def test_editing_page_opens_and_fills_in(browser_page, beyond_server):
         box = main.get_by_text(label, exact=True).first.bounding_box()
         assert box is not None and box["y"] + box["height"] < page.viewport_size["height"], (label, box)
     assert page.locator('[data-testid="stSidebar"]').get_by_text("Random starts").count() == 0
-    assert main.get_by_text("Link to this view").count() == 1
+    assert main.get_by_role("button", name="Link to this view").count() == 1
     assert page.locator('[data-testid="stSidebar"]').get_by_text("Link to this view").count() == 0
     screenshot(page, "beyond-editing-1280")
     screenshot(page, "beyond-editing-1280-full", full_page=True)
@@ -129,8 +129,8 @@ def test_tgan_settings_at_the_top_and_one_link_at_the_bottom(browser_page, beyon
         assert sidebar.get_by_text(label, exact=True).count() == 0, label
         box = page.locator('[data-testid="stMain"]').get_by_text(label, exact=True).first.bounding_box()
         assert box and 0 <= box["y"] and box["y"] + box["height"] <= 900, (label, box)
-    assert page.get_by_text("Link to this view", exact=False).count() == 1
-    link = page.get_by_text("Link to this view", exact=False).bounding_box()
+    assert page.get_by_role("button", name="Link to this view").count() == 1
+    link = page.get_by_role("button", name="Link to this view").bounding_box()
     train = page.get_by_role("button", name=TRAIN).bounding_box()
     assert link["y"] > train["y"]
     screenshot(page, "beyond-tgan-1400-settings")

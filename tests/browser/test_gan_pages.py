@@ -216,9 +216,15 @@ def test_gan2d_settings_at_the_top_visible_at_1400x900(browser_page, app_server)
     train = _button(page, "Train").bounding_box()
     assert train["y"] + train["height"] <= 900
     assert page.evaluate(PLANE_TOP_JS) < 900 - 150                 # the plane starts well above the fold
-    link = _main(page).get_by_text("Link to this view").bounding_box()
+    link = _main(page).get_by_role("button", name="Link to this view").bounding_box()
     assert link["y"] > page.evaluate(PLANE_TOP_JS)                  # at the bottom, below the plane
     screenshot(page, "gan-2d-1400-settings")
+    # the link opens in a popover (its code block's highlighter loads only then): the page's address
+    _main(page).get_by_role("button", name="Link to this view").click()
+    code = page.locator('[data-testid="stCode"]')
+    code.wait_for(timeout=20_000)
+    assert code.inner_text().strip().startswith(f"{app_server}/gan_2d")
+    page.keyboard.press("Escape")
     page.locator('[data-testid="stSidebar"] label', has_text="Dark theme").first.click()
     wait_for_streamlit(page)
     screenshot(page, "gan-2d-1400-settings-dark")
@@ -237,7 +243,7 @@ def test_image_gan_settings_at_the_top_visible_at_1400x900(browser_page, app_ser
         assert box and 0 <= box["y"] and box["y"] + box["height"] <= 900, (label, box)
     train = _button(page, "Train").bounding_box()
     assert train["y"] + train["height"] <= 900
-    link = _main(page).get_by_text("Link to this view").bounding_box()
+    link = _main(page).get_by_role("button", name="Link to this view").bounding_box()
     assert link["y"] > train["y"]
     screenshot(page, "gan-images-1400-settings")
     page.locator('[data-testid="stSidebar"] label', has_text="Dark theme").first.click()

@@ -54,7 +54,12 @@ def test_plane_all_layers(plane_data):
     types = [t.type for t in fig.data]
     assert types[0] == "heatmap"  # drawn first = underneath
     assert types.count("scatter") == 3  # manifold, arrow shafts, arrow heads (SVG)
-    assert types.count("scattergl") == 2  # real and fake points (WebGL: cheap to redraw live)
+    assert types.count("scattergl") == 2  # real and fake points (WebGL: cheap to redraw in the replay)
+    svg = F.plane_figure(real, fake, heatmap=heat, manifold=manifold, gradients=grads, points_trace="scatter")
+    assert [t.type for t in svg.data] == ["heatmap", "scatter", "scatter", "scatter", "scatter", "scatter"]
+    assert [t.name for t in svg.data][2:4] == [t.name for t in fig.data][2:4] == ["fake G(z)", "real x ~ p_data"]
+    with pytest.raises(ValueError, match="points_trace 'bar': allowed scattergl, scatter"):
+        F.plane_figure(real, fake, points_trace="bar")
     data = _json(fig)["data"]
     heat_json = data[0]
     assert heat_json["zmin"] == 0 and heat_json["zmax"] == 1
