@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `from dashboard import live_feed` (the pages import the same module)
     sys.path.insert(0, str(ROOT))
 
-from dashboard import warm_up  # noqa: E402
+from dashboard import socket_options, warm_up  # noqa: E402
 
+socket_options.enable_tcp_nodelay()  # answers without Nagle's ~40 ms wait (dashboard/socket_options.py)
 warm_up.start()  # the pages' heavy imports before the server listens (dashboard/warm_up.py)
 
 import streamlit as st  # noqa: E402
