@@ -205,6 +205,26 @@ def _arrow_traces(points, vectors, span: float, max_len_frac: float = 0.09,
     ]
 
 
+def _points_traces(real_p: np.ndarray, fake_p: np.ndarray | None, show_real: bool, palette: Palette,
+                   trace_type: str) -> list[dict]:
+    """The plane's fake points (see-through) and real points (outlined, on top): real data stays
+    visible where the fakes pile onto it, which is where a good generator puts them."""
+    data = []
+    if fake_p is not None and len(fake_p):
+        data.append(dict(
+            type=trace_type, x=_list(fake_p[:, 0]), y=_list(fake_p[:, 1]), mode="markers", name="fake G(z)",
+            marker=dict(color=palette.fake, size=FAKE_MARKER_SIZE, opacity=FAKE_OPACITY),
+            hovertemplate="fake (%{x:.2f}, %{y:.2f})<extra></extra>",
+        ))
+    if show_real and len(real_p):
+        data.append(dict(
+            type=trace_type, x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
+            marker=dict(color=palette.real, size=REAL_MARKER_SIZE, line=dict(color="white", width=1), opacity=1),
+            hovertemplate="real (%{x:.2f}, %{y:.2f})<extra></extra>",
+        ))
+    return data
+
+
 def plane_figure(
     real,
     fake=None,
@@ -259,20 +279,7 @@ def plane_figure(
         trace = _manifold_trace(manifold, palette.manifold)
         if trace:
             data.append(trace)
-    # the fakes see-through and the real points on top, outlined: real data stays visible where the
-    # fakes pile onto it (which is where a good generator puts them)
-    if "fake" in layers and len(fake_p):
-        data.append(dict(
-            type=points_trace, x=_list(fake_p[:, 0]), y=_list(fake_p[:, 1]), mode="markers", name="fake G(z)",
-            marker=dict(color=palette.fake, size=FAKE_MARKER_SIZE, opacity=FAKE_OPACITY),
-            hovertemplate="fake (%{x:.2f}, %{y:.2f})<extra></extra>",
-        ))
-    if "real" in layers and len(real_p):
-        data.append(dict(
-            type=points_trace, x=_list(real_p[:, 0]), y=_list(real_p[:, 1]), mode="markers", name="real x ~ p_data",
-            marker=dict(color=palette.real, size=REAL_MARKER_SIZE, line=dict(color="white", width=1), opacity=1),
-            hovertemplate="real (%{x:.2f}, %{y:.2f})<extra></extra>",
-        ))
+    data += _points_traces(real_p, fake_p if "fake" in layers else None, "real" in layers, palette, points_trace)
     if "gradients" in layers and gradients is not None:
         data.extend(_arrow_traces(gradients[0], gradients[1], span, colour=palette.gradient))
     if title is None and step is not None:
