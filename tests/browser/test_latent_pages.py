@@ -49,7 +49,7 @@ def test_default_view_shows_the_shipped_demos_at_once(browser_page, app_server):
 
 def _assert_link_in_main_only(page) -> None:
     """"Link to this view" once, in the main page (at its bottom), not in the sidebar."""
-    assert page.locator('[data-testid="stMain"]').get_by_text("Link to this view").count() == 1
+    assert page.locator('[data-testid="stMain"]').get_by_role("button", name="Link to this view").count() == 1
     assert page.locator('[data-testid="stSidebar"]').get_by_text("Link to this view").count() == 0
 
 
