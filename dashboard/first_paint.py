@@ -15,8 +15,9 @@ projector size before anything mounts. ``dashboard/common.py`` keeps its own CSS
 
 The same insertion starts loading Plotly's chunk of Streamlit's front end (``plotly_chunk``) on every
 page but Home: Streamlit fetches, compiles and runs that 4.7 MB module only when the first chart
-arrives, after the page's script has run; started from ``<head>``, it loads while the script runs
-on the server (issue 22 §1: pages ready within 2 s). Home draws no chart, so it does not load it.
+arrives, after the page's script has run; started from ``<head>``, it loads while the app connects
+and the script runs on the server (issue 22 §1: pages ready within 2 s). Home draws no chart, so it
+does not load it.
 """
 from __future__ import annotations
 
@@ -59,15 +60,16 @@ def plotly_chunk(static_dir: str | Path | None = None) -> str | None:
 
 def preload_snippet(chunk: str) -> bytes:
     """``<head>`` lines that fetch and compile the front end's chunk ``chunk`` at once (off the main
-    thread) and run it as soon as the page's script is running on the server, i.e. while the browser
-    waits for it (run earlier, the module's evaluation would delay the app's connection). An ES
-    module runs once per page load, whoever imports it first. Relative, like Streamlit's own asset
-    links, so they resolve under a base URL path too."""
+    thread) and run it as soon as the app has mounted (its root says a script state): the browser
+    then waits for its websocket and for the page's script on the server, and the module's
+    evaluation fills that wait instead of delaying the script's first elements. An ES module runs
+    once per page load, whoever imports it first. Relative, like Streamlit's own asset links, so they resolve under a base URL
+    path too."""
     href = f"./static/js/{chunk}"
     script = ("(function(){var done=false;function go(){if(done)return;done=true;o.disconnect();"
               "import('%s').catch(function(){});}"
               "var o=new MutationObserver(function(){var a=document.querySelector('[data-testid=\"stApp\"]');"
-              "if(a&&a.getAttribute('data-test-script-state')==='running')go();});"
+              "if(a&&a.getAttribute('data-test-script-state'))go();});"
               "o.observe(document.documentElement,{subtree:true,attributes:true,"
               "attributeFilter:['data-test-script-state'],childList:true});})();" % href)
     return f'<link rel="modulepreload" crossorigin href="{href}"><script>{script}</script>'.encode()
