@@ -53,5 +53,6 @@ if _level:
                                             "ignored", _level.lower())
 
 app = st.App("app.py", routes=live_feed.routes(config.get_option("server.baseUrlPath")),
-             middleware=[Middleware(InstructorFirstPaint, root_font_px=INSTRUCTOR_ROOT_FONT_PX,
-                                 plotly=plotly_chunk())])
+             middleware=[Middleware(warm_up.NoteRequests),
+                         Middleware(InstructorFirstPaint, root_font_px=INSTRUCTOR_ROOT_FONT_PX,
+                                    plotly=plotly_chunk())])

@@ -6,11 +6,12 @@ the first time any page needs them. ``dashboard/serve.py`` calls :func:`start` o
 server listens: it pays those there (:data:`MODULES`, :data:`FIRST_CALLS`) and freezes the heap,
 so the server answers once a page has nothing left to import. In a thread, as before, a first page
 shared the interpreter with the imports and waited for them anyway, and so did the app's JavaScript
-files, which the same process serves. A daemon thread then pays the rarer one-time costs
-(:data:`LATER_CALLS`: the digits split, which imports scikit-learn, and the digit classifier, each
-cached per process by genlab); before each step it waits while a page's script runs (at most
-:data:`MAX_YIELD_S`), so a page that comes meanwhile does not share the interpreter with it.
-Nothing is trained for a session or drawn here, and a failing step is logged and skipped (the page
+files, which the same process serves. Once the server has answered its first request, a daemon
+thread pays the rarer one-time cost (:data:`LATER_CALLS`: the digit classifier, cached per process
+by genlab, trained once per machine when not on disk); before each step it
+waits while a page's script runs or a browser is still fetching (an HTTP request in the last
+:data:`QUIET_S`, noted by :class:`NoteRequests`; at most :data:`MAX_YIELD_S`), so a page that comes
+meanwhile, the first one above all, does not share the interpreter with it. Nothing is trained for a session or drawn here, and a failing step is logged and skipped (the page
 will then say what is wrong).
 """
 from __future__ import annotations
@@ -42,6 +43,29 @@ MODULES = (
 # Streamlit runs each script run (and fragment run) in a thread of this name.
 SCRIPT_THREAD = "ScriptRunner.scriptThread"
 MAX_YIELD_S = 5.0
+QUIET_S = 1.0       # no HTTP request for this long: no browser is loading a page
+FIRST_REQUEST_WAIT_S = 60.0
+_last_request = float("-inf")   # time.monotonic() of the server's latest HTTP request
+
+
+def note_request() -> None:
+    """Note that a browser asked for something now (see :data:`QUIET_S`)."""
+    global _last_request
+    _last_request = time.monotonic()
+
+
+class NoteRequests:
+    """ASGI middleware (``dashboard/serve.py``): :func:`note_request` on every HTTP request. A page
+    load is a burst of ~100 requests, then its websocket and script; the warm-up's steps wait for
+    the burst to end instead of taking the interpreter while the page loads."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope.get("type") == "http":
+            note_request()
+        await self.app(scope, receive, send)
 
 
 def _first_optimizer() -> None:
@@ -67,16 +91,22 @@ def _classifier() -> None:
     get_classifier("digits")
 
 
-FIRST_CALLS = (("first optimizer", _first_optimizer),)
-LATER_CALLS = (("digits split", _digits), ("digit classifier", _classifier))
+FIRST_CALLS = (("first optimizer", _first_optimizer), ("digits split", _digits))
+LATER_CALLS = (("digit classifier", _classifier),)   # trained once per machine when not cached: seconds
 
 _started = threading.Event()
 
 
+def _pages_busy() -> bool:
+    """A page's script runs in this process, or a browser fetched something in the last :data:`QUIET_S`."""
+    return (time.monotonic() - _last_request < QUIET_S
+            or any(t.name == SCRIPT_THREAD for t in threading.enumerate()))
+
+
 def _yield_to_pages(max_s: float = MAX_YIELD_S) -> None:
-    """Wait while a page's script runs in this process, at most ``max_s`` seconds."""
+    """Wait while pages are busy (:func:`_pages_busy`), at most ``max_s`` seconds."""
     deadline = time.monotonic() + max_s
-    while time.monotonic() < deadline and any(t.name == SCRIPT_THREAD for t in threading.enumerate()):
+    while time.monotonic() < deadline and _pages_busy():
         time.sleep(0.02)
 
 
@@ -110,5 +140,14 @@ def start() -> None:
         return
     _started.set()
     warm_up(MODULES, freeze=True, calls=FIRST_CALLS)
-    threading.Thread(target=warm_up, kwargs={"modules": (), "freeze": True, "calls": LATER_CALLS},
-                     name="genlab-warm-up", daemon=True).start()
+    threading.Thread(target=_later, name="genlab-warm-up", daemon=True).start()
+
+
+def _later(first_request_wait_s: float = FIRST_REQUEST_WAIT_S) -> None:
+    """:data:`LATER_CALLS` once the server has answered its first request (a health check or a
+    page; at most ``first_request_wait_s`` later): started earlier, a step such as scikit-learn's
+    import would still hold the interpreter when the first page arrives."""
+    deadline = time.monotonic() + first_request_wait_s
+    while _last_request == float("-inf") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    warm_up((), freeze=True, calls=LATER_CALLS)

@@ -56,6 +56,30 @@ def test_the_warm_up_waits_while_a_page_script_runs_but_not_forever():
     assert time.monotonic() - start < 0.1
 
 
+def test_the_warm_up_waits_until_browsers_stop_fetching(monkeypatch):
+    import asyncio
+    import time
+
+    monkeypatch.setattr(warm_up, "QUIET_S", 0.3)
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["type"])
+
+    asyncio.run(warm_up.NoteRequests(app)({"type": "http", "path": "/static/js/x.js"}, None, None))
+    assert seen == ["http"]
+    start = time.monotonic()
+    warm_up._yield_to_pages(max_s=5)                         # a request just now: wait QUIET_S
+    assert 0.2 <= time.monotonic() - start < 2
+    start = time.monotonic()
+    warm_up._yield_to_pages(max_s=5)                         # quiet since: at once
+    assert time.monotonic() - start < 0.1
+    warm_up.note_request()
+    start = time.monotonic()
+    warm_up._yield_to_pages(max_s=0.1)                       # never more than max_s
+    assert time.monotonic() - start < 0.25
+
+
 def test_the_one_time_calls_pay_what_a_first_page_would():
     from genlab import data
 
@@ -65,3 +89,26 @@ def test_the_one_time_calls_pay_what_a_first_page_would():
     assert "torch._dynamo" in sys.modules                    # what the first optimizer of a process imports
     warm_up._digits()
     assert data._digits_split_once.cache_info().currsize == 1
+
+
+def test_the_later_calls_start_after_the_first_request(monkeypatch):
+    import threading
+    import time
+
+    calls = []
+    monkeypatch.setattr(warm_up, "_last_request", float("-inf"))
+    monkeypatch.setattr(warm_up, "QUIET_S", 0.05)
+    monkeypatch.setattr(warm_up, "LATER_CALLS", (("note", lambda: calls.append(time.monotonic())),))
+    monkeypatch.setattr(warm_up.gc, "freeze", lambda: None)
+    thread = threading.Thread(target=warm_up._later, kwargs={"first_request_wait_s": 5}, daemon=True)
+    thread.start()
+    time.sleep(0.3)
+    assert calls == []                                       # no request yet: nothing runs
+    requested = time.monotonic()
+    warm_up.note_request()
+    thread.join(5)
+    assert calls and calls[0] >= requested + 0.05            # after the request and a quiet moment
+    start = time.monotonic()
+    monkeypatch.setattr(warm_up, "_last_request", float("-inf"))
+    warm_up._later(first_request_wait_s=0.2)                 # no request ever: it goes on after the wait
+    assert len(calls) == 2 and time.monotonic() - start < 2
