@@ -33,7 +33,7 @@ from genlab.errors import GenlabError, check_number
 from genlab.losses import discriminator_loss, discriminator_output, generator_loss, r1_penalty
 from genlab.models.dcgan import DCDiscriminator, DCGANConfig, DCGenerator
 from genlab.models.gan import Discriminator2D, GANConfig, Generator2D, sample_noise
-from genlab.train.base import Trainer, dataclass_from_dict
+from genlab.train.base import Trainer, adam_optimizer, dataclass_from_dict
 from genlab.validation import check_option
 from genlab.train.gan_config import (  # the settings live in gan_config; these stay importable from here
     DCGAN_PRESETS,  # noqa: F401
@@ -152,7 +152,7 @@ class GANTrainer(Trainer):
     def _make_optimizer(self, module: torch.nn.Module, name: str, lr: float) -> torch.optim.Optimizer:
         check_optimizer("optimizer", name)
         if name == "adam":
-            return torch.optim.Adam(module.parameters(), lr=lr, betas=self.train_config.betas)
+            return adam_optimizer(module.parameters(), lr=lr, betas=self.train_config.betas)
         return torch.optim.SGD(module.parameters(), lr=lr, momentum=self.train_config.momentum)
 
     @classmethod
