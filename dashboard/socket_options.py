@@ -18,6 +18,7 @@ import asyncio.base_events
 import socket
 
 _INET = (socket.AF_INET, socket.AF_INET6)
+ASYNCIO_SET_NODELAY = asyncio.base_events._set_nodelay   # asyncio's own check, kept for the tests
 
 
 def set_tcp_nodelay(sock) -> None:

@@ -312,9 +312,18 @@ def test_gan2d_draw_by_clicking_and_box_select(browser_page, app_server):
                 return [r.left + L.xaxis._offset + L.xaxis.l2p(x), r.top + L.yaxis._offset + L.yaxis.l2p(y)]; }""",
             [canvas.element_handle(), x, y])
 
-    # a click adds a Gaussian blob where it lands (the nearest point of the click grid)
-    px, py = pixel(-2.5, 2.5)
-    page.mouse.move(px, py)
+    # a click adds a Gaussian blob where it lands (the nearest point of the click grid). Plotly reports a
+    # click on a point only once its hover has found that point: wait for the hover (and aim again if the
+    # page moved the canvas under the pointer while it finished drawing), as a person sees the highlight
+    canvas_handle = canvas.element_handle()
+    for _ in range(5):
+        px, py = pixel(-2.5, 2.5)
+        page.mouse.move(px, py)
+        try:
+            page.wait_for_function("el => (el._hoverdata || []).length > 0", arg=canvas_handle, timeout=5_000)
+            break
+        except Exception:
+            page.mouse.move(px + 40, py + 40)
     page.mouse.click(px, py)
     wait_for_js(page, "() => location.search.includes('shapes=g')", timeout_ms=120_000)
     wait_for_streamlit(page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import asyncio.base_events
 import socket
+import threading
 
 from dashboard import socket_options
 
@@ -31,11 +32,16 @@ def _server_side_nodelay() -> int:
         await server.wait_closed()
         return value
 
-    return asyncio.run(main())
+    result = []   # in a thread of its own: the test's thread may already run an event loop
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(main())))
+    thread.start()
+    thread.join(20)
+    return result[0]
 
 
 def test_streamlit_like_sockets_lack_nodelay_without_the_fix_and_have_it_with_it(monkeypatch):
-    monkeypatch.setattr(asyncio.base_events, "_set_nodelay", asyncio.base_events._set_nodelay)
+    # asyncio's own check (another test in this process may have put the fix in already)
+    monkeypatch.setattr(asyncio.base_events, "_set_nodelay", socket_options.ASYNCIO_SET_NODELAY)
     assert socket.socket(socket.AF_INET).proto == 0      # why asyncio's own check skipped them
     assert _server_side_nodelay() == 0
     socket_options.enable_tcp_nodelay()
