@@ -8,7 +8,9 @@ so the server answers once a page has nothing left to import. In a thread, as be
 shared the interpreter with the imports and waited for them anyway, and so did the app's JavaScript
 files, which the same process serves. Once the server has answered its first request, a daemon
 thread pays the rarer one-time cost (:data:`LATER_CALLS`: the digit classifier, cached per process
-by genlab, trained once per machine when not on disk); before each step it
+by genlab, trained once per machine when not on disk, its features of the data splits, and the Latent
+spaces page's default AE and VAE, loaded and scored as its first visit would; all of it before the
+server listens when the classifier is on disk, since loading it is then cheap); before each step it
 waits while a page's script runs or a browser is still fetching (an HTTP request in the last
 :data:`QUIET_S`, noted by :class:`NoteRequests`; at most :data:`MAX_YIELD_S`), so a page that comes
 meanwhile, the first one above all, does not share the interpreter with it. Nothing is trained for a session or drawn here, and a failing step is logged and skipped (the page
@@ -91,8 +93,43 @@ def _classifier() -> None:
     get_classifier("digits")
 
 
-FIRST_CALLS = (("first optimizer", _first_optimizer), ("digits split", _digits))
-LATER_CALLS = (("digit classifier", _classifier),)   # trained once per machine when not cached: seconds
+def _classifier_statistics() -> None:
+    """The classifier's features of the test and train splits (every Fréchet distance a page shows
+    compares with them) and the real floor."""
+    from genlab import metrics
+
+    metrics.real_floor_frechet("digits")
+
+
+def _latent_demos() -> None:
+    """The Latent spaces page's default AE and VAE (the shipped demos, when the store has no run of
+    their own): loaded, encoded and their prior samples scored, as the page's first visit would."""
+    from dashboard import latent_jobs as lj
+
+    d = lj.DEFAULTS
+    configs = lj.pair_configs(d["dataset"], d["latent_dim"], d["beta"], d["epochs"], d["seed"], d["mc_samples"])
+    for model, config in configs.items():
+        run = lj.find_finished(config)
+        if run is not None:
+            loaded = lj.load_model(run, model.upper())
+            loaded.codes()
+            loaded.prior_scores(0)
+
+
+def _scores_when_cached() -> None:
+    """Before listening only when cheap (a fraction of a second): the classifier is on disk."""
+    from genlab.classifier import classifier_is_cached
+
+    if classifier_is_cached("digits"):
+        for _, call in LATER_CALLS:
+            call()
+
+
+FIRST_CALLS = (("first optimizer", _first_optimizer), ("digits split", _digits),
+               ("cached classifier, its statistics, latent demos", _scores_when_cached))
+# the classifier is trained once per machine when not cached (seconds); each step is a no-op once done
+LATER_CALLS = (("digit classifier", _classifier), ("classifier statistics", _classifier_statistics),
+               ("latent spaces demos", _latent_demos))
 
 _started = threading.Event()
 

@@ -103,6 +103,11 @@ def _cache_path(dataset: str) -> Path:
     return classifier_cache_dir() / f"{dataset}-{_code_hash(dataset)}.pt"
 
 
+def classifier_is_cached(dataset: str = "digits") -> bool:
+    """Whether :func:`get_classifier` would load ``dataset``'s classifier from disk (no training)."""
+    return _cache_path(_check_dataset(dataset)).is_file()
+
+
 def check_training_set(images, labels) -> tuple[torch.Tensor, torch.Tensor]:
     """``images`` as a float tensor ``(N, 1, S, S)`` and ``labels`` as a long tensor ``(N,)``, or a
     GenlabError naming the shape that is wrong (every digit classifier's training set)."""

@@ -4,7 +4,6 @@ and Stop work. Runs are tiny (1-2 epochs of digits) in a temporary run store."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -73,11 +72,15 @@ def _charts(at: AppTest) -> dict[str, dict]:
     return out
 
 
-def _rows(array) -> int:
-    """Number of rows of a plotly array (a list, or plotly's binary {"bdata", "shape"} encoding)."""
-    if isinstance(array, dict):
-        return int(str(array["shape"]).split(",")[0])
-    return len(array)
+def _rows(trace: dict) -> int:
+    """Pixel rows of an image trace's PNG (``source``, a data URI)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    assert trace["type"] == "image" and trace["source"].startswith("data:image/png;base64,")
+    return Image.open(io.BytesIO(base64.b64decode(trace["source"].split(",", 1)[1]))).size[1]
 
 
 def _texts(elements) -> str:
@@ -123,7 +126,7 @@ def test_controls_change_the_figures_and_the_url(runs_env):
     assert at.query_params["prior"] == "0"
     at.slider(key="grid").set_value(7)
     _run(at)
-    grid = _charts(at)["grid_pair"]["data"][0]["z"]
+    grid = _charts(at)["grid_pair"]["data"][0]
     assert _rows(grid) == 7 * 9 - 1  # 7 tiles of 8 pixels with 1-pixel gaps
     assert at.query_params["grid"] == "7"
     at.radio(key="spacing").set_value("quantile")
@@ -139,17 +142,17 @@ def test_controls_change_the_figures_and_the_url(runs_env):
     assert len(interp["layout"]["xaxis"]["ticktext"]) == 5 + 2  # A, 5 steps, B
     assert at.query_params["walk"] == "interpolation"
     at = _page(LATENT, epochs=1, walk="traversal")
-    before = _charts(at)["trav_point"]["data"][0]["z"]
+    before = _charts(at)["trav_point"]["data"][0]["source"]
     at.slider(key="z1").set_value(2.5)
     _run(at)
     assert at.query_params["z1"] == "2.5"
-    assert _charts(at)["trav_point"]["data"][0]["z"] != before
+    assert _charts(at)["trav_point"]["data"][0]["source"] != before
 
 
 def test_url_reproduces_the_view(runs_env):
     at = _page(LATENT, epochs=1, grid=9, same=0, z2=-1.5, tdim=2)
     assert at.slider(key="grid").value == 9 and at.toggle(key="same").value is False
-    assert _rows(_charts(at)["grid_pair"]["data"][0]["z"]) == 9 * 9 - 1
+    assert _rows(_charts(at)["grid_pair"]["data"][0]) == 9 * 9 - 1
     at = _page(LATENT, epochs=1, grid=9, same=0, z2=-1.5, tdim=2, walk="traversal")   # the open tab too
     assert at.slider(key="z2").value == -1.5 and at.selectbox(key="tdim").value == 2
     assert "trav_point" in _charts(at) and "grid_pair" not in _charts(at)

@@ -50,14 +50,21 @@ def test_image_mosaic_layout_gaps_and_ticks():
     assert np.isnan(mosaic[:, 8]).all() and np.isnan(mosaic[8]).all()  # gaps between tiles
     assert np.isnan(mosaic[9:, 18:]).all()  # the two missing tiles of the last row stay empty
     fig = lf.image_mosaic(images, 3, x_ticks=["a", "b", "c"])
-    assert fig.data[0].zmin == 0 and fig.data[0].zmax == 1
+    assert _pixels(fig.data[0]).shape == (2 * 9 - 1, 3 * 9 - 1, 3)        # one picture, mosaic pixels
     assert list(fig.layout.xaxis.ticktext) == ["a", "b", "c"] and fig.layout.yaxis.autorange == "reversed"
+    assert list(fig.layout.xaxis.tickvals) == [3.5, 12.5, 21.5]            # tile centres
 
 
-def _colour_at(colorscale, value: float) -> str:
-    """The colour a two-stop plotly colorscale gives ``value`` at its ends (0 or 1)."""
-    stops = {float(position): colour for position, colour in colorscale}
-    return stops[float(value)]
+def _pixels(trace) -> np.ndarray:
+    """The RGB pixels (H, W, 3) of an image trace's PNG data URI."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    assert trace.type == "image" and trace.source.startswith("data:image/png;base64,")
+    data = base64.b64decode(trace.source.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
 @pytest.mark.parametrize("builder", [
@@ -71,15 +78,13 @@ def test_digits_are_white_ink_on_black_with_white_gaps(builder):
     images = np.zeros((4, 1, 8, 8))
     images[:, :, 2:6, 3:5] = 1.0        # a white stroke on black
     fig = builder(images)
-    picture, gaps = fig.data
-    assert picture.type == "heatmap" and picture.zmin == 0 and picture.zmax == 1
-    assert _colour_at(picture.colorscale, 0) == "#000000" and _colour_at(picture.colorscale, 1) == "#ffffff"
-    assert picture.reversescale in (None, False)
-    z = np.array(picture.z, dtype=float)
-    assert np.nanmax(z) == 1.0 and np.nanmin(z) == 0.0    # the images are drawn as they are, not inverted
-    gap_z = np.array(gaps.z, dtype=float)
-    assert np.array_equal(np.isnan(z), ~np.isnan(gap_z))  # the gap trace covers exactly the gaps
-    assert {c for _, c in gaps.colorscale} == {lf.GAP_COLOUR} == {"#ffffff"}
+    (picture,) = fig.data
+    pixels = _pixels(picture)
+    mosaic, _, _ = lf._mosaic_array(images, 2 if pixels.shape[1] < 20 else 4)
+    ink, ground, gap = mosaic == 1.0, mosaic == 0.0, np.isnan(mosaic)
+    assert (pixels[ink] == 255).all() and (pixels[ground] == 0).all()     # drawn as they are, not inverted
+    assert lf.GAP_COLOUR == "#ffffff" and (pixels[gap] == 255).all()       # white lines between the tiles
+    assert gap.any() and ink.any() and ground.any()
 
 
 def test_styled_mosaic_keeps_white_on_black_in_the_dark_theme(monkeypatch):
@@ -88,9 +93,12 @@ def test_styled_mosaic_keeps_white_on_black_in_the_dark_theme(monkeypatch):
 
     monkeypatch.setattr(common, "is_dark", lambda: True)
     monkeypatch.setattr(common, "is_instructor", lambda: False)
-    fig = common.style_figure(lf.image_mosaic(np.ones((2, 1, 8, 8)), 2))
+    images = np.zeros((2, 1, 8, 8))
+    images[0] = 1.0
+    light = _pixels(lf.image_mosaic(images, 2).data[0])
+    fig = common.style_figure(lf.image_mosaic(images, 2))
     assert fig.layout.plot_bgcolor == "#161a23"
-    assert _colour_at(fig.data[0].colorscale, 1) == "#ffffff" and {c for _, c in fig.data[1].colorscale} == {"#ffffff"}
+    assert np.array_equal(_pixels(fig.data[0]), light) and light[0, 0, 0] == 255 and light[0, 9, 0] == 0
 
 
 def test_latent_scatter_prior_marks_follow_the_background():
@@ -120,8 +128,8 @@ def test_side_by_side_keeps_traces_shapes_and_equal_aspect():
     a = lf.latent_scatter(points, np.arange(30) % 3, prior_circles=True, xy_range=(-5, 5))
     b = lf.image_mosaic(np.zeros((4, 1, 8, 8)), 2)
     fig = lf.side_by_side([a, b], ["AE", "VAE"], height=300)
-    assert len(fig.data) == len(a.data) + 2   # the mosaic: the images and the gap lines
-    assert fig.data[-1].xaxis == "x2" and fig.data[-2].xaxis == "x2" and fig.data[0].xaxis == "x"
+    assert len(fig.data) == len(a.data) + 1   # the mosaic: one picture
+    assert fig.data[-1].xaxis == "x2" and fig.data[-2].xaxis == "x" and fig.data[0].xaxis == "x"
     assert len(fig.layout.shapes) == 3 and all(s.xref == "x" for s in fig.layout.shapes)
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis2.scaleanchor == "x2"
     assert tuple(fig.layout.xaxis.range) == (-5, 5) and fig.layout.yaxis2.autorange == "reversed"

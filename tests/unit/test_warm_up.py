@@ -87,7 +87,10 @@ def test_the_one_time_calls_pay_what_a_first_page_would():
     from genlab import data
 
     assert [name for name, _ in warm_up.FIRST_CALLS + warm_up.LATER_CALLS] == ["first optimizer", "digits split",
-                                                                                "digit classifier"]
+                                                                                "cached classifier, its statistics, latent demos",
+                                                                                "digit classifier",
+                                                                                "classifier statistics",
+                                                                                "latent spaces demos"]
     warm_up._first_optimizer()
     assert "torch._dynamo" in sys.modules                    # what the first optimizer of a process imports
     warm_up._digits()
@@ -115,3 +118,19 @@ def test_the_later_calls_start_after_the_first_request(monkeypatch):
     monkeypatch.setattr(warm_up, "_last_request", float("-inf"))
     warm_up._later(first_request_wait_s=0.2)                 # no request ever: it goes on after the wait
     assert len(calls) == 2 and time.monotonic() - start < 2
+
+
+def test_the_latent_demos_are_loaded_and_scored_once_per_process(monkeypatch, tmp_path):
+    """The Latent spaces page's first visit finds the shipped default AE / VAE encoded and scored."""
+    from dashboard import latent_jobs as lj
+
+    monkeypatch.setenv("GENLAB_RUNS_DIR", str(tmp_path))        # an empty store: the shipped demos
+    monkeypatch.setattr(lj, "_LOADED", type(lj._LOADED)())
+    warm_up._latent_demos()
+    d = lj.DEFAULTS
+    configs = lj.pair_configs(d["dataset"], d["latent_dim"], d["beta"], d["epochs"], d["seed"], d["mc_samples"])
+    for model, config in configs.items():
+        run = lj.find_finished(config)
+        assert run is not None and lj.is_demo(run)
+        loaded = lj.load_model(run)
+        assert {"codes", ("scores", 0)} <= set(loaded._cache)
