@@ -69,7 +69,8 @@ def optimizer_line(optimizer_d: str, optimizer_g: str, betas=(0.5, 0.999), momen
     b1 = float(betas[0])
     why = ("β1 = 0.5 is the DCGAN paper's setting (Radford et al. 2016), which trains small GANs with "
            "little tuning" if b1 == 0.5 else
-           f"β1 = {b1:g} (no momentum) is TransGAN's and ViTGAN's setting: D and G react to each other at once"
+           f"β1 = {b1:g} (no momentum) is how GANs with the R1 penalty are trained (Mescheder et al. 2018, "
+           "StyleGAN2), and TransGAN and ViTGAN too: D and G react to each other at once"
            if b1 == 0.0 else "per-weight step sizes need less tuning")
     return f"{who} — {DEPARTURE} Goodfellow et al. used SGD with momentum; {why}."
 
