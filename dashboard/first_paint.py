@@ -63,8 +63,8 @@ def preload_snippet(chunk: str) -> bytes:
     thread) and run it as soon as the app has mounted (its root says a script state): the browser
     then waits for its websocket and for the page's script on the server, and the module's
     evaluation fills that wait instead of delaying the script's first elements. An ES module runs
-    once per page load, whoever imports it first. Relative, like Streamlit's own asset links, so they resolve under a base URL
-    path too."""
+    once per page load, whoever imports it first. Relative, like Streamlit's own asset links, so
+    they resolve under a base URL path too."""
     href = f"./static/js/{chunk}"
     script = ("(function(){var done=false;function go(){if(done)return;done=true;o.disconnect();"
               "import('%s').catch(function(){});}"

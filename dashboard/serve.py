@@ -10,8 +10,8 @@ with fragment reruns.
 It also puts instructor mode's root font size into the app's HTML page when the address says
 ``?instructor=1`` (``dashboard/first_paint.py``): tables then mount at projector size on the
 first load instead of at 14 px; on every page but Home it also starts loading the front end's Plotly
-chunk while the app connects and the page's script runs. And it imports what the pages need before it listens, the
-rarer one-time costs in a thread (``dashboard/warm_up.py``), so the first page after a start does not
+chunk while the app connects and the page's script runs. And it imports what the pages need before
+it listens, the rarer one-time costs in a thread (``dashboard/warm_up.py``), so the first page after a start does not
 pay for torch and Plotly.
 """
 from __future__ import annotations

@@ -13,8 +13,9 @@ spaces page's default AE and VAE, loaded and scored as its first visit would; al
 server listens when the classifier is on disk, since loading it is then cheap); before each step it
 waits while a page's script runs or a browser is still fetching (an HTTP request in the last
 :data:`QUIET_S`, noted by :class:`NoteRequests`; at most :data:`MAX_YIELD_S`), so a page that comes
-meanwhile, the first one above all, does not share the interpreter with it. Nothing is trained for a session or drawn here, and a failing step is logged and skipped (the page
-will then say what is wrong).
+meanwhile, the first one above all, does not share the interpreter with it. Nothing is trained for
+a session or drawn here, and a failing step is logged and skipped (the page will then say what is
+wrong).
 """
 from __future__ import annotations
 

@@ -20,7 +20,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.palette import CLASS_SYMBOL_GLYPHS, DEFAULT, Palette, rgba
+from dashboard.figures.palette import CLASS_SYMBOL_GLYPHS, DEFAULT, Palette, hex_rgb, rgba
+from dashboard.figures.png import png_data_uri
 
 __all__ = [
     "CLASS_COLOURS",
@@ -173,29 +174,17 @@ def _mosaic_array(images, ncols: int, gap: int = 1) -> tuple[np.ndarray, int, in
     return out, h, w
 
 
-def _hex_rgb(colour: str) -> np.ndarray:
-    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
-
-
 def _mosaic_png(mosaic: np.ndarray) -> str:
     """A mosaic from :func:`_mosaic_array` as a PNG data URI: [0, 1] through :data:`DIGIT_COLORSCALE`,
-    the NaN gaps in :data:`GAP_COLOUR`. A few kB where the same pixels as a heatmap's JSON are ~50
-    times more, which the browser must parse and draw on every page load."""
-    import base64
-    import io
-
-    from PIL import Image
-
+    the NaN gaps in :data:`GAP_COLOUR`."""
     (_, low), (_, high) = DIGIT_COLORSCALE
-    gaps = np.isnan(mosaic)
+    low, high, gap = (np.array(hex_rgb(c), dtype=float) for c in (low, high, GAP_COLOUR))
     x = np.clip(np.nan_to_num(mosaic, nan=0.0), 0.0, 1.0)[:, :, None]
-    rgb = _hex_rgb(low) + x * (_hex_rgb(high) - _hex_rgb(low))          # (H, W, 3)
-    rgb[gaps] = _hex_rgb(GAP_COLOUR)
-    buffer = io.BytesIO()
+    rgb = low + x * (high - low)                                      # (H, W, 3)
+    rgb[np.isnan(mosaic)] = gap
     pixels = np.rint(rgb).astype(np.uint8)
     grey = (pixels == pixels[:, :, :1]).all()           # one channel is a third of the bytes
-    Image.fromarray(pixels[:, :, 0] if grey else pixels).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_data_uri(pixels[:, :, 0] if grey else pixels)
 
 
 def image_mosaic(images, ncols: int, title: str = "", *, height: int | None = None, gap: int = 1,

@@ -44,19 +44,24 @@ CLASS_SYMBOL_GLYPHS = {
 }
 
 
-def rgba(colour: str, alpha: float) -> str:
-    """``"#rrggbb"`` -> ``"rgba(r,g,b,alpha)"`` (a see-through version of a palette colour)."""
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    """``"#rrggbb"`` -> ``(r, g, b)``, each 0-255."""
     text = colour.lstrip("#")
     if len(text) != 6:
         raise ValueError(f"expected a colour like '#1b9e4b', got {colour!r}")
     r, g, b = (int(text[i:i + 2], 16) for i in (0, 2, 4))
+    return r, g, b
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """``"#rrggbb"`` -> ``"rgba(r,g,b,alpha)"`` (a see-through version of a palette colour)."""
+    r, g, b = hex_rgb(colour)
     return f"rgba({r},{g},{b},{alpha:g})"
 
 
 def _tint(colour: str, amount: float) -> str:
     """``colour`` mixed with white: ``amount`` = 1 is the colour, 0 is white."""
-    text = colour.lstrip("#")
-    mixed = (round(255 - amount * (255 - int(text[i:i + 2], 16))) for i in (0, 2, 4))
+    mixed = (round(255 - amount * (255 - v)) for v in hex_rgb(colour))
     return "#" + "".join(f"{v:02x}" for v in mixed)
 
 

@@ -8,14 +8,13 @@ frames per second where a Streamlit rerun per frame could not.
 """
 from __future__ import annotations
 
-import base64
-import io
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from dashboard.figures.palette import DEFAULT, Palette
+from dashboard.figures.png import png_data_uri
 
 __all__ = [
     "plane_at",
@@ -71,15 +70,11 @@ def plane_at(history, index: int, *, palette: Palette = DEFAULT, height: int | N
 def _grid_png(samples: np.ndarray, nrow: int) -> str:
     """uint8 images (N, C, H, W) tiled ``nrow`` per row (torchvision's make_grid), as a PNG data URI."""
     import torch
-    from PIL import Image
     from torchvision.utils import make_grid
 
     grid = make_grid(torch.from_numpy(np.ascontiguousarray(samples)), nrow=max(1, int(nrow)), padding=1, pad_value=90)
     array = grid.permute(1, 2, 0).numpy()
-    image = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_data_uri(array[:, :, 0] if array.shape[2] == 1 else array)
 
 
 def _image_figure(source: str, title: str, height: int | None) -> go.Figure:
@@ -134,12 +129,6 @@ def figure_at(history, index: int, *, palette: Palette = DEFAULT, height: int | 
     return latent_at(history, index, palette=palette, height=height)
 
 
-def _png_uri(picture) -> str:
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def animated(history, *, start: int = 0, fps: float = 10, every: int = 1, title: str = "",
              height: int | None = 520) -> go.Figure:
     """One figure that plays the history in the browser: frame ``i`` is the picture of
@@ -157,7 +146,7 @@ def animated(history, *, start: int = 0, fps: float = 10, every: int = 1, title:
         indices.append(len(history) - 1)
     start = min(indices, key=lambda i: abs(i - start))
     limit = latent_limit(history.arrays["codes"]) if history.kind == "latent" else None
-    sources = {i: _png_uri(frame_image(history, i, title, limit)) for i in indices}
+    sources = {i: png_data_uri(frame_image(history, i, title, limit), optimize=True) for i in indices}
     names = [str(int(history.steps[i])) for i in indices]
     base = go.Figure(go.Image(source=sources[start], hoverinfo="skip"))
     base.frames = [go.Frame(data=[go.Image(source=sources[i], hoverinfo="skip")], name=name)
