@@ -60,7 +60,7 @@ def frame_schedule(target_steps: int, budget: int = HISTORY_FRAMES) -> np.ndarra
         raise GenlabError(f"a history needs target steps >= 0 and a budget >= 2 (got {target}, {budget})")
     if target + 1 <= budget:
         return np.arange(target + 1, dtype=np.int64)
-    linear = np.unique(np.round(np.linspace(0, target, budget // 2)).astype(np.int64))
+    linear = np.unique(np.round(np.linspace(0, target, max(budget // 2, 2))).astype(np.int64))
     wanted = budget - len(linear)
 
     def log_points(n: int) -> np.ndarray:
@@ -68,8 +68,14 @@ def frame_schedule(target_steps: int, budget: int = HISTORY_FRAMES) -> np.ndarra
         return np.setdiff1d(points, linear, assume_unique=True)
 
     low, high = max(wanted, 2), max(wanted, 2)
-    while len(log_points(high)) < wanted:      # n = target + 1 gives every step: always enough
+    while len(log_points(high)) < wanted and high <= target:
         low, high = high, min(2 * high, target + 1)
+    if len(log_points(high)) < wanted:
+        # Runs a little longer than the budget: even target + 1 log points skip late steps
+        # (rounding merges the dense early ones), so the earliest free steps fill the rest.
+        extra = log_points(high)
+        free = np.setdiff1d(np.arange(1, target), np.union1d(linear, extra), assume_unique=True)
+        return np.union1d(linear, np.union1d(extra, free[: wanted - len(extra)])).astype(np.int64)
     while low < high:                          # the fewest log points that fill the budget
         middle = (low + high) // 2
         low, high = (middle + 1, high) if len(log_points(middle)) < wanted else (low, middle)

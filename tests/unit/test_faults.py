@@ -51,8 +51,10 @@ def _wait_for(predicate, timeout: float, what: str, process: subprocess.Popen | 
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _rows_after_checkpoint(run: Run, margin: int = 5):
-    """The checkpoint's step once the metrics have at least ``margin`` rows after it."""
+def _rows_after_checkpoint(run: Run, margin: int = 5, at_most: int | None = None):
+    """The checkpoint's step once the metrics have at least ``margin`` rows after it, and at most
+    ``at_most``: killed right away, the process is then well before its next checkpoint (a check
+    read while the next checkpoint was being written would see no rows after it)."""
     if not run.has_checkpoint():
         return None
     try:
@@ -60,7 +62,8 @@ def _rows_after_checkpoint(run: Run, margin: int = 5):
         rows = len(run.read_metrics())
     except GenlabError:          # caught between the checkpoint's rename and ... never partial; retry
         return None
-    return step if step > 0 and rows >= step + margin else None
+    late = at_most is not None and rows > step + at_most
+    return step if step > 0 and rows >= step + margin and not late else None
 
 
 def _assert_store_healthy(store: RunStore) -> None:
@@ -98,11 +101,11 @@ def test_kill_9_during_cli_training_then_list_load_and_resume(tmp_path):
     with open(log, "w") as handle:
         process = subprocess.Popen(
             [sys.executable, "-m", "genlab", "train", "gan", "--dataset", "ring8", "--steps", "1000000",
-             "--batch-size", "64", "--checkpoint-every", "40", "--out", str(root / "killed"), "--device", "cpu"],
+             "--batch-size", "64", "--checkpoint-every", "300", "--out", str(root / "killed"), "--device", "cpu"],
             stdout=handle, stderr=subprocess.STDOUT, env=_env(), cwd=tmp_path)
     try:
         run = Run(root / "killed")
-        _wait_for(lambda: _rows_after_checkpoint(run), 240, "a checkpoint with rows after it", process, log)
+        _wait_for(lambda: _rows_after_checkpoint(run, 5, at_most=150), 240, "a checkpoint with rows after it", process, log)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
@@ -174,7 +177,7 @@ def test_kill_9_of_a_process_running_a_dashboard_job(tmp_path):
     process = start_job_process(root, "gan-job", 400, log)
     run = Run(root / "gan-job")
     try:
-        _wait_for(lambda: (run.path / "config.json").is_file() and _rows_after_checkpoint(run, 3), 240,
+        _wait_for(lambda: (run.path / "config.json").is_file() and _rows_after_checkpoint(run, 3, at_most=10), 240,
                   "the job's first checkpoint", process, log)
     finally:
         process.send_signal(signal.SIGKILL)

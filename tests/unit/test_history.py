@@ -66,6 +66,16 @@ def test_the_schedule_is_log_spaced_at_the_start_and_covers_the_whole_run(target
     assert np.median(gaps[: len(gaps) // 3]) < np.median(gaps[-len(gaps) // 3:])
 
 
+@pytest.mark.parametrize("budget", [HISTORY_FRAMES, 64, 2])
+def test_every_target_gets_its_frames_and_the_schedule_always_ends(budget):
+    # Targets a little over the budget (120-180 steps for 120 frames) once looped forever: rounding
+    # merged the dense early log points, so even one log point per step could not fill the budget.
+    for target in range(0, 1001):
+        steps = frame_schedule(target, budget)
+        assert len(steps) == min(target + 1, budget), target
+        assert steps[0] == 0 and steps[-1] == target and (np.diff(steps) > 0).all(), target
+
+
 def test_a_short_run_records_every_step_and_thinning_keeps_the_ends():
     assert list(frame_schedule(10)) == list(range(11))
     keep = thin_frames(np.arange(301), HISTORY_FRAMES)
