@@ -129,7 +129,9 @@ def test_gan2d_train_watch_pause_change_live(browser_page, app_server):
     paused = _wait_status(page, "s.state === 'Paused'", timeout_ms=120_000)
     wait_for_js(page, "() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout_ms=60_000)
     wait_for_streamlit(page)
-    assert _status(page)["step"] == paused["step"]
+    # the page's own status line (the live feed's is gone with the canvas): read once it is drawn (a
+    # loaded fresh-clone run once read the page between the two)
+    _wait_status(page, f"s.state === 'Paused' && s.step === {paused['step']}", timeout_ms=30_000)
     page.wait_for_timeout(1500)
     assert _status(page)["step"] == paused["step"]          # the counter stopped
     assert abs(page.evaluate(PLANE_TOP_JS) - live_top) <= 2, (live_top, page.evaluate(PLANE_TOP_JS))
