@@ -31,7 +31,18 @@ socket_options.enable_tcp_nodelay()  # answers without Nagle's ~40 ms wait (dash
 warm_up.start()  # the pages' heavy imports before the server listens (dashboard/warm_up.py)
 
 import streamlit as st  # noqa: E402
-from streamlit import config  # noqa: E402
+from streamlit import config, delta_generator  # noqa: E402
+from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+
+# dashboard/pages/ would make Streamlit run a deep link's page script alone (its old pages-folder
+# mode) until a script calls st.navigation; the page then reruns itself through app.py
+# (common._leave_pages_folder_mode). Every script here runs under app.py's st.navigation, so the
+# first page after a start goes there at once instead of running twice.
+PagesManager.uses_pages_directory = False
+# Streamlit's first element in a process checks that it was not imported outside `streamlit run`
+# with inspect.stack(), which maps every imported module to its file: ~0.1 s of the first page
+# after a start. This file only ever runs under `streamlit run`; there is nothing to warn about.
+delta_generator._use_warning_has_been_displayed = True
 
 from starlette.middleware import Middleware  # noqa: E402
 

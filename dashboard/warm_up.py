@@ -32,6 +32,7 @@ log = logging.getLogger("genlab.warm_up")
 # In the order the first pages need them: shared heavy libraries first, then the app's modules.
 MODULES = (
     "numpy", "pandas", "torch", "plotly.graph_objects", "plotly.io",
+    "streamlit.emojis",   # st.set_page_config's icon check imports this table of every emoji
     "genlab.errors", "genlab.configs", "genlab.jobs", "genlab.runs", "genlab.demos", "genlab.data",
     "genlab.train.registry", "genlab.train.gan", "genlab.train.autoencoder", "genlab.train.race",
     "genlab.train.history", "genlab.replay", "genlab.metrics", "genlab.divergences", "genlab.bayesnet",
