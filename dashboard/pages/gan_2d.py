@@ -717,18 +717,25 @@ over_time = st.container()       # below the two columns; the live fragment draw
 with over_time:
     st.subheader("Over time")
 
-@st.cache_data(show_spinner=False, ttl=60, max_entries=8)
 def _demo_eval(name: str) -> dict | None:
     """The final evaluation (status.json) of a shipped demo run, read without importing torch; None
     when the demo is missing or unreadable."""
     import os
     from pathlib import Path
 
+    return _demo_eval_in(os.environ.get("GENLAB_DEMOS_DIR") or str(Path(__file__).resolve().parents[2] / "demos"),
+                         name)
+
+
+@st.cache_data(show_spinner=False, ttl=60, max_entries=8)
+def _demo_eval_in(root: str, name: str) -> dict | None:
+    # the folder is part of the cache key: GENLAB_DEMOS_DIR pointed elsewhere reads there
+    from pathlib import Path
+
     from genlab.run_files import read_status
 
-    root = Path(os.environ.get("GENLAB_DEMOS_DIR") or Path(__file__).resolve().parents[2] / "demos")
     try:
-        return read_status(root / name / "status.json", name).get("eval") or None
+        return read_status(Path(root) / name / "status.json", name).get("eval") or None
     except (GenlabError, OSError):
         return None
 

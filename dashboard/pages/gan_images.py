@@ -428,13 +428,20 @@ def live_view() -> None:
         st.rerun()
 
 
-@st.cache_data(show_spinner=False, ttl=60, max_entries=8)
 def _demo_eval(name: str) -> dict | None:
     """The final evaluation (status.json) of a shipped demo run; None when it is missing or unreadable."""
+    from genlab.demo_match import demo_dir
+
+    return _demo_eval_in(str(demo_dir()), name)
+
+
+@st.cache_data(show_spinner=False, ttl=60, max_entries=8)
+def _demo_eval_in(root: str, name: str) -> dict | None:
+    # the folder is part of the cache key: GENLAB_DEMOS_DIR pointed elsewhere reads there
     from genlab.demo_match import open_demo
 
     try:
-        return open_demo(name).status().get("eval") or None
+        return open_demo(name, root).status().get("eval") or None
     except (GenlabError, OSError):
         return None
 

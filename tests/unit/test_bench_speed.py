@@ -13,10 +13,9 @@ def test_server_like_apptest_compiles_a_page_once_and_times_every_script_run(tmp
 
     page = tmp_path / "page.py"
     page.write_text("import streamlit as st\nx = st.slider('x', 0, 10, 3, key='x')\nst.markdown(str(x * 2))\n")
-    compiled = []   # the page is compiled when Streamlit rewrites its AST for "magic"
-    original_magic = script_cache.magic.add_magic
-    monkeypatch.setattr(script_cache.magic, "add_magic", lambda code, path: (compiled.append(path),
-                                                                             original_magic(code, path))[1])
+    compiled = []   # the page's compile() calls (a module global shadows the builtin in script_cache)
+    monkeypatch.setattr(script_cache, "compile", lambda source, path, *args, **kwargs: (
+        compiled.append(path), compile(source, path, *args, **kwargs))[1], raising=False)
     with speed._ServerLikeAppTest() as server:
         at = AppTest.from_file(str(page))
         at.run()
