@@ -415,10 +415,16 @@ with r4:
                                help="How many independent estimates the variance is computed from.")
 with r5:
     g_seed = common.qp_number("Seed", "gseed", 0, 9999, 0)
-try:
+@st.cache_data(show_spinner=False, max_entries=32)
+def _gradient_rows(mu: float, sigma: float, f_name: str, repeats: int, seed: int) -> list[dict]:
+    """The estimators' statistics (deterministic in these): once per setting, not on every rerun."""
     from genlab.latent import gradient_variance_experiment
 
-    rows = gradient_variance_experiment(float(mu), float(sigma), f_name, SAMPLE_COUNTS, int(repeats), int(g_seed))
+    return gradient_variance_experiment(mu, sigma, f_name, SAMPLE_COUNTS, repeats, seed)
+
+
+try:
+    rows = _gradient_rows(float(mu), float(sigma), f_name, int(repeats), int(g_seed))
 except GenlabError as err:
     st.error(str(err))
     rows = []
