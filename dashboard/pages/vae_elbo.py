@@ -10,7 +10,6 @@ Every control lives in the URL (common.qp_*).
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
