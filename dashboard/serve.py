@@ -40,8 +40,8 @@ from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 # first page after a start goes there at once instead of running twice.
 PagesManager.uses_pages_directory = False
 # Streamlit's first element in a process checks that it was not imported outside `streamlit run`
-# with inspect.stack(), which maps every imported module to its file: ~0.1 s of the first page
-# after a start. This file only ever runs under `streamlit run`; there is nothing to warn about.
+# with inspect.stack(), which maps every imported module to its file in the first page's script.
+# This file only ever runs under `streamlit run`; there is nothing to warn about.
 delta_generator._use_warning_has_been_displayed = True
 
 from starlette.middleware import Middleware  # noqa: E402

@@ -10,7 +10,6 @@ Every control lives in the URL (common.qp_*).
 """
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -414,6 +413,8 @@ with r4:
                                help="How many independent estimates the variance is computed from.")
 with r5:
     g_seed = common.qp_number("Seed", "gseed", 0, 9999, 0)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _gradient_rows(mu: float, sigma: float, f_name: str, repeats: int, seed: int) -> list[dict]:
     """The estimators' statistics (deterministic in these): once per setting, not on every rerun."""

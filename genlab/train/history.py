@@ -70,10 +70,10 @@ def frame_schedule(target_steps: int, budget: int = HISTORY_FRAMES) -> np.ndarra
     low, high = max(wanted, 2), max(wanted, 2)
     while len(log_points(high)) < wanted and high <= target:
         low, high = high, min(2 * high, target + 1)
-    if len(log_points(high)) < wanted:
+    extra = log_points(high)
+    if len(extra) < wanted:
         # Runs a little longer than the budget: even target + 1 log points skip late steps
         # (rounding merges the dense early ones), so the earliest free steps fill the rest.
-        extra = log_points(high)
         free = np.setdiff1d(np.arange(1, target), np.union1d(linear, extra), assume_unique=True)
         return np.union1d(linear, np.union1d(extra, free[: wanted - len(extra)])).astype(np.int64)
     while low < high:                          # the fewest log points that fill the budget
