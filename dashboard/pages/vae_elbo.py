@@ -465,8 +465,11 @@ if rows:
                                    "higher: it multiplies f(z) by a noisy weight and ignores how f changes. For a "
                                    "bounded, wiggly f (cos at μ = 0.5) it can win for μ — the trick is not a theorem, "
                                    "just usually far better.")
-    with st.expander("The trick in PyTorch"):
-        st.code(
+    # the code is drawn once the expander is opened: a code block brings Streamlit's 1.5 MB syntax
+    # highlighter to the browser, which would run on every visit before the page is ready
+    trick_code = st.expander("The trick in PyTorch", key="elbo_trick_code", on_change="rerun")
+    if trick_code.open:
+        trick_code.code(
             "mu, log_var = encoder(x)                # q(z|x) = N(mu, sigma^2)\n"
             "eps = torch.randn_like(mu)              # the randomness, outside the graph\n"
             "z = mu + torch.exp(0.5 * log_var) * eps # differentiable in mu and sigma\n"

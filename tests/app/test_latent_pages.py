@@ -381,6 +381,16 @@ def test_gradient_controls_drive_the_variance_experiment(runs_env):
     assert any("true ∂/∂σ" in a["text"] for a in estimates["layout"]["annotations"])
 
 
+def test_elbo_code_is_drawn_once_its_expander_is_opened(runs_env):
+    at = _page(ELBO, epochs=1)
+    assert "The trick in PyTorch" in [e.label for e in at.expander]
+    python = lambda: [c.value for c in at.code if c.language == "python"]  # noqa: E731 (the link's is plain)
+    assert not python()                 # closed: no code block (and no syntax highlighter in the browser)
+    at.session_state["elbo_trick_code"] = True
+    _run(at)
+    assert "eps = torch.randn_like(mu)" in python()[0]
+
+
 def test_elbo_hide_explanations_hides_the_teaching_captions(runs_env):
     shown = _page(ELBO, epochs=1)
     hidden = _page(ELBO, epochs=1, instructor="1", hide="explanations")
