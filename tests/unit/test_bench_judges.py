@@ -33,7 +33,7 @@ def test_tables_mark_targets_and_ratios():
     quality, accuracy = bench_judges._tables(rows, GMM, _entry(3.0, -1.0, 0.8, -0.001),
                                                  {"cnn": 0.98, "mlp": 0.97, "heldout": 0.975})
     names = [row[0] for row in quality.rows]
-    assert names == ["real floor (test vs train split)", "GMM (10 comp., full cov.)", "DCGAN", "cGAN"]
+    assert names == ["real floor (test vs train split)", "GMM (10 comp., full cov.; mean of 5 fits)", "DCGAN", "cGAN"]
     dcgan = quality.rows[2]
     assert dcgan[4] == pytest.approx(12.0 / 16.0) and dcgan[7] == pytest.approx(2.1 / 2.0)
     assert dcgan[10] == pytest.approx(24.0 / 32.0) and "FD heldout" in quality.columns
@@ -52,3 +52,15 @@ def test_score_model_trains_through_the_cli_path_and_scores_every_space(monkeypa
         assert row[judge]["fd"] > 0 and row[judge]["kid_se"] > 0
     assert set(row["label_accuracy"]) == {"cnn", "mlp", "heldout"}
     assert all(0.0 <= v <= 1.0 for v in row["label_accuracy"].values())
+
+
+def test_gmm_baseline_is_the_mean_over_its_fits(monkeypatch):
+    fits = {0: _entry(10.0, 100.0, 1.0, 0.01), 1: _entry(14.0, 300.0, 2.0, 0.03)}
+    monkeypatch.setattr(bench_judges, "GMM_SEEDS", (0, 1))
+    monkeypatch.setattr(bench_judges, "gmm_samples", lambda n, seed: seed)
+    monkeypatch.setattr(bench_judges, "score", lambda images: fits[images])
+    gmm = bench_judges.gmm_scores(5)
+    assert gmm["cnn"]["fd"] == pytest.approx(12.0) and gmm["cnn"]["kid"] == pytest.approx(200.0)
+    assert gmm["mlp"]["fd"] == pytest.approx(1.5) and gmm["mlp"]["fd_range"] == (1.0, 2.0)
+    quality, _ = bench_judges._tables([], gmm, _entry(3.0, -1.0, 0.8, -0.001), {"cnn": 0.98, "mlp": 0.97})
+    assert "mean over 2 EM fits" in quality.markdown() and "mlp 1-2" in quality.markdown()
