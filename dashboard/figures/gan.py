@@ -19,7 +19,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.palette import DEFAULT, Palette
+from dashboard.figures.palette import DEFAULT, REFERENCE_LINE, Palette
 
 __all__ = [
     "REAL_COLOR",
@@ -534,7 +534,7 @@ def saturation_figure(current_d_fake: float | None = None, *, loss: str | None =
     if current_d_fake is not None and np.isfinite(current_d_fake):
         c = float(np.clip(current_d_fake, 0, 1))
         shapes.append(dict(type="line", xref="x", yref="paper", x0=c, x1=c, y0=0, y1=1,
-                           line=dict(color="#333", width=2, dash="dash")))
+                           line=dict(color=REFERENCE_LINE, width=2, dash="dash")))
         annotations.append(dict(x=c, y=1.0, xref="x", yref="paper", showarrow=False, xanchor="left",
                                 yanchor="top", text=f" now: D(G(z))={c:.2f}", font=dict(size=12)))
     annotations.append(dict(x=0.02, y=0.55, xref="x", yref="y", showarrow=False, xanchor="left",

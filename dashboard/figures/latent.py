@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.palette import CLASS_SYMBOL_GLYPHS, DEFAULT, Palette, hex_rgb, rgba
+from dashboard.figures.palette import CLASS_SYMBOL_GLYPHS, DEFAULT, REFERENCE_LINE, Palette, hex_rgb, rgba
 from dashboard.figures.png import png_data_uri
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
 CLASS_COLOURS = DEFAULT.classes
 ESTIMATOR_COLOURS = {"score function": DEFAULT.estimator_score, "reparameterization": DEFAULT.estimator_reparam}
 TERM_COLOURS = {"recon": DEFAULT.term_recon, "kl": DEFAULT.term_kl, "loss": "#333333", "test": DEFAULT.term_test}
+ELBO_LINE_ON_DARK = "#d0d4de"   # the −ELBO line in the dark theme: #333333 vanished on its #161a23 plot area
 
 
 def _estimator_colours(palette: Palette) -> dict[str, str]:
@@ -334,12 +335,13 @@ def _per_epoch(frame, columns: Sequence[str]):
 
 
 def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380,
-                 projector: bool = False, palette: Palette = DEFAULT) -> go.Figure:
+                 projector: bool = False, dark_background: bool = False, palette: Palette = DEFAULT) -> go.Figure:
     """Reconstruction −E_q[log p(x|z)], KL(q(z|x)‖p(z)) and −ELBO (their sum) per epoch
     (training-batch means, nats per image), and the test split's −ELBO where it was evaluated.
 
     ``projector``: instructor-mode layout -- the legend at the bottom edge of the figure, below the
-    x-axis title (a legend beside the plot left it a third of the width at 1280 px)."""
+    x-axis title (a legend beside the plot left it a third of the width at 1280 px).
+    ``dark_background``: the −ELBO line is light grey instead of dark grey (the dark theme)."""
     epoch = _per_epoch(frame, ["recon_loss", "kl_loss", "loss"])
     fig = go.Figure()
     if not epoch.empty and "recon_loss" in epoch:
@@ -347,7 +349,8 @@ def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380
         kl = epoch["kl_loss"].to_numpy(float) if "kl_loss" in epoch else np.zeros_like(recon)
         steps = epoch["step"].to_numpy(float)
         fig.add_trace(go.Scatter(x=steps, y=recon + kl, name="−ELBO = reconstruction + KL", mode="lines",
-                                 line=dict(color=TERM_COLOURS["loss"], width=2.5)))
+                                 line=dict(color=ELBO_LINE_ON_DARK if dark_background else TERM_COLOURS["loss"],
+                                           width=2.5)))
         fig.add_trace(go.Scatter(x=steps, y=recon, name="reconstruction −E_q[log p(x|z)]", mode="lines",
                                  line=dict(color=palette.term_recon, width=2)))
         fig.add_trace(go.Scatter(x=steps, y=kl, name="KL(q(z|x) ‖ p(z))", mode="lines",
@@ -459,7 +462,7 @@ def gradient_estimates_figure(rows: Sequence[dict], param: str = "mu", title: st
             hovertemplate=f"{estimator}<br>S = %{{customdata}}<br>mean = %{{y:.3f}}<extra></extra>",
         ))
     if rows:
-        fig.add_hline(y=rows[0][true_key], line=dict(color="black", dash="dash", width=1.5),
+        fig.add_hline(y=rows[0][true_key], line=dict(color=REFERENCE_LINE, dash="dash", width=1.5),
                       annotation_text=f"true ∂/∂{_PARAM_LABEL.get(param, param)} = {rows[0][true_key]:.3f}",
                       annotation_position="bottom right")
     label = _PARAM_LABEL.get(param, param)

@@ -26,9 +26,13 @@ __all__ = [
     "get_palette",
     "rgba",
     "CLASS_SYMBOL_GLYPHS",
+    "REFERENCE_LINE",
 ]
 
 PALETTE_PARAM = "palette"   # the query parameter; its value is a palette's ``name``
+# Dashed reference lines ("true value", "now"): a mid grey reads on the light theme's white and on the
+# dark theme's #161a23 plot area alike (black or #333 vanished on the dark one).
+REFERENCE_LINE = "#8a8f9c"
 
 # Okabe & Ito's eight colours.
 OKABE_ITO = {

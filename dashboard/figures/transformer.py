@@ -96,7 +96,7 @@ def patch_grid_figure(image, patch_size: int, *, title: str | None = None, heigh
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
                   margin=dict(l=10, r=10, t=50 if title else 10, b=10), plot_bgcolor="rgba(0,0,0,0)")
     # left: the digit with the grid
-    ax = _axes(layout, 1, (0.0, 0.3), (0.08, 1.0), W, H)
+    _axes(layout, 1, (0.0, 0.3), (0.08, 1.0), W, H)   # adds the axes to layout
     data.append(dict(type="heatmap", z=_list(img), colorscale=GRAY, zmin=0, zmax=1, showscale=False,
                      xaxis="x", yaxis="y", hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
     shapes, annotations = [], []

@@ -200,7 +200,8 @@ else:
         with left:
             common.show_figure(lf.elbo_history(frame, "ELBO terms per epoch",
                                                beta=settings["beta"], height=PLOT_H, projector=instructor,
-                                               palette=ctx.palette), key="elbo_live" if live else "elbo")
+                                               dark_background=ctx.dark, palette=ctx.palette),
+                               key="elbo_live" if live else "elbo")
         with right:
             common.show_figure(lf.kl_per_dim_history(frame, K, "KL of each latent dimension", height=PLOT_H,
                                                      palette=ctx.palette),

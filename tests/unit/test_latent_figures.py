@@ -171,6 +171,12 @@ def test_elbo_history_is_per_epoch_and_sums_the_terms():
     assert "4·KL" in fig.layout.xaxis.title.text
 
 
+def test_elbo_history_total_line_stays_visible_in_the_dark_theme():
+    light = lf.elbo_history(_frame()).data[0].line.color
+    dark = lf.elbo_history(_frame(), dark_background=True).data[0].line.color
+    assert light == "#333333" and dark == lf.ELBO_LINE_ON_DARK     # dark grey would vanish on #161a23
+
+
 def test_elbo_history_projector_legend_is_below_the_whole_plot():
     normal = lf.elbo_history(_frame(), height=400)
     big = lf.elbo_history(_frame(), height=400, projector=True)
