@@ -627,20 +627,10 @@ def _scalar(value: Any) -> float | None:
 
 @functools.lru_cache(maxsize=None)
 def _template_json(name: str) -> str:
-    """The registered plotly template ``name`` as JSON text (made once per template), with the
-    axes' automargin off.
-
-    Why: plotly's templates turn automargin on for every axis, and each margin it grows redraws the
-    whole figure in the browser (twice the drawing time of the latent-space figures). The figure
-    builders set margins that fit their labels; the few axes whose labels can outgrow them (rotated
-    category labels) ask for automargin themselves.
-    """
+    """The registered plotly template ``name`` as JSON text (made once per template)."""
     import plotly.io as pio
 
-    template = pio.templates[name].to_plotly_json()
-    for axis in ("xaxis", "yaxis"):
-        template.get("layout", {}).get(axis, {})["automargin"] = False
-    return json.dumps(template)
+    return json.dumps(pio.templates[name].to_plotly_json())
 
 
 def set_template(fig: go.Figure, name: str) -> None:
@@ -651,8 +641,7 @@ def set_template(fig: go.Figure, name: str) -> None:
     machine, more than building a typical figure. The registered templates are valid already,
     so the figure gets a fresh copy of the template (``json.loads`` of the text made once)
     assigned with plotly's validation switched off for this one property. The figure's JSON is
-    the one ``update_layout(template=name)`` gives, but for the axes' automargin (off: see
-    :func:`_template_json`).
+    identical to the one ``update_layout(template=name)`` gives.
     """
     layout = fig.layout
     layout._validate = False

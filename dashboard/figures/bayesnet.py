@@ -236,8 +236,7 @@ def _comparison_figure(labels: list[str], exact: Sequence[float], empirical: Seq
         height=400,
         margin=dict(l=60, r=20, t=30, b=60),
         legend=_legend_on_top(),
-        # rotated configuration labels need more room than the margin (the template's automargin is off)
-        xaxis=dict(title=dict(text=x_title), tickangle=-45 if len(labels) > 8 else None, automargin=True),
+        xaxis=dict(title=dict(text=x_title), tickangle=-45 if len(labels) > 8 else None),
         yaxis=dict(title=dict(text="probability")),
     )
     traces = [

@@ -160,8 +160,6 @@ def accuracy_figure(categories: Sequence[str], series: dict, *, title: str, heig
                          text=["" if v is None else f"{v:.0f}" for v in ys], textposition="outside",
                          hovertemplate="%{x}: %{y:.1f}%<extra>" + labels.get(method, method) + "</extra>"))
     layout = dict(title=dict(text=title), height=height, barmode="group", margin=dict(l=60, r=20, t=95, b=50),
-                  # in a narrow column the mask names rotate; at projector size the y labels outgrow the margin
-                  yaxis=dict(title=dict(text="classifier reads the right digit (%)"), range=[0, 112], automargin=True),
-                  xaxis=dict(automargin=True),
+                  yaxis=dict(title=dict(text="classifier reads the right digit (%)"), range=[0, 112]),
                   legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return _fig(data, layout)

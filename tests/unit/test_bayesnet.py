@@ -419,8 +419,6 @@ def test_comparison_figures(sprinkler):
     assert [len(t.x) for t in bars.data] == [16, 16] and bars.data[0].x[0] == "no/no/no/no"
     marginals = figs.marginal_comparison_figure(sprinkler.compare_marginals(sprinkler.sample(100)), 100)
     assert list(marginals.data[0].x[:2]) == ["Cloudy=no", "Cloudy=yes"]
-    # rotated labels: these axes ask for the automargin that the pages' template turns off
-    assert bars.layout.xaxis.automargin is True and marginals.layout.xaxis.automargin is True
     curve = figs.tv_curve_figure(sprinkler.tv_by_sample_size([10, 100]), 50, 0.1)
     assert len(curve.data) == 3 and curve.layout.xaxis.type == "log"
     query = figs.query_figure(sprinkler.marginal("Rain"), sprinkler.conditional("Rain", {"Wet grass": "yes"}))

@@ -158,11 +158,3 @@ def test_scores(vae, digits):
     assert sr.n == len(x) and sr.mse_bilinear > 0 and 0 <= sr.acc_latent <= 1
     with pytest.raises(GenlabError, match="one label per image"):
         ed.evaluate_editing(vae, x, y[:3], kinds=("top",), restarts=1, steps=1)
-
-
-def test_accuracy_figure_bars_keep_their_rotated_labels_in_a_narrow_column():
-    from dashboard.figures import editing as ef
-
-    fig = ef.accuracy_figure(["square hole", "left half"], {"masked": [0.5, None], "latent": [0.9, 0.8]}, title="t")
-    assert [len(t.x) for t in fig.data] == [2, 2] and fig.data[0].text == ("50", "")
-    assert fig.layout.xaxis.automargin is True      # the pages' template turns automargin off
