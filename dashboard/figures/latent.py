@@ -297,10 +297,12 @@ def side_by_side(figures: Sequence[go.Figure], titles: Sequence[str], *, height:
                 values["scaleratio"] = source.get("scaleratio", 1)
             combined.layout[axis + suffix].update(values)
     combined.update_layout(height=height or max(int(f.layout.height or 400) for f in figures),
-                           margin=dict(l=55, r=15, t=45, b=45), showlegend=legend,
+                           # room for the tick labels and axis titles at the page font: automargin (on in the
+                           # template) would grow the margins to this anyway, and each push redraws the figure
+                           margin=dict(l=65, r=15, t=45, b=60), showlegend=legend,
                            plot_bgcolor=figures[0].layout.plot_bgcolor if figures else None)
     if legend:
-        combined.update_layout(margin=dict(l=55, r=15, t=45, b=110))
+        combined.update_layout(margin=dict(l=78, r=15, t=45, b=110))   # the gradient panels: a longer y title
         _legend_bottom(combined, -0.2)
     return combined
 
