@@ -82,7 +82,8 @@ def gmm_scores(n: int = SAMPLES) -> dict:
     out = {}
     for judge in fits[0]:
         out[judge] = {key: float(np.mean([fit[judge][key] for fit in fits])) for key in ("fd", "kid", "kid_se")}
-        out[judge]["fd_range"] = (min(fit[judge]["fd"] for fit in fits), max(fit[judge]["fd"] for fit in fits))
+        fds = [fit[judge]["fd"] for fit in fits]
+        out[judge]["fd_range"] = (min(fds), max(fds))
     return out
 
 
