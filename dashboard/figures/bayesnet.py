@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -229,12 +230,29 @@ def _bar(name: str, x: Sequence[str], y: Sequence[float], colour: str, **extra) 
     return dict(type="bar", name=name, x=list(x), y=[float(v) for v in y], marker=dict(color=colour), **extra)
 
 
+# Margins that hold what automargin (on in the pages' template) would otherwise make room for: each
+# of its pushes redraws the whole figure. ``projector``: instructor mode (style_figure's fonts: ticks 20 px,
+# axis titles and legend 22 px; normal mode 15 px), measured in Chromium at 1400 px and at 1920 px.
+_TOP_LEGEND = {False: 52, True: 60}  # a one-row legend on top of the plot
+_LEFT_PROBABILITY = {False: 70, True: 82}  # a probability axis: tick labels up to "0.05" and its title
+
+
+def _bars_bottom(labels: Sequence[str], projector: bool) -> int:
+    """Bottom margin of a bar chart with ``labels`` under it and an axis title below them: a row of
+    horizontal labels, or labels turned by 45° (more than 8 bars), which need ~a third of the tick
+    font's size in px per character."""
+    if len(labels) <= 8:
+        return 70 if projector else 60
+    longest = max((len(label) for label in labels), default=0)
+    return (64 if projector else 56) + math.ceil(longest * (20 if projector else 15) / 3)
+
+
 def _comparison_figure(labels: list[str], exact: Sequence[float], empirical: Sequence[float], n: int,
-                       exact_name: str, x_title: str, palette: Palette) -> go.Figure:
+                       exact_name: str, x_title: str, palette: Palette, projector: bool) -> go.Figure:
     layout = dict(
         barmode="group",
         height=400,
-        margin=dict(l=60, r=20, t=30, b=60),
+        margin=dict(l=_LEFT_PROBABILITY[projector], r=20, t=_TOP_LEGEND[projector], b=_bars_bottom(labels, projector)),
         legend=_legend_on_top(),
         xaxis=dict(title=dict(text=x_title), tickangle=-45 if len(labels) > 8 else None),
         yaxis=dict(title=dict(text="probability")),
@@ -247,30 +265,34 @@ def _comparison_figure(labels: list[str], exact: Sequence[float], empirical: Seq
 
 
 def joint_comparison_figure(table: pd.DataFrame, names: Sequence[str], n: int, *,
-                            palette: Palette = DEFAULT) -> go.Figure:
+                            palette: Palette = DEFAULT, projector: bool = False) -> go.Figure:
     """Grouped bars per joint configuration: exact P(x) next to the frequency in ``n`` samples.
 
     ``table`` is :attr:`SampleComparison.table` (columns ``names`` + ``exact``, ``empirical``).
+    ``projector``: margins for instructor mode's larger fonts.
     """
     labels = configuration_labels(table, names)
     return _comparison_figure(labels, table["exact"], table["empirical"], n, "exact P(x)", " / ".join(names),
-                              palette)
+                              palette, projector)
 
 
-def marginal_comparison_figure(frame: pd.DataFrame, n: int, *, palette: Palette = DEFAULT) -> go.Figure:
+def marginal_comparison_figure(frame: pd.DataFrame, n: int, *, palette: Palette = DEFAULT,
+                               projector: bool = False) -> go.Figure:
     """Grouped bars per (variable, state): exact marginal P(X_d = s) next to the sample frequency.
 
-    ``frame`` is :meth:`BayesianNetwork.compare_marginals` output.
+    ``frame`` is :meth:`BayesianNetwork.compare_marginals` output. ``projector``: margins for instructor
+    mode's larger fonts.
     """
     labels = [f"{v}={s}" for v, s in zip(frame["variable"], frame["state"])]
     return _comparison_figure(labels, frame["exact"], frame["empirical"], n, "exact P(X=s)", "variable = state",
-                              palette)
+                              palette, projector)
 
 
 def tv_curve_figure(curve: pd.DataFrame, current_n: int | None = None, current_tv: float | None = None, *,
-                    palette: Palette = DEFAULT) -> go.Figure:
+                    palette: Palette = DEFAULT, projector: bool = False) -> go.Figure:
     """TV(sample frequencies, exact joint) against n on log-log axes, with the typical size
-    ½ Σ_x √(2p(1−p)/(πn)) ∝ 1/√n as a dashed reference and the current n marked."""
+    ½ Σ_x √(2p(1−p)/(πn)) ∝ 1/√n as a dashed reference and the current n marked.
+    ``projector``: margins for instructor mode's larger fonts (the figure then has the page's width)."""
     sizes = [int(v) for v in curve["n"]]
     traces = [
         dict(
@@ -291,7 +313,9 @@ def tv_curve_figure(curve: pd.DataFrame, current_n: int | None = None, current_t
         )
     layout = dict(
         height=400,
-        margin=dict(l=60, r=20, t=30, b=60),
+        # left: tick labels down to "0.001"; top: the legend in two rows beside the samples table (normal
+        # mode), in one row at the page's width (instructor mode stacks the two)
+        margin=dict(l=82 if projector else 70, r=20, t=60 if projector else 74, b=70 if projector else 60),
         legend=_legend_on_top(),
         xaxis=dict(type="log", dtick=1, title=dict(text="number of samples n")),
         yaxis=dict(type="log", dtick=1, title=dict(text="total variation distance")),
@@ -299,8 +323,10 @@ def tv_curve_figure(curve: pd.DataFrame, current_n: int | None = None, current_t
     return go.Figure(data=traces, layout=layout)
 
 
-def query_figure(prior: pd.Series, posterior: pd.Series | None, *, palette: Palette = DEFAULT) -> go.Figure:
-    """Bars of P(X = s) without evidence next to P(X = s | evidence) (when given)."""
+def query_figure(prior: pd.Series, posterior: pd.Series | None, *, palette: Palette = DEFAULT,
+                 projector: bool = False) -> go.Figure:
+    """Bars of P(X = s) without evidence next to P(X = s | evidence) (when given).
+    ``projector``: margins for instructor mode's larger fonts."""
     states = [str(s) for s in prior.index]
     traces = [
         _bar(str(prior.name or "before"), states, prior.to_numpy(), palette.prior,
@@ -314,7 +340,7 @@ def query_figure(prior: pd.Series, posterior: pd.Series | None, *, palette: Pale
     layout = dict(
         barmode="group",
         height=380,
-        margin=dict(l=60, r=20, t=30, b=50),
+        margin=dict(l=60, r=20, t=_TOP_LEGEND[projector], b=_bars_bottom(states, projector)),
         legend=_legend_on_top(),
         yaxis=dict(title=dict(text="probability"), range=[0, 1.12]),
         xaxis=dict(title=dict(text=str(prior.index.name or ""))),

@@ -578,21 +578,24 @@ with full_col:
 
 if current.joint_size <= JOINT_BARS_MAX:
     st.markdown(f"**Sample frequencies vs the exact joint** ({current.joint_size} configurations)")
-    common.show_figure(figs.joint_comparison_figure(comparison.table, current.names, n, palette=ctx.palette), key="bn_joint_bars")
+    common.show_figure(figs.joint_comparison_figure(comparison.table, current.names, n, palette=ctx.palette,
+                                                  projector=ctx.instructor), key="bn_joint_bars")
 else:
     st.markdown(
         f"**Sample frequencies vs exact marginals** (the joint has {current.joint_size:,} configurations — "
         "too many bars; the TV above still uses the full joint)"
     )
     common.show_figure(
-        figs.marginal_comparison_figure(current.compare_marginals(samples), n, palette=ctx.palette), key="bn_marginal_bars"
+        figs.marginal_comparison_figure(current.compare_marginals(samples), n, palette=ctx.palette,
+                                        projector=ctx.instructor), key="bn_marginal_bars"
     )
 
 curve_col, samples_col = columns([1.6, 1], gap="large")
 with curve_col:
     st.markdown("**TV shrinks as n grows** (the first n of one run of samples)")
     curve = tv_curve(json.dumps(current.to_dict()), seed)
-    common.show_figure(figs.tv_curve_figure(curve, n, comparison.tv, palette=ctx.palette), key="bn_tv_curve")
+    common.show_figure(figs.tv_curve_figure(curve, n, comparison.tv, palette=ctx.palette,
+                                            projector=ctx.instructor), key="bn_tv_curve")
 with samples_col:
     st.markdown("**The first samples** (one row per sample)")
     st.dataframe(current.sample(min(n, 10), seed), hide_index=False)
@@ -692,7 +695,7 @@ with answer_col:
     else:
         st.markdown(f"No evidence: this is the marginal P({query}). Choose observed values on the right.")
 with chart_col:
-    common.show_figure(figs.query_figure(prior, posterior, palette=ctx.palette), key="bn_query_chart")
+    common.show_figure(figs.query_figure(prior, posterior, palette=ctx.palette, projector=ctx.instructor), key="bn_query_chart")
 
 write_link_params(link.query_params_for(bn.PRESETS[preset], query, evidence))
 common.copy_link_button()
