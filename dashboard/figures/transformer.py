@@ -153,13 +153,14 @@ def patch_grid_figure(image, patch_size: int, *, title: str | None = None, heigh
 
 
 def attention_figure(images, weights, scores, *, labels: Sequence[str] | None = None, head: int | None = None,
-                     per_row: int = 6, title: str | None = None, height: int | None = None) -> go.Figure:
+                     per_row: int = 6, title: str | None = None, height: int | None = None,
+                     projector: bool = False) -> go.Figure:
     """Per image, side by side: the digit and the class token's attention over its patches.
 
     ``images (N, 1, S, S)``, ``weights (N, heads, g, g)`` (last block, row of [*]), ``scores (N,)``
     = D(x); ``labels`` name each image (e.g. "real 7", "fake"). ``head=None`` averages the heads.
     Pairs are laid out ``per_row`` to a row. All maps share one colour scale (0 to the largest weight
-    shown), so they are comparable across images.
+    shown), so they are comparable across images. ``projector``: the margins for instructor mode's fonts.
     """
     imgs = np.asarray(images, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -173,8 +174,10 @@ def attention_figure(images, weights, scores, *, labels: Sequence[str] | None = 
     height = height or 170 * rows + (60 if title else 20)
     data: list[dict] = []
     top_margin = 60 if title else 20
+    # the right margin holds the colour bar and its title, which automargin would otherwise make room for
+    # (redrawing the figure): 116 px at the page font, 154 px at instructor mode's
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
-                  margin=dict(l=10, r=80, t=top_margin, b=10))
+                  margin=dict(l=10, r=154 if projector else 116, t=top_margin, b=10))
     annotations = []
     pair_w = 1.0 / per_row
     row_h = 1.0 / rows
@@ -203,10 +206,11 @@ def attention_figure(images, weights, scores, *, labels: Sequence[str] | None = 
 
 
 def position_similarity_figure(similarity, *, title: str | None = "Learned 1D position embeddings: cosine similarity",
-                               height: int | None = 380) -> go.Figure:
+                               height: int | None = 380, projector: bool = False) -> go.Figure:
     """ViT's figure 7: for each patch position (a cell of the g x g grid) a small g x g map of the
     cosine similarity of its position embedding with every other position's. A network that has
-    discovered the 2D layout shows a bright spot around each cell's own place."""
+    discovered the 2D layout shows a bright spot around each cell's own place. ``projector``: the margins
+    for instructor mode's fonts."""
     sim = np.asarray(similarity, dtype=float)
     T = sim.shape[0]
     g = math.isqrt(T)
@@ -216,8 +220,9 @@ def position_similarity_figure(similarity, *, title: str | None = "Learned 1D po
     for t in range(T):
         r, c = divmod(t, g)
         canvas[r * (g + gap):r * (g + gap) + g, c * (g + gap):c * (g + gap) + g] = sim[t].reshape(g, g)
+    # the right margin holds the colour bar (automargin would make room for it, redrawing the figure)
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
-                  margin=dict(l=10, r=10, t=50 if title else 10, b=10))
+                  margin=dict(l=10, r=112 if projector else 88, t=50 if title else 10, b=10))
     _axes(layout, 1, (0.0, 1.0), (0.0, 1.0), size, size)
     data = [dict(type="heatmap", z=_list(canvas), colorscale="RdBu", reversescale=True, zmin=-1, zmax=1,
                  colorbar=dict(title=dict(text="cos"), thickness=12), xaxis="x", yaxis="y",
@@ -284,7 +289,7 @@ def race_figure(curves: dict, *, title: str = "Fréchet distance at equal traini
                                line=dict(color="#777", dash=dash, width=1.5)))
             annotations.append(dict(xref="paper", x=1, yref="y", y=math.log10(value), xanchor="right", yanchor="bottom",
                                     text=text, showarrow=False, font=dict(size=11, color="#666")))
-    layout = dict(title=dict(text=title), height=height, margin=dict(l=60, r=20, t=60, b=50),
+    layout = dict(title=dict(text=title), height=height, margin=dict(l=60, r=20, t=60, b=60),   # b: tick labels + title
                   xaxis=dict(title=dict(text="training time (s, inside step())"), rangemode="tozero"),
                   yaxis=dict(title=dict(text="Fréchet distance"), type="log", dtick=1),
                   legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), shapes=shapes, annotations=annotations)

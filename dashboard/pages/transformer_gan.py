@@ -452,7 +452,8 @@ else:
     st.markdown("**[\\*]'s attention over the patches** (last block) — top row real test digits, bottom row "
                 "generated ones; each digit with its attention map beside it")
     common.show_figure(tf.attention_figure(both, weights, scores, labels=tags, head=head_index, per_row=N_SHOW,
-                                           height=440 if ctx.instructor else 360), key=SS + "attention")
+                                           height=440 if ctx.instructor else 360, projector=ctx.instructor),
+                       key=SS + "attention")
     common.explain(
         "Each map is one row of the last block's attention matrix: how [\\*] — whose output becomes the "
         "real/fake score — spreads its attention over the patches (bright = looked at). "
@@ -467,7 +468,8 @@ else:
                                                       "(red: the latest)", palette=ctx.palette), key=SS + "pbp")
     with st.expander("Learned 1D position embeddings (discriminator)", expanded=False):
         common.show_figure(tf.position_similarity_figure(ins["position_similarity"],
-                                                         height=460 if ctx.instructor else 380), key=SS + "pos")
+                                                         height=460 if ctx.instructor else 380,
+                                                         projector=ctx.instructor), key=SS + "pos")
         common.caption("Cell (i, j) shows how similar the embedding of patch position (i, j) is to every other "
                        "position's (red = similar).",
                        explanation="The positions are only numbered 0..T; a trained ViT often learns the 2D "
