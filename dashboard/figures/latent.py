@@ -264,13 +264,14 @@ def _axis_ref(ref, suffix: str):
 
 
 def side_by_side(figures: Sequence[go.Figure], titles: Sequence[str], *, height: int | None = None,
-                 spacing: float = 0.07, legend: bool = False) -> go.Figure:
+                 spacing: float = 0.07, legend: bool = False, projector: bool = False) -> go.Figure:
     """Put single-panel figures (from the builders above) next to each other in one figure: one
     title per panel, no per-figure margins, the full width for the plots (a projector at 1280 px
     has no room for two figures with their own margins and titles). Traces, shapes, axis-bound
     annotations and the axis settings (ranges, equal aspect, tick labels) are carried over.
     ``legend``: one legend (below) from the first panel's traces -- for panels that show the same
-    series; otherwise legends are off."""
+    series; otherwise legends are off. ``projector``: the legend case's margins for instructor mode's
+    larger fonts (without a legend, style_figure's projector margins hold the panels' labels)."""
     from plotly.subplots import make_subplots
 
     n = len(figures)
@@ -302,7 +303,8 @@ def side_by_side(figures: Sequence[go.Figure], titles: Sequence[str], *, height:
                            margin=dict(l=65, r=15, t=45, b=60), showlegend=legend,
                            plot_bgcolor=figures[0].layout.plot_bgcolor if figures else None)
     if legend:
-        combined.update_layout(margin=dict(l=78, r=15, t=45, b=110))   # the gradient panels: a longer y title
+        # the gradient panels: a longer y title (l 91 at instructor mode's fonts), the legend under the x titles
+        combined.update_layout(margin=dict(l=92, r=15, t=45, b=125) if projector else dict(l=78, r=15, t=45, b=110))
         _legend_bottom(combined, -0.2)
     return combined
 
@@ -363,8 +365,12 @@ def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380
             fig.add_trace(go.Scatter(x=test["step"], y=-test["test_elbo"], name="−ELBO on the test split",
                                      mode="lines", line=dict(color=palette.term_test, width=2, dash="dash")))
     beta_text = "" if beta == 1 else f" · the optimizer minimises reconstruction + {beta:g}·KL"
-    fig.update_layout(title=title or None, height=height, margin=dict(l=60, r=10, t=50 if title else 10, b=40),
-                      hovermode="x unified")
+    # the margins hold the tick labels, axis titles and the legend under the plot (four rows beside the KL
+    # chart at 1400 px; one row at the bottom edge on a projector): automargin would grow them to that anyway,
+    # and each push redraws the figure
+    fig.update_layout(title=title or None, height=height, hovermode="x unified",
+                      margin=dict(l=78, r=10, t=50 if title else 10, b=110) if projector
+                      else dict(l=60, r=10, t=50 if title else 10, b=150))
     fig.update_xaxes(title_text="training step" + beta_text)
     fig.update_yaxes(title_text="nats per image", rangemode="tozero")
     if projector:   # big fonts: the legend in its own strip at the bottom, clear of the axis title
@@ -377,8 +383,9 @@ def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380
 
 
 def kl_per_dim_history(frame, latent_dim: int, title: str = "", *, height: int = 340,
-                       palette: Palette = DEFAULT) -> go.Figure:
-    """KL_k per epoch for each latent dimension k (lines for K ≤ 10, a heatmap above)."""
+                       palette: Palette = DEFAULT, projector: bool = False) -> go.Figure:
+    """KL_k per epoch for each latent dimension k (lines for K ≤ 10, a heatmap above).
+    ``projector``: the margins for instructor mode's larger fonts."""
     columns = [f"kl_dim_{k}" for k in range(int(latent_dim))]
     epoch = _per_epoch(frame, columns)
     present = [c for c in columns if c in epoch.columns]
@@ -390,13 +397,20 @@ def kl_per_dim_history(frame, latent_dim: int, title: str = "", *, height: int =
         fig.update_yaxes(title_text="KL_k (nats)", rangemode="tozero")
         fig.update_xaxes(title_text="training step")
         _legend_bottom(fig, -0.25)
+        # the tick labels, the axis title and the legend under the plot (automargin would grow the margin
+        # to this anyway, redrawing the figure): one row on a projector (the page's width), beside the ELBO
+        # chart at 1400 px five entries to a row (z10 starts a third)
+        rows = 1 if projector or latent_dim <= 5 else (2 if latent_dim <= 9 else 3)
+        margin = dict(l=60, r=10, b=(120 if projector else 100) + 18 * (rows - 1))
     else:
         z = np.array([epoch[c].to_numpy(float) for c in present]) if present else np.zeros((0, 0))
         fig.add_trace(go.Heatmap(z=z, x=epoch["step"], y=[f"z{k + 1}" for k in range(len(present))],
                                  colorscale="Viridis", colorbar=dict(title="nats")))
         fig.update_xaxes(title_text="training step")
         fig.update_yaxes(title_text="latent dimension")
-    fig.update_layout(title=title or None, height=height, margin=dict(l=60, r=10, t=50 if title else 10, b=40))
+        # the colour bar and its title on the right, the tick labels ("z16") and titles (as above)
+        margin = dict(l=76, r=115, b=70) if projector else dict(l=65, r=88, b=60)
+    fig.update_layout(title=title or None, height=height, margin=dict(t=50 if title else 10, **margin))
     return fig
 
 

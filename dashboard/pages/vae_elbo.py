@@ -204,7 +204,7 @@ else:
                                key="elbo_live" if live else "elbo")
         with right:
             common.show_figure(lf.kl_per_dim_history(frame, K, "KL of each latent dimension", height=PLOT_H,
-                                                     palette=ctx.palette),
+                                                     palette=ctx.palette, projector=instructor),
                                key="kl_dims_live" if live else "kl_dims")
 
     @st.fragment(run_every=REFRESH_S if training else None)
@@ -452,7 +452,8 @@ if rows:
             """The ∂/∂μ and ∂/∂σ panels; the panel titles name the parameter, so one short y-axis title
             on the left (the right panel's own title ran into the left panel at 1280 px)."""
             fig = lf.side_by_side([builder(rows, p, palette=ctx.palette) for p in ("mu", "sigma")], titles,
-                                  height=PLOT_H + 60, spacing=0.12 if instructor else 0.1, legend=True)
+                                  height=PLOT_H + 60, spacing=0.12 if instructor else 0.1, legend=True,
+                                  projector=instructor)
             return fig.update_layout(yaxis_title_text=y_title, yaxis2_title_text=None)
 
         if tab_var.open is not False:   # only the open tab is drawn (a tab switch reruns the page)
