@@ -86,12 +86,12 @@ def distributions_figure(labels: Sequence[str], q: Sequence[float], p: Sequence[
 
 
 def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms_pq: Sequence[float],
-                         unit: str = "nats", *, palette: Palette = DEFAULT) -> go.Figure:
+                         unit: str = "nats", *, palette: Palette = DEFAULT, projector: bool = False) -> go.Figure:
     """Per-outcome contributions to each direction, as grouped bars.
 
     ``terms_qp[i]`` = q log(q/p) (adds up to KL(q‖p)), ``terms_pq[i]`` = p log(p/q)
     (adds up to KL(p‖q)). Infinite terms are drawn as hatched bars up to the
-    top of the axis, labelled "∞".
+    top of the axis, labelled "∞". ``projector``: the margins for instructor mode's larger fonts.
     """
     labels = [str(l) for l in labels]
     finite = [float(v) for v in list(terms_qp) + list(terms_pq) if math.isfinite(v)]
@@ -122,7 +122,9 @@ def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms
         xaxis=dict(type="category", automargin=True),
         title=dict(text=f"Contribution of each outcome ({unit})", x=0, xanchor="left", y=0.98, yanchor="top"),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
-        margin=dict(l=60, r=20, t=90, b=40),
+        # left: room for negative tick labels ("−0.2") and the axis title, which automargin would otherwise
+        # make (70 px at the page font, 83 px at instructor mode's), redrawing the figure
+        margin=dict(l=84 if projector else 70, r=20, t=90, b=40),
         height=420,
     )
     return go.Figure(dict(data=data, layout=layout))

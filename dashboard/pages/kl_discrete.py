@@ -397,7 +397,7 @@ with predict.covered(asked.revealed or not valid, "kl-results"):
         c1, c2 = (st.container(), st.container()) if common.is_instructor() else st.columns(2)
         with c1:
             common.show_figure(klfig.contributions_figure([safe_text.plotly_text(x) for x in labels], terms_qp * scale, terms_pq * scale, unit,
-                                                           palette=ctx.palette),
+                                                           palette=ctx.palette, projector=common.is_instructor()),
                                key="kl_contributions")
         with c2:
             common.show_figure(klfig.distributions_figure([safe_text.plotly_text(x) for x in labels], q, p, highlight=inf_qp + inf_pq,
