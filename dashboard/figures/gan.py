@@ -108,9 +108,13 @@ def _points(values) -> np.ndarray:
 
 
 def _base_layout(title: str | None, height: int | None, **extra) -> dict:
-    """Title on its own line at the top, the legend on the line below it (never overlapping)."""
+    """Title on its own line at the top, the legend on the line below it (never overlapping).
+
+    The bottom margin holds an x-axis title under its tick labels (59 px at the page font; instructor
+    mode's 70 px is style_figure's): automargin (on in the template) would grow it to that anyway,
+    and each push redraws the figure."""
     layout = dict(
-        margin=dict(l=60, r=20, t=80 if title else 40, b=50),
+        margin=dict(l=60, r=20, t=80 if title else 40, b=60),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0),
         hovermode="closest",
         uirevision="keep",  # keep zoom / legend clicks across live refreshes
@@ -240,6 +244,7 @@ def plane_figure(
     show_legend: bool = True,
     palette: Palette = DEFAULT,
     points_trace: str = POINTS_TRACE,
+    projector: bool = False,
 ) -> go.Figure:
     """The GAN Lab picture of one moment of training.
 
@@ -249,7 +254,8 @@ def plane_figure(
     moves under the generator's update (minus the loss gradient). ``layers`` picks
     which of ``LAYERS`` to draw. ``bounds`` = (x0, x1, y0, y1) fixes the view. ``palette``: the
     colours of real, fake, D(x), the mesh and the arrows. ``points_trace``: ``scattergl`` (WebGL)
-    or ``scatter`` (SVG) for the real and fake points (see :data:`POINTS_TRACE`).
+    or ``scatter`` (SVG) for the real and fake points (see :data:`POINTS_TRACE`). ``projector``: the
+    margins for instructor mode's larger fonts.
     """
     if points_trace not in POINTS_TRACES:
         raise ValueError(f"points_trace {points_trace!r}: allowed {', '.join(POINTS_TRACES)}")
@@ -293,17 +299,24 @@ def plane_figure(
         yaxis=dict(range=[y0, y1], title=dict(text="x₂"), zeroline=False, scaleanchor="x", scaleratio=1,
                    constrain="domain", tick0=0, dtick=tick),
     )
-    if has_colorbar:  # the D(x) colour bar lies under the plot: room for it
-        layout["margin"]["b"] = 110
+    # room for what lies under the plot (automargin would grow the margin to it, redrawing the figure):
+    # the x-axis title alone (close to the tick labels), or the D(x) colour bar under it, placed at 13% of
+    # the plot's height below the plot: 84 px (99 px at instructor mode's fonts) plus that 13%
+    bottom = 50
+    if has_colorbar:
+        top = layout["margin"]["t"]
+        bottom = math.ceil((0.13 * (int(height or 450) - top) + (99 if projector else 84)) / 1.13)
+    layout["margin"]["b"] = bottom
     return _fig(data, layout)
 
 
 def draw_canvas_figure(points, bounds=(-5.0, 5.0, -5.0, 5.0), *, grid_n: int = 41, height: int = 420,
-                       palette: Palette = DEFAULT) -> go.Figure:
+                       palette: Palette = DEFAULT, projector: bool = False) -> go.Figure:
     """A canvas to draw a data set on: the points so far plus an almost invisible grid of
     clickable points (Streamlit reports a click only on a point). Show it with
     ``on_select`` and ``selection_mode=("points", "box", "lasso")``: a click selects the nearest
-    grid point; the toolbar's box / lasso tools select an area."""
+    grid point; the toolbar's box / lasso tools select an area. ``projector``: the margins for instructor
+    mode's larger fonts."""
     x0, x1, y0, y1 = bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, grid_n), np.linspace(y0, y1, grid_n))
     pts = _points(points)
@@ -320,6 +333,7 @@ def draw_canvas_figure(points, bounds=(-5.0, 5.0, -5.0, 5.0), *, grid_n: int = 4
         xaxis=dict(range=[x0, x1], title=dict(text="x₁"), zeroline=True, fixedrange=True),
         yaxis=dict(range=[y0, y1], title=dict(text="x₂"), zeroline=True, scaleanchor="x", fixedrange=True),
     )
+    layout["margin"]["t"] = 58 if projector else 50   # the legend's row above the plot
     return _fig(data, layout)
 
 
@@ -431,6 +445,11 @@ def _change_shapes(changes: Sequence[tuple[float, str]] | None, steps=None, *, m
     return shapes, annotations
 
 
+# Right margin of a chart over training steps: its last tick label (e.g. "6000") can sit at the plot's
+# right edge, half of it past it (29 px at the page font, 34 px in instructor mode).
+STEP_AXIS_RIGHT = 35
+
+
 def loss_figure(steps, loss_d, loss_g, *, loss_name: str | None = None, changes=None,
                 title: str = "Losses", height: int | None = 300, label_font: int = CHANGE_FONT,
                 palette: Palette = DEFAULT) -> go.Figure:
@@ -443,6 +462,7 @@ def loss_figure(steps, loss_d, loss_g, *, loss_name: str | None = None, changes=
         xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="loss")),
         shapes=shapes, annotations=annotations,
     )
+    layout["margin"]["r"] = STEP_AXIS_RIGHT
     return _fig([_line(x, d, "loss_D", palette.real), _line(x, g, "loss_G", palette.fake)], layout)
 
 
@@ -459,6 +479,7 @@ def d_output_figure(steps, d_real, d_fake, *, changes=None, title: str = "Mean D
         xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="D output"), range=[-0.02, 1.02]),
         shapes=shapes, annotations=annotations,
     )
+    layout["margin"]["r"] = STEP_AXIS_RIGHT
     return _fig([_line(x, r, "D(x) real", palette.real), _line(x, f, "D(G(z)) fake", palette.fake)], layout)
 
 
@@ -475,6 +496,7 @@ def divergence_figure(steps, kl, js, *, bins: int | None = None, title: str = "K
         xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text="nats"), rangemode="tozero"),
         shapes=shapes, annotations=annotations,
     )
+    layout["margin"]["r"] = STEP_AXIS_RIGHT
     return _fig([_line(x, k, "KL(real‖fake)", palette.second), _line(x, j, "JS", palette.fake, dash="dot")], layout)
 
 
@@ -490,7 +512,7 @@ def modes_figure(steps, modes_covered, high_quality, *, n_modes: int, title: str
         yaxis2=dict(title=dict(text="high-quality share"), overlaying="y", side="right", range=[-0.02, 1.02],
                     tickformat=".0%", showgrid=False, automargin=True),
     )
-    layout["margin"]["r"] = 75
+    layout["margin"]["r"] = 85   # the right axis's tick labels and title (84 px at instructor mode's fonts)
     return _fig([
         _line(x, m, "modes covered", palette.real),
         _line(x, q, "high-quality share", palette.fake, dash="dot", yaxis="y2"),
@@ -586,11 +608,12 @@ def image_grid(images, nrow: int = 8, *, pad: int = 1, scale: int | None = None,
 
 def patch_map_figure(real_images, real_maps, fake_images, fake_maps, *, n: int = 6,
                      title: str = "PatchGAN: D's verdict per patch", height: int | None = 380,
-                     palette: Palette = DEFAULT) -> go.Figure:
+                     palette: Palette = DEFAULT, projector: bool = False) -> go.Figure:
     """Two rows (real, fake) of images with the PatchGAN discriminator's per-patch output
     D in [0, 1] laid over them (green = "real", purple = "fake").
 
     *_images: (N, 1, H, W) in [0, 1]; *_maps: (N, h, w) or (N, 1, h, w) per-patch probabilities.
+    ``projector``: the margins for instructor mode's larger fonts.
     """
     rows = [("real", _arr(real_images), _arr(real_maps)), ("fake", _arr(fake_images), _arr(fake_maps))]
     n = int(min(n, *(len(r[1]) for r in rows), *(len(r[2]) for r in rows)))
@@ -598,7 +621,9 @@ def patch_map_figure(real_images, real_maps, fake_images, fake_maps, *, n: int =
         raise ValueError("patch_map_figure needs at least one real and one fake image with its map")
     data: list[dict] = []
     layout = _base_layout(title, height, showlegend=False)
-    layout["margin"] = dict(l=60, r=70, t=60, b=10)
+    # the right margin holds the colour bar and its title (automargin would make room for it, redrawing
+    # the figure): 115 px at the page font, 154 px at instructor mode's
+    layout["margin"] = dict(l=60, r=154 if projector else 115, t=60, b=10)
     gap = 0.02
     cell_w = (1 - gap * (n - 1)) / n
     cell_h = 0.42

@@ -444,7 +444,8 @@ def draw_section() -> None:
             st.query_params["shapes"] = gj.shapes_to_text(new)
 
         canvas_points = points if points is not None else np.zeros((0, 2))
-        common.show_figure(gf.draw_canvas_figure(canvas_points, height=380, palette=ctx.palette), key=SS + "canvas", on_select=_on_draw,
+        common.show_figure(gf.draw_canvas_figure(canvas_points, height=380, palette=ctx.palette,
+                                                   projector=ctx.instructor), key=SS + "canvas", on_select=_on_draw,
                            selection_mode=("points", "box", "lasso"))
 
 
@@ -647,11 +648,11 @@ def _plane_figure(snap, shown: list[str], preview=None):
         return gf.plane_figure(
             snap["real"], view.get("fake"), heatmap=view.get("heatmap"), manifold=view.get("manifold"),
             gradients=view.get("gradients"), layers=shown, bounds=snap["bounds"], show_legend=False, height=height,
-            palette=ctx.palette, points_trace="scatter",
+            palette=ctx.palette, points_trace="scatter", projector=ctx.instructor,
         )
     return gf.plane_figure(_preview_real() if preview is None else preview, None,
                            layers=[n for n in shown if n == "real"], show_legend=False, height=height,
-                           palette=ctx.palette, points_trace="scatter")
+                           palette=ctx.palette, points_trace="scatter", projector=ctx.instructor)
 
 
 def plane_view(job, snap, live: bool, shown: list[str], box) -> None:

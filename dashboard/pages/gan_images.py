@@ -503,7 +503,8 @@ if snap and snap.get("patch") and snap["view"].get("patch"):
     st.subheader("PatchGAN: the discriminator's verdict per patch")
     p = snap["view"]["patch"]
     common.show_figure(gf.patch_map_figure(p["real"], p["real_maps"], p["fake"], p["fake_maps"],
-                                           height=420 if ctx.instructor else 380, palette=ctx.palette), key="img_patch")
+                                           height=420 if ctx.instructor else 380, palette=ctx.palette,
+                                           projector=ctx.instructor), key="img_patch")
     common.explain(
         "A PatchGAN discriminator is fully convolutional: instead of one real/fake probability per image it "
         "outputs a map, one probability per overlapping patch (here a 4×4 map whose cells each see a 5×5 to 7×7 "
