@@ -202,12 +202,13 @@ def _numeric_columns(frame) -> list[str]:
 
 
 def metrics_figure(frame, columns: list[str], smooth: int = 1, log_y: bool = False, title: str = "",
-                   height: int | None = 440, palette: Palette = DEFAULT_PALETTE) -> go.Figure:
+                   height: int | None = 440, palette: Palette = DEFAULT_PALETTE, projector: bool = False) -> go.Figure:
     """Metric curves against the step; NaN rows (e.g. between test evaluations) are skipped;
     ``smooth`` > 1 draws a moving average over that many rows (the raw curve stays, faint).
     A curve of more than MAX_CHART_POINTS points is drawn from every k-th point (the moving
     average is computed on all of them first). Column names are shown literally (no HTML).
-    ``palette``: the curves take its ``series`` colours in order."""
+    ``palette``: the curves take its ``series`` colours in order. ``projector``: the margins for instructor
+    mode's larger fonts."""
     fig = go.Figure()
     steps = frame["step"].to_numpy(dtype=float) if "step" in frame else np.arange(1, len(frame) + 1, dtype=float)
     colours = palette.series
@@ -232,7 +233,9 @@ def metrics_figure(frame, columns: list[str], smooth: int = 1, log_y: bool = Fal
         if title else None,
         xaxis_title="step", yaxis_title="value", height=height,
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text=""),
-        margin=dict(l=60, r=20, t=95 if title else 40, b=55),
+        # room for tick labels such as "0.05", the axis titles and a legend row on top (automargin would
+        # grow the margins to this anyway, and each push redraws the figure)
+        margin=dict(l=78 if projector else 70, r=20, t=95 if title else (64 if projector else 52), b=60),
     )
     if log_y:
         fig.update_yaxes(type="log")
@@ -474,7 +477,8 @@ def _run_charts(selected: dict, run: Run, instructor: bool) -> None:
             # room) and common.style_figure's projector height
             fig = metrics_figure(frame, chosen or columns[:1], smooth=int(smooth), log_y=bool(log_y),
                                  title="" if instructor else f"{selected['name']}: metrics per step",
-                                 height=None if instructor else 440, palette=common.palette())
+                                 height=None if instructor else 440, palette=common.palette(),
+                                 projector=instructor)
             common.show_figure(fig, key="run-metrics")
             if len(frame) > MAX_CHART_POINTS:
                 st.caption(f"{len(frame):,} rows: the chart draws every "
