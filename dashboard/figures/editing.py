@@ -138,7 +138,8 @@ def convergence_figure(history, *, title: str | None = "Latent optimization: obj
     data = [dict(type="scatter", mode="lines", x=steps[ok].tolist(), y=h[ok].tolist(), name="objective",
                  line=dict(color=palette.method_colour("latent"), width=2.5), hovertemplate="step %{x}: %{y:.4f}<extra></extra>")]
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
-                  margin=dict(l=60, r=20, t=50 if title else 15, b=45),
+                  # b: the x title under the tick labels; r: the last step's tick label at the plot's edge
+                  margin=dict(l=60, r=25, t=50 if title else 15, b=60),
                   xaxis=dict(title=dict(text="Adam step")), yaxis=dict(title=dict(text="objective"), rangemode="tozero", nticks=5))
     return _fig(data, layout)
 
