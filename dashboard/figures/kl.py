@@ -250,7 +250,8 @@ def _animate(data: list[dict], layout: dict, animation: Animation,
 def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve] = (),
                     animation: Animation | None = None, title: str = "",
                     extent: tuple[float, float, float, float] | None = None,
-                    radius: float = 2.0, height: int = 640, palette: Palette = DEFAULT) -> go.Figure:
+                    radius: float = 2.0, height: int = 640, palette: Palette = DEFAULT,
+                    projector: bool = False) -> go.Figure:
     """p's contours with q ellipses on top, optionally an animated q.
 
     p is either a Gaussian (``p_mean``, ``p_cov``: ellipses at 1 and 2 standard
@@ -260,7 +261,8 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
     y0, y1) fixes the axes (needed for a steady animation). The animation's label (step and
     objective) sits in the bottom-right corner and follows the frames.
     The figure is built from one dict (a single plotly validation pass). ``palette`` gives p's
-    colour; each q and the animation carry their own (e.g. ``palette.kl_qp``).
+    colour; each q and the animation carry their own (e.g. ``palette.kl_qp``). ``projector``: the
+    margins for instructor mode's larger fonts.
     """
     data: list[dict] = []
     if p_grid is not None:
@@ -296,6 +298,12 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
         margin=dict(l=60, r=20, t=(150 if title else 110) if animation is not None else (70 if title else 30), b=40),
         height=height,
     )
+    # the bottom margin holds the tick labels, the axis title and the legend below them, which hangs 16% of
+    # the plot's height below the plot: a one-row legend (p and your guess) needs 45 px (53 px at instructor
+    # mode's fonts) plus that 16%. Automargin (on in the template) would grow the margin to it anyway, and
+    # each push redraws the figure; a legend in more rows (the optima, the descent) still makes it push.
+    top = layout["margin"]["t"]
+    layout["margin"]["b"] = math.ceil((0.16 * (height - top) + (53 if projector else 45)) / 1.16)
     if layout["title"] is None:
         del layout["title"]
     if extent is not None:

@@ -373,10 +373,11 @@ fig_height = 740 if ctx.instructor else 640
 with fig_col:
     if gaussian:
         fig = klfig.exercise_figure(p_mean=(mu1, mu2), p_cov=res["cov"], qs=qs, animation=animation,
-                                    title=title, extent=extent, height=fig_height, palette=ctx.palette)
+                                    title=title, extent=extent, height=fig_height, palette=ctx.palette,
+                                    projector=ctx.instructor)
     else:
         fig = klfig.exercise_figure(p_grid=setup["grid"], qs=qs, animation=animation, title=title, extent=extent,
-                                    height=fig_height, palette=ctx.palette)
+                                    height=fig_height, palette=ctx.palette, projector=ctx.instructor)
     # a short toolbar: it shares the band above the slider with the play buttons
     common.show_figure(fig, key="gaussian_kl_figure", config={"modeBarButtonsToRemove": [
         "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]})
