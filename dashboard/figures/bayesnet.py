@@ -230,9 +230,7 @@ def _bar(name: str, x: Sequence[str], y: Sequence[float], colour: str, **extra) 
     return dict(type="bar", name=name, x=list(x), y=[float(v) for v in y], marker=dict(color=colour), **extra)
 
 
-# Margins that hold what automargin (on in the pages' template) would otherwise make room for: each
-# of its pushes redraws the whole figure. ``projector``: instructor mode (style_figure's fonts: ticks 20 px,
-# axis titles and legend 22 px; normal mode 15 px), measured in Chromium at 1400 px and at 1920 px.
+# Margins that hold the labels (see dashboard.figures); ``projector``: instructor mode's larger fonts.
 _TOP_LEGEND = {False: 52, True: 60}  # a one-row legend on top of the plot
 _LEFT_PROBABILITY = {False: 70, True: 82}  # a probability axis: tick labels up to "0.05" and its title
 

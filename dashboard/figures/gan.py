@@ -19,6 +19,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.figures.margins import bottom_margin_under_plot
 from dashboard.figures.palette import DEFAULT, REFERENCE_LINE, Palette
 
 __all__ = [
@@ -108,11 +109,8 @@ def _points(values) -> np.ndarray:
 
 
 def _base_layout(title: str | None, height: int | None, **extra) -> dict:
-    """Title on its own line at the top, the legend on the line below it (never overlapping).
-
-    The bottom margin holds an x-axis title under its tick labels (59 px at the page font; instructor
-    mode's 70 px is style_figure's): automargin (on in the template) would grow it to that anyway,
-    and each push redraws the figure."""
+    """Title on its own line at the top, the legend on the line below it (never overlapping); the
+    bottom margin holds an x-axis title under its tick labels (instructor mode: style_figure's)."""
     layout = dict(
         margin=dict(l=60, r=20, t=80 if title else 40, b=60),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0),
@@ -299,13 +297,11 @@ def plane_figure(
         yaxis=dict(range=[y0, y1], title=dict(text="x₂"), zeroline=False, scaleanchor="x", scaleratio=1,
                    constrain="domain", tick0=0, dtick=tick),
     )
-    # room for what lies under the plot (automargin would grow the margin to it, redrawing the figure):
-    # the x-axis title alone (close to the tick labels), or the D(x) colour bar under it, placed at 13% of
-    # the plot's height below the plot: 84 px (99 px at instructor mode's fonts) plus that 13%
+    # room for what lies under the plot: the x-axis title alone, or also the D(x) colour bar, which
+    # hangs 13% of the plot's height below it
     bottom = 50
     if has_colorbar:
-        top = layout["margin"]["t"]
-        bottom = math.ceil((0.13 * (int(height or 450) - top) + (99 if projector else 84)) / 1.13)
+        bottom = bottom_margin_under_plot(int(height or 450), layout["margin"]["t"], 0.13, 99 if projector else 84)
     layout["margin"]["b"] = bottom
     return _fig(data, layout)
 
@@ -446,7 +442,7 @@ def _change_shapes(changes: Sequence[tuple[float, str]] | None, steps=None, *, m
 
 
 # Right margin of a chart over training steps: its last tick label (e.g. "6000") can sit at the plot's
-# right edge, half of it past it (29 px at the page font, 34 px in instructor mode).
+# right edge, half of it past it.
 STEP_AXIS_RIGHT = 35
 
 
@@ -512,7 +508,7 @@ def modes_figure(steps, modes_covered, high_quality, *, n_modes: int, title: str
         yaxis2=dict(title=dict(text="high-quality share"), overlaying="y", side="right", range=[-0.02, 1.02],
                     tickformat=".0%", showgrid=False, automargin=True),
     )
-    layout["margin"]["r"] = 85   # the right axis's tick labels and title (84 px at instructor mode's fonts)
+    layout["margin"]["r"] = 85   # the right axis's tick labels and title
     return _fig([
         _line(x, m, "modes covered", palette.real),
         _line(x, q, "high-quality share", palette.fake, dash="dot", yaxis="y2"),
@@ -621,8 +617,7 @@ def patch_map_figure(real_images, real_maps, fake_images, fake_maps, *, n: int =
         raise ValueError("patch_map_figure needs at least one real and one fake image with its map")
     data: list[dict] = []
     layout = _base_layout(title, height, showlegend=False)
-    # the right margin holds the colour bar and its title (automargin would make room for it, redrawing
-    # the figure): 115 px at the page font, 154 px at instructor mode's
+    # the right margin holds the colour bar and its title
     layout["margin"] = dict(l=60, r=154 if projector else 115, t=60, b=10)
     gap = 0.02
     cell_w = (1 - gap * (n - 1)) / n

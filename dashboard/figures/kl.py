@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.figures.margins import bottom_margin_under_plot
 from dashboard.figures.palette import DEFAULT, Palette, rgba
 
 __all__ = [
@@ -122,8 +123,7 @@ def contributions_figure(labels: Sequence[str], terms_qp: Sequence[float], terms
         xaxis=dict(type="category", automargin=True),
         title=dict(text=f"Contribution of each outcome ({unit})", x=0, xanchor="left", y=0.98, yanchor="top"),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
-        # left: room for negative tick labels ("−0.2") and the axis title, which automargin would otherwise
-        # make (70 px at the page font, 83 px at instructor mode's), redrawing the figure
+        # left: room for negative tick labels ("−0.2") and the axis title
         margin=dict(l=84 if projector else 70, r=20, t=90, b=40),
         height=420,
     )
@@ -299,11 +299,9 @@ def exercise_figure(*, p_mean=None, p_cov=None, p_grid=None, qs: Sequence[QCurve
         height=height,
     )
     # the bottom margin holds the tick labels, the axis title and the legend below them, which hangs 16% of
-    # the plot's height below the plot: a one-row legend (p and your guess) needs 45 px (53 px at instructor
-    # mode's fonts) plus that 16%. Automargin (on in the template) would grow the margin to it anyway, and
-    # each push redraws the figure; a legend in more rows (the optima, the descent) still makes it push.
-    top = layout["margin"]["t"]
-    layout["margin"]["b"] = math.ceil((0.16 * (height - top) + (53 if projector else 45)) / 1.16)
+    # the plot's height below the plot; it fits a one-row legend (p and your guess): a legend in more rows
+    # (the optima, the descent) is left to automargin.
+    layout["margin"]["b"] = bottom_margin_under_plot(height, layout["margin"]["t"], 0.16, 53 if projector else 45)
     if layout["title"] is None:
         del layout["title"]
     if extent is not None:

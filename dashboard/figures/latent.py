@@ -298,12 +298,11 @@ def side_by_side(figures: Sequence[go.Figure], titles: Sequence[str], *, height:
                 values["scaleratio"] = source.get("scaleratio", 1)
             combined.layout[axis + suffix].update(values)
     combined.update_layout(height=height or max(int(f.layout.height or 400) for f in figures),
-                           # room for the tick labels and axis titles at the page font: automargin (on in the
-                           # template) would grow the margins to this anyway, and each push redraws the figure
+                           # room for the tick labels and axis titles at the page font
                            margin=dict(l=65, r=15, t=45, b=60), showlegend=legend,
                            plot_bgcolor=figures[0].layout.plot_bgcolor if figures else None)
     if legend:
-        # the gradient panels: a longer y title (l 91 at instructor mode's fonts), the legend under the x titles
+        # the gradient panels: a longer y title, the legend under the x titles
         combined.update_layout(margin=dict(l=92, r=15, t=45, b=125) if projector else dict(l=78, r=15, t=45, b=110))
         _legend_bottom(combined, -0.2)
     return combined
@@ -366,8 +365,7 @@ def elbo_history(frame, title: str = "", *, beta: float = 1.0, height: int = 380
                                      mode="lines", line=dict(color=palette.term_test, width=2, dash="dash")))
     beta_text = "" if beta == 1 else f" · the optimizer minimises reconstruction + {beta:g}·KL"
     # the margins hold the tick labels, axis titles and the legend under the plot (four rows beside the KL
-    # chart at 1400 px; one row at the bottom edge on a projector): automargin would grow them to that anyway,
-    # and each push redraws the figure
+    # chart at 1400 px; one row at the bottom edge on a projector)
     fig.update_layout(title=title or None, height=height, hovermode="x unified",
                       margin=dict(l=78, r=10, t=50 if title else 10, b=110) if projector
                       else dict(l=60, r=10, t=50 if title else 10, b=150))
@@ -397,9 +395,8 @@ def kl_per_dim_history(frame, latent_dim: int, title: str = "", *, height: int =
         fig.update_yaxes(title_text="KL_k (nats)", rangemode="tozero")
         fig.update_xaxes(title_text="training step")
         _legend_bottom(fig, -0.25)
-        # the tick labels, the axis title and the legend under the plot (automargin would grow the margin
-        # to this anyway, redrawing the figure): one row on a projector (the page's width), beside the ELBO
-        # chart at 1400 px five entries to a row (z10 starts a third)
+        # the tick labels, the axis title and the legend under the plot: one row on a projector (the page's
+        # width), beside the ELBO chart at 1400 px five entries to a row (z10 starts a third)
         rows = 1 if projector or latent_dim <= 5 else (2 if latent_dim <= 9 else 3)
         margin = dict(l=60, r=10, b=(120 if projector else 100) + 18 * (rows - 1))
     else:

@@ -174,8 +174,7 @@ def attention_figure(images, weights, scores, *, labels: Sequence[str] | None = 
     height = height or 170 * rows + (60 if title else 20)
     data: list[dict] = []
     top_margin = 60 if title else 20
-    # the right margin holds the colour bar and its title, which automargin would otherwise make room for
-    # (redrawing the figure): 116 px at the page font, 154 px at instructor mode's
+    # the right margin holds the colour bar and its title
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
                   margin=dict(l=10, r=154 if projector else 116, t=top_margin, b=10))
     annotations = []
@@ -220,7 +219,7 @@ def position_similarity_figure(similarity, *, title: str | None = "Learned 1D po
     for t in range(T):
         r, c = divmod(t, g)
         canvas[r * (g + gap):r * (g + gap) + g, c * (g + gap):c * (g + gap) + g] = sim[t].reshape(g, g)
-    # the right margin holds the colour bar (automargin would make room for it, redrawing the figure)
+    # the right margin holds the colour bar
     layout = dict(title=dict(text=title) if title else None, height=height, showlegend=False,
                   margin=dict(l=10, r=112 if projector else 88, t=50 if title else 10, b=10))
     _axes(layout, 1, (0.0, 1.0), (0.0, 1.0), size, size)

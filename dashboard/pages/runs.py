@@ -233,8 +233,7 @@ def metrics_figure(frame, columns: list[str], smooth: int = 1, log_y: bool = Fal
         if title else None,
         xaxis_title="step", yaxis_title="value", height=height,
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text=""),
-        # room for tick labels such as "0.05", the axis titles and a legend row on top (automargin would
-        # grow the margins to this anyway, and each push redraws the figure)
+        # room for tick labels such as "0.05", the axis titles and a legend row on top (see dashboard.figures)
         margin=dict(l=78 if projector else 70, r=20, t=95 if title else (64 if projector else 52), b=60),
     )
     if log_y:
